@@ -1,0 +1,35 @@
+// Command llmpipe is the command-line face of the llmpipe pipeline: one binary
+// whose subcommands run each stage (tokenize, template, …).
+//
+// This package only wires: it parses flags, opens files and hands concrete
+// types from the library packages to each other.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+func main() {
+	if err := newRootCmd().Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "llmpipe:", err)
+		os.Exit(1)
+	}
+}
+
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "llmpipe",
+		Short: "The whole LLM pipeline in Go: tokenize, run, train, serve, evaluate",
+		Long: `llmpipe covers the stages of a large language model in one pure-Go binary.
+
+Stage 1 (input) is here today: exact tokenizers for tiktoken, HF tokenizer.json,
+SentencePiece and GGUF vocabularies, and HF chat templates.`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.AddCommand(newTokenizeCmd(), newTemplateCmd())
+	return root
+}

@@ -1,0 +1,10 @@
+module github.com/llmpipe/llmpipe
+
+go 1.26
+
+require (
+	github.com/dlclark/regexp2/v2 v2.13.0 // indirect
+	github.com/inconshreveable/mousetrap v1.1.0 // indirect
+	github.com/spf13/cobra v1.10.2 // indirect
+	github.com/spf13/pflag v1.0.9 // indirect
+)

@@ -1,0 +1,90 @@
+// Package layering holds the test that keeps imports pointing down the
+// pipeline, as docs/ARCHITECTURE.md's import table says.
+package layering
+
+import (
+	"bytes"
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/llmpipe/llmpipe"
+
+// allowed lists, for each package (relative to the module), the project
+// packages it may import directly. A key ending in "/..." covers a subtree.
+// Keep it in step with docs/ARCHITECTURE.md.
+var allowed = map[string][]string{
+	"internal/shared":      {},
+	"internal/layering":    {},
+	"tokenizer":            {},
+	"tokenizer/bpe":        {},
+	"tokenizer/pretok":     {},
+	"tokenizer/unigram":    {"tokenizer"},
+	"tokenizer/wordpiece":  {"tokenizer"},
+	"tokenizer/tiktoken":   {"tokenizer", "tokenizer/pretok"},
+	"tokenizer/spm":        {"tokenizer", "tokenizer/bpe", "tokenizer/unigram"},
+	"tokenizer/hf":         {"tokenizer", "tokenizer/bpe", "tokenizer/pretok", "tokenizer/unigram", "tokenizer/wordpiece"},
+	"tokenizer/bpetrain":   {"tokenizer", "tokenizer/pretok", "tokenizer/hf"},
+	"tokenizer/llamavocab": {"tokenizer", "tokenizer/bpe", "tokenizer/pretok", "tokenizer/spm", "tokenizer/unigram", "tokenizer/wordpiece", "format/gguf"},
+	"format/gguf":          {},
+	"chat":                 {},
+	"cmd/llmpipe":          {"..."},
+}
+
+// testOnly lists project packages any package may import from its tests.
+var testOnly = []string{"internal/shared"}
+
+type pkg struct {
+	ImportPath   string
+	Imports      []string
+	TestImports  []string
+	XTestImports []string
+}
+
+func TestImportDirection(t *testing.T) {
+	out, err := exec.Command("go", "list", "-json", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(out))
+	for dec.More() {
+		var p pkg
+		if err := dec.Decode(&p); err != nil {
+			t.Fatal(err)
+		}
+		rel := strings.TrimPrefix(strings.TrimPrefix(p.ImportPath, module), "/")
+		allow, ok := allowed[rel]
+		if !ok {
+			t.Errorf("package %s is not in the import table (internal/layering and docs/ARCHITECTURE.md)", rel)
+			continue
+		}
+		check := func(imports []string, extra []string) {
+			for _, imp := range imports {
+				if !strings.HasPrefix(imp, module+"/") && imp != module {
+					continue
+				}
+				dep := strings.TrimPrefix(strings.TrimPrefix(imp, module), "/")
+				if dep == rel || permitted(dep, allow) || permitted(dep, extra) {
+					continue
+				}
+				t.Errorf("%s imports %s, which the import table does not allow", rel, dep)
+			}
+		}
+		check(p.Imports, nil)
+		check(append(p.TestImports, p.XTestImports...), append(append([]string{rel}, testOnly...), allow...))
+	}
+}
+
+func permitted(dep string, allow []string) bool {
+	for _, a := range allow {
+		if a == "..." || a == dep {
+			return true
+		}
+		if base, ok := strings.CutSuffix(a, "/..."); ok && (dep == base || strings.HasPrefix(dep, base+"/")) {
+			return true
+		}
+	}
+	return false
+}
