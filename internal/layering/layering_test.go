@@ -31,7 +31,7 @@ var allowed = map[string][]string{
 	"tokenizer/llamavocab": {"tokenizer", "tokenizer/bpe", "tokenizer/pretok", "tokenizer/spm", "tokenizer/unigram", "tokenizer/wordpiece", "format/gguf"},
 	"tokenizer/builtin":    {"tokenizer", "tokenizer/hf"},
 	"format/gguf":          {},
-	"chat":                 {"format/gguf"},
+	"chat":                 {},
 	"cmd/llmpipe":          {"..."},
 }
 
