@@ -1,0 +1,197 @@
+package tokenizer
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestByteLevelAlphabet(t *testing.T) {
+	// Values from GPT-2's published encoder: "Ġ" is a space, "Ċ" a newline,
+	// "ĉ" a tab; printable ASCII maps to itself.
+	tests := []struct {
+		name string
+		b    byte
+		want rune
+	}{
+		{name: "space", b: ' ', want: 'Ġ'},
+		{name: "newline", b: '\n', want: 'Ċ'},
+		{name: "tab", b: '\t', want: 'ĉ'},
+		{name: "NUL", b: 0, want: 'Ā'},
+		{name: "letter", b: 'a', want: 'a'},
+		{name: "DEL", b: 0x7F, want: 'ġ'},
+		{name: "soft hyphen", b: 0xAD, want: 'Ń'},
+		{name: "latin-1 printable", b: 0xE9, want: 'é'},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := ByteToRune(tc.b); got != tc.want {
+				t.Errorf("ByteToRune(%#x) = %q, want %q", tc.b, got, tc.want)
+			}
+		})
+	}
+	all := make([]byte, 256)
+	for i := range all {
+		all[i] = byte(i)
+	}
+	back, ok := ByteLevelToBytes(BytesToByteLevel(all))
+	if !ok || !slices.Equal(back, all) {
+		t.Fatalf("byte-level round trip failed")
+	}
+	if _, ok := ByteLevelToBytes("a b"); ok {
+		t.Errorf("ByteLevelToBytes accepted a plain space, which is not in the alphabet")
+	}
+}
+
+func TestSpecialMatcherSplit(t *testing.T) {
+	m := NewSpecialMatcher([]SpecialToken{
+		{Text: "<|end|>", ID: 1},
+		{Text: "<|endoftext|>", ID: 2},
+		{Text: "<s>", ID: 3},
+		{Text: "", ID: 4},
+	})
+	tests := []struct {
+		name string
+		in   string
+		want []Segment
+	}{
+		{name: "empty", in: "", want: nil},
+		{name: "no specials", in: "hello", want: []Segment{{0, "hello", -1}}},
+		{name: "longest wins", in: "a<|endoftext|>b", want: []Segment{{0, "a", -1}, {1, "<|endoftext|>", 2}, {14, "b", -1}}},
+		{name: "shorter when longer does not match", in: "<|end|>x", want: []Segment{{0, "<|end|>", 1}, {7, "x", -1}}},
+		{name: "adjacent", in: "<s><s>", want: []Segment{{0, "<s>", 3}, {3, "<s>", 3}}},
+		{name: "partial prefix is text", in: "<|endof", want: []Segment{{0, "<|endof", -1}}},
+		{name: "invalid utf-8 kept", in: "\xff<s>\xfe", want: []Segment{{0, "\xff", -1}, {1, "<s>", 3}, {4, "\xfe", -1}}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := m.Split(tc.in)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("Split(%q) = %v, want %v", tc.in, got, tc.want)
+			}
+		})
+	}
+	var nilMatcher *SpecialMatcher
+	if got := nilMatcher.Split("<s>"); !slices.Equal(got, []Segment{{0, "<s>", -1}}) {
+		t.Errorf("nil matcher split = %v", got)
+	}
+}
+
+func FuzzSpecialMatcherSplit(f *testing.F) {
+	for _, s := range []string{"", "<s>", "a<|endoftext|>b", "<|end<|end|>", "\xff\xfe<s"} {
+		f.Add(s)
+	}
+	m := NewSpecialMatcher([]SpecialToken{{Text: "<|end|>", ID: 1}, {Text: "<|endoftext|>", ID: 2}, {Text: "<s>", ID: 3}})
+	f.Fuzz(func(t *testing.T, s string) {
+		var b strings.Builder
+		pos := 0
+		for _, seg := range m.Split(s) {
+			if seg.Start != pos {
+				t.Fatalf("segment starts at %d, want %d", seg.Start, pos)
+			}
+			b.WriteString(seg.Text)
+			pos += len(seg.Text)
+		}
+		if b.String() != s {
+			t.Fatalf("segments do not tile the input: %q != %q", b.String(), s)
+		}
+	})
+}
+
+// byteTok is a test tokenizer with one id per byte; ids 256+ are special
+// tokens "<0>", "<1>"…
+type byteTok struct{}
+
+func (byteTok) Encode(text string, _ EncodeOptions) ([]int, error) {
+	ids := make([]int, len(text))
+	for i := range len(text) {
+		ids[i] = int(text[i])
+	}
+	return ids, nil
+}
+
+func (byteTok) Decode(ids []int, opts DecodeOptions) (string, error) {
+	var b []byte
+	for i, id := range ids {
+		switch {
+		case id < 0 || id >= 258:
+			return "", UnknownIDError(id, i, 258)
+		case id >= 256:
+			if !opts.SkipSpecial {
+				b = append(b, "<"+string(rune('0'+id-256))+">"...)
+			}
+		default:
+			b = append(b, byte(id))
+		}
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD"), nil
+}
+
+func (byteTok) VocabSize() int      { return 258 }
+func (byteTok) Specials() Specials { return NoSpecials() }
+
+func TestStreamDecoderHoldsPartialCharacters(t *testing.T) {
+	text := "añ😉x€"
+	ids, _ := byteTok{}.Encode(text, EncodeOptions{})
+	d := NewStreamDecoder(byteTok{}, DecodeOptions{})
+	var got []string
+	for _, id := range ids {
+		s, err := d.Add(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !utf8.ValidString(s) {
+			t.Fatalf("emitted invalid UTF-8 %q", s)
+		}
+		if s != "" {
+			got = append(got, s)
+		}
+	}
+	want := []string{"a", "ñ", "😉", "x", "€"}
+	if !slices.Equal(got, want) {
+		t.Errorf("stream pieces = %q, want %q", got, want)
+	}
+	if rest, _ := d.Flush(); rest != "" {
+		t.Errorf("Flush after complete text = %q, want empty", rest)
+	}
+}
+
+func TestStreamDecoderFlushesIncompleteTail(t *testing.T) {
+	d := NewStreamDecoder(byteTok{}, DecodeOptions{})
+	for _, id := range []int{'o', 'k', 0xE2, 0x82} { // "ok" + first two bytes of "€"
+		if _, err := d.Add(id); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rest, err := d.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rest != "\uFFFD" {
+		t.Errorf("Flush = %q, want a single U+FFFD for the cut character", rest)
+	}
+}
+
+func TestStreamDecoderLongStreamAndErrors(t *testing.T) {
+	d := NewStreamDecoder(byteTok{}, DecodeOptions{SkipSpecial: true})
+	var b strings.Builder
+	text := strings.Repeat("héllo wörld ", 50)
+	ids, _ := byteTok{}.Encode(text, EncodeOptions{})
+	ids = append(ids, 256) // a special token, skipped
+	for _, id := range ids {
+		s, err := d.Add(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(s)
+	}
+	rest, _ := d.Flush()
+	b.WriteString(rest)
+	if b.String() != text {
+		t.Errorf("streamed text differs from the input")
+	}
+	if _, err := d.Add(999); err == nil {
+		t.Errorf("Add(999) did not report the unknown id")
+	}
+}
