@@ -128,7 +128,7 @@ func (byteTok) Decode(ids []int, opts DecodeOptions) (string, error) {
 	return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 }
 
-func (byteTok) VocabSize() int      { return 258 }
+func (byteTok) VocabSize() int     { return 258 }
 func (byteTok) Specials() Specials { return NoSpecials() }
 
 func TestStreamDecoderHoldsPartialCharacters(t *testing.T) {
