@@ -1,0 +1,76 @@
+package tiktoken
+
+import (
+	"slices"
+	"sync"
+	"testing"
+
+	"github.com/llmpipe/llmpipe/internal/shared"
+	"github.com/llmpipe/llmpipe/tokenizer"
+)
+
+var (
+	encOnce  = map[string]*sync.Once{}
+	encCache = map[string]*Encoding{}
+	encErr   = map[string]error{}
+	encMu    sync.Mutex
+)
+
+// sharedEncoding loads a named encoding from the shared rank files once per
+// test binary.
+func sharedEncoding(t testing.TB, name string) *Encoding {
+	t.Helper()
+	path := shared.Path(t, "tokenizers/tiktoken/"+name+".tiktoken")
+	encMu.Lock()
+	once, ok := encOnce[name]
+	if !ok {
+		once = new(sync.Once)
+		encOnce[name] = once
+	}
+	encMu.Unlock()
+	once.Do(func() {
+		e, err := Open(path)
+		encMu.Lock()
+		encCache[name], encErr[name] = e, err
+		encMu.Unlock()
+	})
+	encMu.Lock()
+	defer encMu.Unlock()
+	if encErr[name] != nil {
+		t.Fatal(encErr[name])
+	}
+	return encCache[name]
+}
+
+func TestReferenceVectors(t *testing.T) {
+	v := shared.LoadTokenizerVectors(t)
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			e := sharedEncoding(t, name)
+			ord := v.Set(t, "tiktoken:"+name)
+			all := v.Set(t, "tiktoken:"+name+":allow_all_special")
+			for i, s := range v.Strings {
+				got := e.EncodeOrdinary(s)
+				if !slices.Equal(got, ord.IDs[i]) {
+					t.Errorf("encode_ordinary(%q) = %v, want %v", s, got, ord.IDs[i])
+				}
+				got, err := e.EncodeSpecial(s, AllSpecial, NoSpecial)
+				if err != nil {
+					t.Errorf("encode(%q, all): %v", s, err)
+				} else if !slices.Equal(got, all.IDs[i]) {
+					t.Errorf("encode(%q, all) = %v, want %v", s, got, all.IDs[i])
+				}
+				got, _ = e.Encode(s, tokenizer.EncodeOptions{ParseSpecial: true, AddSpecial: true})
+				if !slices.Equal(got, all.IDs[i]) {
+					t.Errorf("Encode(%q, ParseSpecial) = %v, want %v", s, got, all.IDs[i])
+				}
+				dec, err := e.Decode(ord.IDs[i], tokenizer.DecodeOptions{})
+				if err != nil || dec != s {
+					t.Errorf("decode(%v) = %q, %v; want %q", ord.IDs[i], dec, err, s)
+				}
+			}
+		})
+	}
+}
+
+
