@@ -1,12 +1,15 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/spm"
 )
 
-// loadSPM is wired when the spm loader lands.
+// loadSPM loads a SentencePiece tokenizer.model file.
 func loadSPM(spec string) (tokenizer.Tokenizer, error) {
-	return nil, errors.New("spm tokenizers are not supported yet: " + spec)
+	t, err := spm.Load(spec)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
 }

@@ -1,0 +1,233 @@
+package spm
+
+// The BPE segmentation of sentencepiece's bpe_model.cc (and llama.cpp's
+// llm_tokenizer_spm): the symbols start as the characters of the normalized
+// text (a user-defined piece is one frozen symbol); repeatedly the adjacent
+// pair whose concatenation is a piece with the highest score is merged,
+// leftmost on ties, until no pair is a piece. A max-heap of candidate pairs
+// over a linked list of symbols keeps this O(n log n) on long inputs.
+
+type symbol struct {
+	start, end int32 // byte range in the normalized text
+	prev, next int32
+	id         int32 // PieceToId of the symbol once merged; -2 until known
+	freeze     bool
+}
+
+type candidate struct {
+	score       float32
+	left, right int32
+	size        int32 // byte length of the merged piece
+	id          int32 // PieceToId of the merged piece
+}
+
+// before reports whether a is merged before b: higher score, then leftmost.
+func before(a, b *candidate) bool {
+	return a.score > b.score || (a.score == b.score && a.left < b.left)
+}
+
+// state is the per-call scratch space, pooled.
+type state struct {
+	norm  []byte
+	syms  []symbol
+	heap  []candidate
+	revs  map[string][2]string
+	reseg []segment
+}
+
+// segment is one output piece of the model: its text and id.
+type segment struct {
+	text string
+	id   int32
+}
+
+func (h *state) push(c candidate) {
+	h.heap = append(h.heap, c)
+	q := h.heap
+	i := len(q) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !before(&q[i], &q[p]) {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
+	}
+}
+
+func (h *state) pop() candidate {
+	q := h.heap
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	i := 0
+	for {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && before(&q[r], &q[l]) {
+			m = r
+		}
+		if !before(&q[m], &q[i]) {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	h.heap = q
+	return top
+}
+
+// maybeAdd queues the pair (left, right) when its concatenation is a piece.
+func (t *Tokenizer) maybeAdd(st *state, left, right int32) {
+	if left < 0 || right < 0 {
+		return
+	}
+	l, r := &st.syms[left], &st.syms[right]
+	if l.freeze || r.freeze {
+		return
+	}
+	info, ok := t.normal[string(st.norm[l.start:r.end])]
+	if !ok {
+		return
+	}
+	st.push(candidate{score: info.score, left: left, right: right, size: r.end - l.start, id: info.id})
+	if t.hasUnused && t.pieces[info.own].Type == Unused {
+		if st.revs == nil {
+			st.revs = map[string][2]string{}
+		}
+		st.revs[string(st.norm[l.start:r.end])] = [2]string{string(st.norm[l.start:l.end]), string(st.norm[r.start:r.end])}
+	}
+}
+
+// encodeSentence normalizes and segments text and appends its ids to ids
+// and, when pieces is not nil, its piece strings to *pieces.
+func (t *Tokenizer) encodeSentence(ids []int, pieces *[]string, text string) []int {
+	st := t.pool.Get().(*state)
+	defer t.pool.Put(st)
+	st.norm = t.normalize(st.norm[:0], text)
+	if len(st.norm) == 0 {
+		return ids
+	}
+	norm := st.norm
+	st.syms = st.syms[:0]
+	st.heap = st.heap[:0]
+	clear(st.revs)
+	for i := 0; i < len(norm); {
+		n, freeze := 0, false
+		if t.user != nil {
+			if n = t.user.matchBytes(norm[i:]); n > 0 {
+				freeze = true
+			}
+		}
+		if n == 0 {
+			n = oneCharLen(norm[i])
+			if n > len(norm)-i {
+				n = len(norm) - i
+			}
+		}
+		k := int32(len(st.syms))
+		st.syms = append(st.syms, symbol{start: int32(i), end: int32(i + n), prev: k - 1, next: k + 1, id: -2, freeze: freeze})
+		i += n
+	}
+	st.syms[len(st.syms)-1].next = -1
+	for i := int32(1); i < int32(len(st.syms)); i++ {
+		t.maybeAdd(st, i-1, i)
+	}
+	for len(st.heap) > 0 {
+		c := st.pop()
+		l, r := &st.syms[c.left], &st.syms[c.right]
+		if l.start == l.end || r.start == r.end || (l.end-l.start)+(r.end-r.start) != c.size {
+			continue // stale: one side changed since the pair was queued
+		}
+		l.end = r.end
+		l.id = c.id
+		l.next = r.next
+		if r.next >= 0 {
+			st.syms[r.next].prev = c.left
+		}
+		r.end = r.start
+		t.maybeAdd(st, l.prev, c.left)
+		t.maybeAdd(st, c.left, l.next)
+	}
+	prevUnk := false
+	for i := int32(0); i >= 0; i = st.syms[i].next {
+		s := &st.syms[i]
+		w := norm[s.start:s.end]
+		id := s.id
+		if id == -2 {
+			id = t.pieceToID(string(w))
+		}
+		if t.hasUnused && id >= 0 && t.pieces[id].Type == Unused {
+			st.reseg = t.resegment(st.reseg[:0], st, string(w))
+			for _, sg := range st.reseg {
+				ids, prevUnk = t.emit(ids, pieces, sg.text, sg.id, prevUnk)
+			}
+			continue
+		}
+		ids, prevUnk = t.emitBytes(ids, pieces, w, id, prevUnk)
+	}
+	return ids
+}
+
+// resegment splits an unused piece back into the pair it was merged from,
+// recursively (bpe_model.cc's resegment).
+func (t *Tokenizer) resegment(out []segment, st *state, w string) []segment {
+	id := t.pieceToID(w)
+	if id < 0 || t.pieces[id].Type != Unused {
+		return append(out, segment{w, id})
+	}
+	p, ok := st.revs[w]
+	if !ok {
+		return append(out, segment{w, id})
+	}
+	out = t.resegment(out, st, p[0])
+	return t.resegment(out, st, p[1])
+}
+
+func (t *Tokenizer) emit(ids []int, pieces *[]string, w string, id int32, prevUnk bool) ([]int, bool) {
+	return t.emitBytes(ids, pieces, []byte(w), id, prevUnk)
+}
+
+// emitBytes appends one model output piece as PopulateSentencePieceText
+// does: an unknown piece becomes byte pieces under byte fallback, else runs
+// of unknown pieces fuse into one.
+func (t *Tokenizer) emitBytes(ids []int, pieces *[]string, w []byte, id int32, prevUnk bool) ([]int, bool) {
+	unk := t.isUnknown(id)
+	switch {
+	case unk && t.opts.ByteFallback:
+		for _, b := range w {
+			ids = append(ids, int(t.byteID[b]))
+			if pieces != nil {
+				*pieces = append(*pieces, bytePiece(b))
+			}
+		}
+	case unk && prevUnk:
+		if pieces != nil {
+			(*pieces)[len(*pieces)-1] += string(w)
+		}
+	default:
+		ids = append(ids, int(id))
+		if pieces != nil {
+			*pieces = append(*pieces, string(w))
+		}
+	}
+	return ids, unk
+}
+
+// oneCharLen is the length of the UTF-8 character led by byte c, as
+// SentencePiece's OneCharLen (by the lead byte alone).
+func oneCharLen(c byte) int {
+	switch {
+	case c < 0xC0:
+		return 1
+	case c < 0xE0:
+		return 2
+	case c < 0xF0:
+		return 3
+	}
+	return 4
+}
