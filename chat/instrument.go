@@ -1,0 +1,214 @@
+package chat
+
+import (
+	"fmt"
+	"strings"
+)
+
+// hidden prefixes the names of the helpers instrument inserts.
+const hidden = "__llmpipe_"
+
+// instrument rewrites a template so that rendering it is bounded and HF's
+// tojson is used:
+//
+//   - each for-loop body starts with {{ __llmpipe_step() }} (one step per
+//     iteration);
+//   - each macro body starts with {{ __llmpipe_enter() }} and ends with
+//     {{ __llmpipe_leave() }} (call depth);
+//   - the filter name tojson becomes __llmpipe_tojson (the engine looks up a
+//     name it does not define among the variables).
+//
+// The inserted tags are expressions printing "", which leave whitespace
+// control untouched: trim_blocks, lstrip_blocks and "-" markers act on the
+// nearest text, skipping other tags. Text inside {% raw %} is not touched,
+// and no newline is added, so line numbers in errors stay right.
+//
+// instrument also checks that block tags are balanced and returns, as diag,
+// an error naming the line of an unclosed or mismatched block: the engine's
+// own messages lack it, so callers report diag when the engine rejects the
+// template. When a tag is never closed, instrument returns src unchanged.
+func instrument(src string) (out string, diag error) {
+	var b strings.Builder
+	b.Grow(len(src) + len(src)/8)
+	type open struct {
+		kw   string
+		line int
+	}
+	var stack []open
+	raw := false
+	last := 0 // src[last:] is not yet copied
+	line := 1
+	countLines := func(from, to int) { line += strings.Count(src[from:to], "\n") }
+	i := 0
+	for i < len(src) {
+		j := strings.IndexByte(src[i:], '{')
+		if j < 0 || i+j+1 >= len(src) {
+			break
+		}
+		countLines(i, i+j)
+		i += j
+		var closer string
+		switch src[i+1] {
+		case '{':
+			closer = "}}"
+		case '%':
+			closer = "%}"
+		case '#':
+			closer = "#}"
+		default:
+			i++
+			continue
+		}
+		tagStart, tagLine := i, line
+		k := i + 2
+		if k < len(src) && src[k] == '-' {
+			k++
+		}
+		contentStart := k
+		end := -1 // index just past the closer
+		contentEnd := -1
+		for k < len(src) {
+			c := src[k]
+			if closer != "#}" && (c == '\'' || c == '"') {
+				k++
+				for k < len(src) && src[k] != c {
+					if src[k] == '\\' && k+1 < len(src) {
+						k++
+					}
+					k++
+				}
+				k++
+				continue
+			}
+			if c == '-' && k+2 < len(src) && src[k+1] == closer[0] && src[k+2] == closer[1] {
+				contentEnd, end = k, k+3
+				break
+			}
+			if c == closer[0] && k+1 < len(src) && src[k+1] == closer[1] {
+				contentEnd, end = k, k+2
+				break
+			}
+			k++
+		}
+		if end < 0 {
+			return src, fmt.Errorf("line %d: unclosed tag %q", tagLine, src[tagStart:tagStart+2])
+		}
+		content := src[contentStart:contentEnd]
+		kw := keyword(content)
+		if raw {
+			if closer == "%}" && kw == "endraw" {
+				raw = false
+				stack = stack[:len(stack)-1]
+			}
+			countLines(tagStart, end)
+			i = end
+			continue
+		}
+		switch closer {
+		case "}}", "%}":
+			if closer == "%}" && kw == "endmacro" {
+				b.WriteString(src[last:tagStart])
+				b.WriteString("{{ " + hidden + "leave() }}")
+				last = tagStart
+			}
+			// Rename the tojson filter inside the tag.
+			if idx := tojsonFilters(content); len(idx) > 0 {
+				b.WriteString(src[last:contentStart])
+				prev := 0
+				for _, p := range idx {
+					b.WriteString(content[prev:p])
+					b.WriteString(hidden)
+					prev = p
+				}
+				b.WriteString(content[prev:])
+				last = contentEnd
+			}
+		}
+		if closer == "%}" {
+			switch kw {
+			case "for", "if", "macro", "call", "filter", "set", "raw", "generation":
+				// {% set x %}…{% endset %} is a block; {% set x = … %} is not.
+				if kw != "set" || !strings.Contains(content, "=") {
+					stack = append(stack, open{kw, tagLine})
+				}
+				if kw == "raw" {
+					raw = true
+				}
+			case "endfor", "endif", "endmacro", "endcall", "endfilter", "endset", "endgeneration":
+				want := strings.TrimPrefix(kw, "end")
+				switch {
+				case diag != nil:
+				case len(stack) == 0:
+					diag = fmt.Errorf("line %d: {%% %s %%} without an open %s block", tagLine, kw, want)
+				case stack[len(stack)-1].kw != want:
+					top := stack[len(stack)-1]
+					diag = fmt.Errorf("line %d: {%% %s %%} closes the %s block opened on line %d", tagLine, kw, top.kw, top.line)
+				default:
+					stack = stack[:len(stack)-1]
+				}
+			}
+		}
+		b.WriteString(src[last:end])
+		last = end
+		if closer == "%}" && !raw {
+			switch kw {
+			case "for":
+				b.WriteString("{{ " + hidden + "step() }}")
+			case "macro":
+				b.WriteString("{{ " + hidden + "enter() }}")
+			}
+		}
+		countLines(tagStart, end)
+		i = end
+	}
+	if len(stack) > 0 && diag == nil {
+		top := stack[len(stack)-1]
+		diag = fmt.Errorf("line %d: unclosed %s block", top.line, top.kw)
+	}
+	b.WriteString(src[last:])
+	return b.String(), diag
+}
+
+// keyword is the first word of a tag's content, as the engine reads it.
+func keyword(content string) string {
+	s := strings.TrimSpace(content)
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '_' || c >= 0x80) {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// tojsonFilters returns the offsets in a tag's content of each filter name
+// "tojson" (after a "|", outside string literals).
+func tojsonFilters(content string) []int {
+	var idx []int
+	for i := 0; i < len(content); i++ {
+		c := content[i]
+		switch c {
+		case '\'', '"':
+			i++
+			for i < len(content) && content[i] != c {
+				if content[i] == '\\' {
+					i++
+				}
+				i++
+			}
+		case '|':
+			j := i + 1
+			for j < len(content) && (content[j] == ' ' || content[j] == '\t' || content[j] == '\n' || content[j] == '\r') {
+				j++
+			}
+			if strings.HasPrefix(content[j:], "tojson") && (j+6 == len(content) || !isIdent(content[j+6])) {
+				idx = append(idx, j)
+			}
+		}
+	}
+	return idx
+}
+
+func isIdent(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
