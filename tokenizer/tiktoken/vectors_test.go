@@ -72,5 +72,3 @@ func TestReferenceVectors(t *testing.T) {
 		})
 	}
 }
-
-
