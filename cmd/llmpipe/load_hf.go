@@ -1,12 +1,11 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/hf"
 )
 
-// loadHF is wired when the hf loader lands.
+// loadHF loads a Hugging Face tokenizer.json file.
 func loadHF(spec string) (tokenizer.Tokenizer, error) {
-	return nil, errors.New("hf tokenizers are not supported yet: " + spec)
+	return hf.Load(spec)
 }

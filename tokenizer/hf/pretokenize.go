@@ -1,0 +1,547 @@
+package hf
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/llmpipe/llmpipe/tokenizer/pretok"
+)
+
+// piece is a pre-token: its text and the byte offset in the original input
+// where it starts (exact when no normalizer changed lengths before it; used
+// by Metaspace's prepend_scheme "first").
+type piece struct {
+	s   string
+	off int
+}
+
+// preTokenizer splits one piece into pieces, appending them to dst. Empty
+// pieces are never appended.
+type preTokenizer interface {
+	split(dst []piece, p piece) []piece
+}
+
+// behavior is a SplitDelimiterBehavior.
+type behavior uint8
+
+const (
+	removed behavior = iota
+	isolated
+	mergedWithPrevious
+	mergedWithNext
+	contiguous
+)
+
+var behaviors = map[string]behavior{
+	"Removed": removed, "Isolated": isolated, "MergedWithPrevious": mergedWithPrevious,
+	"MergedWithNext": mergedWithNext, "Contiguous": contiguous,
+}
+
+// match is one stretch of a piece: a pattern match or the text between matches.
+type match struct {
+	start, end int
+	isMatch    bool
+}
+
+// applyBehavior cuts p along ms (which cover p.s in order) the way
+// NormalizedString::split does.
+func applyBehavior(dst []piece, p piece, ms []match, b behavior) []piece {
+	emit := func(start, end int) {
+		if end > start {
+			dst = append(dst, piece{s: p.s[start:end], off: p.off + start})
+		}
+	}
+	switch b {
+	case isolated:
+		for _, m := range ms {
+			emit(m.start, m.end)
+		}
+	case removed:
+		for _, m := range ms {
+			if !m.isMatch {
+				emit(m.start, m.end)
+			}
+		}
+	case contiguous:
+		prev := false
+		start, end, open := 0, 0, false
+		for _, m := range ms {
+			if open && m.isMatch == prev {
+				end = m.end
+			} else {
+				if open {
+					emit(start, end)
+				}
+				start, end, open = m.start, m.end, true
+			}
+			prev = m.isMatch
+		}
+		if open {
+			emit(start, end)
+		}
+	case mergedWithPrevious:
+		prev := false
+		start, end, open := 0, 0, false
+		for _, m := range ms {
+			if m.isMatch && !prev && open {
+				end = m.end
+			} else {
+				if open {
+					emit(start, end)
+				}
+				start, end, open = m.start, m.end, true
+			}
+			prev = m.isMatch
+		}
+		if open {
+			emit(start, end)
+		}
+	case mergedWithNext:
+		// Walk backwards: a match joins the stretch that follows it.
+		n0 := len(dst)
+		prev := false
+		start, end, open := 0, 0, false
+		for i := len(ms) - 1; i >= 0; i-- {
+			m := ms[i]
+			if m.isMatch && !prev && open {
+				start = m.start
+			} else {
+				if open {
+					emit(start, end)
+				}
+				start, end, open = m.start, m.end, true
+			}
+			prev = m.isMatch
+		}
+		if open {
+			emit(start, end)
+		}
+		// Restore left-to-right order.
+		for i, j := n0, len(dst)-1; i < j; i, j = i+1, j-1 {
+			dst[i], dst[j] = dst[j], dst[i]
+		}
+	}
+	return dst
+}
+
+// spansToMatches turns regex matches into a covering list of stretches.
+func spansToMatches(ms []match, spans []pretok.Span, n int, invert bool) []match {
+	prev := 0
+	for _, sp := range spans {
+		if sp.Start > prev {
+			ms = append(ms, match{prev, sp.Start, invert})
+		}
+		ms = append(ms, match{sp.Start, sp.End, !invert})
+		prev = sp.End
+	}
+	if prev < n {
+		ms = append(ms, match{prev, n, invert})
+	}
+	return ms
+}
+
+// charMatches lists stretches for a per-character predicate: every matching
+// character is a match of its own.
+func charMatches(ms []match, s string, pred func(rune) bool) []match {
+	last := 0
+	for i, r := range s {
+		if pred(r) {
+			w := utf8.RuneLen(r)
+			if r == utf8.RuneError {
+				w = 1
+				if _, sz := utf8.DecodeRuneInString(s[i:]); sz > 0 {
+					w = sz
+				}
+			}
+			if last < i {
+				ms = append(ms, match{last, i, false})
+			}
+			ms = append(ms, match{i, i + w, true})
+			last = i + w
+		}
+	}
+	if last < len(s) {
+		ms = append(ms, match{last, len(s), false})
+	}
+	return ms
+}
+
+// splitPre is the Split pre-tokenizer (and the regex/predicate core of
+// several others).
+type splitPre struct {
+	re     pretok.Splitter
+	lit    string
+	pred   func(rune) bool
+	b      behavior
+	invert bool
+}
+
+func (sp *splitPre) split(dst []piece, p piece) []piece {
+	var buf [64]match
+	ms := buf[:0]
+	switch {
+	case sp.pred != nil:
+		ms = charMatches(ms, p.s, sp.pred)
+	case sp.re != nil:
+		var sbuf [64]pretok.Span
+		ms = spansToMatches(ms, sp.re.FindAll(sbuf[:0], p.s), len(p.s), sp.invert)
+	default:
+		var spans []pretok.Span
+		if sp.lit != "" {
+			for i := 0; i <= len(p.s); {
+				j := strings.Index(p.s[i:], sp.lit)
+				if j < 0 {
+					break
+				}
+				spans = append(spans, pretok.Span{Start: i + j, End: i + j + len(sp.lit)})
+				i += j + len(sp.lit)
+			}
+		}
+		ms = spansToMatches(ms, spans, len(p.s), sp.invert)
+	}
+	if sp.pred != nil && sp.invert {
+		for i := range ms {
+			ms[i].isMatch = !ms[i].isMatch
+		}
+	}
+	return applyBehavior(dst, p, ms, sp.b)
+}
+
+// gpt2Pattern is the ByteLevel pre-tokenizer's regex (use_regex: true).
+const gpt2Pattern = `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+
+// byteLevelPre is the ByteLevel pre-tokenizer. When mapBytes is false the
+// byte-to-rune mapping is left to the model (the tokenizer's fast path).
+type byteLevelPre struct {
+	addPrefixSpace bool
+	re             pretok.Splitter
+	mapBytes       bool
+}
+
+func (b *byteLevelPre) split(dst []piece, p piece) []piece {
+	if b.addPrefixSpace && !strings.HasPrefix(p.s, " ") {
+		p.s = " " + p.s
+	}
+	n0 := len(dst)
+	if b.re != nil {
+		var sbuf [64]pretok.Span
+		for _, sp := range b.re.FindAll(sbuf[:0], p.s) {
+			dst = append(dst, piece{s: p.s[sp.Start:sp.End], off: p.off + sp.Start})
+		}
+		// Isolated: the text between matches is kept too.
+		dst = fillGaps(dst, n0, p)
+	} else if p.s != "" {
+		dst = append(dst, p)
+	}
+	if b.mapBytes {
+		for i := n0; i < len(dst); i++ {
+			dst[i].s = bytesToByteLevel(dst[i].s)
+		}
+	}
+	return dst
+}
+
+// fillGaps inserts the unmatched stretches of p between the matches
+// dst[n0:], keeping order.
+func fillGaps(dst []piece, n0 int, p piece) []piece {
+	covered := 0
+	for i := n0; i < len(dst); i++ {
+		covered += len(dst[i].s)
+	}
+	if covered == len(p.s) {
+		return dst
+	}
+	matches := append([]piece(nil), dst[n0:]...)
+	dst = dst[:n0]
+	prev := p.off
+	for _, m := range matches {
+		if m.off > prev {
+			dst = append(dst, piece{s: p.s[prev-p.off : m.off-p.off], off: prev})
+		}
+		dst = append(dst, m)
+		prev = m.off + len(m.s)
+	}
+	if end := p.off + len(p.s); prev < end {
+		dst = append(dst, piece{s: p.s[prev-p.off:], off: prev})
+	}
+	return dst
+}
+
+// metaspacePre is the Metaspace pre-tokenizer.
+type metaspacePre struct {
+	repl    string
+	scheme  string // "always", "first", "never"
+	splitOn bool
+}
+
+func (m *metaspacePre) split(dst []piece, p piece) []piece {
+	s := strings.ReplaceAll(p.s, " ", m.repl)
+	switch m.scheme {
+	case "always":
+		if !strings.HasPrefix(s, m.repl) {
+			s = m.repl + s
+		}
+	case "first":
+		if !strings.HasPrefix(s, m.repl) && p.off == 0 {
+			s = m.repl + s
+		}
+	}
+	if !m.splitOn {
+		if s != "" {
+			dst = append(dst, piece{s: s, off: p.off})
+		}
+		return dst
+	}
+	// MergedWithNext on the replacement character: every occurrence starts
+	// a new piece.
+	start := 0
+	for i := 0; i < len(s); {
+		j := strings.Index(s[i:], m.repl)
+		if j < 0 {
+			break
+		}
+		cut := i + j
+		if cut > start {
+			dst = append(dst, piece{s: s[start:cut], off: p.off + start})
+		}
+		start = cut
+		i = cut + len(m.repl)
+	}
+	if start < len(s) {
+		dst = append(dst, piece{s: s[start:], off: p.off + start})
+	}
+	return dst
+}
+
+// whitespacePre is the Whitespace pre-tokenizer: runs of \w and runs of
+// [^\w\s], whitespace dropped.
+type whitespacePre struct{}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
+	}
+	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Pc, r) ||
+		unicode.Is(unicode.Nl, r) || r == 0x200C || r == 0x200D
+}
+
+func (whitespacePre) split(dst []piece, p piece) []piece {
+	const (
+		none = iota
+		word
+		other
+	)
+	kind, start := none, 0
+	for i, r := range p.s {
+		k := other
+		if isWordRune(r) {
+			k = word
+		} else if unicode.IsSpace(r) {
+			k = none
+		}
+		if k != kind {
+			if kind != none {
+				dst = append(dst, piece{s: p.s[start:i], off: p.off + start})
+			}
+			kind, start = k, i
+		}
+	}
+	if kind != none {
+		dst = append(dst, piece{s: p.s[start:], off: p.off + start})
+	}
+	return dst
+}
+
+// bertPre is the BertPreTokenizer: whitespace removed, punctuation isolated.
+type bertPre struct{}
+
+func isBertPunct(r rune) bool {
+	if r < utf8.RuneSelf {
+		return (r >= '!' && r <= '/') || (r >= ':' && r <= '@') || (r >= '[' && r <= '`') || (r >= '{' && r <= '~')
+	}
+	return unicode.IsPunct(r)
+}
+
+func (bertPre) split(dst []piece, p piece) []piece {
+	start := -1
+	for i, r := range p.s {
+		switch {
+		case unicode.IsSpace(r):
+			if start >= 0 {
+				dst = append(dst, piece{s: p.s[start:i], off: p.off + start})
+				start = -1
+			}
+		case isBertPunct(r):
+			if start >= 0 {
+				dst = append(dst, piece{s: p.s[start:i], off: p.off + start})
+				start = -1
+			}
+			w := utf8.RuneLen(r)
+			if w < 0 {
+				w = 1
+			}
+			dst = append(dst, piece{s: p.s[i : i+w], off: p.off + i})
+		default:
+			if start < 0 {
+				start = i
+			}
+		}
+	}
+	if start >= 0 {
+		dst = append(dst, piece{s: p.s[start:], off: p.off + start})
+	}
+	return dst
+}
+
+// preSeq runs pre-tokenizers one after the other over all pieces.
+type preSeq []preTokenizer
+
+func (s preSeq) split(dst []piece, p piece) []piece {
+	cur := []piece{p}
+	var next []piece
+	for _, pt := range s {
+		next = next[:0]
+		for _, q := range cur {
+			next = pt.split(next, q)
+		}
+		cur, next = next, cur
+	}
+	return append(dst, cur...)
+}
+
+type preJSON struct {
+	Type               string            `json:"type"`
+	Pretokenizers      []json.RawMessage `json:"pretokenizers"`
+	AddPrefixSpace     *bool             `json:"add_prefix_space"`
+	UseRegex           *bool             `json:"use_regex"`
+	Pattern            *patternJSON      `json:"pattern"`
+	Behavior           *string           `json:"behavior"`
+	Invert             bool              `json:"invert"`
+	Replacement        *string           `json:"replacement"`
+	PrependScheme      *string           `json:"prepend_scheme"`
+	Split              *bool             `json:"split"`
+	IndividualDigits   bool              `json:"individual_digits"`
+	Delimiter          *string           `json:"delimiter"`
+	TrimOffsets        *bool             `json:"trim_offsets"`
+	SplitOnWhitespaces json.RawMessage   `json:"-"`
+}
+
+func parseBehavior(s *string, def behavior, path string) (behavior, error) {
+	if s == nil {
+		return def, nil
+	}
+	b, ok := behaviors[*s]
+	if !ok {
+		return 0, errAt(path, "unknown split behavior %q", *s)
+	}
+	return b, nil
+}
+
+// parsePreTokenizer builds a pre-tokenizer; JSON null gives nil.
+func parsePreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	var j preJSON
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return nil, errAt(path, "%v", err)
+	}
+	switch j.Type {
+	case "Sequence":
+		var seq preSeq
+		for i, r := range j.Pretokenizers {
+			p, err := parsePreTokenizer(r, indexPath(path+".pretokenizers", i))
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
+				seq = append(seq, p)
+			}
+		}
+		return seq, nil
+	case "ByteLevel":
+		b := &byteLevelPre{addPrefixSpace: boolOr(j.AddPrefixSpace, true), mapBytes: true}
+		if boolOr(j.UseRegex, true) {
+			re, err := pretok.Compile(gpt2Pattern)
+			if err != nil {
+				return nil, errAt(path, "%v", err)
+			}
+			b.re = re
+		}
+		return b, nil
+	case "Split":
+		if j.Pattern == nil {
+			return nil, errAt(path+".pattern", "missing")
+		}
+		b, err := parseBehavior(j.Behavior, removed, path+".behavior")
+		if err != nil {
+			return nil, err
+		}
+		sp := &splitPre{b: b, invert: j.Invert}
+		switch {
+		case j.Pattern.String != nil:
+			sp.lit = *j.Pattern.String
+		case j.Pattern.Regex != nil:
+			re, err := pretok.Compile(*j.Pattern.Regex)
+			if err != nil {
+				return nil, errAt(path+".pattern.Regex", "%v", err)
+			}
+			sp.re = re
+		default:
+			return nil, errAt(path+".pattern", "want {\"String\": ...} or {\"Regex\": ...}")
+		}
+		return sp, nil
+	case "Metaspace":
+		m := &metaspacePre{repl: "▁", scheme: "always", splitOn: boolOr(j.Split, true)}
+		if j.Replacement != nil {
+			if utf8.RuneCountInString(*j.Replacement) != 1 {
+				return nil, errAt(path+".replacement", "want one character, got %q", *j.Replacement)
+			}
+			m.repl = *j.Replacement
+		}
+		if j.PrependScheme != nil {
+			switch *j.PrependScheme {
+			case "always", "first", "never":
+				m.scheme = *j.PrependScheme
+			default:
+				return nil, errAt(path+".prepend_scheme", "unknown scheme %q", *j.PrependScheme)
+			}
+		}
+		if j.AddPrefixSpace != nil && !*j.AddPrefixSpace {
+			if j.PrependScheme != nil && m.scheme != "never" {
+				return nil, errAt(path+".add_prefix_space", "false does not match prepend_scheme %q", m.scheme)
+			}
+			m.scheme = "never"
+		}
+		return m, nil
+	case "Whitespace":
+		return whitespacePre{}, nil
+	case "WhitespaceSplit":
+		return &splitPre{pred: unicode.IsSpace, b: removed}, nil
+	case "BertPreTokenizer":
+		return bertPre{}, nil
+	case "Digits":
+		if j.IndividualDigits {
+			return &splitPre{pred: unicode.IsNumber, b: isolated}, nil
+		}
+		return &splitPre{pred: unicode.IsNumber, b: contiguous}, nil
+	case "Punctuation":
+		b, err := parseBehavior(j.Behavior, isolated, path+".behavior")
+		if err != nil {
+			return nil, err
+		}
+		return &splitPre{pred: isBertPunct, b: b}, nil
+	case "CharDelimiterSplit":
+		if j.Delimiter == nil || utf8.RuneCountInString(*j.Delimiter) != 1 {
+			return nil, errAt(path+".delimiter", "want one character")
+		}
+		d, _ := utf8.DecodeRuneInString(*j.Delimiter)
+		return &splitPre{pred: func(r rune) bool { return r == d }, b: removed}, nil
+	case "":
+		return nil, errAt(path+".type", "missing pre-tokenizer type")
+	default:
+		return nil, errAt(path+".type", "unsupported pre-tokenizer type %q", j.Type)
+	}
+}
