@@ -135,8 +135,21 @@ func (e *Encoding) appendOrdinary(dst []int, text string) []int {
 	bp := spanPool.Get().(*[]pretok.Span)
 	spans := e.split.FindAll((*bp)[:0], text)
 	r := e.ranks
+	last := 0
 	for _, s := range spans {
+		if s.Start != last || s.End <= s.Start || s.End > len(text) {
+			// Not contiguous: only invalid UTF-8 or a splitter bug gets
+			// here. Encode every byte anyway, in order, without panicking.
+			if s.Start < last || s.End <= s.Start || s.End > len(text) {
+				continue
+			}
+			dst = r.appendPiece(dst, text[last:s.Start])
+		}
 		dst = r.appendPiece(dst, text[s.Start:s.End])
+		last = s.End
+	}
+	if last < len(text) {
+		dst = r.appendPiece(dst, text[last:])
 	}
 	*bp = spans
 	spanPool.Put(bp)
@@ -149,8 +162,19 @@ func (e *Encoding) appendOrdinaryOffsets(dst []int, offs []tokenizer.Offset, tex
 	}
 	bp := spanPool.Get().(*[]pretok.Span)
 	spans := e.split.FindAll((*bp)[:0], text)
+	last := 0
 	for _, s := range spans {
+		if s.Start != last || s.End <= s.Start || s.End > len(text) {
+			if s.Start < last || s.End <= s.Start || s.End > len(text) {
+				continue
+			}
+			dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[last:s.Start], base+last)
+		}
 		dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[s.Start:s.End], base+s.Start)
+		last = s.End
+	}
+	if last < len(text) {
+		dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[last:], base+last)
 	}
 	*bp = spans
 	spanPool.Put(bp)
