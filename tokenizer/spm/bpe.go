@@ -1,5 +1,10 @@
 package spm
 
+import (
+	"bytes"
+	"unicode/utf8"
+)
+
 // The BPE segmentation of sentencepiece's bpe_model.cc (and llama.cpp's
 // llm_tokenizer_spm): the symbols start as the characters of the normalized
 // text (a user-defined piece is one frozen symbol); repeatedly the adjacent
@@ -10,15 +15,17 @@ package spm
 type symbol struct {
 	start, end int32 // byte range in the normalized text
 	prev, next int32
-	id         int32 // PieceToId of the symbol once merged; -2 until known
-	freeze     bool
+	// own is the symbol's id in the normal-piece map, -1 when its text is
+	// not a normal piece; id is PieceToId of a merged symbol, -2 until known.
+	own, id int32
+	freeze  bool
 }
 
 type candidate struct {
 	score       float32
 	left, right int32
 	size        int32 // byte length of the merged piece
-	id          int32 // PieceToId of the merged piece
+	own, id     int32 // the merged piece's normal id and PieceToId
 }
 
 // before reports whether a is merged before b: higher score, then leftmost.
@@ -28,11 +35,12 @@ func before(a, b *candidate) bool {
 
 // state is the per-call scratch space, pooled.
 type state struct {
-	norm  []byte
-	syms  []symbol
-	heap  []candidate
-	revs  map[string][2]string
-	reseg []segment
+	norm    []byte
+	syms    []symbol
+	heap    []candidate
+	revs    map[string][2]string
+	reseg   []segment
+	prevUnk bool
 }
 
 // segment is one output piece of the model: its text and id.
@@ -81,7 +89,11 @@ func (h *state) pop() candidate {
 	return top
 }
 
-// maybeAdd queues the pair (left, right) when its concatenation is a piece.
+// pairKey keys the table of merges by the normal ids of the two halves.
+func pairKey(a, b int32) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
+
+// maybeAdd queues the pair (left, right) when its concatenation is a piece
+// (bpe_model.cc's MaybeAddNewSymbolPair).
 func (t *Tokenizer) maybeAdd(st *state, left, right int32) {
 	if left < 0 || right < 0 {
 		return
@@ -90,11 +102,19 @@ func (t *Tokenizer) maybeAdd(st *state, left, right int32) {
 	if l.freeze || r.freeze {
 		return
 	}
-	info, ok := t.normal[string(st.norm[l.start:r.end])]
-	if !ok {
-		return
+	var info pieceInfo
+	if l.own >= 0 && r.own >= 0 {
+		var ok bool
+		if info, ok = t.pairs[pairKey(l.own, r.own)]; !ok {
+			return
+		}
+	} else {
+		var ok bool
+		if info, ok = t.normal[string(st.norm[l.start:r.end])]; !ok {
+			return
+		}
 	}
-	st.push(candidate{score: info.score, left: left, right: right, size: r.end - l.start, id: info.id})
+	st.push(candidate{score: info.score, left: left, right: right, size: r.end - l.start, own: info.own, id: info.id})
 	if t.hasUnused && t.pieces[info.own].Type == Unused {
 		if st.revs == nil {
 			st.revs = map[string][2]string{}
@@ -109,28 +129,70 @@ func (t *Tokenizer) encodeSentence(ids []int, pieces *[]string, text string) []i
 	st := t.pool.Get().(*state)
 	defer t.pool.Put(st)
 	st.norm = t.normalize(st.norm[:0], text)
-	if len(st.norm) == 0 {
+	st.prevUnk = false
+	clear(st.revs)
+	norm := st.norm
+	if t.noSplitAfter == nil {
+		return t.segmentBPE(ids, pieces, st, 0, len(norm))
+	}
+	// Cut the text where no merge can ever cross: before a space symbol
+	// whose previous character never precedes a space symbol inside a piece.
+	// Segmenting the stretches one by one gives the same result as
+	// segmenting the whole, with small heaps that stay in cache.
+	sp := t.splitSep
+	from := 0
+	for i := 1; i+len(sp) <= len(norm); {
+		j := indexSep(norm[i:], sp)
+		if j < 0 {
+			break
+		}
+		i += j
+		r, _ := utf8.DecodeLastRune(norm[from:i])
+		if !t.noSplitAfter[r] && i > from {
+			ids = t.segmentBPE(ids, pieces, st, from, i)
+			from = i
+		}
+		i += len(sp)
+	}
+	return t.segmentBPE(ids, pieces, st, from, len(norm))
+}
+
+func indexSep(b []byte, sep string) int {
+	if len(sep) == 1 {
+		return bytes.IndexByte(b, sep[0])
+	}
+	return bytes.Index(b, []byte(sep))
+}
+
+// segmentBPE segments norm[from:to] and appends the output.
+func (t *Tokenizer) segmentBPE(ids []int, pieces *[]string, st *state, from, to int) []int {
+	norm := st.norm
+	if from >= to {
 		return ids
 	}
-	norm := st.norm
 	st.syms = st.syms[:0]
 	st.heap = st.heap[:0]
-	clear(st.revs)
-	for i := 0; i < len(norm); {
+	for i := from; i < to; {
 		n, freeze := 0, false
 		if t.user != nil {
-			if n = t.user.matchBytes(norm[i:]); n > 0 {
+			if n = t.user.matchBytes(norm[i:to]); n > 0 {
 				freeze = true
 			}
 		}
 		if n == 0 {
 			n = oneCharLen(norm[i])
-			if n > len(norm)-i {
-				n = len(norm) - i
+			if n > to-i {
+				n = to - i
 			}
 		}
+		own := int32(-1)
+		if c := norm[i]; c < 0x80 && n == 1 {
+			own = t.ascii[c]
+		} else if info, ok := t.normal[string(norm[i:i+n])]; ok {
+			own = info.own
+		}
 		k := int32(len(st.syms))
-		st.syms = append(st.syms, symbol{start: int32(i), end: int32(i + n), prev: k - 1, next: k + 1, id: -2, freeze: freeze})
+		st.syms = append(st.syms, symbol{start: int32(i), end: int32(i + n), prev: k - 1, next: k + 1, own: own, id: -2, freeze: freeze})
 		i += n
 	}
 	st.syms[len(st.syms)-1].next = -1
@@ -144,7 +206,7 @@ func (t *Tokenizer) encodeSentence(ids []int, pieces *[]string, text string) []i
 			continue // stale: one side changed since the pair was queued
 		}
 		l.end = r.end
-		l.id = c.id
+		l.own, l.id = c.own, c.id
 		l.next = r.next
 		if r.next >= 0 {
 			st.syms[r.next].prev = c.left
@@ -153,13 +215,17 @@ func (t *Tokenizer) encodeSentence(ids []int, pieces *[]string, text string) []i
 		t.maybeAdd(st, l.prev, c.left)
 		t.maybeAdd(st, c.left, l.next)
 	}
-	prevUnk := false
+	prevUnk := st.prevUnk
 	for i := int32(0); i >= 0; i = st.syms[i].next {
 		s := &st.syms[i]
 		w := norm[s.start:s.end]
 		id := s.id
 		if id == -2 {
-			id = t.pieceToID(string(w))
+			if s.own >= 0 && !t.shadowed {
+				id = s.own
+			} else {
+				id = t.pieceToID(string(w))
+			}
 		}
 		if t.hasUnused && id >= 0 && t.pieces[id].Type == Unused {
 			st.reseg = t.resegment(st.reseg[:0], st, string(w))
@@ -170,6 +236,7 @@ func (t *Tokenizer) encodeSentence(ids []int, pieces *[]string, text string) []i
 		}
 		ids, prevUnk = t.emitBytes(ids, pieces, w, id, prevUnk)
 	}
+	st.prevUnk = prevUnk
 	return ids
 }
 

@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/tokenizer"
 )
@@ -128,6 +130,19 @@ type Tokenizer struct {
 	normal   map[string]pieceInfo
 	reserved map[string]int32
 	byteID   [256]int32
+	// pairs maps the normal ids of two symbols to the piece they merge
+	// into: every split of every normal piece into two normal pieces.
+	pairs map[uint64]pieceInfo
+	// ascii is the normal id of each ASCII character, -1 when none.
+	ascii [128]int32
+	// shadowed is set when some normal piece's text is also a reserved
+	// piece's, which then wins in PieceToId.
+	shadowed bool
+	// noSplitAfter lists the characters that precede splitSep inside some
+	// piece; the text can be cut before any other splitSep. It is nil when
+	// the text must be segmented whole (models with unused pieces).
+	noSplitAfter map[rune]bool
+	splitSep     string
 	// user matches user-defined pieces; nil when there are none.
 	user      *prefixMatcher
 	hasUnused bool
@@ -223,8 +238,10 @@ func New(pieces []Piece, opts Options) (*Tokenizer, error) {
 		if id, ok := t.reserved[text]; ok {
 			info.id = id
 			t.normal[text] = info
+			t.shadowed = true
 		}
 	}
+	t.buildMergeTables()
 	for b := range t.byteID {
 		t.byteID[b] = -1
 		if id, ok := t.reserved[bytePiece(byte(b))]; ok && pieces[id].Type == Byte {
@@ -253,6 +270,49 @@ func New(pieces []Piece, opts Options) (*Tokenizer, error) {
 	t.matcher = tokenizer.NewSpecialMatcher(t.specials.Tokens)
 	t.pool.New = func() any { return new(state) }
 	return t, nil
+}
+
+// buildMergeTables fills pairs, ascii and the splitting rule.
+func (t *Tokenizer) buildMergeTables() {
+	t.pairs = make(map[uint64]pieceInfo, 4*len(t.normal))
+	for text, info := range t.normal {
+		for k := 1; k < len(text); k++ {
+			if !utf8.RuneStart(text[k]) {
+				continue
+			}
+			a, ok := t.normal[text[:k]]
+			if !ok {
+				continue
+			}
+			if b, ok := t.normal[text[k:]]; ok {
+				t.pairs[pairKey(a.own, b.own)] = info
+			}
+		}
+	}
+	for c := range t.ascii {
+		t.ascii[c] = -1
+		if info, ok := t.normal[string(rune(c))]; ok {
+			t.ascii[c] = info.own
+		}
+	}
+	if t.hasUnused {
+		// Unused pieces are re-split from a table that SentencePiece fills
+		// in global merge order: segment whole to stay exact.
+		return
+	}
+	t.splitSep = " "
+	if t.opts.EscapeWhitespaces {
+		t.splitSep = spaceSymbol
+	}
+	t.noSplitAfter = map[rune]bool{}
+	for text := range t.normal {
+		for k := 1; k < len(text); k++ {
+			if strings.HasPrefix(text[k:], t.splitSep) {
+				r, _ := utf8.DecodeLastRuneInString(text[:k])
+				t.noSplitAfter[r] = true
+			}
+		}
+	}
 }
 
 // bytePiece is the text of the byte piece for b, as SentencePiece spells it.
