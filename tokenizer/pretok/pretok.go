@@ -1,12 +1,3 @@
-// Package pretok splits text into the pieces ("pre-tokens") that BPE then
-// merges inside, as the split regexes of GPT-2, tiktoken (cl100k, o200k),
-// Llama 3 and Qwen do.
-//
-// Those regexes need lookahead (`\s+(?!\S)`) that Go's regexp lacks. Known
-// patterns get hand-written scanners (no regexp at run time); any other
-// pattern falls back to a backtracking engine with lookahead
-// (github.com/dlclark/regexp2), whose semantics follow .NET/Oniguruma closely
-// enough for the patterns tokenizer files use.
 package pretok
 
 import (
@@ -39,9 +30,24 @@ func Compile(pattern string) (Splitter, error) {
 	return CompileRegexp(pattern)
 }
 
-// Known returns the hand-written scanner for pattern, or nil when there is none.
+// Known returns the hand-written scanner for pattern, or nil when there is
+// none. The pattern must equal one of the Pattern* or LlamaCpp* constants
+// byte for byte.
 func Known(pattern string) Splitter {
-	return nil
+	s, ok := knownScanners[pattern]
+	if !ok {
+		return nil
+	}
+	initTables()
+	return s
+}
+
+// KnownPatterns returns the patterns [Known] has a scanner for, in a fixed
+// order.
+func KnownPatterns() []string {
+	out := make([]string, len(knownOrder))
+	copy(out, knownOrder)
+	return out
 }
 
 // regexpSplitter runs a pattern with regexp2.
@@ -50,8 +56,13 @@ type regexpSplitter struct {
 }
 
 // CompileRegexp returns a Splitter that always runs pattern with the regexp2
-// engine (Unicode classes, lookahead, possessive-free backtracking). Tests use
-// it as the reference for the hand-written scanners.
+// engine (Unicode classes, lookahead, possessive quantifiers and atomic
+// groups, backtracking). Tests use it as the reference for the hand-written
+// scanners.
+//
+// regexp2 follows .NET, whose $ also matches before a final "\n" (Rust's
+// does not); none of the known patterns can tell the difference, because
+// their $ always follows a possessive or greedy \s run that takes that "\n".
 func CompileRegexp(pattern string) (Splitter, error) {
 	re, err := regexp2.Compile(pattern, regexp2.Unicode)
 	if err != nil {
