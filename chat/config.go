@@ -131,12 +131,11 @@ func ParseTokenizerConfig(data []byte) (*Config, error) {
 // addTemplates reads a "chat_template" value: a string (the default
 // template), a list of {"name", "template"}, or null.
 func (c *Config) addTemplates(v json.RawMessage) error {
-	var s string
+	var s *string
 	if err := json.Unmarshal(v, &s); err == nil {
-		c.Templates[DefaultName] = s
-		return nil
-	}
-	if string(v) == "null" {
+		if s != nil {
+			c.Templates[DefaultName] = *s
+		}
 		return nil
 	}
 	var list []struct {
