@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/llmpipe/llmpipe/chat"
+	"github.com/llmpipe/llmpipe/format/gguf"
 )
 
 // newTemplateCmd is `llmpipe template`: HF apply_chat_template(...,
@@ -27,9 +28,10 @@ func newTemplateCmd() *cobra.Command {
 apply_chat_template(..., tokenize=False) does, and prints the text as one JSON
 string.
 
---from is a tokenizer_config.json, a chat_template.jinja, or a model folder
-holding tokenizer_config.json / chat_template.jinja / chat_template.json.
-The template's bos_token, eos_token and other special tokens come from there.
+--from is a tokenizer_config.json, a chat_template.jinja, a model folder
+holding tokenizer_config.json / chat_template.jinja / chat_template.json, or a
+GGUF file (tokenizer.chat_template, tokenizer.chat_template.NAME). The
+template's bos_token, eos_token and other special tokens come from there.
 
 stdin is one JSON object with apply_chat_template's arguments:
   messages               the conversation (required): [{"role", "content", ...}]
@@ -45,7 +47,7 @@ is used, or "tool_use" when tools are given and the model has one.
     llmpipe template --from ../shared/data/tokenizers/hf/qwen3
   echo '{"messages":[{"role":"user","content":"Hi"}],"add_generation_prompt":true,"enable_thinking":false}' |
     llmpipe template --from ../shared/data/tokenizers/hf/qwen3/tokenizer_config.json
-  llmpipe template --from ./model --name tool_use < request.json
+  llmpipe template --from model.gguf --name tool_use < request.json
   llmpipe template --from ./model --list`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -173,8 +175,49 @@ func isGGUF(path string) bool {
 	return err == nil && string(magic[:]) == "GGUF"
 }
 
-// ggufChatConfig reads tokenizer.chat_template (and the named
-// tokenizer.chat_template.NAME) and the BOS/EOS token texts from a GGUF.
+// ggufChatConfig reads tokenizer.chat_template (the default template),
+// tokenizer.chat_template.NAME (named ones, as llama.cpp writes them) and the
+// texts of the special tokens (tokenizer.ggml.tokens[tokenizer.ggml.*_id])
+// from a GGUF file's metadata.
 func ggufChatConfig(path string) (*chat.Config, error) {
-	return nil, fmt.Errorf("%s: reading chat templates from GGUF files is not supported yet", path)
+	f, err := gguf.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	c := &chat.Config{Templates: map[string]string{}, SpecialTokens: map[string]string{}, Source: path}
+	const prefix = "tokenizer.chat_template"
+	for _, kv := range f.KV {
+		name, ok := strings.CutPrefix(kv.Key, prefix)
+		if !ok || (name != "" && !strings.HasPrefix(name, ".")) {
+			continue
+		}
+		src, ok := kv.Value.Str()
+		if !ok {
+			return nil, fmt.Errorf("%s: %s is not a string", path, kv.Key)
+		}
+		if name == "" {
+			name = chat.DefaultName
+		}
+		c.Templates[strings.TrimPrefix(name, ".")] = src
+	}
+	if len(c.Templates) == 0 {
+		return nil, fmt.Errorf("%s: no %s metadata", path, prefix)
+	}
+	tokens, _ := f.Strings("tokenizer.ggml.tokens")
+	for key, id := range map[string]string{
+		"bos_token": "tokenizer.ggml.bos_token_id", "eos_token": "tokenizer.ggml.eos_token_id",
+		"unk_token": "tokenizer.ggml.unknown_token_id", "pad_token": "tokenizer.ggml.padding_token_id",
+	} {
+		n, ok := f.Uint(id)
+		if !ok {
+			continue
+		}
+		if n >= uint64(len(tokens)) {
+			return nil, fmt.Errorf("%s: %s = %d is outside tokenizer.ggml.tokens (%d)", path, id, n, len(tokens))
+		}
+		c.SpecialTokens[key] = tokens[n]
+	}
+	c.BOSToken, c.EOSToken = c.SpecialTokens["bos_token"], c.SpecialTokens["eos_token"]
+	return c, nil
 }

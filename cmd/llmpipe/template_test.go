@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/internal/shared"
 )
 
@@ -121,6 +122,56 @@ func TestTemplateCLI(t *testing.T) {
 	t.Run("missing --from", func(t *testing.T) {
 		if _, err := runTemplate(t, `{"messages":[]}`); err == nil {
 			t.Error("no error without --from")
+		}
+	})
+}
+
+// TestTemplateCLIGGUF reads templates and special tokens from GGUF metadata.
+func TestTemplateCLIGGUF(t *testing.T) {
+	t.Run("synthetic", func(t *testing.T) {
+		f := &gguf.File{KV: []gguf.KV{
+			{Key: "tokenizer.ggml.tokens", Value: gguf.MustValue([]string{"<unk>", "<|bos|>", "<|eos|>"})},
+			{Key: "tokenizer.ggml.bos_token_id", Value: gguf.MustValue(uint32(1))},
+			{Key: "tokenizer.ggml.eos_token_id", Value: gguf.MustValue(uint32(2))},
+			{Key: "tokenizer.chat_template", Value: gguf.MustValue("{{ bos_token }}{% for m in messages %}{{ m.content }}{{ eos_token }}{% endfor %}")},
+			{Key: "tokenizer.chat_template.tool_use", Value: gguf.MustValue("{{ bos_token }}{{ tools[0] | tojson }}")},
+		}}
+		var buf bytes.Buffer
+		if _, err := gguf.Write(&buf, f); err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), "m.gguf")
+		if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := runTemplate(t, `{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b"}]}`, "--from", path)
+		if err != nil || out != `"<|bos|>a<|eos|>b<|eos|>"`+"\n" {
+			t.Errorf("default: %q, %v", out, err)
+		}
+		out, err = runTemplate(t, `{"messages":[],"tools":[{"name":"f","x":[1,2.0]}]}`, "--from", path)
+		if err != nil || out != `"<|bos|>{\"name\": \"f\", \"x\": [1, 2.0]}"`+"\n" {
+			t.Errorf("tool_use: %q, %v", out, err)
+		}
+		out, err = runTemplate(t, "", "--from", path, "--list")
+		if err != nil || out != "default\ntool_use\n" {
+			t.Errorf("--list: %q, %v", out, err)
+		}
+	})
+	t.Run("phi-3 vocab", func(t *testing.T) {
+		// The file's template is {{ bos_token }} then, per message, user:
+		// '<|user|>\n' + content + '<|end|>\n<|assistant|>\n' and assistant:
+		// content + '<|end|>\n'; other roles print nothing. bos is token 1, <s>.
+		path := shared.Path(t, "tokenizers/llama.cpp-vocab/ggml-vocab-phi-3.gguf")
+		out, err := runTemplate(t, `{"messages":[{"role":"system","content":"S"},{"role":"user","content":"Hi"},{"role":"assistant","content":"Yo"}]}`, "--from", path)
+		want := `"<s><|user|>\nHi<|end|>\n<|assistant|>\nYo<|end|>\n"` + "\n"
+		if err != nil || out != want {
+			t.Errorf("got %q, %v; want %q", out, err, want)
+		}
+	})
+	t.Run("no template", func(t *testing.T) {
+		path := shared.Path(t, "models/stories260K.gguf")
+		if _, err := runTemplate(t, `{"messages":[]}`, "--from", path); err == nil || !strings.Contains(err.Error(), "tokenizer.chat_template") {
+			t.Errorf("err = %v", err)
 		}
 	})
 }
