@@ -132,6 +132,9 @@ func (t *Tokenizer) encodeSentence(ids []int, pieces *[]string, text string) []i
 	st.prevUnk = false
 	clear(st.revs)
 	norm := st.norm
+	if t.uni != nil {
+		return t.encodeUnigram(ids, pieces, string(norm))
+	}
 	if t.noSplitAfter == nil {
 		return t.segmentBPE(ids, pieces, st, 0, len(norm))
 	}
@@ -237,6 +240,24 @@ func (t *Tokenizer) segmentBPE(ids []int, pieces *[]string, st *state, from, to 
 		ids, prevUnk = t.emitBytes(ids, pieces, w, id, prevUnk)
 	}
 	st.prevUnk = prevUnk
+	return ids
+}
+
+// encodeUnigram segments normalized text with the Unigram model (which
+// does byte fallback and unknown fusing itself).
+func (t *Tokenizer) encodeUnigram(ids []int, pieces *[]string, norm string) []int {
+	if pieces == nil {
+		return t.uni.Encode(ids, norm)
+	}
+	start := len(ids)
+	ids, offs := t.uni.EncodeOffsets(ids, nil, norm, 0)
+	for i, id := range ids[start:] {
+		if t.pieces[id].Type == Byte {
+			*pieces = append(*pieces, t.pieces[id].Text)
+		} else {
+			*pieces = append(*pieces, norm[offs[i].Start:offs[i].End])
+		}
+	}
 	return ids
 }
 

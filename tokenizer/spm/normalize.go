@@ -19,11 +19,15 @@ func decodeRune(p []byte) (r rune, size int) {
 // normalized form of the start of s and how many bytes of s it stands for.
 // User-defined pieces pass unchanged; an invalid byte becomes U+FFFD.
 func (t *Tokenizer) normalizePrefix(s string) (string, int) {
-	if c := s[0]; c < utf8.RuneSelf && t.user == nil {
+	if c := s[0]; c < utf8.RuneSelf && t.user == nil && t.cmap == nil {
 		return s[:1], 1
 	}
 	if n := t.user.match(s); n > 0 {
 		return s[:n], n
+	}
+	if t.cmap != nil {
+		out, n, _ := t.cmap.NormalizePrefix(s)
+		return out, n
 	}
 	r, size := utf8.DecodeRuneInString(s)
 	if r == utf8.RuneError && size == 1 {
@@ -60,7 +64,7 @@ func (t *Tokenizer) normalize(dst []byte, text string) []byte {
 	for text != "" {
 		var sp string
 		var n int
-		if c := text[0]; c < utf8.RuneSelf && t.user == nil {
+		if c := text[0]; c < utf8.RuneSelf && t.user == nil && t.cmap == nil {
 			sp, n = text[:1], 1
 		} else {
 			sp, n = t.normalizePrefix(text)

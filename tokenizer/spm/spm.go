@@ -9,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/charsmap"
+	"github.com/llmpipe/llmpipe/tokenizer/unigram"
 )
 
 // PieceType is the type of a vocabulary piece (sentencepiece_model.proto
@@ -143,6 +145,10 @@ type Tokenizer struct {
 	// the text must be segmented whole (models with unused pieces).
 	noSplitAfter map[rune]bool
 	splitSep     string
+	// uni is the Unigram model (Model == Unigram).
+	uni *unigram.Model
+	// cmap is the precompiled charsmap normalizer; nil for the identity.
+	cmap *charsmap.Map
 	// user matches user-defined pieces; nil when there are none.
 	user      *prefixMatcher
 	hasUnused bool
@@ -177,14 +183,9 @@ const MaxInput = 1 << 28
 // <0x00>…<0xFF> must be present.
 func New(pieces []Piece, opts Options) (*Tokenizer, error) {
 	switch opts.Model {
-	case BPE:
-	case Unigram:
-		return nil, errors.New("spm: the unigram model type is not supported yet")
+	case BPE, Unigram:
 	default:
 		return nil, fmt.Errorf("spm: model type %v is not supported", opts.Model)
-	}
-	if len(opts.Charsmap) > 0 {
-		return nil, errors.New("spm: a precompiled charsmap normalizer is not supported yet")
 	}
 	n := len(pieces)
 	if n > 1<<31-1 {
@@ -201,7 +202,15 @@ func New(pieces []Piece, opts Options) (*Tokenizer, error) {
 	if opts.UNK < 0 && !opts.ByteFallback {
 		return nil, errors.New("spm: no UNK id (required without byte fallback)")
 	}
+	var cmap *charsmap.Map
+	if len(opts.Charsmap) > 0 {
+		var err error
+		if cmap, err = charsmap.Parse(opts.Charsmap); err != nil {
+			return nil, fmt.Errorf("spm: normalizer: %w", err)
+		}
+	}
 	t := &Tokenizer{
+		cmap:       cmap,
 		pieces:     pieces,
 		opts:       opts,
 		normal:     make(map[string]pieceInfo, n),
@@ -241,7 +250,11 @@ func New(pieces []Piece, opts Options) (*Tokenizer, error) {
 			t.shadowed = true
 		}
 	}
-	t.buildMergeTables()
+	if opts.Model == BPE {
+		t.buildMergeTables()
+	} else if err := t.buildUnigram(); err != nil {
+		return nil, err
+	}
 	for b := range t.byteID {
 		t.byteID[b] = -1
 		if id, ok := t.reserved[bytePiece(byte(b))]; ok && pieces[id].Type == Byte {
@@ -270,6 +283,25 @@ func New(pieces []Piece, opts Options) (*Tokenizer, error) {
 	t.matcher = tokenizer.NewSpecialMatcher(t.specials.Tokens)
 	t.pool.New = func() any { return new(state) }
 	return t, nil
+}
+
+// buildUnigram builds the Unigram model with SentencePiece semantics.
+func (t *Tokenizer) buildUnigram() error {
+	if t.opts.UNK < 0 || t.pieces[t.opts.UNK].Type != Unknown {
+		return fmt.Errorf("spm: unigram model: UNK id %d is not a piece of type UNKNOWN", t.opts.UNK)
+	}
+	ps := make([]unigram.Piece, len(t.pieces))
+	types := make([]unigram.Type, len(t.pieces))
+	for i, p := range t.pieces {
+		ps[i] = unigram.Piece{Text: p.Text, Score: float64(p.Score)}
+		types[i] = unigram.Type(p.Type)
+	}
+	m, err := unigram.New(ps, unigram.Options{UnkID: t.opts.UNK, ByteFallback: t.opts.ByteFallback, FuseUnk: true, Types: types})
+	if err != nil {
+		return fmt.Errorf("spm: %w", err)
+	}
+	t.uni = m
+	return nil
 }
 
 // buildMergeTables fills pairs, ascii and the splitting rule.
