@@ -1,12 +1,22 @@
 package main
 
 import (
-	"errors"
-
+	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/llamavocab"
 )
 
-// loadGGUF is wired when the gguf loader lands.
+// loadGGUF builds the tokenizer embedded in a GGUF file's metadata, as
+// llama.cpp does.
 func loadGGUF(spec string) (tokenizer.Tokenizer, error) {
-	return nil, errors.New("gguf tokenizers are not supported yet: " + spec)
+	f, err := gguf.Open(spec)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tok, err := llamavocab.FromGGUF(f)
+	if err != nil {
+		return nil, err
+	}
+	return tok, nil
 }
