@@ -102,9 +102,10 @@ func ParseOptions(source string, opts Options) (t *Template, err error) {
 	}()
 	jt, err := jinja.Compile(rewritten)
 	if err != nil {
-		if diag != nil && !strings.Contains(err.Error(), "line ") {
-			// The engine's message lacks a position; ours has one.
-			return nil, fmt.Errorf("chat: parse template: %w (%v)", diag, err)
+		if diag != nil {
+			// Ours names the block's opening line; the engine's may lack
+			// any position.
+			return nil, fmt.Errorf("chat: parse template: %w (engine: %v)", diag, err)
 		}
 		return nil, fmt.Errorf("chat: parse template: %w", err)
 	}
@@ -135,7 +136,7 @@ func (t *Template) RenderContext(ctx context.Context, args Args) (out string, er
 	out, err = t.tmpl.RenderValues(vars)
 	if err != nil {
 		var ce *Error
-		if errors.As(err, &ce) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		if errors.As(err, &ce) || errors.Is(err, ErrLimit) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return "", err
 		}
 		return "", fmt.Errorf("chat: render: %w", err)
