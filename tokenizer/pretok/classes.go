@@ -20,8 +20,8 @@ const (
 )
 
 var (
-	asciiClass [utf8.RuneSelf]uint8
-	bmpClass   []uint8 // indexed by rune < 0x10000, built by initTables
+	asciiClass [256]uint8 // only the first 128 entries are used
+	bmpClass   []uint8    // indexed by rune < 0x10000, built by initTables
 	tablesOnce sync.Once
 )
 

@@ -1,5 +1,7 @@
 package pretok
 
+import "unicode/utf8"
+
 // Split patterns with hand-written scanners. Each constant is the exact string
 // found in the named reference; [Known] matches them byte for byte.
 const (
@@ -153,7 +155,14 @@ func (s *scanner) contraction(text string, i int) int {
 // run returns the end of the run of runes from i that have a bit of mask.
 func run(text string, i int, mask uint8) int {
 	for i < len(text) {
-		f, n := class(text, i)
+		if c := text[i]; c < utf8.RuneSelf {
+			if asciiClass[c]&mask == 0 {
+				return i
+			}
+			i++
+			continue
+		}
+		f, n := classSlow(text, i)
 		if f&mask == 0 {
 			break
 		}
@@ -165,7 +174,14 @@ func run(text string, i int, mask uint8) int {
 // runOther returns the end of the run of [^\s\p{L}\p{N}] runes from i.
 func runOther(text string, i int) int {
 	for i < len(text) {
-		f, n := class(text, i)
+		if c := text[i]; c < utf8.RuneSelf {
+			if asciiClass[c]&cLNS != 0 {
+				return i
+			}
+			i++
+			continue
+		}
+		f, n := classSlow(text, i)
 		if f&cLNS != 0 {
 			break
 		}
