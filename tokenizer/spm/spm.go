@@ -178,7 +178,8 @@ const MaxInput = 1 << 28
 // New builds a tokenizer from a vocabulary (ids are indices into pieces)
 // and options.
 //
-// A text that appears twice keeps its first id. Empty pieces are kept as ids
+// The slice is copied; a zero Type means Normal (the proto default). A text
+// that appears twice keeps its first id. Empty pieces are kept as ids
 // but never produced by Encode. With ByteFallback all 256 byte pieces
 // <0x00>…<0xFF> must be present.
 func New(pieces []Piece, opts Options) (*Tokenizer, error) {
@@ -207,6 +208,12 @@ func New(pieces []Piece, opts Options) (*Tokenizer, error) {
 		var err error
 		if cmap, err = charsmap.Parse(opts.Charsmap); err != nil {
 			return nil, fmt.Errorf("spm: normalizer: %w", err)
+		}
+	}
+	pieces = append([]Piece(nil), pieces...)
+	for i := range pieces {
+		if pieces[i].Type == 0 {
+			pieces[i].Type = Normal
 		}
 	}
 	t := &Tokenizer{
