@@ -31,5 +31,5 @@ func Example() {
 	fmt.Printf("%q\n", text)
 	// Output:
 	// [1 7 7 0]
-	// "hi hi \u2047 "
+	// "hi hi ⁇ "
 }
