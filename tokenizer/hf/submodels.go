@@ -1,15 +1,108 @@
 package hf
 
-import "encoding/json"
+import (
+	"encoding/json"
+	"math"
 
-// parseWordPiece builds the WordPiece model. Package tokenizer/wordpiece has
-// not landed yet, so the type is reported as unsupported.
-func parseWordPiece(raw json.RawMessage, path string) (model, error) {
-	return nil, errAt(path+".type", "model type \"WordPiece\" is not yet supported (needs package tokenizer/wordpiece)")
+	"github.com/llmpipe/llmpipe/tokenizer/unigram"
+	"github.com/llmpipe/llmpipe/tokenizer/wordpiece"
+)
+
+// wordPieceModel adapts tokenizer/wordpiece.
+type wordPieceModel struct {
+	vocabTable
+	m *wordpiece.Model
 }
 
-// parseUnigram builds the Unigram model. Package tokenizer/unigram has not
-// landed yet, so the type is reported as unsupported.
+func (w *wordPieceModel) encode(dst []int, word string) ([]int, error) {
+	return w.m.Encode(dst, word), nil
+}
+
+func (w *wordPieceModel) tokens(dst []string, word string) ([]string, error) {
+	return idsToTokens(&w.vocabTable, dst, w.m.Encode(nil, word)), nil
+}
+
+func parseWordPiece(raw json.RawMessage, path string) (model, error) {
+	var j struct {
+		Vocab                   map[string]int `json:"vocab"`
+		UnkToken                *string        `json:"unk_token"`
+		ContinuingSubwordPrefix *string        `json:"continuing_subword_prefix"`
+		MaxInputCharsPerWord    *int           `json:"max_input_chars_per_word"`
+	}
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return nil, errAt(path, "%v", err)
+	}
+	vt, err := newVocabTable(j.Vocab, path+".vocab")
+	if err != nil {
+		return nil, err
+	}
+	opts := wordpiece.Options{UnkToken: strDef(j.UnkToken, "[UNK]"), ContinuingSubwordPrefix: strDef(j.ContinuingSubwordPrefix, "##")}
+	if opts.ContinuingSubwordPrefix == "" {
+		opts.EmptyPrefix = true
+	}
+	if j.MaxInputCharsPerWord != nil {
+		if *j.MaxInputCharsPerWord <= 0 {
+			return nil, errAt(path+".max_input_chars_per_word", "want a positive number, got %d", *j.MaxInputCharsPerWord)
+		}
+		opts.MaxInputCharsPerWord = *j.MaxInputCharsPerWord
+	}
+	m, err := wordpiece.New(j.Vocab, opts)
+	if err != nil {
+		return nil, errAt(path, "%v", err)
+	}
+	return &wordPieceModel{vocabTable: vt, m: m}, nil
+}
+
+// unigramModel adapts tokenizer/unigram. Its token strings are the pieces
+// of the input (so an unknown stretch shows its own text, as in HF).
+type unigramModel struct {
+	m  *unigram.Model
+	ps []unigram.Piece
+}
+
+func (u *unigramModel) encode(dst []int, word string) ([]int, error) {
+	return u.m.Encode(dst, word), nil
+}
+
+func (u *unigramModel) tokens(dst []string, word string) ([]string, error) {
+	_, offs := u.m.EncodeOffsets(nil, nil, word, 0)
+	for _, o := range offs {
+		dst = append(dst, word[o.Start:o.End])
+	}
+	return dst, nil
+}
+
+func (u *unigramModel) tokenToID(tok string) (int, bool) { return u.m.ID(tok) }
+func (u *unigramModel) idToToken(id int) (string, bool)  { return u.m.Token(id) }
+func (u *unigramModel) size() int                        { return u.m.Len() }
+
 func parseUnigram(raw json.RawMessage, path string) (model, error) {
-	return nil, errAt(path+".type", "model type \"Unigram\" is not yet supported (needs package tokenizer/unigram)")
+	var j struct {
+		UnkID        *int                `json:"unk_id"`
+		ByteFallback bool                `json:"byte_fallback"`
+		Vocab        [][]json.RawMessage `json:"vocab"`
+	}
+	if err := json.Unmarshal(raw, &j); err != nil {
+		return nil, errAt(path, "%v", err)
+	}
+	ps := make([]unigram.Piece, len(j.Vocab))
+	for i, e := range j.Vocab {
+		if len(e) != 2 {
+			return nil, errAt(indexPath(path+".vocab", i), "want [piece, score]")
+		}
+		if err := json.Unmarshal(e[0], &ps[i].Text); err != nil {
+			return nil, errAt(indexPath(path+".vocab", i), "piece: %v", err)
+		}
+		if err := json.Unmarshal(e[1], &ps[i].Score); err != nil || math.IsNaN(ps[i].Score) {
+			return nil, errAt(indexPath(path+".vocab", i), "score: want a number (%v)", err)
+		}
+	}
+	if j.UnkID == nil {
+		return nil, errAt(path+".unk_id", "null unk_id is not supported")
+	}
+	m, err := unigram.New(ps, unigram.Options{UnkID: *j.UnkID, ByteFallback: j.ByteFallback, FuseUnk: true})
+	if err != nil {
+		return nil, errAt(path, "%v", err)
+	}
+	return &unigramModel{m: m, ps: ps}, nil
 }
