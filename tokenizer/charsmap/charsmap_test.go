@@ -293,6 +293,8 @@ func TestParseErrors(t *testing.T) {
 	}
 }
 
+// TestGraphemes: expected clusters are those of ICU's Intl.Segmenter
+// (node 20, ICU 78.2) for the same strings.
 func TestGraphemes(t *testing.T) {
 	cases := []struct {
 		name string
@@ -310,6 +312,10 @@ func TestGraphemes(t *testing.T) {
 		{"spacing mark", "क\u093e", []string{"क\u093e"}},
 		{"prepend", "\u0600a", []string{"\u0600a"}},
 		{"malformed byte", "a\xff\u0301", []string{"a", "\xff", "\u0301"}},
+		{"Indic conjunct (GB9c)", "क्षि", []string{"क्षि"}},
+		{"Devanagari word", "हिन्दी", []string{"हि", "न्दी"}},
+		{"keycap", "1\ufe0f\u20e3", []string{"1\ufe0f\u20e3"}},
+		{"ZWJ after letter", "a\u200db", []string{"a\u200d", "b"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -149,6 +149,34 @@ var extPict = &unicode.RangeTable{
 	},
 }
 
+// incbConsonant is Indic_Conjunct_Break=Consonant (Unicode 15.1
+// DerivedCoreProperties.txt): the consonants of the six scripts whose
+// virama forms conjuncts.
+var incbConsonant = &unicode.RangeTable{
+	R16: []unicode.Range16{
+		{Lo: 0x0915, Hi: 0x0939, Stride: 1}, {Lo: 0x0958, Hi: 0x095f, Stride: 1}, {Lo: 0x0978, Hi: 0x097f, Stride: 1},
+		{Lo: 0x0995, Hi: 0x09a8, Stride: 1}, {Lo: 0x09aa, Hi: 0x09b0, Stride: 1}, {Lo: 0x09b2, Hi: 0x09b2, Stride: 1},
+		{Lo: 0x09b6, Hi: 0x09b9, Stride: 1}, {Lo: 0x09dc, Hi: 0x09dd, Stride: 1}, {Lo: 0x09df, Hi: 0x09df, Stride: 1},
+		{Lo: 0x09f0, Hi: 0x09f1, Stride: 1},
+		{Lo: 0x0a95, Hi: 0x0aa8, Stride: 1}, {Lo: 0x0aaa, Hi: 0x0ab0, Stride: 1}, {Lo: 0x0ab2, Hi: 0x0ab3, Stride: 1},
+		{Lo: 0x0ab5, Hi: 0x0ab9, Stride: 1}, {Lo: 0x0af9, Hi: 0x0af9, Stride: 1},
+		{Lo: 0x0b15, Hi: 0x0b28, Stride: 1}, {Lo: 0x0b2a, Hi: 0x0b30, Stride: 1}, {Lo: 0x0b32, Hi: 0x0b33, Stride: 1},
+		{Lo: 0x0b35, Hi: 0x0b39, Stride: 1}, {Lo: 0x0b5c, Hi: 0x0b5d, Stride: 1}, {Lo: 0x0b5f, Hi: 0x0b5f, Stride: 1},
+		{Lo: 0x0b71, Hi: 0x0b71, Stride: 1},
+		{Lo: 0x0c15, Hi: 0x0c28, Stride: 1}, {Lo: 0x0c2a, Hi: 0x0c39, Stride: 1}, {Lo: 0x0c58, Hi: 0x0c5a, Stride: 1},
+		{Lo: 0x0d15, Hi: 0x0d3a, Stride: 1},
+	},
+}
+
+// isLinker reports Indic_Conjunct_Break=Linker: the viramas of those scripts.
+func isLinker(r rune) bool {
+	switch r {
+	case 0x094d, 0x09cd, 0x0acd, 0x0b4d, 0x0c4d, 0x0d4d:
+		return true
+	}
+	return false
+}
+
 // gcb returns the Grapheme_Cluster_Break class of r, derived from the
 // general categories and properties in package unicode as UAX #29 defines it.
 func gcb(r rune) gcbClass {
@@ -201,7 +229,7 @@ func gcb(r rune) gcbClass {
 }
 
 // nextGrapheme returns the byte length of the first extended grapheme
-// cluster of s (UAX #29 rules GB3-GB13, without GB9c). A byte that is not
+// cluster of s (UAX #29 rules GB3-GB13, Unicode 15.1). A byte that is not
 // valid UTF-8 is a cluster of its own. It returns 0 only for an empty s.
 func nextGrapheme(s string) int {
 	if s == "" {
@@ -220,6 +248,12 @@ func nextGrapheme(s string) int {
 	riCount := 0
 	if prev == gcbRI {
 		riCount = 1
+	}
+	// GB9c: 0 outside a conjunct, 1 after a consonant, 2 after a consonant
+	// and a linker (with only extenders between).
+	conj := 0
+	if unicode.Is(incbConsonant, r) {
+		conj = 1
 	}
 	for n < len(s) {
 		r, size := utf8.DecodeRuneInString(s[n:])
@@ -243,6 +277,8 @@ func nextGrapheme(s string) int {
 			join = true
 		case cur == gcbSpacingMark: // GB9a
 			join = true
+		case conj == 2 && unicode.Is(incbConsonant, r): // GB9c
+			join = true
 		case prev == gcbPrepend: // GB9b
 			join = true
 		case prev == gcbZWJ && cur == gcbExtPict && emoji: // GB11
@@ -260,6 +296,15 @@ func nextGrapheme(s string) int {
 		case cur == gcbZWJ && emoji && prev != gcbZWJ:
 		default:
 			emoji = false
+		}
+		switch {
+		case unicode.Is(incbConsonant, r):
+			conj = 1
+		case conj > 0 && isLinker(r):
+			conj = 2
+		case conj > 0 && (cur == gcbExtend || cur == gcbZWJ):
+		default:
+			conj = 0
 		}
 		if cur == gcbRI {
 			riCount++
