@@ -18,6 +18,7 @@ import (
 
 	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/hf"
 )
 
 func train(t testing.TB, text string, opts Options) *Result {
@@ -526,6 +527,69 @@ func TestTrainCorpus(t *testing.T) {
 		t.Errorf("%d <|endoftext|> ids, want %d", countID(ids, 4095), n)
 	}
 	t.Logf("%d bytes → %d tokens (%.2f bytes/token)", len(text), len(ids), float64(len(text))/float64(len(ids)))
+	compareWithHF(t, r, text, ids)
+}
+
+// compareWithHF loads r's tokenizer.json with tokenizer/hf and checks that
+// it encodes text to want (r's own ids) and decodes them back.
+func compareWithHF(t *testing.T, r *Result, text string, want []int) {
+	t.Helper()
+	data, err := r.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := hf.Parse(data)
+	if err != nil {
+		t.Fatalf("hf.Parse: %v", err)
+	}
+	if h.VocabSize() != r.VocabSize() {
+		t.Errorf("hf vocab size %d, want %d", h.VocabSize(), r.VocabSize())
+	}
+	got, err := h.Encode(text, tokenizer.EncodeOptions{ParseSpecial: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if i := firstDiff(got, want); i >= 0 {
+		t.Fatalf("hf ids differ at %d of %d/%d: hf %v, bpetrain %v", i, len(got), len(want), window(got, i), window(want, i))
+	}
+	dec, err := h.Decode(want, tokenizer.DecodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec != text {
+		t.Error("hf decode differs from the text")
+	}
+}
+
+func firstDiff(a, b []int) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	if len(a) != len(b) {
+		return min(len(a), len(b))
+	}
+	return -1
+}
+
+func window(s []int, i int) []int { return s[max(i-3, 0):min(i+4, len(s))] }
+
+func TestHFLoadsSmallTokenizers(t *testing.T) {
+	text := "hug hug hug pug pun bun hugs<|endoftext|>  héllo wörld 你好 😉!!\n\n  x\r\n 42 it's"
+	for _, tc := range []struct {
+		name string
+		opts Options
+	}{
+		{name: "gpt2 pattern", opts: Options{VocabSize: 300}},
+		{name: "custom pattern", opts: Options{VocabSize: 300, Pattern: `\S+|\s+`}},
+		{name: "two specials", opts: Options{VocabSize: 300, SpecialTokens: []string{"<|endoftext|>", "<pad>"}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := train(t, text, tc.opts)
+			compareWithHF(t, r, text+"<pad>", roundTrip(t, r, text+"<pad>"))
+		})
+	}
 }
 
 func countID(ids []int, id int) int {
