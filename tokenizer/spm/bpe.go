@@ -152,12 +152,12 @@ func (t *Tokenizer) encodeSentence(ids []int, pieces *[]string, text string) []i
 		i += j
 		r, _ := utf8.DecodeLastRune(norm[from:i])
 		if !t.noSplitAfter[r] && i > from {
-			ids = t.segmentBPE(ids, pieces, st, from, i)
+			ids = t.segment(ids, pieces, st, from, i)
 			from = i
 		}
 		i += len(sp)
 	}
-	return t.segmentBPE(ids, pieces, st, from, len(norm))
+	return t.segment(ids, pieces, st, from, len(norm))
 }
 
 func indexSep(b []byte, sep string) int {
@@ -165,6 +165,68 @@ func indexSep(b []byte, sep string) int {
 		return bytes.IndexByte(b, sep[0])
 	}
 	return bytes.Index(b, []byte(sep))
+}
+
+// cacheEntry is the output of one stretch of text: its ids and whether
+// the first and last are unknown (for fusing runs of unknown pieces
+// across stretches).
+type cacheEntry struct {
+	ids               []int32
+	firstUnk, lastUnk bool
+}
+
+// Stretches up to maxCached bytes are cached, up to maxCacheEntries of them.
+const (
+	maxCached       = 64
+	maxCacheEntries = 1 << 16
+)
+
+// segmentCached is segmentBPE through the word cache.
+func (t *Tokenizer) segmentCached(ids []int, st *state, from, to int) []int {
+	key := st.norm[from:to]
+	t.cacheMu.RLock()
+	e, ok := t.cache[string(key)]
+	t.cacheMu.RUnlock()
+	if ok {
+		k := 0
+		if st.prevUnk && e.firstUnk && !t.opts.ByteFallback {
+			k = 1
+		}
+		for _, id := range e.ids[k:] {
+			ids = append(ids, int(id))
+		}
+		st.prevUnk = e.lastUnk
+		return ids
+	}
+	start := len(ids)
+	prevUnk := st.prevUnk
+	st.prevUnk = false
+	ids = t.segmentBPE(ids, nil, st, from, to)
+	e = cacheEntry{ids: make([]int32, len(ids)-start), lastUnk: st.prevUnk}
+	for i, id := range ids[start:] {
+		e.ids[i] = int32(id)
+	}
+	if len(e.ids) > 0 {
+		e.firstUnk = t.isUnknown(e.ids[0])
+	}
+	if prevUnk && e.firstUnk && !t.opts.ByteFallback {
+		ids = append(ids[:start], ids[start+1:]...)
+	}
+	t.cacheMu.Lock()
+	if len(t.cache) >= maxCacheEntries {
+		clear(t.cache)
+	}
+	t.cache[string(key)] = e
+	t.cacheMu.Unlock()
+	return ids
+}
+
+// segment segments norm[from:to], through the cache when it can.
+func (t *Tokenizer) segment(ids []int, pieces *[]string, st *state, from, to int) []int {
+	if pieces == nil && to-from <= maxCached && to > from {
+		return t.segmentCached(ids, st, from, to)
+	}
+	return t.segmentBPE(ids, pieces, st, from, to)
 }
 
 // segmentBPE segments norm[from:to] and appends the output.

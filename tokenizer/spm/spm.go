@@ -158,6 +158,11 @@ type Tokenizer struct {
 	matcher    *tokenizer.SpecialMatcher
 
 	pool sync.Pool // *state
+
+	// cache maps a stretch of normalized text (see segmentCached) to its
+	// output.
+	cacheMu sync.RWMutex
+	cache   map[string]cacheEntry
 }
 
 // pieceInfo describes an entry of the normal map.
@@ -289,6 +294,7 @@ func New(pieces []Piece, opts Options) (*Tokenizer, error) {
 	}
 	t.matcher = tokenizer.NewSpecialMatcher(t.specials.Tokens)
 	t.pool.New = func() any { return new(state) }
+	t.cache = map[string]cacheEntry{}
 	return t, nil
 }
 

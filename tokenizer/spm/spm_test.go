@@ -80,3 +80,33 @@ func TestLlama2ReferenceVectors(t *testing.T) {
 		}
 	}
 }
+
+// TestLlama2Concurrent encodes from several goroutines at once (the
+// tokenizer shares its word cache) and compares with a sequential run.
+func TestLlama2Concurrent(t *testing.T) {
+	tok := llama2(t)
+	v := shared.LoadTokenizerVectors(t)
+	set := v.Set(t, "sentencepiece:llama2-tokenizer.model")
+	var wg sync.WaitGroup
+	errs := make(chan string, 8*len(v.Strings))
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := 0; k < 20; k++ {
+				for i, s := range v.Strings {
+					ids, _ := tok.Encode(s, tokenizer.EncodeOptions{})
+					if !slices.Equal(ids, set.IDs[i]) {
+						errs <- s
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for s := range errs {
+		t.Errorf("concurrent Encode(%q) differs from the reference", s)
+	}
+}
