@@ -251,37 +251,58 @@ func clip(b []byte) string {
 	return string(b)
 }
 
-// table is an open-addressing hash table (linear probing) from byte strings
-// of three or more bytes to ranks. Each slot packs a 32-bit hash tag and the
-// rank; a tag hit is confirmed against the token's bytes in the arena.
+// table is an open-addressing hash table (linear probing, load <= 1/2) from
+// byte strings of three or more bytes to ranks. A key of up to 8 bytes is
+// stored packed in its slot, so a lookup costs one memory access and no byte
+// comparison; a longer key stores its 64-bit hash and a hit is confirmed
+// against the token's bytes in the arena.
 type table struct {
-	slots []uint64
+	slots []slot
 	mask  uint64
+	shift uint
+}
+
+type slot struct {
+	key  uint64 // up to 8 bytes: the bytes, little-endian; longer: hashBytes
+	rank uint32 // rank + 1; 0 marks an empty slot
+	n    uint32 // key length in bytes
 }
 
 func (t *table) init(n int) {
-	size := 16
+	size, lg := 16, uint(4)
 	for size < 2*n+16 {
 		size <<= 1
+		lg++
 	}
-	t.slots = make([]uint64, size)
+	t.slots = make([]slot, size)
 	t.mask = uint64(size - 1)
+	t.shift = 64 - lg
+}
+
+// keyOf returns the slot key of b and the start of its probe sequence.
+func keyOf[T string | []byte](t *table, b T) (key, i uint64) {
+	if len(b) <= 8 {
+		for j := len(b) - 1; j >= 0; j-- {
+			key = key<<8 | uint64(b[j])
+		}
+	} else {
+		key = hashBytes(b)
+	}
+	return key, ((key ^ uint64(len(b))) * 0x9E3779B97F4A7C15) >> t.shift
 }
 
 // put inserts b with rank; when b is already present it returns the existing
 // rank and false.
 func (t *table) put(r *Ranks, b []byte, rank uint32) (uint32, bool) {
-	h := hashBytes(b)
-	tag := h >> 32 << 32
-	i := h & t.mask
+	key, i := keyOf(t, b)
 	for {
-		s := t.slots[i]
-		if s == 0 {
-			t.slots[i] = tag | uint64(rank+1)
+		s := &t.slots[i]
+		if s.rank == 0 {
+			*s = slot{key: key, rank: rank + 1, n: uint32(len(b))}
 			return 0, true
 		}
-		if s&^0xFFFFFFFF == tag {
-			old := uint32(s) - 1
+		if s.key == key && s.n == uint32(len(b)) {
+			old := s.rank - 1
 			sp := r.spans[old]
 			if bytes.Equal(r.arena[sp.off:sp.end], b) {
 				return old, false
@@ -293,18 +314,20 @@ func (t *table) put(r *Ranks, b []byte, rank uint32) (uint32, bool) {
 
 // get returns the rank of b, or noRank.
 func (t *table) get(r *Ranks, b string) uint32 {
-	h := hashBytes(b)
-	tag := h >> 32 << 32
-	i := h & t.mask
+	key, i := keyOf(t, b)
+	n := uint32(len(b))
 	for {
-		s := t.slots[i]
-		if s == 0 {
+		s := &t.slots[i]
+		if s.rank == 0 {
 			return noRank
 		}
-		if s&^0xFFFFFFFF == tag {
-			rank := uint32(s) - 1
+		if s.key == key && s.n == n {
+			rank := s.rank - 1
+			if n <= 8 {
+				return rank
+			}
 			sp := r.spans[rank]
-			if string(r.arena[sp.off:sp.end]) == string(b) {
+			if string(r.arena[sp.off:sp.end]) == b {
 				return rank
 			}
 		}
@@ -313,8 +336,7 @@ func (t *table) get(r *Ranks, b string) uint32 {
 }
 
 // hashBytes is a fast multiplicative hash over 8-byte words (not
-// cryptographic; the keys are a fixed vocabulary). The low bits pick the slot,
-// the upper half is the tag.
+// cryptographic; the keys are a fixed vocabulary).
 func hashBytes[T string | []byte](b T) uint64 {
 	const m = 0x9E3779B97F4A7C15
 	h := uint64(len(b)) * m
