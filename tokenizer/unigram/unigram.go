@@ -393,21 +393,25 @@ type trie struct {
 	nodes  []trieNode
 	labels []byte
 	next   []int32
-	root   [256]int32 // children of the root, direct
+	dense  []int32 // 256-entry child tables of nodes with many children
 }
 
 type trieNode struct {
 	first int32 // index of the first child in labels/next
 	n     int32 // number of children
 	id    int32 // piece id ending here, or -1
+	dense int32 // offset of the node's table in dense, or -1
 }
+
+// denseMin is the number of children from which a node gets a direct table.
+const denseMin = 16
 
 // child returns the child of node n along byte c, or -1.
 func (t *trie) child(n int32, c byte) int32 {
-	if n == 0 {
-		return t.root[c]
-	}
 	tn := t.nodes[n]
+	if tn.dense >= 0 {
+		return t.dense[tn.dense+int32(c)]
+	}
 	lo, hi := tn.first, tn.first+tn.n
 	if tn.n <= 8 {
 		for i := lo; i < hi; i++ {
@@ -479,12 +483,19 @@ func buildTrie(keys []string, ids map[string]int) trie {
 		}
 		t.nodes[j.node].n = int32(len(t.labels)) - t.nodes[j.node].first
 	}
-	for c := range t.root {
-		t.root[c] = -1
-	}
-	r := t.nodes[0]
-	for i := r.first; i < r.first+r.n; i++ {
-		t.root[t.labels[i]] = t.next[i]
+	for i := range t.nodes {
+		tn := &t.nodes[i]
+		tn.dense = -1
+		if tn.n < denseMin && i != 0 {
+			continue
+		}
+		tn.dense = int32(len(t.dense))
+		for range 256 {
+			t.dense = append(t.dense, -1)
+		}
+		for k := tn.first; k < tn.first+tn.n; k++ {
+			t.dense[tn.dense+int32(t.labels[k])] = t.next[k]
+		}
 	}
 	return t
 }
