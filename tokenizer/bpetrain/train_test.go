@@ -528,6 +528,18 @@ func TestTrainCorpus(t *testing.T) {
 	}
 	t.Logf("%d bytes → %d tokens (%.2f bytes/token)", len(text), len(ids), float64(len(text))/float64(len(ids)))
 	compareWithHF(t, r, text, ids)
+
+	// This is tokenizer/builtin's configuration: its embedded file must be
+	// what the trainer makes today.
+	data, err := r.MarshalJSON()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if committed, err := os.ReadFile("../builtin/tokenizer.json"); err != nil {
+		t.Error(err)
+	} else if !bytes.Equal(committed, data) {
+		t.Error("tokenizer/builtin/tokenizer.json differs from a fresh training run; run go generate ./tokenizer/builtin")
+	}
 }
 
 // compareWithHF loads r's tokenizer.json with tokenizer/hf and checks that
