@@ -314,6 +314,34 @@ func parseMerges(raw json.RawMessage, path string) ([][2]string, error) {
 	if len(raw) == 0 || raw[0] != '[' {
 		return nil, errAt(path, "want an array")
 	}
+	// Fast paths: all strings, or all pairs. The token-by-token decoder
+	// below handles anything else and names the bad entry.
+	var strs []string
+	if json.Unmarshal(raw, &strs) == nil {
+		out := make([][2]string, 0, len(strs))
+		ok := true
+		for _, t := range strs {
+			if strings.HasPrefix(t, "#version") {
+				continue
+			}
+			a, b, found := strings.Cut(t, " ")
+			if !found || strings.Contains(b, " ") {
+				ok = false
+				break
+			}
+			out = append(out, [2]string{a, b})
+		}
+		if ok {
+			return out, nil
+		}
+	} else {
+		var pairs [][2]string
+		if json.Unmarshal(raw, &pairs) == nil && bytes.Count(raw, []byte{'['}) >= len(pairs)+1 {
+			if validPairs(raw, len(pairs)) {
+				return pairs, nil
+			}
+		}
+	}
 	d := json.NewDecoder(bytes.NewReader(raw))
 	d.UseNumber()
 	if _, err := d.Token(); err != nil {
@@ -363,6 +391,21 @@ func parseMerges(raw json.RawMessage, path string) ([][2]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// validPairs reports whether the JSON array raw really holds n two-string
+// arrays (Unmarshal into [2]string silently drops extra elements).
+func validPairs(raw json.RawMessage, n int) bool {
+	var lens [][]string
+	if json.Unmarshal(raw, &lens) != nil || len(lens) != n {
+		return false
+	}
+	for _, l := range lens {
+		if len(l) != 2 {
+			return false
+		}
+	}
+	return true
 }
 
 // setByteLevel fuses the ByteLevel pre-tokenizer's mapping into the model.
