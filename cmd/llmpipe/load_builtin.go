@@ -1,12 +1,12 @@
 package main
 
 import (
-	"errors"
-
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/builtin"
 )
 
-// loadBuiltin is wired when the built-in tokenizer lands.
+// loadBuiltin returns llmpipe's own tokenizer (tokenizer/builtin), the
+// default of --tokenizer.
 func loadBuiltin() (tokenizer.Tokenizer, error) {
-	return nil, errors.New("the built-in tokenizer is not available yet")
+	return builtin.Tokenizer()
 }
