@@ -119,10 +119,11 @@ func BenchmarkMerge(b *testing.B) {
 			spans := e.split.FindAll(nil, text)
 			b.SetBytes(int64(len(text)))
 			dst := make([]int, 0, len(text)/3)
+			sc := new(scratch)
 			for b.Loop() {
 				dst = dst[:0]
 				for _, s := range spans {
-					dst = e.ranks.appendPiece(dst, text[s.Start:s.End])
+					dst = e.ranks.appendPiece(dst, text[s.Start:s.End], sc)
 				}
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/pretok"
 )
 
 // smallPiece is the longest piece merged with the quadratic scan over
@@ -16,40 +17,54 @@ const smallPiece = 96
 // The loop is tiktoken's byte_pair_merge: the rank of merging two adjacent
 // parts is the rank of their concatenated bytes; the pair of lowest rank
 // merges first, the leftmost on ties, until no adjacent pair is a token.
-func (r *Ranks) appendPiece(dst []int, piece string) []int {
+func (r *Ranks) appendPiece(dst []int, piece string, sc *scratch) []int {
 	if rk := r.lookup(piece); rk != noRank {
 		return append(dst, int(rk))
 	}
 	if len(piece) > smallPiece {
-		return r.mergeLarge(dst, piece, nil, 0)
+		return r.mergeLarge(dst, piece, nil, 0, sc)
 	}
-	return r.mergeSmall(dst, piece, nil, 0)
+	return r.mergeSmall(dst, piece, nil, 0, sc)
 }
 
 // appendPieceOffsets is appendPiece that also appends each id's byte range;
 // base is the piece's offset in the input.
-func (r *Ranks) appendPieceOffsets(dst []int, offs []tokenizer.Offset, piece string, base int) ([]int, []tokenizer.Offset) {
+func (r *Ranks) appendPieceOffsets(dst []int, offs []tokenizer.Offset, piece string, base int, sc *scratch) ([]int, []tokenizer.Offset) {
 	if rk := r.lookup(piece); rk != noRank {
 		return append(dst, int(rk)), append(offs, tokenizer.Offset{Start: base, End: base + len(piece)})
 	}
 	if len(piece) > smallPiece {
-		dst = r.mergeLarge(dst, piece, &offs, base)
+		dst = r.mergeLarge(dst, piece, &offs, base, sc)
 	} else {
-		dst = r.mergeSmall(dst, piece, &offs, base)
+		dst = r.mergeSmall(dst, piece, &offs, base, sc)
 	}
 	return dst, offs
 }
 
-// mergeSmall merges a piece of at most smallPiece bytes (len >= 2) with
-// fixed arrays on the stack.
-func (r *Ranks) mergeSmall(dst []int, piece string, offs *[]tokenizer.Offset, base int) []int {
-	var (
-		// Part j covers piece[pos[j]:pos[j+1]] and is token ids[j];
-		// rk[j] is the rank of joining parts j and j+1.
-		pos [smallPiece + 1]int32
-		ids [smallPiece]uint32
-		rk  [smallPiece]uint32
-	)
+// scratch is the reusable working memory of one encoding call.
+type scratch struct {
+	spans []pretok.Span
+	small smallScratch
+	large largeScratch
+}
+
+var scratchPool = sync.Pool{New: func() any { return &scratch{spans: make([]pretok.Span, 0, 1024)} }}
+
+// smallScratch holds mergeSmall's arrays: part j covers
+// piece[pos[j]:pos[j+1]] and is token ids[j]; rk[j] is the rank of joining
+// parts j and j+1.
+type smallScratch struct {
+	pos [smallPiece + 1]int32
+	ids [smallPiece]uint32
+	rk  [smallPiece]uint32
+}
+
+// mergeSmall merges a piece of 2 to smallPiece bytes with fixed arrays.
+func (r *Ranks) mergeSmall(dst []int, piece string, offs *[]tokenizer.Offset, base int, sc *scratch) []int {
+	if sc == nil {
+		sc = new(scratch)
+	}
+	pos, ids, rk := &sc.small.pos, &sc.small.ids, &sc.small.rk
 	n := len(piece)
 	for i := 0; i < n; i++ {
 		pos[i] = int32(i)
@@ -103,15 +118,15 @@ type largeScratch struct {
 	h          pairHeap
 }
 
-var largePool = sync.Pool{New: func() any { return new(largeScratch) }}
-
 // mergeLarge is the same loop for long pieces: parts form a linked list keyed
 // by their start byte, and candidate joins sit in a min-heap ordered by
 // (rank, start). An entry is stale when its part is gone or its rank changed.
-func (r *Ranks) mergeLarge(dst []int, piece string, offs *[]tokenizer.Offset, base int) []int {
+func (r *Ranks) mergeLarge(dst []int, piece string, offs *[]tokenizer.Offset, base int, sc *scratch) []int {
 	n := len(piece)
-	s := largePool.Get().(*largeScratch)
-	defer largePool.Put(s)
+	if sc == nil {
+		sc = new(scratch)
+	}
+	s := &sc.large
 	s.next = grow(s.next, n)
 	s.prev = grow(s.prev, n)
 	s.ids = grow(s.ids, n)

@@ -114,9 +114,6 @@ func (e *Encoding) Specials() tokenizer.Specials {
 	return s
 }
 
-// spanPool recycles the pre-token span buffers of encoding calls.
-var spanPool = sync.Pool{New: func() any { s := make([]pretok.Span, 0, 1024); return &s }}
-
 // EncodeOrdinary encodes text with special-token text treated as ordinary
 // text, like tiktoken's encode_ordinary.
 func (e *Encoding) EncodeOrdinary(text string) []int {
@@ -132,8 +129,8 @@ func (e *Encoding) appendOrdinary(dst []int, text string) []int {
 	if text == "" {
 		return dst
 	}
-	bp := spanPool.Get().(*[]pretok.Span)
-	spans := e.split.FindAll((*bp)[:0], text)
+	sc := scratchPool.Get().(*scratch)
+	spans := e.split.FindAll(sc.spans[:0], text)
 	r := e.ranks
 	last := 0
 	for _, s := range spans {
@@ -143,16 +140,16 @@ func (e *Encoding) appendOrdinary(dst []int, text string) []int {
 			if s.Start < last || s.End <= s.Start || s.End > len(text) {
 				continue
 			}
-			dst = r.appendPiece(dst, text[last:s.Start])
+			dst = r.appendPiece(dst, text[last:s.Start], sc)
 		}
-		dst = r.appendPiece(dst, text[s.Start:s.End])
+		dst = r.appendPiece(dst, text[s.Start:s.End], sc)
 		last = s.End
 	}
 	if last < len(text) {
-		dst = r.appendPiece(dst, text[last:])
+		dst = r.appendPiece(dst, text[last:], sc)
 	}
-	*bp = spans
-	spanPool.Put(bp)
+	sc.spans = spans
+	scratchPool.Put(sc)
 	return dst
 }
 
@@ -160,24 +157,24 @@ func (e *Encoding) appendOrdinaryOffsets(dst []int, offs []tokenizer.Offset, tex
 	if text == "" {
 		return dst, offs
 	}
-	bp := spanPool.Get().(*[]pretok.Span)
-	spans := e.split.FindAll((*bp)[:0], text)
+	sc := scratchPool.Get().(*scratch)
+	spans := e.split.FindAll(sc.spans[:0], text)
 	last := 0
 	for _, s := range spans {
 		if s.Start != last || s.End <= s.Start || s.End > len(text) {
 			if s.Start < last || s.End <= s.Start || s.End > len(text) {
 				continue
 			}
-			dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[last:s.Start], base+last)
+			dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[last:s.Start], base+last, sc)
 		}
-		dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[s.Start:s.End], base+s.Start)
+		dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[s.Start:s.End], base+s.Start, sc)
 		last = s.End
 	}
 	if last < len(text) {
-		dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[last:], base+last)
+		dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[last:], base+last, sc)
 	}
-	*bp = spans
-	spanPool.Put(bp)
+	sc.spans = spans
+	scratchPool.Put(sc)
 	return dst, offs
 }
 

@@ -251,11 +251,11 @@ func TestMergeVariants(t *testing.T) {
 			piece := string(b)
 			want := naiveMerge(e.ranks, piece)
 			if n <= smallPiece {
-				if got := e.ranks.mergeSmall(nil, piece, nil, 0); !slices.Equal(got, want) {
+				if got := e.ranks.mergeSmall(nil, piece, nil, 0, nil); !slices.Equal(got, want) {
 					t.Fatalf("mergeSmall(%q) = %v, want %v", piece, got, want)
 				}
 			}
-			if got := e.ranks.mergeLarge(nil, piece, nil, 0); !slices.Equal(got, want) {
+			if got := e.ranks.mergeLarge(nil, piece, nil, 0, nil); !slices.Equal(got, want) {
 				t.Fatalf("mergeLarge(%q) = %v, want %v", piece, got, want)
 			}
 		}
