@@ -112,8 +112,14 @@ func BenchmarkSplit(b *testing.B) {
 // BenchmarkMerge is the rank lookups and merging alone, over the pieces of
 // TinyShakespeare (split once, outside the timer).
 func BenchmarkMerge(b *testing.B) {
-	for _, name := range []string{"cl100k_base", "o200k_base"} {
-		b.Run(name, func(b *testing.B) {
+	for _, bc := range []struct {
+		name    string
+		noCache bool
+	}{{"cl100k_base", false}, {"cl100k_base/nocache", true}, {"o200k_base", false}, {"o200k_base/nocache", true}} {
+		name := strings.TrimSuffix(bc.name, "/nocache")
+		b.Run(bc.name, func(b *testing.B) {
+			noPieceCache = bc.noCache
+			defer func() { noPieceCache = false }()
 			e := sharedEncoding(b, name)
 			text := readCorpus(b, benchCorpora[0])
 			spans := e.split.FindAll(nil, text)

@@ -1,8 +1,6 @@
 package tiktoken
 
 import (
-	"sync"
-
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/tokenizer/pretok"
 )
@@ -17,15 +15,59 @@ const smallPiece = 96
 // The loop is tiktoken's byte_pair_merge: the rank of merging two adjacent
 // parts is the rank of their concatenated bytes; the pair of lowest rank
 // merges first, the leftmost on ties, until no adjacent pair is a token.
+//
+// Merged pieces of up to cacheKeyLen bytes go through sc's piece cache.
 func (r *Ranks) appendPiece(dst []int, piece string, sc *scratch) []int {
 	if rk := r.lookup(piece); rk != noRank {
 		return append(dst, int(rk))
 	}
-	if len(piece) > smallPiece {
-		return r.mergeLarge(dst, piece, nil, 0, sc)
+	if len(piece) > cacheKeyLen || sc == nil || noPieceCache {
+		if len(piece) > smallPiece {
+			return r.mergeLarge(dst, piece, nil, 0, sc)
+		}
+		return r.mergeSmall(dst, piece, nil, 0, sc)
 	}
-	return r.mergeSmall(dst, piece, nil, 0, sc)
+	if sc.cache == nil {
+		sc.cache = new(pieceCache)
+	}
+	ent := &sc.cache[hashBytes(piece)&(cacheSlots-1)]
+	if int(ent.klen) == len(piece) && string(ent.key[:ent.klen]) == piece {
+		for _, id := range ent.ids[:ent.n] {
+			dst = append(dst, int(id))
+		}
+		return dst
+	}
+	start := len(dst)
+	dst = r.mergeSmall(dst, piece, nil, 0, sc)
+	if n := len(dst) - start; n <= cacheIDs {
+		ent.klen = uint8(copy(ent.key[:], piece))
+		ent.n = uint8(n)
+		for i, id := range dst[start:] {
+			ent.ids[i] = uint32(id)
+		}
+	}
+	return dst
 }
+
+// The piece cache: a direct-mapped table, one per scratch (so per encoding
+// call or batch worker, never shared, no locks), from pieces that are not
+// tokens to their merged ids. Repeated rare words skip the merge loop.
+const (
+	cacheSlots  = 4096
+	cacheKeyLen = 16
+	cacheIDs    = 4
+)
+
+type pieceCache [cacheSlots]cacheEntry
+
+type cacheEntry struct {
+	key     [cacheKeyLen]byte
+	klen, n uint8
+	ids     [cacheIDs]uint32
+}
+
+// noPieceCache turns the piece cache off (benchmarks compare both).
+var noPieceCache = false
 
 // appendPieceOffsets is appendPiece that also appends each id's byte range;
 // base is the piece's offset in the input.
@@ -41,14 +83,23 @@ func (r *Ranks) appendPieceOffsets(dst []int, offs []tokenizer.Offset, piece str
 	return dst, offs
 }
 
-// scratch is the reusable working memory of one encoding call.
+// scratch is the reusable working memory of one encoding call. Each rank
+// table pools its own, since the piece cache belongs to one table.
 type scratch struct {
 	spans []pretok.Span
 	small smallScratch
 	large largeScratch
+	cache *pieceCache
 }
 
-var scratchPool = sync.Pool{New: func() any { return &scratch{spans: make([]pretok.Span, 0, 1024)} }}
+func (r *Ranks) getScratch() *scratch {
+	if sc, ok := r.pool.Get().(*scratch); ok {
+		return sc
+	}
+	return &scratch{spans: make([]pretok.Span, 0, 1024)}
+}
+
+func (r *Ranks) putScratch(sc *scratch) { r.pool.Put(sc) }
 
 // smallScratch holds mergeSmall's arrays: part j covers
 // piece[pos[j]:pos[j+1]] and is token ids[j]; rk[j] is the rank of joining

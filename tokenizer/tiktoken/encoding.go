@@ -129,7 +129,7 @@ func (e *Encoding) appendOrdinary(dst []int, text string) []int {
 	if text == "" {
 		return dst
 	}
-	sc := scratchPool.Get().(*scratch)
+	sc := e.ranks.getScratch()
 	spans := e.split.FindAll(sc.spans[:0], text)
 	r := e.ranks
 	last := 0
@@ -149,7 +149,7 @@ func (e *Encoding) appendOrdinary(dst []int, text string) []int {
 		dst = r.appendPiece(dst, text[last:], sc)
 	}
 	sc.spans = spans
-	scratchPool.Put(sc)
+	e.ranks.putScratch(sc)
 	return dst
 }
 
@@ -157,7 +157,7 @@ func (e *Encoding) appendOrdinaryOffsets(dst []int, offs []tokenizer.Offset, tex
 	if text == "" {
 		return dst, offs
 	}
-	sc := scratchPool.Get().(*scratch)
+	sc := e.ranks.getScratch()
 	spans := e.split.FindAll(sc.spans[:0], text)
 	last := 0
 	for _, s := range spans {
@@ -174,7 +174,7 @@ func (e *Encoding) appendOrdinaryOffsets(dst []int, offs []tokenizer.Offset, tex
 		dst, offs = e.ranks.appendPieceOffsets(dst, offs, text[last:], base+last, sc)
 	}
 	sc.spans = spans
-	scratchPool.Put(sc)
+	e.ranks.putScratch(sc)
 	return dst, offs
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	"fmt"
+	"sync"
 )
 
 // MaxRank is the largest rank a .tiktoken file may hold. OpenAI's largest
@@ -33,6 +34,8 @@ type Ranks struct {
 	byteRank [256]uint32
 	// pairRank[a<<8|b] is the rank of the two-byte token ab, or noRank.
 	pairRank []uint32
+	// pool holds *scratch for encoding calls over this table.
+	pool sync.Pool
 }
 
 type span struct{ off, end uint32 }
