@@ -24,10 +24,14 @@ const (
 
 // Special-token texts used by OpenAI's encodings.
 const (
-	EndOfText   = "<|endoftext|>"
-	FIMPrefix   = "<|fim_prefix|>"
-	FIMMiddle   = "<|fim_middle|>"
-	FIMSuffix   = "<|fim_suffix|>"
+	// EndOfText ends a document; every encoding has it.
+	EndOfText = "<|endoftext|>"
+	// FIMPrefix, FIMMiddle and FIMSuffix mark fill-in-the-middle parts
+	// (cl100k_base).
+	FIMPrefix = "<|fim_prefix|>"
+	FIMMiddle = "<|fim_middle|>"
+	FIMSuffix = "<|fim_suffix|>"
+	// EndOfPrompt ends a prompt (cl100k_base, o200k_base).
 	EndOfPrompt = "<|endofprompt|>"
 )
 

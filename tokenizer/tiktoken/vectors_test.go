@@ -42,8 +42,24 @@ func sharedEncoding(t testing.TB, name string) *Encoding {
 	return encCache[name]
 }
 
+var (
+	vecOnce sync.Once
+	vecs    *shared.TokenizerVectors
+)
+
+// sharedVectors loads reference/tokenizer_vectors.json once per test binary.
+func sharedVectors(t testing.TB) *shared.TokenizerVectors {
+	t.Helper()
+	shared.Path(t, "reference/tokenizer_vectors.json")
+	vecOnce.Do(func() { vecs = shared.LoadTokenizerVectors(t) })
+	if vecs == nil {
+		t.Fatal("reference/tokenizer_vectors.json did not load")
+	}
+	return vecs
+}
+
 func TestReferenceVectors(t *testing.T) {
-	v := shared.LoadTokenizerVectors(t)
+	v := sharedVectors(t)
 	for _, name := range Names() {
 		t.Run(name, func(t *testing.T) {
 			e := sharedEncoding(t, name)
