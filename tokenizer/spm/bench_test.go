@@ -60,3 +60,21 @@ func BenchmarkLlama2Decode(b *testing.B) {
 		tok.Decode(ids, tokenizer.DecodeOptions{})
 	}
 }
+
+// BenchmarkLlama2WholeCold is BenchmarkLlama2Whole with the word cache
+// emptied before every run, so every word is segmented once.
+func BenchmarkLlama2WholeCold(b *testing.B) {
+	tok := llama2(b)
+	text := shakespeare(b)
+	b.SetBytes(int64(len(text)))
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		tok.cacheMu.Lock()
+		clear(tok.cache)
+		tok.cacheMu.Unlock()
+		b.StartTimer()
+		ids, _ := tok.Encode(text, tokenizer.EncodeOptions{})
+		b.ReportMetric(float64(len(ids)), "tokens")
+	}
+}
