@@ -71,17 +71,19 @@ func (batchTok) NumAdded(pair bool) int {
 }
 
 func (batchTok) Decode(ids []int, opts DecodeOptions) (string, error) { return "", nil }
-func (batchTok) VocabSize() int                                      { return 302 }
-func (batchTok) Specials() Specials                                  { return NoSpecials() }
+func (batchTok) VocabSize() int                                       { return 302 }
+func (batchTok) Specials() Specials                                   { return NoSpecials() }
 
 // batchPlainTok is batchTok without Templater and OffsetEncoder: its Encode adds
 // [CLS] … [SEP] itself when asked.
 type batchPlainTok struct{ t batchTok }
 
-func (p batchPlainTok) Encode(text string, opts EncodeOptions) ([]int, error) { return p.t.Encode(text, opts) }
+func (p batchPlainTok) Encode(text string, opts EncodeOptions) ([]int, error) {
+	return p.t.Encode(text, opts)
+}
 func (p batchPlainTok) Decode(ids []int, opts DecodeOptions) (string, error) { return "", nil }
-func (p batchPlainTok) VocabSize() int                                      { return 302 }
-func (p batchPlainTok) Specials() Specials                                  { return NoSpecials() }
+func (p batchPlainTok) VocabSize() int                                       { return 302 }
+func (p batchPlainTok) Specials() Specials                                   { return NoSpecials() }
 
 // batchEnc builds an expected Encoding from a compact description: tokens are
 // "[CLS]", "[SEP]", "[PAD]" or a one-byte string followed by its offset
