@@ -436,3 +436,45 @@ func ExampleEncodeBatch() {
 	// [300 104 105 301 0 0 0] [0 0 0 0 0 0 0] [1 1 1 1 0 0 0] 0
 	// [300 97 98 301 120 121 301] [0 0 0 0 1 1 1] [1 1 1 1 1 1 1] 2
 }
+
+func FuzzEncodeBatch(f *testing.F) {
+	f.Add("abcdef", "xy", true, true, 7, 1, 0, 0, 0, 8, 4)
+	f.Add("", "", false, false, 0, 0, 1, 1, 1, 0, 0)
+	f.Add("abc", "uvwxyz", true, true, 3, 0, 2, 0, 1, 5, 3)
+	f.Fuzz(func(t *testing.T, a, b string, hasPair, add bool, maxLen, stride, strategy, side, padStrategy, padLen, mult int) {
+		if len(a) > 200 || len(b) > 200 {
+			t.Skip()
+		}
+		opts := BatchOptions{
+			Encode:     EncodeOptions{AddSpecial: add},
+			Truncation: Truncation{MaxLength: maxLen % 64, Stride: stride % 8, Strategy: TruncStrategy(strategy & 3), Side: Side(side & 1)},
+			Padding:    Padding{Strategy: PadStrategy(padStrategy & 3), Length: padLen % 64, MultipleOf: mult % 9, Side: Side(side >> 1 & 1)},
+		}
+		inputs := []Input{{Text: a, Pair: b, HasPair: hasPair}, {Text: b}}
+		encs, err := EncodeBatch(context.Background(), batchTok{}, inputs, opts)
+		if err != nil {
+			return
+		}
+		var check func(e Encoding, depth int)
+		check = func(e Encoding, depth int) {
+			n := len(e.IDs)
+			if len(e.TypeIDs) != n || len(e.AttentionMask) != n || len(e.SpecialMask) != n || len(e.Offsets) != n {
+				t.Fatalf("slice lengths differ: %s", formatEncoding(e))
+			}
+			// Overflowing pieces may be longer: with no room left after the
+			// template, HF overflows each whole sequence.
+			if depth == 0 && opts.Truncation.MaxLength > 0 && opts.Padding.Strategy == PadNone && n > opts.Truncation.MaxLength {
+				t.Fatalf("length %d over max %d: %s", n, opts.Truncation.MaxLength, formatEncoding(e))
+			}
+			if depth > 3 {
+				t.Fatal("overflow nested too deep")
+			}
+			for _, o := range e.Overflowing {
+				check(o, depth+1)
+			}
+		}
+		for _, e := range encs {
+			check(e, 0)
+		}
+	})
+}

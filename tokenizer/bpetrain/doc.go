@@ -27,6 +27,13 @@
 //     stops at the vocabulary size (special tokens included), when no pair is
 //     left, or when the best pair's count is below MinFrequency.
 //
+// Special-token text differs on purpose: HF's Tokenizer.train adds the
+// trainer's special tokens only after training, so it learns merges inside
+// "<|endoftext|>" ("<|", "endoftext", "|>"); bpetrain cuts special-token text
+// out and spends no merges on it. With SpecialTokens set to an empty slice the
+// two learn the same merges (tested against HF tokenizers 0.22.2 on
+// TinyShakespeare and TinyShakespeare + 1 MiB of TinyStories).
+//
 // Tie-break (deterministic): among pairs of equal count the one with the
 // smallest (left id, right id) wins, as in HF's BpeTrainer, whose heap orders
 // by count and then by ascending pair of ids. Because HF numbers the initial
