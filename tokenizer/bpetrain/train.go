@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/tokenizer/pretok"
@@ -225,7 +226,13 @@ func (t *trainer) countLine(line string) {
 func (t *trainer) countText(text string) {
 	t.spans = t.split.FindAll(t.spans[:0], text)
 	for _, sp := range t.spans {
-		t.counts[text[sp.Start:sp.End]]++
+		w := text[sp.Start:sp.End]
+		if c, ok := t.counts[w]; ok {
+			t.counts[w] = c + 1
+		} else {
+			// Clone: a key must not keep the whole line it came from alive.
+			t.counts[strings.Clone(w)] = 1
+		}
 	}
 }
 
