@@ -11,6 +11,7 @@ import (
 // Input is one item of a batch: a text, or a pair of texts (question and
 // context, sentence A and B) when HasPair is set.
 type Input struct {
+	// Text is the (first) text.
 	Text string
 	// Pair is the second text; it is used only when HasPair is true, so an
 	// empty second text is possible.

@@ -636,3 +636,16 @@ func FuzzTrainRoundTrip(f *testing.F) {
 		roundTrip(t, r, text)
 	})
 }
+
+// BenchmarkTrainBuiltin trains the built-in configuration (vocab 4096 on
+// TinyShakespeare + 1 MiB of TinyStories); MB/s counts input bytes.
+func BenchmarkTrainBuiltin(b *testing.B) {
+	sp, ts := loadCorpus(b)
+	b.SetBytes(int64(len(sp) + len(ts)))
+	for b.Loop() {
+		_, err := Train(context.Background(), []io.Reader{bytes.NewReader(sp), bytes.NewReader(ts)}, Options{VocabSize: 4096})
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+}
