@@ -3,7 +3,7 @@
 //
 // The package holds what every tokenizer shares: the [Tokenizer] interface, the
 // options that select tiktoken / HF / llama.cpp semantics for special tokens, the
-// splitting of special-token text out of the input ([SplitSpecial]), the GPT-2
+// splitting of special-token text out of the input ([SpecialMatcher]), the GPT-2
 // byte-to-unicode table used by byte-level BPE ([ByteToRune]), a streaming
 // decoder that only emits whole UTF-8 characters ([StreamDecoder]), and batch
 // encoding with padding, truncation and masks ([EncodeBatch]).

@@ -14,8 +14,6 @@
 // pre-tokenizer) use a heap, so merging stays O(n log n).
 package bpe
 
-import "container/heap"
-
 // Merge is what an adjacent pair turns into.
 type Merge struct {
 	// Rank orders merges: lower ranks merge first.
@@ -111,78 +109,100 @@ func (m *Merges) rank(a, b int) int32 {
 	return noRank
 }
 
-// candidate is a pair waiting in the heap: the symbols at positions left and
-// right (linked-list nodes), expected to still hold ids a and b.
-type candidate struct {
-	rank        int32
-	left, right int32
-	a, b        int32
-}
+// candHeap is a binary min-heap of waiting pairs. Each entry packs the
+// pair's rank (high 32 bits) and the position of its left symbol (low 32
+// bits) into one uint64, so the heap order (rank, then leftmost) is a plain
+// integer comparison and entries stay small; this matters on long inputs,
+// where the heap no longer fits in cache.
+type candHeap []uint64
 
-type candHeap []candidate
-
-func (h candHeap) Len() int { return len(h) }
-func (h candHeap) Less(i, j int) bool {
-	if h[i].rank != h[j].rank {
-		return h[i].rank < h[j].rank
+func (h *candHeap) push(c uint64) {
+	*h = append(*h, c)
+	q := *h
+	for i := len(q) - 1; i > 0; {
+		p := (i - 1) / 2
+		if q[i] >= q[p] {
+			break
+		}
+		q[i], q[p] = q[p], q[i]
+		i = p
 	}
-	return h[i].left < h[j].left
 }
-func (h candHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *candHeap) Push(x any)   { *h = append(*h, x.(candidate)) }
-func (h *candHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+
+func (h *candHeap) pop() uint64 {
+	q := *h
+	top := q[0]
+	n := len(q) - 1
+	q[0] = q[n]
+	q = q[:n]
+	for i := 0; ; {
+		l := 2*i + 1
+		if l >= n {
+			break
+		}
+		m := l
+		if r := l + 1; r < n && q[r] < q[l] {
+			m = r
+		}
+		if q[m] >= q[i] {
+			break
+		}
+		q[i], q[m] = q[m], q[i]
+		i = m
+	}
+	*h = q
+	return top
 }
 
 // applyHeap is the O(n log n) algorithm over a doubly linked list.
+//
+// A heap entry goes stale when one of its symbols is merged into a
+// neighbour. Instead of remembering the pair's ids, a popped entry is checked
+// against the pair now at its position: it is still valid when that pair
+// merges with the same rank. (If a different pair now sits there with the
+// very same rank, merging it is exactly what the algorithm would do next
+// anyway: same rank, same position.)
 func (m *Merges) applyHeap(syms []int) []int {
 	n := len(syms)
 	prev := make([]int32, n)
 	next := make([]int32, n)
-	alive := make([]bool, n)
 	for i := range syms {
-		prev[i], next[i], alive[i] = int32(i-1), int32(i+1), true
+		prev[i], next[i] = int32(i-1), int32(i+1)
 	}
 	next[n-1] = -1
 	h := make(candHeap, 0, n)
 	push := func(l, r int32) {
-		if l < 0 || r < 0 {
-			return
-		}
 		if mg, ok := m.m[key(syms[l], syms[r])]; ok {
-			h = append(h, candidate{rank: mg.Rank, left: l, right: r, a: int32(syms[l]), b: int32(syms[r])})
+			h.push(uint64(uint32(mg.Rank))<<32 | uint64(uint32(l)))
 		}
 	}
 	for i := 0; i+1 < n; i++ {
 		push(int32(i), int32(i+1))
 	}
-	heap.Init(&h)
-	for h.Len() > 0 {
-		c := heap.Pop(&h).(candidate)
-		if !alive[c.left] || !alive[c.right] || next[c.left] != c.right ||
-			int32(syms[c.left]) != c.a || int32(syms[c.right]) != c.b {
-			continue // stale: one side was merged since this pair was queued
+	const dead = -2 // next[] of a symbol merged into its left neighbour
+	for len(h) > 0 {
+		c := h.pop()
+		left, rank := int32(uint32(c)), int32(c>>32)
+		right := next[left]
+		if right < 0 {
+			continue // dead, or the last symbol: the entry is stale
 		}
-		mg := m.m[key(int(c.a), int(c.b))]
-		syms[c.left] = int(mg.ID)
-		alive[c.right] = false
-		nr := next[c.right]
-		next[c.left] = nr
+		mg, ok := m.m[key(syms[left], syms[right])]
+		if !ok || mg.Rank != rank {
+			continue // stale: a neighbour was merged since this was queued
+		}
+		syms[left] = int(mg.ID)
+		nr := next[right]
+		next[right] = dead
+		next[left] = nr
 		if nr >= 0 {
-			prev[nr] = c.left
+			prev[nr] = left
 		}
-		if p := prev[c.left]; p >= 0 {
-			if mg, ok := m.m[key(syms[p], syms[c.left])]; ok {
-				heap.Push(&h, candidate{rank: mg.Rank, left: p, right: c.left, a: int32(syms[p]), b: int32(syms[c.left])})
-			}
+		if p := prev[left]; p >= 0 {
+			push(p, left)
 		}
 		if nr >= 0 {
-			if mg, ok := m.m[key(syms[c.left], syms[nr])]; ok {
-				heap.Push(&h, candidate{rank: mg.Rank, left: c.left, right: nr, a: int32(syms[c.left]), b: int32(syms[nr])})
-			}
+			push(left, nr)
 		}
 	}
 	out := syms[:0]
