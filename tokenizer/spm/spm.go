@@ -349,6 +349,13 @@ func (t *Tokenizer) buildMergeTables() {
 	if t.opts.EscapeWhitespaces {
 		t.splitSep = spaceSymbol
 	}
+	for text := range t.normal {
+		if !utf8.ValidString(text) {
+			// Cuts are found by decoding the character before ▁, which
+			// a piece of invalid UTF-8 could straddle: segment whole.
+			return
+		}
+	}
 	t.noSplitAfter = map[rune]bool{}
 	for text := range t.normal {
 		for k := 1; k < len(text); k++ {
