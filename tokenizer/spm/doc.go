@@ -18,7 +18,22 @@
 // llm_tokenizer_spm, and runs in O(n log n) on inputs of any length (SPM has
 // no pre-tokenizer, so a whole paragraph is one sequence).
 //
-// Decoding follows SentencePieceProcessor::Decode.
+// The Unigram model type runs tokenizer/unigram in its SentencePiece flavour,
+// and a non-empty precompiled_charsmap normalizes through tokenizer/charsmap
+// (normalizer.cc's longest-prefix rule). Word and Char models are rejected.
+//
+// Special pieces: control pieces (<s>, </s>) are never produced from text, as in
+// SentencePiece, unless EncodeOptions.ParseSpecial asks for llama.cpp's
+// parse_special (text cut at control, unknown and user-defined piece text, each
+// stretch encoded as its own sentence); user-defined pieces are always kept
+// whole. EncodeOptions.AddSpecial adds BOS (and EOS when Options.AddEOS).
+//
+// Decoding follows SentencePieceProcessor::Decode, except that control pieces
+// read as their text unless DecodeOptions.SkipSpecial drops them. For valid
+// UTF-8 with Llama 2's model decode(encode(s)) == s, with one exception that
+// SentencePiece shares: U+2581 (▁) in the input decodes as a space. Invalid
+// UTF-8 bytes come back as U+FFFD, and with ParseSpecial a control piece's
+// text comes back but the stretch after it gains a leading space.
 //
 // Reference: Kudo & Richardson 2018, "SentencePiece: A simple and language
 // independent subword tokenizer and detokenizer for Neural Text Processing"
