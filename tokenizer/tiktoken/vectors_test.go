@@ -7,6 +7,7 @@ import (
 
 	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/pretok"
 )
 
 var (
@@ -83,6 +84,30 @@ func TestReferenceVectors(t *testing.T) {
 				dec, err := e.Decode(ord.IDs[i], tokenizer.DecodeOptions{})
 				if err != nil || dec != s {
 					t.Errorf("decode(%v) = %q, %v; want %q", ord.IDs[i], dec, err, s)
+				}
+			}
+		})
+	}
+}
+
+// TestRegexpFallback runs the reference vectors with tokenizer/pretok's
+// regexp2 engine instead of its hand-written scanners: both must give
+// tiktoken's ids.
+func TestRegexpFallback(t *testing.T) {
+	v := sharedVectors(t)
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			fast := sharedEncoding(t, name)
+			re, err := pretok.CompileRegexp(fast.Pattern())
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := *fast
+			e.split = re
+			ord := v.Set(t, "tiktoken:"+name)
+			for i, s := range v.Strings {
+				if got := e.EncodeOrdinary(s); !slices.Equal(got, ord.IDs[i]) {
+					t.Errorf("regexp2 split: encode_ordinary(%q) = %v, want %v", s, got, ord.IDs[i])
 				}
 			}
 		})
