@@ -291,3 +291,26 @@ func FuzzRoundTrip(f *testing.F) {
 		_, _ = e.EncodeSpecial(s, NoSpecial, AllSpecial)
 	})
 }
+
+// FuzzRoundTripCl100k is FuzzRoundTrip with the real cl100k_base vocabulary
+// (skipped without the shared data): long and unusual pieces exercise the
+// heap merge and the piece cache against a full rank table.
+func FuzzRoundTripCl100k(f *testing.F) {
+	for _, s := range []string{"hello world", strings.Repeat("ab", 70), "<|endoftext|><|fim_prefix|>", "😀👍🏽👨\u200d👩", "\xed\xa0\x80 x", "   \t\n\n  a"} {
+		f.Add(s)
+	}
+	e := sharedEncoding(f, "cl100k_base")
+	f.Fuzz(func(t *testing.T, s string) {
+		ids := e.EncodeOrdinary(s)
+		if b, err := e.DecodeBytes(ids); err != nil || string(b) != s {
+			t.Fatalf("DecodeBytes(EncodeOrdinary(%q)) = %q, %v", s, b, err)
+		}
+		ids, offs, err := e.EncodeOffsets(s, tokenizer.EncodeOptions{ParseSpecial: true})
+		if err != nil || len(offs) != len(ids) {
+			t.Fatalf("EncodeOffsets(%q): %d ids, %d offsets, %v", s, len(ids), len(offs), err)
+		}
+		if b, err := e.DecodeBytes(ids); err != nil || string(b) != s {
+			t.Fatalf("DecodeBytes(EncodeOffsets(%q)) = %q, %v", s, b, err)
+		}
+	})
+}
