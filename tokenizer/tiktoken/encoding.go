@@ -117,7 +117,7 @@ func (e *Encoding) Specials() tokenizer.Specials {
 // EncodeOrdinary encodes text with special-token text treated as ordinary
 // text, like tiktoken's encode_ordinary.
 func (e *Encoding) EncodeOrdinary(text string) []int {
-	return e.appendOrdinary(make([]int, 0, len(text)/4+4), text)
+	return e.appendOrdinary(make([]int, 0, len(text)/3+8), text)
 }
 
 // AppendOrdinary appends the ids of EncodeOrdinary(text) to dst.
@@ -279,7 +279,7 @@ func (e *Encoding) allowedMatcher(allowed SpecialSet) *tokenizer.SpecialMatcher 
 
 func (e *Encoding) encodeAllowed(text string, allowed SpecialSet) []int {
 	m := e.allowedMatcher(allowed)
-	dst := make([]int, 0, len(text)/4+4)
+	dst := make([]int, 0, len(text)/3+8)
 	pos := 0
 	for m != nil {
 		t, at, ok := m.Find(text, pos)
@@ -307,8 +307,8 @@ func (e *Encoding) Encode(text string, opts tokenizer.EncodeOptions) ([]int, err
 // range of the input each id covers. A token may cover part of a UTF-8
 // character.
 func (e *Encoding) EncodeOffsets(text string, opts tokenizer.EncodeOptions) ([]int, []tokenizer.Offset, error) {
-	dst := make([]int, 0, len(text)/4+4)
-	offs := make([]tokenizer.Offset, 0, len(text)/4+4)
+	dst := make([]int, 0, len(text)/3+8)
+	offs := make([]tokenizer.Offset, 0, len(text)/3+8)
 	pos := 0
 	if opts.ParseSpecial {
 		for {

@@ -2,8 +2,10 @@ package tiktoken
 
 import (
 	"slices"
+	"strings"
 	"sync"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/tokenizer"
@@ -111,5 +113,33 @@ func TestRegexpFallback(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestStreamDecode feeds cl100k ids one at a time to tokenizer.StreamDecoder:
+// tokens that split a UTF-8 character must be held back, and the pieces must
+// add up to the text.
+func TestStreamDecode(t *testing.T) {
+	e := sharedEncoding(t, "cl100k_base")
+	for _, s := range sharedVectors(t).Strings {
+		d := tokenizer.NewStreamDecoder(e, tokenizer.DecodeOptions{})
+		var out strings.Builder
+		for _, id := range e.EncodeOrdinary(s) {
+			piece, err := d.Add(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if strings.ContainsRune(piece, utf8.RuneError) {
+				t.Errorf("%q: streamed piece %q holds U+FFFD", s, piece)
+			}
+			out.WriteString(piece)
+		}
+		rest, err := d.Flush()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out.WriteString(rest); out.String() != s {
+			t.Errorf("streamed %q, want %q", out.String(), s)
+		}
 	}
 }
