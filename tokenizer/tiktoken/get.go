@@ -18,6 +18,9 @@ import (
 // (tiktoken_ext/openai_public.py): BaseURL + NAME + ".tiktoken".
 const DefaultBaseURL = "https://openaipublic.blob.core.windows.net/encodings/"
 
+// maxDownload bounds a downloaded rank file (o200k_base is 3.6 MB).
+const maxDownload = 64 << 20
+
 // Options configures [Get].
 type Options struct {
 	// CacheDir holds downloaded rank files as NAME.tiktoken. The default is
@@ -135,13 +138,19 @@ func download(ctx context.Context, url, dir, path, wantSum string, opts Options)
 	}()
 	h := sha256.New()
 	var buf bytes.Buffer
+	if resp.ContentLength > maxDownload {
+		return nil, fmt.Errorf("tiktoken: download %s: %d bytes is more than a rank file can be (%d)", url, resp.ContentLength, maxDownload)
+	}
 	if resp.ContentLength > 0 {
 		buf.Grow(int(resp.ContentLength))
 	}
 	pw := &progressWriter{w: opts.Progress, total: resp.ContentLength, url: url}
-	n, err := io.Copy(io.MultiWriter(tmp, h, &buf, pw), ctxReader{ctx, resp.Body})
+	n, err := io.Copy(io.MultiWriter(tmp, h, &buf, pw), io.LimitReader(ctxReader{ctx, resp.Body}, maxDownload+1))
 	if err != nil {
 		return nil, fmt.Errorf("tiktoken: download %s: %w", url, err)
+	}
+	if n > maxDownload {
+		return nil, fmt.Errorf("tiktoken: download %s: more than %d bytes, more than a rank file can be", url, maxDownload)
 	}
 	if got := hex.EncodeToString(h.Sum(nil)); got != wantSum {
 		return nil, fmt.Errorf("tiktoken: download %s: sha256 %s, want %s (corrupted or changed file; nothing was cached)", url, got, wantSum)
