@@ -152,3 +152,19 @@ func TestGetCancelMidBody(t *testing.T) {
 	}
 	noTemp(t, dir)
 }
+
+// TestGetTooLarge: a body larger than any rank file is refused before it is
+// read or cached.
+func TestGetTooLarge(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000000000")
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	_, err := Get(context.Background(), "cl100k_base", Options{CacheDir: dir, BaseURL: srv.URL, HTTPClient: srv.Client()})
+	if err == nil || !strings.Contains(err.Error(), "more than a rank file can be") {
+		t.Fatalf("error %v, want a size error", err)
+	}
+	noTemp(t, dir)
+}
