@@ -5,8 +5,8 @@ import (
 	"github.com/llmpipe/llmpipe/tokenizer/pretok"
 )
 
-// smallPiece is the longest piece merged with the quadratic scan over
-// stack arrays; longer pieces use a heap so merging stays O(n log n).
+// smallPiece is the longest piece merged with the quadratic scan over fixed
+// arrays; longer pieces use a heap so merging stays O(n log n).
 const smallPiece = 96
 
 // appendPiece appends the ids of one pre-token piece: the piece's own rank
@@ -99,7 +99,28 @@ func (r *Ranks) getScratch() *scratch {
 	return &scratch{spans: make([]pretok.Span, 0, 1024)}
 }
 
-func (r *Ranks) putScratch(sc *scratch) { r.pool.Put(sc) }
+// keepScratch bounds the buffers a pooled scratch keeps (in elements: 4 MiB
+// of spans), so one huge input does not pin its working memory.
+const keepScratch = 1 << 18
+
+// spanBuf returns an empty span buffer with room for the pieces of n bytes of
+// text (about one per 4 bytes), so FindAll does not grow it step by step.
+func (sc *scratch) spanBuf(n int) []pretok.Span {
+	if need := n/4 + 64; cap(sc.spans) < need {
+		sc.spans = make([]pretok.Span, 0, need)
+	}
+	return sc.spans[:0]
+}
+
+func (r *Ranks) putScratch(sc *scratch) {
+	if cap(sc.spans) > keepScratch {
+		sc.spans = nil
+	}
+	if cap(sc.large.next) > keepScratch {
+		sc.large = largeScratch{}
+	}
+	r.pool.Put(sc)
+}
 
 // smallScratch holds mergeSmall's arrays: part j covers
 // piece[pos[j]:pos[j+1]] and is token ids[j]; rk[j] is the rank of joining
@@ -162,7 +183,7 @@ func (r *Ranks) mergeSmall(dst []int, piece string, offs *[]tokenizer.Offset, ba
 	return dst
 }
 
-// largeScratch is the working memory of mergeLarge, pooled.
+// largeScratch is the working memory of mergeLarge.
 type largeScratch struct {
 	next, prev []int32
 	ids, rk    []uint32

@@ -130,7 +130,7 @@ func (e *Encoding) appendOrdinary(dst []int, text string) []int {
 		return dst
 	}
 	sc := e.ranks.getScratch()
-	spans := e.split.FindAll(sc.spans[:0], text)
+	spans := e.split.FindAll(sc.spanBuf(len(text)), text)
 	r := e.ranks
 	last := 0
 	for _, s := range spans {
@@ -158,7 +158,7 @@ func (e *Encoding) appendOrdinaryOffsets(dst []int, offs []tokenizer.Offset, tex
 		return dst, offs
 	}
 	sc := e.ranks.getScratch()
-	spans := e.split.FindAll(sc.spans[:0], text)
+	spans := e.split.FindAll(sc.spanBuf(len(text)), text)
 	last := 0
 	for _, s := range spans {
 		if s.Start != last || s.End <= s.Start || s.End > len(text) {
