@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/tokenizer/pretok"
@@ -274,62 +273,7 @@ func (r *Result) Decode(ids []int, opts tokenizer.DecodeOptions) (string, error)
 		}
 		b = append(b, r.raw[id]...)
 	}
-	return lossyUTF8(b), nil
-}
-
-// lossyUTF8 converts b to a string, replacing each maximal subpart of an
-// ill-formed sequence by U+FFFD (Unicode §3.9, "U+FFFD substitution of
-// maximal subparts", which Rust's from_utf8_lossy follows).
-func lossyUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	out := make([]byte, 0, len(b)+8)
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r != utf8.RuneError || size > 1 {
-			out = append(out, b[i:i+size]...)
-			i += size
-			continue
-		}
-		out = append(out, "\uFFFD"...)
-		i += maximalSubpart(b[i:])
-	}
-	return string(out)
-}
-
-// maximalSubpart returns the length of the longest prefix of b (at least 1)
-// that starts a well-formed UTF-8 sequence without completing it.
-func maximalSubpart(b []byte) int {
-	c := b[0]
-	var need int
-	lo, hi := byte(0x80), byte(0xBF)
-	switch {
-	case c >= 0xC2 && c <= 0xDF:
-		need = 1
-	case c == 0xE0:
-		need, lo = 2, 0xA0
-	case c >= 0xE1 && c <= 0xEC, c == 0xEE, c == 0xEF:
-		need = 2
-	case c == 0xED:
-		need, hi = 2, 0x9F
-	case c == 0xF0:
-		need, lo = 3, 0x90
-	case c >= 0xF1 && c <= 0xF3:
-		need = 3
-	case c == 0xF4:
-		need, hi = 3, 0x8F
-	default:
-		return 1
-	}
-	n := 1
-	for ; n <= need && n < len(b); n++ {
-		if b[n] < lo || b[n] > hi {
-			break
-		}
-		lo, hi = 0x80, 0xBF
-	}
-	return n
+	return tokenizer.ValidUTF8(b), nil
 }
 
 // MarshalJSON returns the tokenizer as a Hugging Face tokenizer.json (see the

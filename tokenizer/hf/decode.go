@@ -34,67 +34,7 @@ func (byteLevelDec) decodeChain(toks []string) []string {
 			buf = append(buf, t...)
 		}
 	}
-	return []string{utf8Lossy(buf)}
-}
-
-// utf8Lossy is Rust's String::from_utf8_lossy: each maximal invalid subpart
-// becomes one U+FFFD.
-func utf8Lossy(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	var sb strings.Builder
-	sb.Grow(len(b) + 8)
-	for i := 0; i < len(b); {
-		r, size := utf8.DecodeRune(b[i:])
-		if r != utf8.RuneError || size > 1 {
-			sb.Write(b[i : i+size])
-			i += size
-			continue
-		}
-		// Invalid: skip the longest prefix of a well-formed sequence.
-		sb.WriteRune(utf8.RuneError)
-		i += invalidPrefixLen(b[i:])
-	}
-	return sb.String()
-}
-
-// invalidPrefixLen is the length of the maximal prefix of b that starts a
-// well-formed UTF-8 sequence but is cut short (at least 1).
-func invalidPrefixLen(b []byte) int {
-	c := b[0]
-	var n int
-	lo, hi := byte(0x80), byte(0xBF)
-	switch {
-	case c >= 0xC2 && c <= 0xDF:
-		n = 2
-	case c == 0xE0:
-		n, lo = 3, 0xA0
-	case c >= 0xE1 && c <= 0xEC, c == 0xEE, c == 0xEF:
-		n = 3
-	case c == 0xED:
-		n, hi = 3, 0x9F
-	case c == 0xF0:
-		n, lo = 4, 0x90
-	case c >= 0xF1 && c <= 0xF3:
-		n = 4
-	case c == 0xF4:
-		n, hi = 4, 0x8F
-	default:
-		return 1
-	}
-	i := 1
-	for ; i < n && i < len(b); i++ {
-		x := b[i]
-		if i == 1 {
-			if x < lo || x > hi {
-				return i
-			}
-		} else if x < 0x80 || x > 0xBF {
-			return i
-		}
-	}
-	return i
+	return []string{tokenizer.ValidUTF8(buf)}
 }
 
 type metaspaceDec struct {

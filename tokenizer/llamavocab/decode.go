@@ -108,7 +108,7 @@ func (v *Vocab) Decode(ids []int, opts tokenizer.DecodeOptions) (string, error) 
 	if v.cleanSpaces {
 		b = cleanSpaces(b)
 	}
-	return strings.ToValidUTF8(string(b), "\uFFFD"), nil
+	return tokenizer.ValidUTF8(b), nil
 }
 
 // cleanSpaces is llama_detokenize's clean_up_tokenization_spaces, three

@@ -5,7 +5,6 @@ import (
 	"runtime"
 	"sort"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/tokenizer/pretok"
@@ -409,70 +408,7 @@ func (e *Encoding) Decode(ids []int, opts tokenizer.DecodeOptions) (string, erro
 	if err != nil {
 		return "", err
 	}
-	return toValidUTF8(b), nil
-}
-
-// toValidUTF8 replaces each maximal ill-formed subsequence with one U+FFFD,
-// the Unicode "substitution of maximal subparts" practice that Python's
-// errors="replace" and the WHATWG TextDecoder follow. (Go's
-// strings.ToValidUTF8 merges runs of bad bytes into one U+FFFD instead.)
-func toValidUTF8(b []byte) string {
-	if utf8.Valid(b) {
-		return string(b)
-	}
-	out := make([]byte, 0, len(b)+8)
-	for i := 0; i < len(b); {
-		c := b[i]
-		if c < utf8.RuneSelf {
-			out = append(out, c)
-			i++
-			continue
-		}
-		if _, n := utf8.DecodeRune(b[i:]); n > 1 {
-			out = append(out, b[i:i+n]...)
-			i += n
-			continue
-		}
-		// Invalid: skip the lead byte and the continuation bytes that could
-		// still have completed it.
-		i += 1 + validPrefixTail(b[i:])
-		out = append(out, "\uFFFD"...)
-	}
-	return string(out)
-}
-
-// validPrefixTail returns how many bytes after the lead byte b[0] continue a
-// well-formed (but incomplete) sequence.
-func validPrefixTail(b []byte) int {
-	var need int
-	lo, hi := byte(0x80), byte(0xBF)
-	switch c := b[0]; {
-	case c >= 0xC2 && c <= 0xDF:
-		need = 1
-	case c == 0xE0:
-		need, lo = 2, 0xA0
-	case c >= 0xE1 && c <= 0xEC, c == 0xEE, c == 0xEF:
-		need = 2
-	case c == 0xED:
-		need, hi = 2, 0x9F
-	case c == 0xF0:
-		need, lo = 3, 0x90
-	case c >= 0xF1 && c <= 0xF3:
-		need = 3
-	case c == 0xF4:
-		need, hi = 3, 0x8F
-	default:
-		return 0
-	}
-	n := 0
-	for k := 1; k <= need && k < len(b); k++ {
-		if b[k] < lo || b[k] > hi {
-			break
-		}
-		lo, hi = 0x80, 0xBF
-		n++
-	}
-	return n
+	return tokenizer.ValidUTF8(b), nil
 }
 
 var (
