@@ -33,6 +33,7 @@ var allowed = map[string][]string{
 	"format/gguf":          {},
 	"chat":                 {},
 	"cmd/llmpipe":          {"..."},
+	"bench":                {"..."},
 }
 
 // testOnly lists project packages any package may import from its tests.
