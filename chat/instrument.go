@@ -112,15 +112,24 @@ func instrument(src string) (out string, diag error) {
 				last = tagStart
 			}
 			// Rename the tojson filter inside the tag.
+			newContent := content
 			if idx := tojsonFilters(content); len(idx) > 0 {
-				b.WriteString(src[last:contentStart])
+				var nb strings.Builder
 				prev := 0
 				for _, p := range idx {
-					b.WriteString(content[prev:p])
-					b.WriteString(hidden)
+					nb.WriteString(content[prev:p])
+					nb.WriteString(hidden)
 					prev = p
 				}
-				b.WriteString(content[prev:])
+				nb.WriteString(content[prev:])
+				newContent = nb.String()
+			}
+			if closer == "%}" && kw == "for" {
+				newContent = rewriteFor(newContent)
+			}
+			if newContent != content {
+				b.WriteString(src[last:contentStart])
+				b.WriteString(newContent)
 				last = contentEnd
 			}
 		}
@@ -211,4 +220,170 @@ func tojsonFilters(content string) []int {
 
 func isIdent(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_'
+}
+
+// exprToken is a token of a tag's content as rewriteFor sees it.
+type exprToken struct {
+	start, end int
+	ident      bool // a name (identifier or keyword)
+	depth      int  // bracket depth at the token
+	afterDot   bool // the name follows a "." (an attribute)
+}
+
+// scanTokens splits a tag's content into names, string literals and single
+// other characters (whitespace skipped), tracking bracket depth.
+func scanTokens(s string) []exprToken {
+	var toks []exprToken
+	depth := 0
+	prevDot := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+			continue
+		case c == '\'' || c == '"':
+			j := i + 1
+			for j < len(s) && s[j] != c {
+				if s[j] == '\\' {
+					j++
+				}
+				j++
+			}
+			j = min(j+1, len(s))
+			toks = append(toks, exprToken{start: i, end: j, depth: depth})
+			i = j
+			prevDot = false
+			continue
+		case isIdent(c) && !(c >= '0' && c <= '9') || c >= 0x80:
+			j := i
+			for j < len(s) && (isIdent(s[j]) || s[j] >= 0x80) {
+				j++
+			}
+			toks = append(toks, exprToken{start: i, end: j, ident: true, depth: depth, afterDot: prevDot})
+			i = j
+			prevDot = false
+			continue
+		case c >= '0' && c <= '9':
+			j := i
+			for j < len(s) && (isIdent(s[j]) || s[j] == '.') {
+				j++
+			}
+			toks = append(toks, exprToken{start: i, end: j, depth: depth})
+			i = j
+			prevDot = false
+			continue
+		}
+		switch c {
+		case '(', '[', '{':
+			toks = append(toks, exprToken{start: i, end: i + 1, depth: depth})
+			depth++
+		case ')', ']', '}':
+			depth--
+			toks = append(toks, exprToken{start: i, end: i + 1, depth: depth})
+		default:
+			toks = append(toks, exprToken{start: i, end: i + 1, depth: depth})
+		}
+		prevDot = c == '.'
+		i++
+	}
+	return toks
+}
+
+// rewriteFor rewrites a for tag's content ("for TARGETS in ITER [if COND]
+// [recursive]", without delimiters) to fix two engine behaviours:
+//
+//   - ITER is wrapped in __llmpipe_iter(...), which fails on none, numbers
+//     and booleans as Python does ("'NoneType' object is not iterable";
+//     @huggingface/jinja fails too) instead of looping zero times;
+//   - with two targets and a filter ("for k, v in d|items if k != 'x'"),
+//     the engine binds only the last target, to the whole pair, while it
+//     evaluates COND, so the names of the targets in COND are replaced by
+//     indexing that pair (k -> v[0], v -> v[1]).
+//
+// Content it does not understand is returned unchanged.
+func rewriteFor(content string) string {
+	toks := scanTokens(content)
+	if len(toks) < 4 || content[toks[0].start:toks[0].end] != "for" {
+		return content
+	}
+	inAt := -1
+	var targets []string
+	for i := 1; i < len(toks); i++ {
+		t := toks[i]
+		word := content[t.start:t.end]
+		if t.ident && t.depth == 0 && word == "in" {
+			inAt = i
+			break
+		}
+		if t.ident {
+			targets = append(targets, word)
+		} else if word != "," && word != "(" && word != ")" {
+			return content
+		}
+	}
+	if inAt < 0 || inAt+1 >= len(toks) || len(targets) == 0 {
+		return content
+	}
+	iterStart := toks[inAt+1].start
+	iterEnd := len(content)
+	ifAt := -1
+	for i := inAt + 1; i < len(toks); i++ {
+		t := toks[i]
+		if t.ident && t.depth == 0 && !t.afterDot {
+			w := content[t.start:t.end]
+			if (w == "if" || w == "recursive") && i > inAt+1 {
+				iterEnd = t.start
+				if w == "if" {
+					ifAt = i
+				}
+				break
+			}
+		}
+	}
+	for _, t := range toks[inAt+1:] {
+		if t.start >= iterEnd {
+			break
+		}
+		if t.depth == 0 && content[t.start:t.end] == "," {
+			return content // a bare tuple: leave it to the engine
+		}
+	}
+	iter := strings.TrimRight(content[iterStart:iterEnd], " \t\r\n")
+	var b strings.Builder
+	b.WriteString(content[:iterStart])
+	b.WriteString(hidden + "iter(" + iter + ")")
+	b.WriteString(content[iterStart+len(iter) : iterEnd])
+	rest := content[iterEnd:]
+	if ifAt >= 0 && len(targets) == 2 {
+		pair := targets[1]
+		var rb strings.Builder
+		prev := iterEnd
+		for _, t := range toks[ifAt+1:] {
+			if !t.ident || t.afterDot {
+				continue
+			}
+			w := content[t.start:t.end]
+			var repl string
+			switch w {
+			case targets[0]:
+				repl = pair + "[0]"
+			case targets[1]:
+				repl = pair + "[1]"
+			default:
+				continue
+			}
+			// Keep keyword-argument names (name=...) as they are.
+			if k := strings.TrimLeft(content[t.end:], " \t\r\n"); strings.HasPrefix(k, "=") && !strings.HasPrefix(k, "==") {
+				continue
+			}
+			rb.WriteString(content[prev:t.start])
+			rb.WriteString(repl)
+			prev = t.end
+		}
+		rb.WriteString(content[prev:])
+		rest = rb.String()
+	}
+	b.WriteString(rest)
+	return b.String()
 }

@@ -94,7 +94,7 @@ func ParseOptions(source string, opts Options) (t *Template, err error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	rewritten, diag := instrument(source)
+	rewritten, diag := instrument(trimTrailingNewline(source))
 	defer func() {
 		if r := recover(); r != nil {
 			t, err = nil, fmt.Errorf("chat: parse template: engine panic: %v", r)
@@ -193,6 +193,7 @@ func (t *Template) variables(ctx context.Context, args Args) (map[string]jinja.V
 	vars[hidden+"enter"] = jinja.NewCallable(hidden+"enter", r.enter)
 	vars[hidden+"leave"] = jinja.NewCallable(hidden+"leave", r.leave)
 	vars[hidden+"tojson"] = jinja.NewCallable("tojson", tojsonFilter)
+	vars[hidden+"iter"] = jinja.NewCallable(hidden+"iter", iterable)
 	return vars, nil
 }
 
@@ -292,4 +293,35 @@ func displayString(v jinja.Value) string {
 		return ""
 	}
 	return v.String()
+}
+
+// trimTrailingNewline drops one newline ("\n", "\r\n" or "\r") at the end
+// of a template, as Jinja2 does with keep_trailing_newline=False (the
+// default that HF's environment keeps; @huggingface/jinja does the same).
+// chat_template.jinja files and GGUF templates often end with one.
+func trimTrailingNewline(s string) string {
+	switch {
+	case strings.HasSuffix(s, "\r\n"):
+		return s[:len(s)-2]
+	case strings.HasSuffix(s, "\n"), strings.HasSuffix(s, "\r"):
+		return s[:len(s)-1]
+	}
+	return s
+}
+
+// iterable passes a for loop's sequence through, failing as Python does on
+// values that cannot be iterated (none, numbers, booleans). An undefined
+// value still loops zero times, as Jinja2's Undefined does.
+func iterable(args []jinja.Value, _ map[string]jinja.Value) (jinja.Value, error) {
+	if len(args) != 1 {
+		return jinja.Undefined(), errors.New("for: want one sequence")
+	}
+	v := args[0]
+	switch {
+	case v.IsNone():
+		return v, errors.New("'NoneType' object is not iterable")
+	case v.IsBool(), v.IsInt(), v.IsFloat(), v.IsCallable():
+		return v, fmt.Errorf("%s is not iterable", v.String())
+	}
+	return v, nil
 }

@@ -268,3 +268,47 @@ func TestArgs(t *testing.T) {
 		t.Error("bad tool JSON accepted")
 	}
 }
+
+// TestForLoopFixes covers rewriteFor: none is not iterable (as in Python and
+// @huggingface/jinja), an undefined sequence loops zero times, and a filtered
+// loop over pairs sees both targets in its condition (Mistral v0.3's
+// "for key, val in tool|items if key != 'return'").
+func TestForLoopFixes(t *testing.T) {
+	render := func(src string, extra map[string]any) (string, error) {
+		tmpl, err := Parse(src)
+		if err != nil {
+			return "", err
+		}
+		return tmpl.Render(Args{Extra: extra})
+	}
+	for _, src := range []string{`{% for t in tools %}x{% endfor %}`, `{% for t in 3 %}x{% endfor %}`} {
+		if out, err := render(src, nil); err == nil {
+			t.Errorf("%s: got %q, want an error", src, out)
+		}
+	}
+	tests := []struct{ src, want string }{
+		{`{% for t in nothing %}x{% else %}empty{% endfor %}`, "empty"},
+		{`{% for k, v in d|items if k != "b" %}{{ k }}={{ v }}{{ "," if not loop.last }}{% endfor %}`, "a=1,c=3"},
+		{`{% for k, v in d|items if v > 1 and k != "c" %}{{ k }}{% endfor %}`, "b"},
+		{`{% for x in [3, 1, 2] if x > 1 %}{{ x }}{{ loop.index }}{% endfor %}`, "3122"},
+		{`{% for x in ['a', 'b'] if x.startswith('b') %}{{ x }}{% endfor %}`, "b"},
+		{`{%- for x in [1, 2] -%} {{ x }} {%- endfor %}`, "12"},
+	}
+	d := json.RawMessage(`{"a": 1, "b": 2, "c": 3}`)
+	for _, tc := range tests {
+		got, err := render(tc.src, map[string]any{"d": d})
+		if err != nil || got != tc.want {
+			t.Errorf("%s: got %q, %v; want %q", tc.src, got, err, tc.want)
+		}
+	}
+}
+
+// TestTrailingNewline: one trailing newline of the template is dropped, as
+// Jinja2 (keep_trailing_newline=False) and @huggingface/jinja do.
+func TestTrailingNewline(t *testing.T) {
+	for src, want := range map[string]string{"a\n": "a", "a\n\n": "a\n", "a\r\n": "a", "{{ 'x' }}\n": "x", "a": "a"} {
+		if got := mustRender(t, src, Args{}, Options{}); got != want {
+			t.Errorf("%q: got %q, want %q", src, got, want)
+		}
+	}
+}
