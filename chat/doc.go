@@ -36,4 +36,11 @@
 // templates do not rely on them): printing a float with an integral value
 // gives "1" rather than "1.0", printing none gives "" rather than "None", and
 // an attribute of an undefined value is undefined rather than an error.
+// Also from the engine, found by differential testing against
+// @huggingface/jinja and Python (testdata/diff_renders.json.gz lists each):
+// "text" + none, a list, a dict or an undefined value concatenates instead
+// of failing; macro *args, "set a, b = …", str.split maxsplit, and several
+// sort/dictsort options are unsupported or differ. chat itself drops one
+// trailing newline of the template (as Jinja2 does) and makes a for loop
+// over none fail, as Python and @huggingface/jinja both do.
 package chat
