@@ -21,8 +21,29 @@ const (
 
 var (
 	asciiClass [256]uint8 // only the first 128 entries are used
-	bmpClass   []uint8    // indexed by rune < 0x10000, built by initTables
 	tablesOnce sync.Once
+)
+
+// ucd is one version of the Unicode Character Database as rune classes.
+type ucd struct {
+	// bmp is indexed by rune < 0x10000, built by initTables.
+	bmp []uint8
+	// delta lists, sorted, the ranges whose class differs from Go's
+	// unicode package (nil for Go's own version).
+	delta []classRange
+}
+
+// classRange gives the runes lo..hi (inclusive) the class c.
+type classRange struct {
+	lo, hi rune
+	c      uint8
+}
+
+var (
+	// ucdGo is Go's unicode package (Unicode 15.0.0 in Go 1.21 to 1.26).
+	ucdGo = &ucd{}
+	// ucd16 is Unicode 16.0.0 (Rust regex-syntax 0.8.5 and later: tiktoken).
+	ucd16 = &ucd{delta: unicode16Delta}
 )
 
 func init() {
@@ -31,7 +52,7 @@ func init() {
 	}
 }
 
-// initTables builds the BMP class table (64 KiB) once; every scanner
+// initTables builds the BMP class tables (64 KiB each) once; every scanner
 // constructor calls it.
 func initTables() {
 	tablesOnce.Do(func() {
@@ -39,8 +60,35 @@ func initTables() {
 		for r := rune(0); r < 0x10000; r++ {
 			t[r] = computeClass(r)
 		}
-		bmpClass = t
+		ucdGo.bmp = t
+		t16 := make([]uint8, 0x10000)
+		copy(t16, t)
+		for _, d := range unicode16Delta {
+			for r := d.lo; r <= d.hi && r < 0x10000; r++ {
+				t16[r] = d.c
+			}
+		}
+		ucd16.bmp = t16
 	})
+}
+
+// astral returns the class of a rune >= 0x10000.
+func (u *ucd) astral(r rune) uint8 {
+	if d := u.delta; len(d) > 0 && r >= d[0].lo && r <= d[len(d)-1].hi {
+		lo, hi := 0, len(d)
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			switch {
+			case r < d[m].lo:
+				hi = m
+			case r > d[m].hi:
+				lo = m + 1
+			default:
+				return d[m].c
+			}
+		}
+	}
+	return computeClass(r)
 }
 
 func computeClass(r rune) uint8 {
@@ -72,20 +120,20 @@ func computeClass(r rune) uint8 {
 
 // class returns the class bits and byte length of the rune at s[i]
 // (i < len(s)). An invalid byte is one rune of length 1 with class 0.
-func class(s string, i int) (uint8, int) {
+func (u *ucd) class(s string, i int) (uint8, int) {
 	if c := s[i]; c < utf8.RuneSelf {
 		return asciiClass[c], 1
 	}
-	return classSlow(s, i)
+	return u.classSlow(s, i)
 }
 
-func classSlow(s string, i int) (uint8, int) {
+func (u *ucd) classSlow(s string, i int) (uint8, int) {
 	r, n := utf8.DecodeRuneInString(s[i:])
 	if r == utf8.RuneError && n == 1 {
 		return 0, 1
 	}
 	if r < 0x10000 {
-		return bmpClass[r], n
+		return u.bmp[r], n
 	}
-	return computeClass(r), n
+	return u.astral(r), n
 }

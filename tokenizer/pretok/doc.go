@@ -20,7 +20,11 @@
 //     U+001C–U+001F (Python's str.isspace), U+200B ZERO WIDTH SPACE and U+FEFF
 //     are not white space.
 //   - \p{L}, \p{N}, \p{Lu}, \p{Ll}, \p{Lt}, \p{Lm}, \p{Lo} and \p{M} are the
-//     Unicode general categories of Go's unicode package (Unicode 15.0.0).
+//     Unicode general categories of Go's unicode package (Unicode 15.0.0), or
+//     of Unicode 16.0.0 with [KnownUnicode]/[CompileUnicode] and [Unicode16]:
+//     tiktoken 1.0.22's Rust regex has 16.0.0 and classifies the ~4,000 code
+//     points new in 15.1/16.0 (CJK Extension I, Garay, Gurung Khema, …) as
+//     letters and digits where Go's tables leave them unassigned.
 //   - (?i:...) uses Unicode simple case folding, as Rust and Oniguruma do:
 //     `(?i:'s)` also matches "'ſ" (U+017F LATIN SMALL LETTER LONG S). The
 //     llama.cpp and js-tiktoken spellings (`'[sS]`, `'s|'S`) are ASCII only.

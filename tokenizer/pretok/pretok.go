@@ -42,6 +42,50 @@ func Known(pattern string) Splitter {
 	return s
 }
 
+// Unicode selects the version of the Unicode Character Database that the
+// hand-written scanners take \p{L}, \p{N}, \s and the other classes from.
+// The reference engines differ: Rust's regex-syntax 0.8.5 and later (used by
+// tiktoken 1.0.22 through fancy-regex) has Unicode 16.0.0, Go's unicode
+// package 15.0.0. Only code points first assigned in Unicode 15.1 or 16.0
+// (CJK Extension I, Garay, Gurung Khema, Kirat Rai, Sunuwar, Tulu-Tigalari,
+// Todhri, Ol Onal, Egyptian hieroglyphs extended-A, a few Latin and
+// Cyrillic letters, new digits) classify differently.
+type Unicode uint8
+
+const (
+	// UnicodeGo is Go's unicode package (Unicode 15.0.0), the default of
+	// [Known] and [Compile].
+	UnicodeGo Unicode = iota
+	// Unicode16 is Unicode 16.0.0, as in tiktoken 1.0.22 (npm, the WASM
+	// build of OpenAI's Rust crate).
+	Unicode16
+)
+
+// KnownUnicode is [Known] with the rune classes of Unicode version u.
+func KnownUnicode(pattern string, u Unicode) Splitter {
+	s, ok := knownScanners[pattern]
+	if !ok {
+		return nil
+	}
+	initTables()
+	if u == Unicode16 {
+		c := *s
+		c.u = ucd16
+		return &c
+	}
+	return s
+}
+
+// CompileUnicode is [Compile] with the rune classes of Unicode version u for
+// the known patterns. Other patterns run on regexp2, which has Go's tables
+// whatever u is.
+func CompileUnicode(pattern string, u Unicode) (Splitter, error) {
+	if s := KnownUnicode(pattern, u); s != nil {
+		return s, nil
+	}
+	return CompileRegexp(pattern)
+}
+
 // KnownPatterns returns the patterns [Known] has a scanner for, in a fixed
 // order.
 func KnownPatterns() []string {

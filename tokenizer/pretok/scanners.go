@@ -75,6 +75,14 @@ type scanner struct {
 	// lone: a single white-space rune before a non-space is not matched
 	// (llama.cpp's GPT-2 regex has no final `|\s+`).
 	lone bool
+	// u classifies runes (set by init and KnownUnicode).
+	u *ucd
+}
+
+func init() {
+	for _, s := range knownScanners {
+		s.u = ucdGo
+	}
 }
 
 var knownOrder = []string{
@@ -153,7 +161,7 @@ func (s *scanner) contraction(text string, i int) int {
 }
 
 // run returns the end of the run of runes from i that have a bit of mask.
-func run(text string, i int, mask uint8) int {
+func (u *ucd) run(text string, i int, mask uint8) int {
 	for i < len(text) {
 		if c := text[i]; c < utf8.RuneSelf {
 			if asciiClass[c]&mask == 0 {
@@ -162,7 +170,7 @@ func run(text string, i int, mask uint8) int {
 			i++
 			continue
 		}
-		f, n := classSlow(text, i)
+		f, n := u.classSlow(text, i)
 		if f&mask == 0 {
 			break
 		}
@@ -172,7 +180,7 @@ func run(text string, i int, mask uint8) int {
 }
 
 // runOther returns the end of the run of [^\s\p{L}\p{N}] runes from i.
-func runOther(text string, i int) int {
+func (u *ucd) runOther(text string, i int) int {
 	for i < len(text) {
 		if c := text[i]; c < utf8.RuneSelf {
 			if asciiClass[c]&cLNS != 0 {
@@ -181,7 +189,7 @@ func runOther(text string, i int) int {
 			i++
 			continue
 		}
-		f, n := classSlow(text, i)
+		f, n := u.classSlow(text, i)
 		if f&cLNS != 0 {
 			break
 		}
@@ -192,9 +200,9 @@ func runOther(text string, i int) int {
 
 // runNumbers returns the end of at most max (0: any number of) \p{N} runes
 // from i.
-func runNumbers(text string, i, max int) int {
+func (u *ucd) runNumbers(text string, i, max int) int {
 	for k := 0; i < len(text) && (max == 0 || k < max); k++ {
-		f, n := class(text, i)
+		f, n := u.class(text, i)
 		if f&cN == 0 {
 			break
 		}
@@ -213,10 +221,10 @@ func runNewlines(text string, i int, slash bool) int {
 
 // spaceRun scans the white-space run at i: its end, the start of its last
 // rune, and the end of its last \r or \n (-1 when it has none).
-func spaceRun(text string, i int) (end, last, nlEnd int) {
+func (u *ucd) spaceRun(text string, i int) (end, last, nlEnd int) {
 	end, last, nlEnd = i, i, -1
 	for end < len(text) {
-		f, n := class(text, end)
+		f, n := u.class(text, end)
 		if f&cS == 0 {
 			break
 		}
@@ -232,28 +240,29 @@ func spaceRun(text string, i int) (end, last, nlEnd int) {
 // nextGPT2 matches at i:
 // 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
 func (s *scanner) nextGPT2(text string, i int) (int, bool) {
+	u := s.u
 	b := text[i]
 	if b == '\'' {
 		if e := s.contraction(text, i); e >= 0 {
 			return e, true
 		}
 	}
-	f, n := class(text, i)
+	f, n := u.class(text, i)
 	j := i
 	if b == ' ' && i+1 < len(text) {
-		if f2, n2 := class(text, i+1); f2&cS == 0 {
+		if f2, n2 := u.class(text, i+1); f2&cS == 0 {
 			f, n, j = f2, n2, i+1
 		}
 	}
 	switch {
 	case f&cL != 0:
-		return run(text, j+n, cL), true
+		return u.run(text, j+n, cL), true
 	case f&cN != 0:
-		return run(text, j+n, cN), true
+		return u.run(text, j+n, cN), true
 	case f&cS == 0:
-		return runOther(text, j+n), true
+		return u.runOther(text, j+n), true
 	}
-	end, last, _ := spaceRun(text, i)
+	end, last, _ := u.spaceRun(text, i)
 	switch {
 	case end == len(text):
 		return end, true // \s+(?!\S) up to the end
@@ -268,30 +277,31 @@ func (s *scanner) nextGPT2(text string, i int) (int, bool) {
 // ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
 // and the possessive form with `\s++$` before `\s*[\r\n]`.
 func (s *scanner) nextCL100K(text string, i int) int {
+	u := s.u
 	b := text[i]
 	if b == '\'' {
 		if e := s.contraction(text, i); e >= 0 {
 			return e
 		}
 	}
-	f, n := class(text, i)
+	f, n := u.class(text, i)
 	if f&cL != 0 {
-		return run(text, i+n, cL)
+		return u.run(text, i+n, cL)
 	}
 	if f&(cN|cNL) == 0 && i+n < len(text) {
-		if f2, n2 := class(text, i+n); f2&cL != 0 {
-			return run(text, i+n+n2, cL)
+		if f2, n2 := u.class(text, i+n); f2&cL != 0 {
+			return u.run(text, i+n+n2, cL)
 		}
 	}
 	if f&cN != 0 {
-		return runNumbers(text, i, s.digits)
+		return u.runNumbers(text, i, s.digits)
 	}
 	if f&cS == 0 {
-		return runNewlines(text, runOther(text, i+n), false)
+		return runNewlines(text, u.runOther(text, i+n), false)
 	}
 	if b == ' ' && i+1 < len(text) {
-		if f2, n2 := class(text, i+1); f2&cLNS == 0 {
-			return runNewlines(text, runOther(text, i+1+n2), false)
+		if f2, n2 := u.class(text, i+1); f2&cLNS == 0 {
+			return runNewlines(text, u.runOther(text, i+1+n2), false)
 		}
 	}
 	return s.spaces(text, i)
@@ -300,7 +310,8 @@ func (s *scanner) nextCL100K(text string, i int) int {
 // spaces matches \s*[\r\n]+|\s+(?!\S)|\s+ at i (a white-space rune), with
 // `\s++$` first when s.endFirst.
 func (s *scanner) spaces(text string, i int) int {
-	end, last, nlEnd := spaceRun(text, i)
+	u := s.u
+	end, last, nlEnd := u.spaceRun(text, i)
 	switch {
 	case s.endFirst && end == len(text):
 		return end
@@ -316,10 +327,10 @@ func (s *scanner) spaces(text string, i int) int {
 
 // o200kLower matches [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+
 // at i with backtracking, returning its end or -1.
-func o200kLower(text string, i int) int {
+func (u *ucd) o200kLower(text string, i int) int {
 	j, lastBoth := i, -1
 	for j < len(text) {
-		f, n := class(text, j)
+		f, n := u.class(text, j)
 		if f&cU == 0 {
 			break
 		}
@@ -329,8 +340,8 @@ func o200kLower(text string, i int) int {
 		j += n
 	}
 	if j < len(text) {
-		if f, n := class(text, j); f&cW != 0 {
-			return run(text, j+n, cW)
+		if f, n := u.class(text, j); f&cW != 0 {
+			return u.run(text, j+n, cW)
 		}
 	}
 	// Give back upper runes until one can start the lower run: the last
@@ -340,31 +351,32 @@ func o200kLower(text string, i int) int {
 
 // o200kUpper matches [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*
 // at i, returning its end or -1.
-func o200kUpper(text string, i int) int {
-	j := run(text, i, cU)
+func (u *ucd) o200kUpper(text string, i int) int {
+	j := u.run(text, i, cU)
 	if j == i {
 		return -1
 	}
-	return run(text, j, cW)
+	return u.run(text, j, cW)
 }
 
 // nextO200K matches o200k_base's pattern at i.
 func (s *scanner) nextO200K(text string, i int) int {
+	u := s.u
 	b := text[i]
-	f, n := class(text, i)
+	f, n := u.class(text, i)
 	prefix := f&(cL|cN|cNL) == 0 && i+n < len(text)
 	e := -1
 	if prefix {
-		e = o200kLower(text, i+n)
+		e = u.o200kLower(text, i+n)
 	}
 	if e < 0 {
-		e = o200kLower(text, i)
+		e = u.o200kLower(text, i)
 	}
 	if e < 0 && prefix {
-		e = o200kUpper(text, i+n)
+		e = u.o200kUpper(text, i+n)
 	}
 	if e < 0 {
-		e = o200kUpper(text, i)
+		e = u.o200kUpper(text, i)
 	}
 	if e >= 0 {
 		if e < len(text) && text[e] == '\'' {
@@ -375,14 +387,14 @@ func (s *scanner) nextO200K(text string, i int) int {
 		return e
 	}
 	if f&cN != 0 {
-		return runNumbers(text, i, s.digits)
+		return u.runNumbers(text, i, s.digits)
 	}
 	if f&cS == 0 {
-		return runNewlines(text, runOther(text, i+n), true)
+		return runNewlines(text, u.runOther(text, i+n), true)
 	}
 	if b == ' ' && i+1 < len(text) {
-		if f2, n2 := class(text, i+1); f2&cLNS == 0 {
-			return runNewlines(text, runOther(text, i+1+n2), true)
+		if f2, n2 := u.class(text, i+1); f2&cLNS == 0 {
+			return runNewlines(text, u.runOther(text, i+1+n2), true)
 		}
 	}
 	return s.spaces(text, i)

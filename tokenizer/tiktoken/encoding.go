@@ -38,7 +38,7 @@ func New(spec Spec, ranks *Ranks) (*Encoding, error) {
 			return nil, fmt.Errorf("tiktoken: %s: rank table has no token for the single byte 0x%02x, so some inputs could not be encoded", spec.Name, b)
 		}
 	}
-	split, err := pretok.Compile(spec.Pattern)
+	split, err := pretok.CompileUnicode(spec.Pattern, pretok.Unicode16)
 	if err != nil {
 		return nil, fmt.Errorf("tiktoken: %s: split pattern: %w", spec.Name, err)
 	}
