@@ -75,10 +75,6 @@ type segment struct {
 	id  int
 }
 
-func isWordChar(r rune) bool {
-	return r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || unicode.Is(unicode.Pc, r)
-}
-
 // splitAdded is AddedVocabulary::find_matches: cut s into text and added
 // tokens. Special tokens are skipped (left as text) when !parseSpecial.
 func (m *addedMatcher) splitAdded(dst []segment, s string, off int, parseSpecial bool) []segment {
@@ -103,8 +99,8 @@ func (m *addedMatcher) splitAdded(dst []segment, s string, off int, parseSpecial
 		if t.SingleWord {
 			r1, _ := utf8.DecodeLastRuneInString(s[:start])
 			r2, _ := utf8.DecodeRuneInString(s[stop:])
-			startSpace := start == 0 || !isWordChar(r1)
-			stopSpace := stop == len(s) || !isWordChar(r2)
+			startSpace := start == 0 || !isWordRune(r1)
+			stopSpace := stop == len(s) || !isWordRune(r2)
 			if !startSpace || !stopSpace {
 				continue
 			}
@@ -114,8 +110,11 @@ func (m *addedMatcher) splitAdded(dst []segment, s string, off int, parseSpecial
 			start = max(ns, startOff)
 		}
 		if t.RStrip {
+			// The search resumes at the end of the match itself, not of
+			// the stripped spaces (the Aho-Corasick iterator does not
+			// know about them), so a token starting with a space can
+			// match inside them, as in HF.
 			stop = len(s) - len(strings.TrimLeftFunc(s[stop:], unicode.IsSpace))
-			pos = stop
 		}
 		if startOff < start {
 			dst = append(dst, segment{s: s[startOff:start], off: off + startOff, id: -1})

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -14,11 +15,12 @@ import (
 // Tokenizer is a tokenizer.json loaded into memory. It implements
 // tokenizer.Tokenizer, tokenizer.Templater and is safe for concurrent use.
 type Tokenizer struct {
-	added     []AddedToken
-	addedByID map[int]*AddedToken
-	addedByTx map[string]*AddedToken
-	rawAdded  *addedMatcher // added tokens with normalized=false
-	normAdded *addedMatcher // added tokens with normalized=true (normalized content)
+	added      []AddedToken        // the file's added_tokens, as written
+	addedByID  map[int]*AddedToken // resolved id → token (HF's added_tokens_map_r)
+	addedIDs   map[string]int      // content → resolved id (HF's added_tokens_map)
+	specialSet map[string]bool     // contents of special added tokens
+	rawAdded   *addedMatcher       // added tokens with normalized=false
+	normAdded  *addedMatcher       // added tokens with normalized=true (normalized content)
 
 	norm  normalizer
 	pre   preTokenizer
@@ -93,18 +95,24 @@ func Load(path string) (*Tokenizer, error) {
 }
 
 // Parse builds a Tokenizer from the contents of a tokenizer.json file.
-func Parse(data []byte) (*Tokenizer, error) {
+func Parse(data []byte) (*Tokenizer, error) { return parse(data, nil) }
+
+// parse is Parse; a non-nil m replaces the file's model (tests reuse a big
+// parsed model across pipeline variants).
+func parse(data []byte, m model) (*Tokenizer, error) {
 	var f fileJSON
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("hf: tokenizer.json: %w", err)
 	}
-	if isNull(f.Model) {
-		return nil, errAt("model", "missing")
-	}
-	t := &Tokenizer{addedByID: map[int]*AddedToken{}, addedByTx: map[string]*AddedToken{}}
+	t := &Tokenizer{model: m}
 	var err error
-	if t.model, err = parseModel(f.Model, "model"); err != nil {
-		return nil, err
+	if m == nil {
+		if isNull(f.Model) {
+			return nil, errAt("model", "missing")
+		}
+		if t.model, err = parseModel(f.Model, "model"); err != nil {
+			return nil, err
+		}
 	}
 	if t.norm, err = parseNormalizer(f.Normalizer, "normalizer"); err != nil {
 		return nil, err
@@ -145,29 +153,12 @@ func Parse(data []byte) (*Tokenizer, error) {
 			return nil, errAt("added_tokens", "%v", err)
 		}
 	}
-	t.vocab = t.model.size()
-	var raw, normed []*AddedToken
-	for i := range t.added {
-		a := &t.added[i]
+	for i, a := range t.added {
 		if a.ID < 0 || a.ID > 1<<28 {
 			return nil, errAt(indexPath("added_tokens", i)+".id", "id %d out of range", a.ID)
 		}
-		t.addedByID[a.ID] = a
-		t.addedByTx[a.Content] = a
-		t.vocab = max(t.vocab, a.ID+1)
-		if a.Normalized {
-			normed = append(normed, a)
-		} else {
-			raw = append(raw, a)
-		}
 	}
-	t.rawAdded = newAddedMatcher(raw, func(a *AddedToken) string { return a.Content })
-	t.normAdded = newAddedMatcher(normed, func(a *AddedToken) string {
-		if t.norm == nil {
-			return a.Content
-		}
-		return t.norm.normalize(a.Content)
-	})
+	t.resolveAdded()
 	t.fuseByteLevel()
 	t.specials = t.findSpecials()
 	return t, nil
@@ -268,8 +259,8 @@ func (t *Tokenizer) Specials() tokenizer.Specials { return t.specials }
 // TokenToID returns the id of a token string (added tokens first, then the
 // model's vocabulary).
 func (t *Tokenizer) TokenToID(tok string) (int, bool) {
-	if a, ok := t.addedByTx[tok]; ok {
-		return a.ID, true
+	if id, ok := t.addedIDs[tok]; ok {
+		return id, true
 	}
 	return t.model.tokenToID(tok)
 }
@@ -421,7 +412,7 @@ func (t *Tokenizer) Decode(ids []int, opts tokenizer.DecodeOptions) (string, err
 	toks := make([]string, 0, len(ids))
 	for i, id := range ids {
 		if a, ok := t.addedByID[id]; ok {
-			if opts.SkipSpecial && a.Special {
+			if opts.SkipSpecial && t.specialSet[a.Content] {
 				continue
 			}
 			toks = append(toks, a.Content)
@@ -431,10 +422,8 @@ func (t *Tokenizer) Decode(ids []int, opts tokenizer.DecodeOptions) (string, err
 		if !ok {
 			return "", tokenizer.UnknownIDError(id, i, t.vocab)
 		}
-		if opts.SkipSpecial {
-			if a, ok := t.addedByTx[s]; ok && a.Special {
-				continue
-			}
+		if opts.SkipSpecial && t.specialSet[s] {
+			continue
 		}
 		toks = append(toks, s)
 	}
@@ -476,12 +465,100 @@ func (t *Tokenizer) findSpecials() tokenizer.Specials {
 	pick(&sp.SEP, "[SEP]", "<sep>")
 	pick(&sp.MASK, "[MASK]", "<mask>", "<mask_1>")
 	for _, n := range []string{"<|end_of_text|>", "<|eot_id|>", "<|eom_id|>", "</s>", "<|endoftext|>", "<|im_end|>", "<eos>", "<end_of_turn>", "<|end|>"} {
-		if a, ok := t.addedByTx[n]; ok && a.Special {
-			sp.EOG = append(sp.EOG, a.ID)
+		if id, ok := t.addedIDs[n]; ok && t.specialSet[n] {
+			sp.EOG = append(sp.EOG, id)
 		}
 	}
-	for _, a := range t.added {
-		sp.Tokens = append(sp.Tokens, tokenizer.SpecialToken{Text: a.Content, ID: a.ID, Control: a.Special})
+	ids := make([]int, 0, len(t.addedByID))
+	for id := range t.addedByID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		a := t.addedByID[id]
+		sp.Tokens = append(sp.Tokens, tokenizer.SpecialToken{Text: a.Content, ID: id, Control: t.specialSet[a.Content]})
 	}
 	return sp
+}
+
+// resolveAdded registers the file's added_tokens the way the Rust crate's
+// deserializer does (AddedVocabulary::add_tokens, one token at a time): the
+// id written in the file is only checked there, never used. A token whose
+// content is already known (an earlier added token or the model's
+// vocabulary) takes that id; any other gets the next free id, which is the
+// model's vocabulary size (its number of entries) or one past the largest
+// added id when that is larger. A later entry with the same content replaces
+// the flags of the earlier one. Real files are consistent, so the ids are
+// the written ones; hand-made files with other ids encode as HF encodes them.
+func (t *Tokenizer) resolveAdded() {
+	t.addedByID = map[int]*AddedToken{}
+	t.addedIDs = map[string]int{}
+	t.specialSet = map[string]bool{}
+	modelCount := t.model.count()
+	var specials, others []AddedToken
+	for _, tok := range t.added {
+		if tok.Special && tok.Content != "" && !t.specialSet[tok.Content] {
+			specials = append(specials, tok)
+			t.specialSet[tok.Content] = true
+		}
+		if tok.Content == "" {
+			continue
+		}
+		if id, ok := t.addedIDs[tok.Content]; ok {
+			if prev := t.addedByID[id]; prev != nil && *prev == (AddedToken{ID: prev.ID, Content: tok.Content,
+				SingleWord: tok.SingleWord, LStrip: tok.LStrip, RStrip: tok.RStrip, Normalized: tok.Normalized, Special: tok.Special}) {
+				continue // the same token again
+			}
+		}
+		next := modelCount
+		if len(t.addedByID) > 0 {
+			mx := -1
+			for id := range t.addedByID {
+				mx = max(mx, id)
+			}
+			if mx >= modelCount || modelCount == 0 {
+				next = mx + 1
+			}
+		}
+		id, ok := t.addedIDs[tok.Content]
+		if !ok {
+			id, ok = t.model.tokenToID(tok.Content)
+		}
+		if !ok {
+			id = next
+		}
+		c := tok
+		c.ID = id
+		t.addedIDs[tok.Content] = id
+		t.addedByID[id] = &c
+		if !t.specialSet[tok.Content] {
+			others = append(others, c)
+		}
+	}
+	t.vocab = t.model.size()
+	for id := range t.addedByID {
+		t.vocab = max(t.vocab, id+1)
+	}
+	// Match patterns: special tokens first, then the others (HF's
+	// refresh_added_tokens); a match takes the flags of the token its id
+	// resolves to.
+	var raw, normed []*AddedToken
+	for _, tok := range append(specials, others...) {
+		id := t.addedIDs[tok.Content]
+		cur := *t.addedByID[id]
+		m := &AddedToken{ID: id, Content: tok.Content, SingleWord: cur.SingleWord, LStrip: cur.LStrip, RStrip: cur.RStrip,
+			Normalized: tok.Normalized, Special: t.specialSet[cur.Content]}
+		if tok.Normalized {
+			normed = append(normed, m)
+		} else {
+			raw = append(raw, m)
+		}
+	}
+	t.rawAdded = newAddedMatcher(raw, func(a *AddedToken) string { return a.Content })
+	t.normAdded = newAddedMatcher(normed, func(a *AddedToken) string {
+		if t.norm == nil {
+			return a.Content
+		}
+		return t.norm.normalize(a.Content)
+	})
 }

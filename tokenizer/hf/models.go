@@ -25,6 +25,8 @@ type model interface {
 	idToToken(id int) (string, bool)
 	// size is one more than the largest id.
 	size() int
+	// count is the number of vocabulary entries (HF's Model::get_vocab_size).
+	count() int
 }
 
 // vocabTable is a bidirectional token/id table.
@@ -64,6 +66,8 @@ func (v *vocabTable) idToToken(id int) (string, bool) {
 }
 
 func (v *vocabTable) size() int { return len(v.toks) }
+
+func (v *vocabTable) count() int { return len(v.ids) }
 
 // idsToTokens maps ids to their strings.
 func idsToTokens(v *vocabTable, dst []string, ids []int) []string {

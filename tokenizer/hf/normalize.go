@@ -138,13 +138,11 @@ func isBertControl(r rune) bool {
 	if r < utf8.RuneSelf {
 		return (r < 0x20 || r == 0x7F) && r != '\t' && r != '\n' && r != '\r'
 	}
-	// Rust's char::is_other: general category C (Cc, Cf, Cs, Co, Cn).
-	return unicode.Is(unicode.C, r) || !isAssigned(r)
-}
-
-func isAssigned(r rune) bool {
-	return unicode.Is(unicode.L, r) || unicode.Is(unicode.M, r) || unicode.Is(unicode.N, r) ||
-		unicode.Is(unicode.P, r) || unicode.Is(unicode.S, r) || unicode.Is(unicode.Z, r) || unicode.Is(unicode.C, r)
+	// The unicode_categories crate's is_other: Cc, Cf, Co, Cs. Its Cn
+	// table is generated from UnicodeData.txt, which lists no unassigned
+	// code point, so unassigned characters (U+0378, U+0381…) are kept.
+	// (Go's unicode.C table covers unassigned code points too.)
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
 }
 
 func isChinese(r rune) bool {

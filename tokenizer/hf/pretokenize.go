@@ -319,12 +319,15 @@ func (m *metaspacePre) split(dst []piece, p piece) []piece {
 // [^\w\s], whitespace dropped.
 type whitespacePre struct{}
 
+// isWordRune is Rust regex's Unicode \w: Alphabetic (letters, Nl and
+// Other_Alphabetic, which includes circled letters and many vowel signs),
+// marks, decimal digits, connector punctuation and the join controls.
 func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return r == '_' || (r >= '0' && r <= '9') || (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z')
 	}
 	return unicode.IsLetter(r) || unicode.IsMark(r) || unicode.Is(unicode.Nd, r) || unicode.Is(unicode.Pc, r) ||
-		unicode.Is(unicode.Nl, r) || r == 0x200C || r == 0x200D
+		unicode.Is(unicode.Nl, r) || r == 0x200C || r == 0x200D || unicode.Is(unicode.Other_Alphabetic, r)
 }
 
 func (whitespacePre) split(dst []piece, p piece) []piece {

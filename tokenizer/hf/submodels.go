@@ -65,9 +65,14 @@ func (u *unigramModel) encode(dst []int, word string) ([]int, error) {
 }
 
 func (u *unigramModel) tokens(dst []string, word string) ([]string, error) {
-	_, offs := u.m.EncodeOffsets(nil, nil, word, 0)
-	for _, o := range offs {
-		dst = append(dst, word[o.Start:o.End])
+	ids, offs := u.m.EncodeOffsets(nil, nil, word, 0)
+	for i, o := range offs {
+		s := word[o.Start:o.End]
+		// Byte-fallback pieces show their own "<0xXX>" text.
+		if p, ok := u.m.Token(ids[i]); ok && p != s && isByteToken(p) {
+			s = p
+		}
+		dst = append(dst, s)
 	}
 	return dst, nil
 }
@@ -75,6 +80,7 @@ func (u *unigramModel) tokens(dst []string, word string) ([]string, error) {
 func (u *unigramModel) tokenToID(tok string) (int, bool) { return u.m.ID(tok) }
 func (u *unigramModel) idToToken(id int) (string, bool)  { return u.m.Token(id) }
 func (u *unigramModel) size() int                        { return u.m.Len() }
+func (u *unigramModel) count() int                       { return u.m.Len() }
 
 func parseUnigram(raw json.RawMessage, path string) (model, error) {
 	var j struct {
@@ -106,3 +112,10 @@ func parseUnigram(raw json.RawMessage, path string) (model, error) {
 	}
 	return &unigramModel{m: m, ps: ps}, nil
 }
+
+// isByteToken reports whether tok has the form <0xXX>.
+func isByteToken(tok string) bool {
+	return len(tok) == 6 && tok[:3] == "<0x" && tok[5] == '>' && isHex(tok[3]) && isHex(tok[4])
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'A' && c <= 'F' }

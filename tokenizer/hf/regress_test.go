@@ -1,0 +1,90 @@
+package hf
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/llmpipe/llmpipe/tokenizer"
+)
+
+// Regressions found by comparing with the native HF tokenizers library
+// (testdata/peer/gen_hf_diff.mjs); each expected value is what
+// @anush008/tokenizers 0.6.0 (tokenizers 0.22.2) returned.
+
+const regressWordLevel = `{"version":"1.0","added_tokens":[
+  {"id":90,"content":"hello","special":false,"normalized":true,"single_word":true,"lstrip":false,"rstrip":false},
+  {"id":91,"content":"<sep>","special":true,"normalized":false,"single_word":false,"lstrip":true,"rstrip":true},
+  {"id":92,"content":" w","special":false,"normalized":false,"single_word":false,"lstrip":false,"rstrip":false}],
+ "normalizer":null,"pre_tokenizer":{"type":"WhitespaceSplit"},"post_processor":null,"decoder":null,
+ "model":{"type":"WordLevel","unk_token":"[UNK]","vocab":{"[UNK]":0,"hello":1,"x":2,"w":3,"a":4}}}`
+
+func mustParse(t *testing.T, s string) *Tokenizer {
+	t.Helper()
+	tok, err := Parse([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+// HF ignores the ids written in added_tokens: "hello" is in the model's
+// vocabulary (id 1), the others get the next ids after the 5 entries.
+func TestAddedTokenIDsResolvedLikeHF(t *testing.T) {
+	tok := mustParse(t, regressWordLevel)
+	for _, c := range []struct {
+		tok string
+		id  int
+	}{{"hello", 1}, {"<sep>", 5}, {" w", 6}} {
+		if id, ok := tok.TokenToID(c.tok); !ok || id != c.id {
+			t.Errorf("TokenToID(%q) = %d, %v; want %d", c.tok, id, ok, c.id)
+		}
+	}
+	if tok.VocabSize() != 7 {
+		t.Errorf("VocabSize = %d, want 7", tok.VocabSize())
+	}
+	got, _ := tok.Encode("hello x", tokenizer.EncodeOptions{ParseSpecial: true})
+	if want := []int{1, 2}; !slices.Equal(got, want) {
+		t.Errorf("Encode = %v, want %v", got, want)
+	}
+	if s, _ := tok.Decode([]int{5, 1}, tokenizer.DecodeOptions{SkipSpecial: true}); s != "hello" {
+		t.Errorf("Decode skip = %q", s)
+	}
+}
+
+// After an rstrip token the search resumes at the end of the token itself:
+// " w" matches inside the spaces the <sep> match swallowed.
+func TestRStripSearchResumesAtMatchEnd(t *testing.T) {
+	tok := mustParse(t, regressWordLevel)
+	got, _ := tok.Encode("a<sep> wx", tokenizer.EncodeOptions{ParseSpecial: true})
+	if want := []int{4, 5, 6, 2}; !slices.Equal(got, want) {
+		t.Errorf("Encode = %v, want %v", got, want)
+	}
+}
+
+// BertNormalizer's clean_text keeps unassigned code points (the
+// unicode_categories crate has no Cn table), so the word stays one [UNK].
+func TestBertCleanTextKeepsUnassigned(t *testing.T) {
+	n := bertNorm{clean: true}
+	if got := n.normalize("a\u0381b\u200bc"); got != "a\u0381bc" {
+		t.Errorf("normalize = %q", got)
+	}
+}
+
+// single_word uses Rust regex \w, which includes Other_Alphabetic (Ⓐ).
+func TestSingleWordUsesUnicodeWordClass(t *testing.T) {
+	tok := mustParse(t, regressWordLevel)
+	got, _ := tok.Encode("Ⓐhello", tokenizer.EncodeOptions{ParseSpecial: true})
+	if want := []int{0}; !slices.Equal(got, want) {
+		t.Errorf("Encode = %v, want %v", got, want)
+	}
+}
+
+// Unigram byte fallback shows "<0xXX>" as the token text.
+func TestUnigramByteFallbackTokens(t *testing.T) {
+	tok := mustParse(t, `{"version":"1.0","added_tokens":[],"normalizer":null,"pre_tokenizer":null,"post_processor":null,"decoder":null,
+	 "model":{"type":"Unigram","unk_id":0,"byte_fallback":true,"vocab":[["<unk>",0],["a",-1],["<0x3C>",0],["<0xC3>",0],["<0xA9>",0]]}}`)
+	toks, _ := tok.EncodeTokens("a<é", tokenizer.EncodeOptions{})
+	if want := []string{"a", "<0x3C>", "<0xC3>", "<0xA9>"}; !slices.Equal(toks, want) {
+		t.Errorf("tokens = %q, want %q", toks, want)
+	}
+}
