@@ -1,6 +1,7 @@
 package hf
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 
@@ -99,9 +100,12 @@ func parseUnigram(raw json.RawMessage, path string) (model, error) {
 		if err := json.Unmarshal(e[0], &ps[i].Text); err != nil {
 			return nil, errAt(indexPath(path+".vocab", i), "piece: %v", err)
 		}
-		if err := json.Unmarshal(e[1], &ps[i].Score); err != nil || math.IsNaN(ps[i].Score) {
-			return nil, errAt(indexPath(path+".vocab", i), "score: want a number (%v)", err)
+		// serde_json's (not always nearest) float parsing: see serdeFloat.
+		score, ok := serdeFloat(string(bytes.TrimSpace(e[1])))
+		if !ok || math.IsNaN(score) {
+			return nil, errAt(indexPath(path+".vocab", i), "score: want a number, got %s", e[1])
 		}
+		ps[i].Score = score
 	}
 	if j.UnkID == nil {
 		return nil, errAt(path+".unk_id", "null unk_id is not supported")
