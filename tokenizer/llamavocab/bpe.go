@@ -20,7 +20,7 @@ func (v *Vocab) initBPE(merges []string) error {
 	}
 	sps := make([]pretok.Splitter, len(pats))
 	for i, p := range pats {
-		if sps[i], err = pretok.Compile(p); err != nil {
+		if sps[i], err = pretok.Compile(wregexPattern(p)); err != nil {
 			return fmt.Errorf("tokenizer.ggml.pre %q: regex %d: %w", v.pre, i, err)
 		}
 	}
@@ -57,6 +57,92 @@ func (v *Vocab) initBPE(merges []string) error {
 		v.merges.Add(sym(a), sym(b), rank, sym(a+b))
 	}
 	return nil
+}
+
+// llamaCppWideSpace is llama.cpp's unicode_set_whitespace above U+007F.
+var llamaCppWideSpace = []rune{0x85, 0xA0, 0x1680, 0x2000, 0x2001, 0x2002, 0x2003, 0x2004, 0x2005, 0x2006,
+	0x2007, 0x2008, 0x2009, 0x200A, 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+
+// ucatNames are the \p{..} classes for which llama.cpp's unicode_regex_split
+// runs a regex on its collapsed text (k_ucat_enum).
+var ucatNames = []string{`\p{N}`, `\p{L}`, `\p{P}`, `\p{M}`, `\p{S}`, `\p{Lu}`, `\p{Ll}`, `\p{Lt}`, `\p{Lm}`, `\p{Lo}`}
+
+// wregexPattern adapts a pre-tokenizer regex that llama.cpp runs through
+// std::wregex (one without \p{..} classes) to what that regex sees: before
+// matching, unicode_regex_split replaces every non-ASCII whitespace code point
+// of the text with U+000B, so such a code point never matches a literal or a
+// range of a bracket expression (deepseek-llm's and deepseek-coder's
+// [\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff] does not match U+2028 or U+3000;
+// \s still does). The ranges and literals of bracket expressions are rewritten
+// without those code points; other patterns are returned unchanged. (The
+// collapsed path maps them to U+000B too, but its patterns are ASCII-only.)
+func wregexPattern(p string) string {
+	for _, u := range ucatNames {
+		if strings.Contains(p, u) {
+			return p
+		}
+	}
+	if !strings.ContainsFunc(p, func(r rune) bool { return r > 0x7F }) {
+		return p
+	}
+	rs := []rune(p)
+	var b strings.Builder
+	inside := false
+	for i := 0; i < len(rs); i++ {
+		r := rs[i]
+		switch {
+		case r == '\\' && i+1 < len(rs):
+			b.WriteRune(r)
+			b.WriteRune(rs[i+1])
+			i++
+			continue
+		case !inside && r == '[':
+			inside = true
+			b.WriteRune(r)
+			if i+1 < len(rs) && rs[i+1] == '^' {
+				b.WriteRune('^')
+				i++
+			}
+			continue
+		case inside && r == ']':
+			inside = false
+		case inside:
+			lo, hi := r, r
+			if i+2 < len(rs) && rs[i+1] == '-' && rs[i+2] != ']' && rs[i+2] != '\\' {
+				hi = rs[i+2]
+				i += 2
+			}
+			writeRangesWithout(&b, lo, hi)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// writeRangesWithout writes the bracket-expression items for lo-hi minus
+// llamaCppWideSpace.
+func writeRangesWithout(b *strings.Builder, lo, hi rune) {
+	emit := func(a, z rune) {
+		if a > z {
+			return
+		}
+		b.WriteRune(a)
+		if z > a {
+			if z > a+1 {
+				b.WriteRune('-')
+			}
+			b.WriteRune(z)
+		}
+	}
+	for _, w := range llamaCppWideSpace {
+		if w < lo || w > hi {
+			continue
+		}
+		emit(lo, w-1)
+		lo = w + 1
+	}
+	emit(lo, hi)
 }
 
 // symString is the text of a symbol id (vocabulary or extra).
