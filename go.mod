@@ -3,7 +3,6 @@ module github.com/llmpipe/llmpipe
 go 1.26.0
 
 require (
-	github.com/ardanlabs/jinja v1.8.0 // indirect
 	github.com/dlclark/regexp2/v2 v2.13.0 // indirect
 	github.com/inconshreveable/mousetrap v1.1.0 // indirect
 	github.com/spf13/cobra v1.10.2 // indirect

@@ -14,33 +14,41 @@
 // Jinja2 template designer documentation
 // (https://jinja.palletsprojects.com/en/stable/templates/).
 //
-// The Jinja engine is github.com/ardanlabs/jinja. This package adds what HF
-// defines on top of Jinja: key order of JSON objects is preserved, tojson is
-// an exact re-implementation of Python's json.dumps (floats as Python's
-// repr, indent, separators, sort_keys, ensure_ascii), strftime_now reads an
-// injectable clock, and raise_exception returns an [*Error] naming the
-// template's message.
+// The reference is transformers.js (@huggingface/transformers 4.3.1), whose
+// apply_chat_template renders with @huggingface/jinja 0.5.11: templates
+// render exactly as there. The engine is our own, chat/jinja (a Jinja subset
+// interpreter written for chat templates), and follows @huggingface/jinja
+// where it and Python's Jinja2 disagree: true/false print lowercase, none
+// prints "", lists and dicts print as JSON (["a", "b"]), a for loop over a
+// string, none or an undefined value fails, an undefined value's attributes
+// and missing list items are undefined rather than errors, tojson takes only
+// keyword arguments (indent must be an integer; 0 does not indent), str +
+// list joins the list's items with ",", == compares primitives as
+// JavaScript's == does (none == undefined), and only the filters, tests and
+// methods @huggingface/jinja has exist. The exception is output that is a
+// plain JavaScript artifact: a dict concatenated to a string fails as in
+// Python (JavaScript prints "[object Map]"), "~" with a dict writes Python's
+// repr, division by zero fails, and == compares lists and dicts by value.
+// Numbers keep Python's types (1.0 stays a float; JavaScript cannot tell it
+// from 1), and tojson writes floats as Python's json.dumps does.
+//
+// On top of the engine this package adds HF's variables: key order of JSON
+// objects is preserved, strftime_now reads an injectable clock, and
+// raise_exception returns an [*Error] naming the template's message.
 //
 // # Limits
 //
 // Rendering an untrusted template must not hang or crash the process, so
 // every render is bounded: each for-loop iteration and each macro call is a
 // step (at most [Options.MaxSteps]), macros may nest at most
-// [Options.MaxDepth] deep, range() yields at most MaxSteps items, a
-// [context.Context] passed to [Template.RenderContext] is checked at every
-// step, and a panic inside the engine is turned into an error. What is not
-// bounded: a single expression that builds a huge value at once, such as
-// 'x' * 10**9, allocates it (as Python would).
+// [Options.MaxDepth] deep, range() yields at most MaxSteps items, the
+// output is capped, and a [context.Context] passed to
+// [Template.RenderContext] is checked at every step. What is not bounded: a
+// single expression that builds a huge value at once allocates it.
 //
-// Known differences from Python's Jinja2 (engine behaviour; real chat
-// templates do not rely on them): printing a float with an integral value
-// gives "1" rather than "1.0", printing none gives "" rather than "None", and
-// an attribute of an undefined value is undefined rather than an error.
-// Also from the engine, found by differential testing against
-// @huggingface/jinja and Python (testdata/diff_renders.json.gz lists each):
-// "text" + none, a list, a dict or an undefined value concatenates instead
-// of failing; macro *args, "set a, b = …", str.split maxsplit, and several
-// sort/dictsort options are unsupported or differ. chat itself drops one
-// trailing newline of the template (as Jinja2 does) and makes a for loop
-// over none fail, as Python and @huggingface/jinja both do.
+// testdata/diff_renders.json.gz replays 1,115 renders (53 real model
+// templates and 161 @huggingface/jinja engine tests) of both references;
+// every one matches @huggingface/jinja except the differences its test
+// lists (a dict concatenated to a string, above; one case whose variables
+// omit add_generation_prompt, which Args always passes).
 package chat

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/ardanlabs/jinja"
+	"github.com/llmpipe/llmpipe/chat/jinja"
 )
 
 // Message is one chat message as HF templates see it: a dict with "role",
@@ -42,20 +42,18 @@ func (m Message) Text() string {
 	if err != nil {
 		return ""
 	}
-	if v.IsString() {
-		return v.AsString()
+	if v.Kind() == jinja.String {
+		return v.Str()
 	}
 	var b strings.Builder
-	if v.IsList() {
-		for _, part := range v.AsList().Items {
-			if !part.IsDict() {
-				continue
-			}
-			d := part.AsDict()
-			if t, ok := d.Get("type"); ok && t.IsString() && t.AsString() == "text" {
-				if s, ok := d.Get("text"); ok && s.IsString() {
-					b.WriteString(s.AsString())
-				}
+	for _, part := range v.List() {
+		if part.Kind() != jinja.Dict {
+			continue
+		}
+		d := part.Dict()
+		if t, ok := d.Get("type"); ok && t.Kind() == jinja.String && t.Str() == "text" {
+			if s, ok := d.Get("text"); ok && s.Kind() == jinja.String {
+				b.WriteString(s.Str())
 			}
 		}
 	}
@@ -64,10 +62,10 @@ func (m Message) Text() string {
 
 func (m Message) str(key string) string {
 	v, err := toValue(m[key])
-	if err != nil || !v.IsString() {
+	if err != nil || v.Kind() != jinja.String {
 		return ""
 	}
-	return v.AsString()
+	return v.Str()
 }
 
 // UnmarshalJSON reads a JSON object, keeping each field as json.RawMessage
@@ -91,43 +89,43 @@ func (m *Message) UnmarshalJSON(b []byte) error {
 func toValue(v any) (jinja.Value, error) {
 	switch x := v.(type) {
 	case nil:
-		return jinja.None(), nil
+		return jinja.NoneValue(), nil
 	case jinja.Value:
 		return x, nil
 	case bool:
-		return jinja.NewBool(x), nil
+		return jinja.BoolValue(x), nil
 	case string:
-		return jinja.NewString(x), nil
+		return jinja.StringValue(x), nil
 	case int:
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case int8:
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case int16:
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case int32:
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case int64:
-		return jinja.NewInt(x), nil
+		return jinja.IntValue(x), nil
 	case uint8:
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case uint16:
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case uint32:
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case uint:
 		if uint64(x) > math.MaxInt64 {
-			return jinja.NewFloat(float64(x)), nil
+			return jinja.FloatValue(float64(x)), nil
 		}
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case uint64:
 		if x > math.MaxInt64 {
-			return jinja.NewFloat(float64(x)), nil
+			return jinja.FloatValue(float64(x)), nil
 		}
-		return jinja.NewInt(int64(x)), nil
+		return jinja.IntValue(int64(x)), nil
 	case float32:
-		return jinja.NewFloat(float64(x)), nil
+		return jinja.FloatValue(float64(x)), nil
 	case float64:
-		return jinja.NewFloat(x), nil
+		return jinja.FloatValue(x), nil
 	case json.Number:
 		return numberValue(string(x))
 	case json.RawMessage:
@@ -149,7 +147,7 @@ func toValue(v any) (jinja.Value, error) {
 	}
 	b, err := json.Marshal(v)
 	if err != nil {
-		return jinja.Undefined(), fmt.Errorf("cannot pass %T to a template: %w", v, err)
+		return jinja.UndefinedValue(), fmt.Errorf("cannot pass %T to a template: %w", v, err)
 	}
 	return decodeJSON(b)
 }
@@ -164,11 +162,11 @@ func mapValue[M ~map[string]any](m M) (jinja.Value, error) {
 	for _, k := range keys {
 		v, err := toValue(m[k])
 		if err != nil {
-			return jinja.Undefined(), fmt.Errorf("%s: %w", k, err)
+			return jinja.UndefinedValue(), fmt.Errorf("%s: %w", k, err)
 		}
-		d.AsDict().Set(k, v)
+		d.Set(k, v)
 	}
-	return d, nil
+	return jinja.DictValue(d), nil
 }
 
 func listValue[T any](s []T) (jinja.Value, error) {
@@ -176,11 +174,11 @@ func listValue[T any](s []T) (jinja.Value, error) {
 	for i, e := range s {
 		v, err := toValue(any(e))
 		if err != nil {
-			return jinja.Undefined(), fmt.Errorf("[%d]: %w", i, err)
+			return jinja.UndefinedValue(), fmt.Errorf("[%d]: %w", i, err)
 		}
 		items[i] = v
 	}
-	return jinja.NewList(items), nil
+	return jinja.ListValue(items), nil
 }
 
 // numberValue is Python's json.loads of a number: an integer without a
@@ -188,14 +186,14 @@ func listValue[T any](s []T) (jinja.Value, error) {
 func numberValue(s string) (jinja.Value, error) {
 	if !strings.ContainsAny(s, ".eE") {
 		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-			return jinja.NewInt(n), nil
+			return jinja.IntValue(n), nil
 		}
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil && !errors.Is(err, strconv.ErrRange) {
-		return jinja.Undefined(), fmt.Errorf("bad number %q", s)
+		return jinja.UndefinedValue(), fmt.Errorf("bad number %q", s)
 	}
-	return jinja.NewFloat(f), nil
+	return jinja.FloatValue(f), nil
 }
 
 // decodeJSON decodes one JSON value keeping object key order (the last of
@@ -205,10 +203,10 @@ func decodeJSON(b []byte) (jinja.Value, error) {
 	dec.UseNumber()
 	v, err := decodeValue(dec)
 	if err != nil {
-		return jinja.Undefined(), fmt.Errorf("json: %w", err)
+		return jinja.UndefinedValue(), fmt.Errorf("json: %w", err)
 	}
 	if _, err := dec.Token(); err == nil {
-		return jinja.Undefined(), errors.New("json: data after the value")
+		return jinja.UndefinedValue(), errors.New("json: data after the value")
 	}
 	return v, nil
 }
@@ -216,15 +214,15 @@ func decodeJSON(b []byte) (jinja.Value, error) {
 func decodeValue(dec *json.Decoder) (jinja.Value, error) {
 	tok, err := dec.Token()
 	if err != nil {
-		return jinja.Undefined(), err
+		return jinja.UndefinedValue(), err
 	}
 	switch t := tok.(type) {
 	case nil:
-		return jinja.None(), nil
+		return jinja.NoneValue(), nil
 	case bool:
-		return jinja.NewBool(t), nil
+		return jinja.BoolValue(t), nil
 	case string:
-		return jinja.NewString(t), nil
+		return jinja.StringValue(t), nil
 	case json.Number:
 		return numberValue(string(t))
 	case json.Delim:
@@ -234,36 +232,36 @@ func decodeValue(dec *json.Decoder) (jinja.Value, error) {
 			for dec.More() {
 				v, err := decodeValue(dec)
 				if err != nil {
-					return jinja.Undefined(), err
+					return jinja.UndefinedValue(), err
 				}
 				items = append(items, v)
 			}
 			if _, err := dec.Token(); err != nil {
-				return jinja.Undefined(), err
+				return jinja.UndefinedValue(), err
 			}
-			return jinja.NewList(items), nil
+			return jinja.ListValue(items), nil
 		case '{':
 			d := jinja.NewDict()
 			for dec.More() {
 				kt, err := dec.Token()
 				if err != nil {
-					return jinja.Undefined(), err
+					return jinja.UndefinedValue(), err
 				}
 				k, ok := kt.(string)
 				if !ok {
-					return jinja.Undefined(), fmt.Errorf("object key %v is not a string", kt)
+					return jinja.UndefinedValue(), fmt.Errorf("object key %v is not a string", kt)
 				}
 				v, err := decodeValue(dec)
 				if err != nil {
-					return jinja.Undefined(), err
+					return jinja.UndefinedValue(), err
 				}
-				d.AsDict().Set(k, v)
+				d.Set(k, v)
 			}
 			if _, err := dec.Token(); err != nil {
-				return jinja.Undefined(), err
+				return jinja.UndefinedValue(), err
 			}
-			return d, nil
+			return jinja.DictValue(d), nil
 		}
 	}
-	return jinja.Undefined(), fmt.Errorf("unexpected JSON token %v", tok)
+	return jinja.UndefinedValue(), fmt.Errorf("unexpected JSON token %v", tok)
 }

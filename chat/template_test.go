@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ardanlabs/jinja"
+	"github.com/llmpipe/llmpipe/chat/jinja"
 )
 
 func mustRender(t *testing.T, src string, args Args, opts Options) string {
@@ -36,9 +36,13 @@ func TestToJSON(t *testing.T) {
 		{"ensure_ascii", `x.s | tojson(ensure_ascii=true)`, `"\u00e9<&>\"\\\n\t\u0001\u007f\ud83d\ude00"`},
 		{"separators", `x.a[:2] | tojson(separators=(',', ':'))`, `[1.0,2.5]`},
 		{"indent", `{'k': [1, {'m': 'v'}], 'e': []} | tojson(indent=2)`, "{\n  \"k\": [\n    1,\n    {\n      \"m\": \"v\"\n    }\n  ],\n  \"e\": []\n}"},
-		{"indent string", `[1] | tojson(indent='\t')`, "[\n\t1\n]"},
-		{"indent zero", `[1, 2] | tojson(indent=0)`, "[\n1,\n2\n]"},
-		{"positional indent", `[1] | tojson(false, 1)`, "[\n 1\n]"},
+		// @huggingface/jinja: indent=0 does not indent (Python's would
+		// break lines), positional and unknown arguments are ignored, and
+		// an undefined value is null.
+		{"indent zero", `[1, 2] | tojson(indent=0)`, "[1, 2]"},
+		{"positional indent", `[1] | tojson(false, 1)`, "[1]"},
+		{"unknown argument", `[1] | tojson(nope=1)`, "[1]"},
+		{"undefined", `undefined_thing | tojson`, "null"},
 		{"string", `'a"b' | tojson`, `"a\"b"`},
 		{"inside set", `{% set j = x.z | tojson %}`, ``},
 		{"in string literal untouched", `'| tojson'`, `| tojson`},
@@ -55,7 +59,7 @@ func TestToJSON(t *testing.T) {
 			}
 		})
 	}
-	for _, bad := range []string{`{{ undefined_thing | tojson }}`, `{{ x | tojson(nope=1) }}`, `{{ x | tojson(separators=[1]) }}`} {
+	for _, bad := range []string{`{{ x | tojson(indent='\t') }}`, `{{ x | tojson(separators=[1]) }}`} {
 		tmpl, err := Parse(bad)
 		if err != nil {
 			t.Fatal(err)
@@ -73,7 +77,7 @@ func TestPyFloat(t *testing.T) {
 		1.25e-5: "1.25e-05", 0.001: "0.001", 3.141592653589793: "3.141592653589793", 1e100: "1e+100",
 		5e-324: "5e-324", 1.7976931348623157e308: "1.7976931348623157e+308", 12345678901234567: "1.2345678901234568e+16",
 	} {
-		if got := pyFloat(f, true); got != want {
+		if got := jinja.PyFloat(f, true); got != want {
 			t.Errorf("pyFloat(%v) = %s, want %s", f, got, want)
 		}
 	}
@@ -192,15 +196,7 @@ func TestLimits(t *testing.T) {
 	})
 }
 
-// TestInstrumentKeepsOutput checks that instrumenting a template (hidden
-// step/enter/leave tags, renamed tojson) changes nothing in its output,
-// whitespace control included, by rendering with the bare engine too.
-func TestInstrumentKeepsOutput(t *testing.T) {
-	for _, src := range instrumentSeeds {
-		checkInstrumentKeepsOutput(t, src)
-	}
-}
-
+// instrumentSeeds seed FuzzRender.
 var instrumentSeeds = []string{
 	"{% for m in messages %}\n  {{ m.role }}\n{% endfor %}\n",
 	"{%- for m in messages -%}\n\n  {{- m.content }} \n{%- endfor %}\n\nend",
@@ -208,34 +204,6 @@ var instrumentSeeds = []string{
 	"  {% macro r(x) %}\n\t{{ x }}  \n  {% endmacro %}\n  {{ r(1) }}{% raw %}{% for x in y %}{% endraw %}",
 	"{% for a in [1,2] %}{% for b in 'xy' %}{{ a }}{{ b }}{% if b == 'x' %}{% continue %}{% endif %}.{% endfor %}\n{% endfor %}",
 	"{# c #}\n{% set ns = namespace(n=0) %}{% for m in messages[::-1] %}{% set ns.n = ns.n + 1 %}{% endfor %}{{ ns.n }}",
-}
-
-func checkInstrumentKeepsOutput(t *testing.T, src string) {
-	t.Helper()
-	plain, err := jinja.Compile(src)
-	if err != nil {
-		return
-	}
-	want, err := plain.RenderValues(map[string]jinja.Value{
-		"messages": jinja.NewList([]jinja.Value{mustValue(t, NewMessage("user", "hi")), mustValue(t, NewMessage("assistant", "yo"))}),
-	})
-	if err != nil {
-		return
-	}
-	ours, err := Parse(src)
-	if err != nil {
-		t.Fatalf("engine accepts %q but Parse fails: %v", src, err)
-	}
-	got, err := ours.Render(Args{Messages: []Message{NewMessage("user", "hi"), NewMessage("assistant", "yo")}})
-	if err != nil {
-		if errors.Is(err, ErrLimit) {
-			return
-		}
-		t.Fatalf("engine renders %q but Render fails: %v", src, err)
-	}
-	if got != want {
-		t.Errorf("instrumented %q:\n got %q\nwant %q", src, got, want)
-	}
 }
 
 func mustValue(t *testing.T, v any) jinja.Value {
@@ -253,7 +221,7 @@ func TestArgs(t *testing.T) {
 		"tool_calls": json.RawMessage(`[{"function": {"arguments": {"b": 1, "a": 2}}}]`)}
 	got := mustRender(t, src, Args{Messages: []Message{msg}, BOSToken: "<s>", EOSToken: "</s>", AddGenerationPrompt: true,
 		Extra: map[string]any{"when": struct{ Y, M int }{2024, 7}}}, Options{})
-	want := `<s>|</s>|True|True|True|part|{"b": 1, "a": 2}|{'Y': 2024, 'M': 7}`
+	want := `<s>|</s>|true|true|true|part|{"b": 1, "a": 2}|{"Y": 2024, "M": 7}`
 	if got != want {
 		t.Errorf("\n got %s\nwant %s", got, want)
 	}
@@ -269,10 +237,10 @@ func TestArgs(t *testing.T) {
 	}
 }
 
-// TestForLoopFixes covers rewriteFor: none is not iterable (as in Python and
-// @huggingface/jinja), an undefined sequence loops zero times, and a filtered
-// loop over pairs sees both targets in its condition (Mistral v0.3's
-// "for key, val in tool|items if key != 'return'").
+// TestForLoopFixes: none, numbers and undefined values are not iterable (as
+// in @huggingface/jinja), and a filtered loop over pairs sees both targets in
+// its condition (Mistral v0.3's "for key, val in tool|items if key !=
+// 'return'").
 func TestForLoopFixes(t *testing.T) {
 	render := func(src string, extra map[string]any) (string, error) {
 		tmpl, err := Parse(src)
@@ -281,13 +249,13 @@ func TestForLoopFixes(t *testing.T) {
 		}
 		return tmpl.Render(Args{Extra: extra})
 	}
-	for _, src := range []string{`{% for t in tools %}x{% endfor %}`, `{% for t in 3 %}x{% endfor %}`} {
+	for _, src := range []string{`{% for t in tools %}x{% endfor %}`, `{% for t in 3 %}x{% endfor %}`, `{% for t in nothing %}x{% else %}empty{% endfor %}`} {
 		if out, err := render(src, nil); err == nil {
 			t.Errorf("%s: got %q, want an error", src, out)
 		}
 	}
 	tests := []struct{ src, want string }{
-		{`{% for t in nothing %}x{% else %}empty{% endfor %}`, "empty"},
+		{`{% for t in [] %}x{% else %}empty{% endfor %}`, "empty"},
 		{`{% for k, v in d|items if k != "b" %}{{ k }}={{ v }}{{ "," if not loop.last }}{% endfor %}`, "a=1,c=3"},
 		{`{% for k, v in d|items if v > 1 and k != "c" %}{{ k }}{% endfor %}`, "b"},
 		{`{% for x in [3, 1, 2] if x > 1 %}{{ x }}{{ loop.index }}{% endfor %}`, "3122"},
@@ -304,9 +272,10 @@ func TestForLoopFixes(t *testing.T) {
 }
 
 // TestTrailingNewline: one trailing newline of the template is dropped, as
-// Jinja2 (keep_trailing_newline=False) and @huggingface/jinja do.
+// Jinja2 (keep_trailing_newline=False) and @huggingface/jinja do (only
+// "\n": @huggingface/jinja keeps the "\r" of a final "\r\n").
 func TestTrailingNewline(t *testing.T) {
-	for src, want := range map[string]string{"a\n": "a", "a\n\n": "a\n", "a\r\n": "a", "{{ 'x' }}\n": "x", "a": "a"} {
+	for src, want := range map[string]string{"a\n": "a", "a\n\n": "a\n", "a\r\n": "a\r", "{{ 'x' }}\n": "x", "a": "a"} {
 		if got := mustRender(t, src, Args{}, Options{}); got != want {
 			t.Errorf("%q: got %q, want %q", src, got, want)
 		}
