@@ -479,17 +479,26 @@ var (
 
 // detectSpecials is llama.cpp's text-based detection of EOT, EOM and FIM
 // tokens, unused control tokens and the end-of-generation set. llama.cpp
-// walks an unordered_map; ids are walked in ascending order here, which only
-// matters for a vocabulary holding several EOT-looking tokens without an
-// explicit eot_token_id.
+// walks its token_to_id unordered_map and keeps the first candidate it meets;
+// when a vocabulary holds several candidates for one role (Llama 3's
+// <|eot_id|> and <|end_of_text|>) that order decides, so it is reproduced
+// (unorderedMapOrder) when needed.
 func (v *Vocab) detectSpecials() {
+	var order []int
 	byText := func(texts []string, dst *int) {
 		if *dst != null {
 			return
 		}
 		best := null
 		for _, t := range texts {
-			if id, ok := v.toID[t]; ok && (best == null || id < best) {
+			id, ok := v.toID[t]
+			if !ok {
+				continue
+			}
+			if best != null && order == nil {
+				order = unorderedMapOrder(v.text)
+			}
+			if best == null || order[id] < order[best] {
 				best = id
 			}
 		}
