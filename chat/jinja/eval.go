@@ -136,7 +136,15 @@ func (r *renderer) block(nodes []node, e *env) (string, error) {
 			return "", err
 		}
 		if v.kind != None && v.kind != Undefined {
-			b.WriteString(v.String())
+			if v.kind == List || v.kind == Dict || v.kind == Namespace {
+				s, err := printJSON(v)
+				if err != nil {
+					return "", &Error{Msg: err.Error()}
+				}
+				b.WriteString(s)
+			} else {
+				b.WriteString(v.String())
+			}
 			if b.Len() > r.lim.MaxOutput {
 				return "", fmt.Errorf("output longer than %d bytes: %w", r.lim.MaxOutput, ErrLimit)
 			}
@@ -163,10 +171,11 @@ func (r *renderer) eval(n node, e *env) (Value, error) {
 		return e.lookup(n.name), nil
 	case *listNode, *tupleNode:
 		var items []node
+		tuple := false
 		if l, ok := n.(*listNode); ok {
 			items = l.items
 		} else {
-			items = n.(*tupleNode).items
+			items, tuple = n.(*tupleNode).items, true
 		}
 		vals := make([]Value, len(items))
 		for i, it := range items {
@@ -176,7 +185,7 @@ func (r *renderer) eval(n node, e *env) (Value, error) {
 			}
 			vals[i] = v
 		}
-		return ListValue(vals), nil
+		return Value{kind: List, l: &ListData{Items: vals, tuple: tuple}}, nil
 	case *dictNode:
 		d := NewDict()
 		for i := range n.keys {
@@ -885,7 +894,11 @@ func (r *renderer) evalBinary(n *binaryNode, e *env) (Value, error) {
 	if err != nil {
 		return Value{}, err
 	}
-	return binary(n.op, left, right)
+	v, err := binary(n.op, left, right)
+	if err == nil && ((v.kind == String && len(v.s) > r.lim.MaxOutput) || (v.kind == List && len(v.l.Items) > r.lim.MaxSteps)) {
+		return Value{}, fmt.Errorf("value larger than the output limit: %w", ErrLimit)
+	}
+	return v, err
 }
 
 func binary(op string, left, right Value) (Value, error) {

@@ -56,6 +56,7 @@ type Value struct {
 // ListData is the items of a list value.
 type ListData struct {
 	Items []Value
+	tuple bool // a tuple literal: @huggingface/jinja cannot print it or dump it as JSON
 }
 
 // DictData is an ordered dict (keys keep insertion order).
@@ -267,10 +268,7 @@ func (v Value) String() string {
 	case String:
 		return v.s
 	case List, Dict, Namespace:
-		s, err := ToJSON(v, JSONOptions{KeepUndefined: true})
-		if err != nil {
-			return ""
-		}
+		s, _ := printJSON(v)
 		return s
 	case Func:
 		return "<function>"
@@ -288,6 +286,7 @@ func concatString(v Value) (string, error) {
 		parts := make([]string, len(v.l.Items))
 		for i, it := range v.l.Items {
 			if it.kind == None || it.kind == Undefined {
+				parts[i] = "undefined" // as @huggingface/jinja
 				continue
 			}
 			parts[i] = it.String()
@@ -369,6 +368,9 @@ func jsonValue(b *strings.Builder, v Value, o *JSONOptions, level int) error {
 	case String:
 		jsonString(b, v.s, o.EnsureASCII)
 	case List:
+		if v.l.tuple {
+			return fmt.Errorf("Cannot convert to JSON: TupleValue")
+		}
 		items := v.l.Items
 		if len(items) == 0 {
 			b.WriteString("[]")
@@ -526,4 +528,9 @@ func PyFloat(f float64, json bool) string {
 		out = "-" + out
 	}
 	return out
+}
+
+// printJSON is how a container prints (and fails to print: a tuple).
+func printJSON(v Value) (string, error) {
+	return ToJSON(v, JSONOptions{KeepUndefined: true})
 }
