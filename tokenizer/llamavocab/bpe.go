@@ -166,7 +166,9 @@ func (v *Vocab) bpeTokenize(text string, out []int) []int {
 		if v.byteEncode {
 			word = tokenizer.BytesToByteLevel([]byte(word))
 		}
-		if v.ignoreMerges {
+		if v.ignoreMerges || (v.gemma4 && strings.Trim(word, "\n") == "") {
+			// ignore_merges: a word that is a token is that token. Gemma 4
+			// (llama.cpp PR 21343) does the same for runs of newlines.
 			if id, ok := v.toID[word]; ok {
 				out = append(out, id)
 				continue

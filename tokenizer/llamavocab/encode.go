@@ -2,6 +2,7 @@ package llamavocab
 
 import (
 	"container/heap"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -78,6 +79,19 @@ func (v *Vocab) partition(text string, parseSpecial bool) []fragment {
 // Encode implements tokenizer.Tokenizer, as llama_tokenize(text,
 // add_special=opts.AddSpecial, parse_special=opts.ParseSpecial).
 func (v *Vocab) Encode(text string, opts tokenizer.EncodeOptions) ([]int, error) {
+	if opts.AddSpecial {
+		// llama.cpp loads such vocabularies and asserts here.
+		switch {
+		case v.kind == WPM && v.bos == null:
+			return nil, fmt.Errorf("llamavocab: add_special: bert vocabulary without a CLS/BOS id (%s)", keyBOS)
+		case v.kind == WPM && v.sep == null:
+			return nil, fmt.Errorf("llamavocab: add_special: bert vocabulary without a SEP id (%s)", keySEP)
+		case v.kind != WPM && v.addBOS && v.bos == null:
+			return nil, fmt.Errorf("llamavocab: add_special: %s is true, but there is no BOS id (%s)", keyAddBOS, keyBOS)
+		case v.kind != WPM && v.addEOS && v.eos == null:
+			return nil, fmt.Errorf("llamavocab: add_special: %s is true, but there is no EOS id (%s)", keyAddEOS, keyEOS)
+		}
+	}
 	frags := v.partition(text, opts.ParseSpecial)
 	var out []int
 	switch v.kind {

@@ -34,6 +34,8 @@ type hfVocabSpec struct {
 	vocabSize int    // pad with [PAD<id>] up to this many tokens (0: exact)
 	bos, eos  string // token texts of bos/eos ("" = none)
 	addBOS    *bool  // tokenizer.ggml.add_bos_token (nil = absent)
+	byteToks  bool     // <0xXX> tokens of the vocabulary are BYTE tokens
+	extra     []string // NORMAL tokens appended after the vocabulary
 }
 
 func boolp(b bool) *bool { return &b }
@@ -47,6 +49,11 @@ var hfSpecs = []hfVocabSpec{
 		bos: "<|begin_of_text|>", eos: "<|end_of_text|>", addBOS: boolp(true)},
 	{name: "qwen3-qwen2", dir: "tokenizers/hf/qwen3", pre: "qwen2", arch: "qwen3", vocabSize: 151936,
 		bos: "<|endoftext|>", eos: "<|im_end|>", addBOS: boolp(false)},
+	// Gemma 4's pre-tokenizer (SPM-style BPE: ▁ for spaces, <0xXX> bytes,
+	// newline runs) on Mistral's SPM-style BPE vocabulary plus newline-run
+	// tokens; add_bos_token false, which llama.cpp overrides for gemma4.
+	{name: "mistral-gemma4", dir: "tokenizers/hf/mistral7b-v0.1-from-lenml-llama2", pre: "gemma4", arch: "llama",
+		bos: "<s>", eos: "</s>", addBOS: boolp(false), byteToks: true, extra: []string{"\n", "\n\n", "\n\n\n\n"}},
 }
 
 // preVariants are other tokenizer.ggml.pre types tried on the Llama 3
@@ -141,11 +148,19 @@ func buildHFGGUF(t testing.TB, spec hfVocabSpec) *gguf.File {
 			tokens[i], types[i] = tok, typeControl
 		case added[i]:
 			tokens[i], types[i] = strings.ReplaceAll(tok, "▁", " "), typeUserDefined
+		case spec.byteToks && len(tok) == 6 && strings.HasPrefix(tok, "<0x") && strings.HasSuffix(tok, ">"):
+			tokens[i], types[i] = tok, typeByte
 		default:
 			tokens[i], types[i] = tok, typeNormal
 		}
 		toID[tokens[i]] = i
 	}
+	for _, x := range spec.extra {
+		toID[x] = len(tokens)
+		tokens = append(tokens, x)
+		types = append(types, typeNormal)
+	}
+	n = len(tokens)
 	kv := []gguf.KV{
 		{Key: "general.architecture", Value: gguf.MustValue(spec.arch)},
 		{Key: "general.name", Value: gguf.MustValue(spec.name)},

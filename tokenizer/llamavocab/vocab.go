@@ -116,6 +116,7 @@ type Vocab struct {
 
 	addSpacePrefix, addBOS, addEOS, addSEP bool
 	ignoreMerges, cleanSpaces              bool
+	gemma4                                 bool // LLAMA_VOCAB_PRE_TYPE_GEMMA4
 	escapeWhitespaces, byteEncode          bool
 	lowercase, stripAccents                bool
 	maxTokenLen                            int
@@ -303,7 +304,7 @@ func (v *Vocab) bpePreFlags() error {
 	case "jina-v1-en", "jina-v2-code", "roberta-bpe":
 		v.addSEP = true
 	case "gemma4", "granite-embed-multi-311m":
-		v.escapeWhitespaces, v.byteEncode = true, false
+		v.escapeWhitespaces, v.byteEncode, v.gemma4 = true, false, true
 	case "sarvam-moe":
 		v.escapeWhitespaces, v.byteEncode, v.cleanSpaces = true, false, false
 	case "whitespace":
@@ -432,18 +433,11 @@ func (v *Vocab) loadSpecialIDs(f *gguf.File) error {
 			*b.dst = val
 		}
 	}
-	if v.addBOS && v.bos == null {
-		return fmt.Errorf("%s is true, but %s is not set", keyAddBOS, keyBOS)
+	if v.gemma4 && !v.addBOS {
+		v.addBOS = true // llama.cpp's workaround for Gemma 4 (PR 21500)
 	}
-	if v.addEOS && v.eos == null {
-		return fmt.Errorf("%s is true, but %s is not set", keyAddEOS, keyEOS)
-	}
-	if v.addSEP && v.sep == null {
-		return fmt.Errorf("%s is true, but %s is not set", keyAddSEP, keySEP)
-	}
-	if v.kind == WPM && v.bos == null {
-		return fmt.Errorf("bert vocabulary without a CLS/BOS token (%s)", keyBOS)
-	}
+	// A missing BOS/EOS/SEP id with add_*_token set loads (llama.cpp only
+	// asserts when tokenizing with add_special): Encode reports it then.
 	lc, ok, err := boolKey(f, keyLowercase)
 	if err != nil {
 		return err
