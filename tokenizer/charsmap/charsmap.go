@@ -169,6 +169,96 @@ func (m *Map) NormalizeAlign(s string) (string, []int) {
 	return m.normalize(s, true)
 }
 
+// NormalizeSpans is [Map.Normalize] that also returns, for each byte of the
+// output, the byte range of s it stands for, as HF's Precompiled normalizer
+// aligns it: the replacement of each cluster or character is recorded as
+// (character, change) transformations (a longer replacement's extra
+// characters are insertions, which take the alignment of the character
+// before them; a shorter one's last character also removes what is left,
+// and a removal with nothing before it is lost, so the characters after it
+// shift onto the removed ones, exactly as NormalizedString::transform does).
+func (m *Map) NormalizeSpans(s string) (string, [][2]int) {
+	type tr struct {
+		r      rune
+		change int
+	}
+	var trs []tr
+	var olds [][2]int // the input characters
+	replace := func(old, rep string) {
+		oc := utf8.RuneCountInString(old)
+		n0 := len(trs)
+		for _, r := range rep {
+			trs = append(trs, tr{r, 0})
+		}
+		switch diff := len(trs) - n0 - oc; {
+		case diff > 0:
+			for k := len(trs) - diff; k < len(trs); k++ {
+				trs[k].change = 1
+			}
+		case diff < 0:
+			if len(trs) > 0 {
+				trs[len(trs)-1].change += diff
+			}
+		}
+	}
+	for start := 0; start < len(s); {
+		n := nextGrapheme(s[start:])
+		g := s[start : start+n]
+		for i := 0; i < len(g); {
+			_, size := utf8.DecodeRuneInString(g[i:])
+			olds = append(olds, [2]int{start + i, start + i + size})
+			i += size
+		}
+		if n < 6 {
+			if rep, ok := m.shortest(g); ok {
+				replace(g, rep)
+				start += n
+				continue
+			}
+		}
+		for i := 0; i < len(g); {
+			r, size := utf8.DecodeRuneInString(g[i:])
+			c := g[i : i+size]
+			if r == utf8.RuneError && size == 1 {
+				replace(c, "\uFFFD")
+			} else if rep, ok := m.shortest(c); ok {
+				replace(c, rep)
+			} else {
+				trs = append(trs, tr{r, 0})
+			}
+			i += size
+		}
+		start += n
+	}
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/4)
+	spans := make([][2]int, 0, len(s)+len(s)/4)
+	k := 0 // next input character
+	for _, t := range trs {
+		var sp [2]int
+		if t.change > 0 {
+			if k > 0 {
+				sp = olds[k-1]
+			}
+		} else {
+			if k < len(olds) {
+				sp = olds[k]
+			} else if len(olds) > 0 {
+				sp = olds[len(olds)-1]
+			}
+			k++
+			if t.change < 0 {
+				k += -t.change
+			}
+		}
+		b.WriteRune(t.r)
+		for range utf8.RuneLen(t.r) {
+			spans = append(spans, sp)
+		}
+	}
+	return b.String(), spans
+}
+
 func (m *Map) normalize(s string, align bool) (string, []int) {
 	var b strings.Builder
 	b.Grow(len(s) + len(s)/4)

@@ -396,3 +396,29 @@ func ExampleMap_Normalize() {
 	// "file 1"
 	// fi 3 true
 }
+
+// NormalizeSpans follows NormalizedString::transform: in "xﬁcy" the "i" of
+// "fi" is an insertion (it would stand for the ligature) but the removal of
+// "c" is added to its change, which makes it a replacement of "c" (HF's
+// Precompiled on "Ⅻ\x1b" does the same); a removal at the very start is
+// lost, so later characters shift onto the removed one (HF aligns the "[" of
+// "\x1b[0m" with ESC). Both were checked against the native library.
+func TestNormalizeSpans(t *testing.T) {
+	m, err := Parse(buildBlob(map[string]string{"ﬁ": "fi", "c": ""}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		in, out string
+		spans   string
+	}{
+		{"xﬁcy", "xfiy", "[[0 1] [1 4] [4 5] [5 6]]"},
+		{"cxy", "xy", "[[0 1] [1 2]]"},
+		{"xcy", "xy", "[[0 1] [2 3]]"},
+	} {
+		out, sp := m.NormalizeSpans(tc.in)
+		if out != tc.out || fmt.Sprint(sp) != tc.spans {
+			t.Errorf("NormalizeSpans(%q) = %q %v, want %q %s", tc.in, out, sp, tc.out, tc.spans)
+		}
+	}
+}

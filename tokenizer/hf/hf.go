@@ -26,6 +26,7 @@ type Tokenizer struct {
 	pre   preTokenizer
 	model model
 	post  *postProcessor
+	trim  []trimOffsets // the post-processor's offset trimming
 	dec   decoder
 
 	trunc   *Truncation
@@ -123,6 +124,7 @@ func parse(data []byte, m model) (*Tokenizer, error) {
 	if t.post, err = parsePostProcessor(f.PostProcessor, "post_processor"); err != nil {
 		return nil, err
 	}
+	t.trim = parseTrim(f.PostProcessor)
 	if t.dec, err = parseDecoder(f.Decoder, "decoder"); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/charsmap"
 
 	"github.com/llmpipe/llmpipe/tokenizer/pretok"
 )
@@ -191,6 +192,7 @@ func (n bertNorm) normalize(s string) string {
 // precompiledNorm wraps a SentencePiece precompiled charsmap.
 type precompiledNorm struct {
 	f func(string) string
+	m *charsmap.Map // for aligned normalization
 }
 
 func (n precompiledNorm) normalize(s string) string { return n.f(s) }

@@ -22,5 +22,5 @@ func newPrecompiled(b64 string, path string) (normalizer, error) {
 	if err != nil {
 		return nil, errAt(path, "%v", err)
 	}
-	return precompiledNorm{f: m.Normalize}, nil
+	return precompiledNorm{f: m.Normalize, m: m}, nil
 }

@@ -15,6 +15,18 @@ import (
 type piece struct {
 	s   string
 	off int
+	// al, when not nil (EncodeOffsets), holds for each byte of s the span
+	// of the original input it stands for.
+	al []span
+}
+
+// sub is the piece's bytes [start, end).
+func (p piece) sub(start, end int) piece {
+	q := piece{s: p.s[start:end], off: p.off + start}
+	if p.al != nil {
+		q.al = p.al[start:end]
+	}
+	return q
 }
 
 // preTokenizer splits one piece into pieces, appending them to dst. Empty
@@ -50,7 +62,7 @@ type match struct {
 func applyBehavior(dst []piece, p piece, ms []match, b behavior) []piece {
 	emit := func(start, end int) {
 		if end > start {
-			dst = append(dst, piece{s: p.s[start:end], off: p.off + start})
+			dst = append(dst, p.sub(start, end))
 		}
 	}
 	switch b {
@@ -223,12 +235,16 @@ type byteLevelPre struct {
 func (b *byteLevelPre) split(dst []piece, p piece) []piece {
 	if b.addPrefixSpace && !strings.HasPrefix(p.s, " ") {
 		p.s = " " + p.s
+		if p.al != nil && len(p.al) > 0 {
+			// The added space stands for the first character (HF's prepend).
+			p.al = append([]span{p.al[0]}, p.al...)
+		}
 	}
 	n0 := len(dst)
 	if b.re != nil {
 		var sbuf [64]pretok.Span
 		for _, sp := range b.re.FindAll(sbuf[:0], p.s) {
-			dst = append(dst, piece{s: p.s[sp.Start:sp.End], off: p.off + sp.Start})
+			dst = append(dst, p.sub(sp.Start, sp.End))
 		}
 		// Isolated: the text between matches is kept too.
 		dst = fillGaps(dst, n0, p)
@@ -237,6 +253,9 @@ func (b *byteLevelPre) split(dst []piece, p piece) []piece {
 	}
 	if b.mapBytes {
 		for i := n0; i < len(dst); i++ {
+			if dst[i].al != nil {
+				dst[i].al = byteLevelAlign(dst[i].s, dst[i].al)
+			}
 			dst[i].s = bytesToByteLevel(dst[i].s)
 		}
 	}
@@ -258,13 +277,13 @@ func fillGaps(dst []piece, n0 int, p piece) []piece {
 	prev := p.off
 	for _, m := range matches {
 		if m.off > prev {
-			dst = append(dst, piece{s: p.s[prev-p.off : m.off-p.off], off: prev})
+			dst = append(dst, p.sub(prev-p.off, m.off-p.off))
 		}
 		dst = append(dst, m)
 		prev = m.off + len(m.s)
 	}
 	if end := p.off + len(p.s); prev < end {
-		dst = append(dst, piece{s: p.s[prev-p.off:], off: prev})
+		dst = append(dst, p.sub(prev-p.off, len(p.s)))
 	}
 	return dst
 }
@@ -278,19 +297,39 @@ type metaspacePre struct {
 
 func (m *metaspacePre) split(dst []piece, p piece) []piece {
 	s := strings.ReplaceAll(p.s, " ", m.repl)
-	switch m.scheme {
-	case "always":
-		if !strings.HasPrefix(s, m.repl) {
-			s = m.repl + s
-		}
-	case "first":
-		if !strings.HasPrefix(s, m.repl) && p.off == 0 {
-			s = m.repl + s
+	var al []span
+	if p.al != nil {
+		al = make([]span, 0, len(s)+len(m.repl))
+		for i := 0; i < len(p.s); i++ {
+			al = append(al, p.al[i])
+			if p.s[i] == ' ' {
+				for range len(m.repl) - 1 {
+					al = append(al, p.al[i])
+				}
+			}
 		}
 	}
+	prepend := false
+	switch m.scheme {
+	case "always":
+		prepend = !strings.HasPrefix(s, m.repl)
+	case "first":
+		prepend = !strings.HasPrefix(s, m.repl) && p.off == 0
+	}
+	if prepend {
+		s = m.repl + s
+		if al != nil && len(al) > 0 {
+			pre := make([]span, len(m.repl), len(m.repl)+len(al))
+			for i := range pre {
+				pre[i] = al[0]
+			}
+			al = append(pre, al...)
+		}
+	}
+	q := piece{s: s, off: p.off, al: al}
 	if !m.splitOn {
 		if s != "" {
-			dst = append(dst, piece{s: s, off: p.off})
+			dst = append(dst, q)
 		}
 		return dst
 	}
@@ -304,13 +343,13 @@ func (m *metaspacePre) split(dst []piece, p piece) []piece {
 		}
 		cut := i + j
 		if cut > start {
-			dst = append(dst, piece{s: s[start:cut], off: p.off + start})
+			dst = append(dst, q.sub(start, cut))
 		}
 		start = cut
 		i = cut + len(m.repl)
 	}
 	if start < len(s) {
-		dst = append(dst, piece{s: s[start:], off: p.off + start})
+		dst = append(dst, q.sub(start, len(s)))
 	}
 	return dst
 }
@@ -346,13 +385,13 @@ func (whitespacePre) split(dst []piece, p piece) []piece {
 		}
 		if k != kind {
 			if kind != none {
-				dst = append(dst, piece{s: p.s[start:i], off: p.off + start})
+				dst = append(dst, p.sub(start, i))
 			}
 			kind, start = k, i
 		}
 	}
 	if kind != none {
-		dst = append(dst, piece{s: p.s[start:], off: p.off + start})
+		dst = append(dst, p.sub(start, len(p.s)))
 	}
 	return dst
 }
@@ -373,19 +412,19 @@ func (bertPre) split(dst []piece, p piece) []piece {
 		switch {
 		case unicode.IsSpace(r):
 			if start >= 0 {
-				dst = append(dst, piece{s: p.s[start:i], off: p.off + start})
+				dst = append(dst, p.sub(start, i))
 				start = -1
 			}
 		case isBertPunct(r):
 			if start >= 0 {
-				dst = append(dst, piece{s: p.s[start:i], off: p.off + start})
+				dst = append(dst, p.sub(start, i))
 				start = -1
 			}
 			w := utf8.RuneLen(r)
 			if w < 0 {
 				w = 1
 			}
-			dst = append(dst, piece{s: p.s[i : i+w], off: p.off + i})
+			dst = append(dst, p.sub(i, i+w))
 		default:
 			if start < 0 {
 				start = i
@@ -393,7 +432,7 @@ func (bertPre) split(dst []piece, p piece) []piece {
 		}
 	}
 	if start >= 0 {
-		dst = append(dst, piece{s: p.s[start:], off: p.off + start})
+		dst = append(dst, p.sub(start, len(p.s)))
 	}
 	return dst
 }
