@@ -2,7 +2,7 @@
 // OpenAI's Rust crate) over seeded generated inputs and prints JSON.
 // usage (in a folder holding the peers' node_modules and gen_inputs.mjs):
 //   node gen_tiktoken_diff.mjs SEED COUNT [LONG_KB] > out.json   (LONG_KB: add two inputs of that many K UTF-16 units)
-// The committed fixture: node gen_tiktoken_diff.mjs 7 300 0 | gzip -9 > tiktoken_diff.json.gz
+// The committed fixture: node gen_tiktoken_diff.mjs 7 250 0 | gzip -9 > tiktoken_diff.json.gz
 import {get_encoding} from "tiktoken";
 import {gen, long, rng} from "./gen_inputs.mjs";
 
@@ -19,7 +19,7 @@ for (const name of ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]) {
   const specialIds = name === "cl100k_base" ? [100257, 100258, 100259, 100260, 100276] : name === "o200k_base" ? [199999, 200018] : [50256];
   const nRanks = {r50k_base: 50256, p50k_base: 50281, cl100k_base: 100256, o200k_base: 199998}[name];
   const r = rng(seed * 7 + name.length);
-  const res = {ordinary: [], all: [], errDefault: [], errEOTAllowed: [], errNoneDisallowed: [], decode: []};
+  const res = {ordinary: [], all: [], errDefault: [], errEOTAllowed: [], errNoneDisallowed: [], oneAllowed: [], decode: []};
   for (const s of inputs) {
     const ord = Array.from(enc.encode_ordinary(s));
     res.ordinary.push(ord);
@@ -32,6 +32,8 @@ for (const name of ["r50k_base", "p50k_base", "cl100k_base", "o200k_base"]) {
     // allowed = {}, disallowed = {} : encode with nothing special.
     const none = Array.from(enc.encode(s, [], []));
     res.errNoneDisallowed.push(JSON.stringify(none) !== JSON.stringify(ord));
+    // allowed = {the last special token}, disallowed = {}: the others are text.
+    res.oneAllowed.push(Array.from(enc.encode(s, [specials[specials.length - 1]], [])));
     // decode: a random window of the ordinary ids (often splitting a UTF-8 character), and a random id sequence.
     if (ord.length > 0) {
       const a = Math.floor(r() * ord.length), b = Math.min(ord.length, a + 1 + Math.floor(r() * 8));
