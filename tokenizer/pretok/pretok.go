@@ -57,7 +57,10 @@ const (
 	// [Known] and [Compile].
 	UnicodeGo Unicode = iota
 	// Unicode16 is Unicode 16.0.0, as in tiktoken 1.0.22 (npm, the WASM
-	// build of OpenAI's Rust crate).
+	// build of OpenAI's Rust crate). Hugging Face tokenizers' native build
+	// (Oniguruma, seen through @anush008/tokenizers 0.6.0) splits the Llama 3
+	// and GPT-4o patterns with 16.0.0 classes too; transformers.js follows
+	// the JavaScript engine's ICU (Unicode 17.0 in node 20.20).
 	Unicode16
 )
 
