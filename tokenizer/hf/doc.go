@@ -31,6 +31,39 @@
 // text, while non-special added tokens (Qwen's <think>, user-added words) are
 // still matched, exactly as the Rust crate does.
 //
+// Added tokens get the ids the Rust crate gives them when it loads the file,
+// not necessarily the ids written in added_tokens: a token whose content is
+// in the model's vocabulary takes that id, any other the next free id (see
+// Tokenizer.resolveAdded). Real files agree with both.
+//
+// Offsets: [Tokenizer.EncodeOffsets] (tokenizer.OffsetEncoder) returns HF's
+// Encoding.offsets in bytes of the input instead of characters. A token that
+// covers part of a character (byte-level BPE, byte fallback) spans the whole
+// character; template tokens get {0, 0}; the trim_offsets of ByteLevel and
+// RobertaProcessing post-processors is applied. Spans follow
+// NormalizedString's alignment rules through every normalizer (checked
+// against the native library for BertNormalizer, NFC/NFD/NFKC/NFKD,
+// Lowercase, StripAccents, Strip, Replace, Prepend, ByteLevel, Precompiled)
+// and pre-tokenizer; Unicode normalization is aligned per normalization
+// segment with a rule that reproduces HF's compositions and decompositions.
+//
+// Special tokens: [Tokenizer.Specials] guesses BOS/EOS/UNK/PAD/CLS/SEP/MASK
+// from conventional token texts; [Load] then reads a tokenizer_config.json
+// next to the file, whose bos_token, eos_token, unk_token, pad_token,
+// cls_token, sep_token and mask_token (strings, {"content": ...} objects or
+// null) take precedence. EOG is EOS plus every added token among
+// <|end_of_text|>, <|eot_id|>, <|eom_id|>, </s>, <|endoftext|>, <|im_end|>,
+// <eos>, <end_of_turn>, <|end|>, <|return|>, <|call|>, <|end_of_turn|>.
+//
+// Known divergences (all on rare code points): the Rust crate takes
+// punctuation and control classes from the unicode_categories crate and
+// NFKC/NFKD and accent marks from unicode-normalization-alignments, both
+// frozen at an old Unicode version, and case mapping, \w and is_numeric from
+// Rust's Unicode 16; Go's tables are Unicode 15. Characters whose class
+// changed between those versions (U+061D, U+2E43…, U+32FF, newer scripts)
+// can pre-tokenize or normalize differently. Decode returns an error for an
+// id outside the vocabulary where HF silently drops it.
+//
 // Truncation: a "truncation" block in the file is applied by Encode, as the
 // Rust crate's encode does (the reference producer's whole-file Pegasus run
 // returns the file's 192 tokens). [Tokenizer.SetTruncation] changes or

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -92,7 +93,73 @@ func Load(path string) (*Tokenizer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (in %s)", err, path)
 	}
+	if cfg, err := os.ReadFile(filepath.Join(filepath.Dir(path), "tokenizer_config.json")); err == nil {
+		t.applyConfig(cfg)
+	}
 	return t, nil
+}
+
+// applyConfig names the special tokens from a transformers
+// tokenizer_config.json: bos_token, eos_token, unk_token, pad_token,
+// cls_token, sep_token and mask_token, each a string, an AddedToken object
+// ({"content": ...}) or null (no such token). Keys that are absent, and
+// tokens that are not in the vocabulary, keep the guess made from the token
+// texts. A config that is not valid JSON is ignored. EOG is recomputed
+// from the new EOS.
+func (t *Tokenizer) applyConfig(data []byte) {
+	var cfg map[string]json.RawMessage
+	if json.Unmarshal(data, &cfg) != nil {
+		return
+	}
+	sp := &t.specials
+	for _, f := range []struct {
+		key string
+		dst *int
+	}{{"bos_token", &sp.BOS}, {"eos_token", &sp.EOS}, {"unk_token", &sp.UNK}, {"pad_token", &sp.PAD},
+		{"cls_token", &sp.CLS}, {"sep_token", &sp.SEP}, {"mask_token", &sp.MASK}} {
+		raw, ok := cfg[f.key]
+		if !ok {
+			continue
+		}
+		if isNull(raw) {
+			*f.dst = -1
+			continue
+		}
+		var text string
+		if json.Unmarshal(raw, &text) != nil {
+			var obj struct {
+				Content *string `json:"content"`
+			}
+			if json.Unmarshal(raw, &obj) != nil || obj.Content == nil {
+				continue
+			}
+			text = *obj.Content
+		}
+		if id, ok := t.TokenToID(text); ok {
+			*f.dst = id
+		}
+	}
+	sp.EOG = t.eog(sp.EOS)
+}
+
+// eogNames are end-of-generation tokens: end of text and end of turn.
+var eogNames = []string{"<|end_of_text|>", "<|eot_id|>", "<|eom_id|>", "</s>", "<|endoftext|>", "<|im_end|>", "<eos>",
+	"<end_of_turn>", "<|end|>", "<|return|>", "<|call|>", "<|end_of_turn|>"}
+
+// eog lists eos (when >= 0) and every well-known end-of-text or end-of-turn
+// token that is an added token, without repeats. Plain vocabulary entries
+// are not considered: Qwen's BPE vocabulary has an ordinary "</s>".
+func (t *Tokenizer) eog(eos int) []int {
+	var out []int
+	if eos >= 0 {
+		out = append(out, eos)
+	}
+	for _, n := range eogNames {
+		if id, ok := t.addedIDs[n]; ok && !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // Parse builds a Tokenizer from the contents of a tokenizer.json file.
@@ -437,8 +504,9 @@ func (t *Tokenizer) Decode(ids []int, opts tokenizer.DecodeOptions) (string, err
 
 // findSpecials names BOS/EOS/UNK/PAD/CLS/SEP/MASK by the conventional token
 // texts (tokenizer.json itself does not say which added token is the BOS;
-// that lives in tokenizer_config.json), the unk of the model, and lists every
-// added token.
+// that lives in tokenizer_config.json, which Load reads when it is next to
+// the file: see applyConfig), the unk of the model, and lists every added
+// token.
 func (t *Tokenizer) findSpecials() tokenizer.Specials {
 	sp := tokenizer.NoSpecials()
 	pick := func(dst *int, names ...string) {
@@ -466,11 +534,7 @@ func (t *Tokenizer) findSpecials() tokenizer.Specials {
 	pick(&sp.CLS, "[CLS]", "<cls>")
 	pick(&sp.SEP, "[SEP]", "<sep>")
 	pick(&sp.MASK, "[MASK]", "<mask>", "<mask_1>")
-	for _, n := range []string{"<|end_of_text|>", "<|eot_id|>", "<|eom_id|>", "</s>", "<|endoftext|>", "<|im_end|>", "<eos>", "<end_of_turn>", "<|end|>"} {
-		if id, ok := t.addedIDs[n]; ok && t.specialSet[n] {
-			sp.EOG = append(sp.EOG, id)
-		}
-	}
+	sp.EOG = t.eog(sp.EOS)
 	ids := make([]int, 0, len(t.addedByID))
 	for id := range t.addedByID {
 		ids = append(ids, id)

@@ -9,6 +9,8 @@ import (
 	"github.com/llmpipe/llmpipe/tokenizer"
 )
 
+var _ tokenizer.OffsetEncoder = (*Tokenizer)(nil)
+
 // span is a half-open byte range of the original input.
 type span struct{ start, end int }
 

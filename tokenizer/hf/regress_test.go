@@ -1,6 +1,8 @@
 package hf
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -109,5 +111,55 @@ func TestSerdeFloat(t *testing.T) {
 		if _, ok := serdeFloat(bad); ok {
 			t.Errorf("serdeFloat(%q) ok", bad)
 		}
+	}
+}
+
+func TestSpecialsFromTokenizerConfig(t *testing.T) {
+	for _, c := range []struct {
+		name                     string
+		bos, eos, pad, unk, mask int
+		eog                      []int
+	}{
+		{"qwen3", -1, 151645, 151643, -1, -1, []int{151645, 151643}},
+		{"llama3", 128000, 128001, -1, -1, -1, []int{128001, 128009}},
+		{"gpt4o", 199999, 199999, -1, 199999, -1, []int{199999}},
+		{"pegasus", -1, 1, 0, 105, 3, []int{1}},
+		{"bert-base-uncased", -1, -1, 0, 100, 103, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			sp := loadShared(t, c.name).Specials()
+			if sp.BOS != c.bos || sp.EOS != c.eos || sp.PAD != c.pad || sp.UNK != c.unk || sp.MASK != c.mask || !slices.Equal(sp.EOG, c.eog) {
+				t.Errorf("Specials = BOS %d EOS %d PAD %d UNK %d MASK %d EOG %v; want %+v", sp.BOS, sp.EOS, sp.PAD, sp.UNK, sp.MASK, sp.EOG, c)
+			}
+		})
+	}
+}
+
+func TestSpecialsConfigObjects(t *testing.T) {
+	dir := t.TempDir()
+	tj := `{"version":"1.0","added_tokens":[{"id":3,"content":"<|im_end|>","special":true,"normalized":false,"single_word":false,"lstrip":false,"rstrip":false},
+	 {"id":4,"content":"<start>","special":true,"normalized":false,"single_word":false,"lstrip":false,"rstrip":false}],
+	 "normalizer":null,"pre_tokenizer":{"type":"WhitespaceSplit"},"post_processor":null,"decoder":null,
+	 "model":{"type":"WordLevel","unk_token":"<unk>","vocab":{"<unk>":0,"<s>":1,"</s>":2}}}`
+	cfg := `{"bos_token":{"content":"<start>","lstrip":false,"__type":"AddedToken"},"eos_token":"<|im_end|>","pad_token":null,"unk_token":"<nope>"}`
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer.json"), []byte(tj), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "tokenizer_config.json"), []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := Load(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := tok.Specials()
+	// unk_token names no token: the guess (the model's unk, 0) stays.
+	if sp.BOS != 4 || sp.EOS != 3 || sp.PAD != -1 || sp.UNK != 0 || !slices.Equal(sp.EOG, []int{3}) {
+		t.Errorf("Specials = %+v", sp)
+	}
+	// Without the config the texts decide.
+	p, _ := Parse([]byte(tj))
+	if sp := p.Specials(); sp.BOS != 1 || sp.EOS != 2 || !slices.Equal(sp.EOG, []int{2, 3}) { // "</s>" is EOS, <|im_end|> added
+		t.Errorf("Specials without config = %+v", sp)
 	}
 }
