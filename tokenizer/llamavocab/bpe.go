@@ -14,13 +14,19 @@ import (
 // ids for merge operands and results that are not in the vocabulary
 // (llama.cpp merges strings, so those take part in merging too).
 func (v *Vocab) initBPE(merges []string) error {
-	pats, err := pretok.LlamaCppPre(v.pre)
-	if err != nil {
+	var pats []string
+	var err error
+	if v.pre == "afmoe" {
+		pats = afmoePre
+	} else if pats, err = pretok.LlamaCppPre(v.pre); err != nil {
 		return fmt.Errorf("tokenizer.ggml.pre %q: %w", v.pre, err)
 	}
 	sps := make([]pretok.Splitter, len(pats))
 	for i, p := range pats {
-		if sps[i], err = pretok.Compile(wregexPattern(p)); err != nil {
+		if sps[i] = splitterFor(p); sps[i] != nil {
+			continue
+		}
+		if sps[i], err = pretok.Compile(llamaCppPattern(p)); err != nil {
 			return fmt.Errorf("tokenizer.ggml.pre %q: regex %d: %w", v.pre, i, err)
 		}
 	}
@@ -67,19 +73,19 @@ var llamaCppWideSpace = []rune{0x85, 0xA0, 0x1680, 0x2000, 0x2001, 0x2002, 0x200
 // runs a regex on its collapsed text (k_ucat_enum).
 var ucatNames = []string{`\p{N}`, `\p{L}`, `\p{P}`, `\p{M}`, `\p{S}`, `\p{Lu}`, `\p{Ll}`, `\p{Lt}`, `\p{Lm}`, `\p{Lo}`}
 
-// wregexPattern adapts a pre-tokenizer regex that llama.cpp runs through
-// std::wregex (one without \p{..} classes) to what that regex sees: before
-// matching, unicode_regex_split replaces every non-ASCII whitespace code point
-// of the text with U+000B, so such a code point never matches a literal or a
-// range of a bracket expression (deepseek-llm's and deepseek-coder's
-// [\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff] does not match U+2028 or U+3000;
-// \s still does). The ranges and literals of bracket expressions are rewritten
-// without those code points; other patterns are returned unchanged. (The
-// collapsed path maps them to U+000B too, but its patterns are ASCII-only.)
-func wregexPattern(p string) string {
+// llamaCppPattern adapts a pre-tokenizer regex to what llama.cpp's
+// unicode_regex_split makes of it. A regex with \p{..} classes runs on the
+// collapsed text (see collapsedPattern). Any other runs through std::wregex,
+// and before matching unicode_regex_split replaces every non-ASCII whitespace
+// code point of the text with U+000B, so such a code point never matches a
+// literal or a range of a bracket expression (deepseek-llm's and
+// deepseek-coder's [\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff] does not match
+// U+2028 or U+3000; \s still does): the ranges and literals of bracket
+// expressions are rewritten without those code points.
+func llamaCppPattern(p string) string {
 	for _, u := range ucatNames {
 		if strings.Contains(p, u) {
-			return p
+			return collapsedPattern(p)
 		}
 	}
 	if !strings.ContainsFunc(p, func(r rune) bool { return r > 0x7F }) {
@@ -119,6 +125,17 @@ func wregexPattern(p string) string {
 	}
 	return b.String()
 }
+
+// collapsedPattern adapts a regex that llama.cpp runs on its collapsed text
+// (one with \p{..} classes): there every non-ASCII code point stands for its
+// general category as a whole, and \p{Lu}, \p{Ll}, \p{Lt}, \p{Lm} and \p{Lo}
+// all become the LETTER class, so they are rewritten as \p{L} (tiny_aya's
+// [\p{Lu}…]*[\p{Ll}…]+ takes " iPhone" whole).
+func collapsedPattern(p string) string {
+	return letterSubclasses.Replace(p)
+}
+
+var letterSubclasses = strings.NewReplacer(`\p{Lu}`, `\p{L}`, `\p{Ll}`, `\p{L}`, `\p{Lt}`, `\p{L}`, `\p{Lm}`, `\p{L}`, `\p{Lo}`, `\p{L}`)
 
 // writeRangesWithout writes the bracket-expression items for lo-hi minus
 // llamaCppWideSpace.

@@ -27,13 +27,13 @@ import (
 
 // hfVocabSpec says how to turn one HF tokenizer folder into a GGUF.
 type hfVocabSpec struct {
-	name      string // output file stem
-	dir       string // shared-data folder with tokenizer.json
-	pre       string // tokenizer.ggml.pre
-	arch      string // general.architecture
-	vocabSize int    // pad with [PAD<id>] up to this many tokens (0: exact)
-	bos, eos  string // token texts of bos/eos ("" = none)
-	addBOS    *bool  // tokenizer.ggml.add_bos_token (nil = absent)
+	name      string   // output file stem
+	dir       string   // shared-data folder with tokenizer.json
+	pre       string   // tokenizer.ggml.pre
+	arch      string   // general.architecture
+	vocabSize int      // pad with [PAD<id>] up to this many tokens (0: exact)
+	bos, eos  string   // token texts of bos/eos ("" = none)
+	addBOS    *bool    // tokenizer.ggml.add_bos_token (nil = absent)
 	byteToks  bool     // <0xXX> tokens of the vocabulary are BYTE tokens
 	extra     []string // NORMAL tokens appended after the vocabulary
 }
@@ -66,7 +66,7 @@ var preVariants = []string{
 	"chameleon", "minerva-7b", "megrez", "gpt-4o", "trillion", "bailingmoe", "seed-coder",
 	"hunyuan", "grok-2", "default", "jais-2", "exaone4", "exaone-moe", "minicpm5", "ufakzeka",
 	"tiny_aya", "laguna", "granite-embed-multi-97m", "spark2_5", "deepseek-r1-qwen", "glm4",
-	"chatglm-bpe", "phi-2", "roberta-bpe", "superbpe",
+	"chatglm-bpe", "phi-2", "roberta-bpe", "superbpe", "afmoe",
 }
 
 type hfTokenizerJSON struct {
@@ -329,17 +329,18 @@ func TestBuiltVocabCases(t *testing.T) {
 	}
 }
 
-func TestWregexPattern(t *testing.T) {
+func TestLlamaCppPattern(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{"[\u4e00-\u9fa5\u0800-\u4e00\uac00-\ud7ff]+", "[\u4e00-\u9fa5\u0800-\u167f\u1681-\u1fff\u200b-\u2027\u202a-\u202e\u2030-\u205e\u2060-\u2fff\u3001-\u4e00\uac00-\ud7ff]+"},
 		{"\\s?[!-/:-~\uff01-\uff0f\u3000-\u3002]+", "\\s?[!-/:-~\uff01-\uff0f\u3001\u3002]+"},
 		{"[^a\u00a0b\\]\u3000]", "[^ab\\]]"},
 		{"[!-\u00a1]", "[!-\u0084\u0086-\u009f\u00a1]"},
-		{"\\p{N}[\u3000]", "\\p{N}[\u3000]"}, // collapsed path: unchanged
+		{"\\p{N}[\u3000]", "\\p{N}[\u3000]"}, // collapsed path: ranges unchanged
+		{"[\\p{Lu}\\p{M}]*[\\p{Ll}\\p{Lo}]+", "[\\p{L}\\p{M}]*[\\p{L}\\p{L}]+"},
 		{"plain ascii [a-z]", "plain ascii [a-z]"},
 	} {
-		if got := wregexPattern(c.in); got != c.want {
-			t.Errorf("wregexPattern(%q) = %q, want %q", c.in, got, c.want)
+		if got := llamaCppPattern(c.in); got != c.want {
+			t.Errorf("llamaCppPattern(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }

@@ -1,0 +1,119 @@
+package llamavocab
+
+import (
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/llmpipe/llmpipe/tokenizer/pretok"
+)
+
+// Pre-tokenizer regexes that llama.cpp's unicode_regex_split does not run as
+// regexes, or whose std::regex behaviour a findall-style Splitter does not
+// give. splitterFor returns the Splitter llama.cpp's behaviour needs, or nil
+// when pretok.Compile's regex is right.
+const (
+	// tiny_aya's digit grouping: llama.cpp replaces the regex with its
+	// hand-written AFMoE digit splitter.
+	reTinyAyaDigits = `\d{1,3}(?=(?:\d{3})*\b)`
+	// afmoe's placeholder for the same splitter.
+	reAFMoEDigits = `\p{AFMoE_digits}`
+	// superbpe's second regex: only zero-length matches, which std::regex
+	// reports (as empty words), so the text is cut at each of them.
+	reSuperBPEGroups = `(?=(\d{3})+(?!\d))`
+)
+
+// afmoePre is llama.cpp's regex list for tokenizer.ggml.pre "afmoe"
+// (pretok.LlamaCppPre does not carry it, as it needs afmoeDigits).
+var afmoePre = []string{
+	reAFMoEDigits,
+	"[一-鿿㐀-䶿豈-﫿぀-ゟ゠-ヿ･-ﾟ⼀-⿟เ-๿຀-໿ក-៿က-႟ꩠ-ꩿꧠ-꧿가-힯ᄀ-ᇿ]+",
+	"[!\"#$%&'()*+,\\-./:;<=>?@\\[\\\\\\]^_`{|}~][A-Za-z]+|[^\\r\\n\\p{L}\\p{P}\\p{S}]?[\\p{L}\\p{M}]+| ?[\\p{P}\\p{S}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+",
+}
+
+func splitterFor(pattern string) pretok.Splitter {
+	switch pattern {
+	case reTinyAyaDigits, reAFMoEDigits:
+		return afmoeDigits{}
+	case reSuperBPEGroups:
+		return superBPEGroups{}
+	}
+	return nil
+}
+
+// afmoeDigits is unicode_regex_split_custom_afmoe: every run of numbers
+// (\p{N}) is cut into groups of three from the right; the text before a run
+// stays attached to the run's first group ("ab12345" → "ab12", "345"), and
+// the text after the last run is one piece. The pieces tile the text.
+type afmoeDigits struct{}
+
+func (afmoeDigits) FindAll(dst []pretok.Span, text string) []pretok.Span {
+	prev := 0
+	add := func(end int) {
+		if end > prev {
+			dst = append(dst, pretok.Span{Start: prev, End: end})
+		}
+		prev = end
+	}
+	for pos := 0; pos < len(text); {
+		r, n := utf8.DecodeRuneInString(text[pos:])
+		if !unicode.IsNumber(r) {
+			pos += n
+			continue
+		}
+		// the run's rune boundaries
+		var bounds []int
+		for pos < len(text) {
+			r, n := utf8.DecodeRuneInString(text[pos:])
+			if !unicode.IsNumber(r) {
+				break
+			}
+			bounds = append(bounds, pos)
+			pos += n
+		}
+		bounds = append(bounds, pos)
+		count := len(bounds) - 1
+		cur := count % 3
+		if cur > 0 {
+			add(bounds[cur])
+		}
+		for ; cur < count; cur += 3 {
+			add(bounds[cur+3])
+		}
+	}
+	add(len(text))
+	return dst
+}
+
+// superBPEGroups cuts text where std::regex finds an empty match of
+// (?=(\d{3})+(?!\d)): before every position followed by a multiple of three
+// ASCII digits that ends the text or is followed by a non-digit. The pieces
+// tile the text.
+type superBPEGroups struct{}
+
+func (superBPEGroups) FindAll(dst []pretok.Span, text string) []pretok.Span {
+	isDigit := func(c byte) bool { return c >= '0' && c <= '9' }
+	prev := 0
+	// Scan runs of ASCII digits; inside a run of length L starting at s, the
+	// cut positions are s+k with (L-k)%3 == 0 and k < L.
+	for i := 0; i < len(text); {
+		if !isDigit(text[i]) {
+			i++
+			continue
+		}
+		s := i
+		for i < len(text) && isDigit(text[i]) {
+			i++
+		}
+		l := i - s
+		for k := l % 3; k < l; k += 3 {
+			if p := s + k; p > prev {
+				dst = append(dst, pretok.Span{Start: prev, End: p})
+				prev = p
+			}
+		}
+	}
+	if prev < len(text) {
+		dst = append(dst, pretok.Span{Start: prev, End: len(text)})
+	}
+	return dst
+}
