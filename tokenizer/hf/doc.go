@@ -55,13 +55,15 @@
 // <|end_of_text|>, <|eot_id|>, <|eom_id|>, </s>, <|endoftext|>, <|im_end|>,
 // <eos>, <end_of_turn>, <|end|>, <|return|>, <|call|>, <|end_of_turn|>.
 //
-// Known divergences (all on rare code points): the Rust crate takes
-// punctuation and control classes from the unicode_categories crate and
-// NFKC/NFKD and accent marks from unicode-normalization-alignments, both
-// frozen at an old Unicode version, and case mapping, \w and is_numeric from
-// Rust's Unicode 16; Go's tables are Unicode 15. Characters whose class
-// changed between those versions (U+061D, U+2E43…, U+32FF, newer scripts)
-// can pre-tokenize or normalize differently. Decode returns an error for an
+// Unicode versions: the Rust crate takes punctuation, control and
+// non-spacing-mark classes from the unicode_categories crate and
+// StripAccents' marks from unicode-normalization-alignments, both frozen at
+// an old Unicode version; unitables.go (generated from the native library
+// by testdata/peer/probe_unicode.mjs and TestGenUnicodeTables) corrects
+// Go's Unicode 15 classes to theirs. Known divergences remain on rare code
+// points: NFKC/NFKD of characters added after that old version (U+32FF,
+// U+107xx…), and case mapping, \w and is_numeric of Unicode 16 additions
+// (Rust's std) that Go's tables do not know yet. Decode returns an error for an
 // id outside the vocabulary where HF silently drops it.
 //
 // Truncation: a "truncation" block in the file is applied by Encode, as the

@@ -68,11 +68,30 @@ type stripAccents struct{}
 
 func (stripAccents) normalize(s string) string {
 	return strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.M, r) {
+		if isCombiningMark(r) {
 			return -1
 		}
 		return r
 	}, s)
+}
+
+// isCombiningMark is unicode-normalization-alignments' is_combining_mark
+// (StripAccents): general category M as of that crate's older Unicode
+// version (tables in unitables.go, generated from the native library).
+func isCombiningMark(r rune) bool {
+	if r < 0x300 {
+		return false
+	}
+	return unicode.Is(unicode.M, r) && !unicode.Is(hfMarkDel, r) || unicode.Is(hfMarkAdd, r)
+}
+
+// isBertMn is unicode_categories' is_mark_nonspacing (BertNormalizer's
+// strip_accents), with the same old-Unicode corrections.
+func isBertMn(r rune) bool {
+	if r < 0x300 {
+		return false
+	}
+	return unicode.Is(unicode.Mn, r) && !unicode.Is(hfMnDel, r) || unicode.Is(hfMnAdd, r)
 }
 
 type stripNorm struct{ left, right bool }
@@ -143,7 +162,7 @@ func isBertControl(r rune) bool {
 	// table is generated from UnicodeData.txt, which lists no unassigned
 	// code point, so unassigned characters (U+0378, U+0381…) are kept.
 	// (Go's unicode.C table covers unassigned code points too.)
-	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs) && !unicode.Is(hfOtherDel, r)
 }
 
 func isChinese(r rune) bool {
@@ -177,7 +196,7 @@ func (n bertNorm) normalize(s string) string {
 	}
 	if n.strip {
 		s = strings.Map(func(r rune) rune {
-			if unicode.Is(unicode.Mn, r) {
+			if isBertMn(r) {
 				return -1
 			}
 			return r

@@ -111,7 +111,7 @@ func normalizeAligned(n normalizer, s string, al []span) (string, []span) {
 		})
 	case stripAccents:
 		return mapChars(s, al, func(dst []byte, r rune) []byte {
-			if unicode.Is(unicode.M, r) {
+			if isCombiningMark(r) {
 				return dst
 			}
 			return utf8.AppendRune(dst, r)

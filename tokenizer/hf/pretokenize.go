@@ -403,7 +403,8 @@ func isBertPunct(r rune) bool {
 	if r < utf8.RuneSelf {
 		return (r >= '!' && r <= '/') || (r >= ':' && r <= '@') || (r >= '[' && r <= '`') || (r >= '{' && r <= '~')
 	}
-	return unicode.IsPunct(r)
+	// unicode_categories' punctuation (an older Unicode): unitables.go.
+	return unicode.IsPunct(r) && !unicode.Is(hfPunctDel, r) || unicode.Is(hfPunctAdd, r)
 }
 
 func (bertPre) split(dst []piece, p piece) []piece {

@@ -163,3 +163,26 @@ func TestSpecialsConfigObjects(t *testing.T) {
 		t.Errorf("Specials without config = %+v", sp)
 	}
 }
+
+// The Rust crate's character classes come from crates frozen at an older
+// Unicode version (unitables.go): U+061D (Po since Unicode 14) is not
+// punctuation for BertPreTokenizer, U+166D (So since Unicode 12) is; U+08D4
+// and U+08D3 (marks since Unicode 9/11) survive StripAccents / strip_accents.
+func TestOldUnicodeClasses(t *testing.T) {
+	if isBertPunct(0x061D) || !isBertPunct(0x166D) || !isBertPunct('«') {
+		t.Error("isBertPunct disagrees with HF")
+	}
+	if got := (stripAccents{}).normalize("a\u08D3\u0301"); got != "a\u08D3" {
+		t.Errorf("StripAccents = %q", got)
+	}
+	tok := loadShared(t, "bert-base-uncased")
+	if got, _ := tok.Encode("\t\t\u061dۨڍۗ ", tokenizer.EncodeOptions{ParseSpecial: true}); !slices.Equal(got, []int{100}) {
+		t.Errorf("bert Encode = %v, want [100]", got)
+	}
+}
+
+func TestOldUnicodeBertMn(t *testing.T) {
+	if got := (bertNorm{strip: true}).normalize("a\u08D4\u0301"); got != "a\u08D4" {
+		t.Errorf("BertNormalizer strip = %q", got)
+	}
+}
