@@ -15,8 +15,7 @@ import (
 // testdata/peer/probe_unicode.mjs (HF_UNICODE_PROBE=path): the code points
 // whose punctuation, control and mark classes in the Rust tokenizers crate
 // (old unicode_categories and unicode-normalization-alignments tables)
-// differ from Go's. It must run against the code without the tables
-// applied (HF_UNICODE_PROBE_RAW=1 disables them).
+// differ from Go's own unicode tables.
 func TestGenUnicodeTables(t *testing.T) {
 	p := os.Getenv("HF_UNICODE_PROBE")
 	if p == "" {

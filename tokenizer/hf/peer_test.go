@@ -114,7 +114,7 @@ func buildVariant(base []byte, patchRaw json.RawMessage) ([]byte, error) {
 			j[k] = v
 		}
 	}
-	if m != nil {
+	if _, replaced := p.Set["model"]; m != nil && !replaced {
 		j["model"], _ = json.Marshal(m)
 	}
 	if p.AddTokens != nil {
@@ -139,7 +139,7 @@ func peerVariant(t *testing.T, h peerRecord) *Tokenizer {
 	}
 	keepsModel := pp.VocabPrefix == nil && !pp.ToWordLevel && !pp.AddBytes
 	for k := range pp.Set {
-		if strings.HasPrefix(k, "model.") {
+		if k == "model" || strings.HasPrefix(k, "model.") {
 			keepsModel = false
 		}
 	}
@@ -192,6 +192,13 @@ func cloneModel(m model) model {
 	c.byteLevel, c.rawVocab, c.cache = false, nil, newWordCache()
 	return &c
 }
+
+// peerOffsetsBroken lists variants whose HF offsets are not spans of the
+// input: BPE with both a continuing_subword_prefix and byte_fallback gives
+// byte-fallback pieces offsets that run backwards or past the word
+// ("[21 0]"), from mixing the prefix into symbol lengths. Ids, tokens and
+// decoding are still compared.
+var peerOffsetsBroken = map[string]bool{"bpe_prefix_fallback": true}
 
 func readPeerFile(t *testing.T, p string) []peerRecord {
 	t.Helper()
@@ -288,7 +295,7 @@ func TestPeerDiff(t *testing.T) {
 					if err != nil || !slices.Equal(toks, wantToks) {
 						bad("EncodeTokens(%q, add=%v):\n got %q %v\nwant %q", short, add, toks, err, wantToks)
 					}
-					if oe, ok := any(tok).(tokenizer.OffsetEncoder); ok {
+					if oe, ok := any(tok).(tokenizer.OffsetEncoder); ok && !peerOffsetsBroken[h.Variant] {
 						wantOffs := r.Offs
 						if add {
 							wantOffs = r.OffsSp

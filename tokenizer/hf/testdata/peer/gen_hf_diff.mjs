@@ -169,6 +169,75 @@ export const variants = [
     decoder: blDec}}},
 ];
 
+// ---------- a small BPE trained here (continuing-subword prefix or end-of-word suffix) ----------
+function miniBPE({prefix = "", suffix = "", merges: nm = 300, bytes = false}) {
+  const words = new Map();
+  const text = pieces.join(" ") + " " + "the quick brown fox jumps over the lazy dog and then the dog runs away from the fox again ".repeat(20);
+  for (const w of text.toLowerCase().split(/\s+/)) if (w) words.set(w, (words.get(w) || 0) + 1);
+  const vocab = new Map([["<unk>", 0]]);
+  const add = (t) => { if (!vocab.has(t)) vocab.set(t, vocab.size); };
+  const split = new Map();
+  for (const w of [...words.keys()].sort()) {
+    const cs = [...w];
+    const syms = cs.map((c, i) => (i > 0 ? prefix : "") + c + (i === cs.length - 1 ? suffix : ""));
+    syms.forEach(add);
+    split.set(w, syms);
+  }
+  const merges = [];
+  for (let k = 0; k < nm; k++) {
+    const counts = new Map();
+    for (const [w, syms] of split) for (let i = 0; i + 1 < syms.length; i++) {
+      const key = syms[i] + "\u0000" + syms[i + 1];
+      counts.set(key, (counts.get(key) || 0) + words.get(w));
+    }
+    let best = null, bc = 0;
+    for (const [key, c] of [...counts.entries()].sort()) if (c > bc) { best = key; bc = c; }
+    if (!best || bc < 2) break;
+    const [a, b] = best.split("\u0000");
+    const merged = a + (prefix && b.startsWith(prefix) ? b.slice(prefix.length) : b);
+    merges.push(a + " " + b);
+    add(merged);
+    for (const [w, syms] of split) {
+      const out = [];
+      for (let i = 0; i < syms.length; i++) {
+        if (i + 1 < syms.length && syms[i] === a && syms[i + 1] === b) { out.push(merged); i++; } else out.push(syms[i]);
+      }
+      split.set(w, out);
+    }
+  }
+  if (bytes) for (let b = 0; b < 256; b++) add(`<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`);
+  return {type: "BPE", dropout: null, unk_token: "<unk>", continuing_subword_prefix: prefix || null, end_of_word_suffix: suffix || null,
+    fuse_unk: false, byte_fallback: bytes, vocab: Object.fromEntries(vocab), merges};
+}
+const sp = (id, content) => added(id, content);
+const sufModel = miniBPE({suffix: "</w>"}), nSuf = Object.keys(sufModel.vocab).length;
+variants.push(
+  {variant: "bpe_suffix", base: "bert-base-uncased", patch: {set: {
+    model: sufModel, added_tokens: [sp(0, "<unk>"), sp(nSuf, "<s>"), sp(nSuf + 1, "</s>")],
+    normalizer: {type: "Lowercase"}, pre_tokenizer: {type: "Whitespace"},
+    post_processor: {type: "TemplateProcessing", single: [{SpecialToken: {id: "<s>", type_id: 0}}, {Sequence: {id: "A", type_id: 0}}, {SpecialToken: {id: "</s>", type_id: 0}}],
+      pair: [{Sequence: {id: "A", type_id: 0}}, {Sequence: {id: "B", type_id: 1}}],
+      special_tokens: {"<s>": {id: "<s>", ids: [nSuf], tokens: ["<s>"]}, "</s>": {id: "</s>", ids: [nSuf + 1], tokens: ["</s>"]}}},
+    decoder: {type: "BPEDecoder", suffix: "</w>"}}}},
+  {variant: "bpe_prefix_fallback", base: "bert-base-uncased", patch: {set: {
+    model: {...miniBPE({prefix: "##", bytes: true}), fuse_unk: true}, added_tokens: [sp(0, "<unk>")],
+    normalizer: null, pre_tokenizer: {type: "WhitespaceSplit"}, post_processor: null,
+    decoder: {type: "Sequence", decoders: [{type: "ByteFallback"}, {type: "WordPiece", prefix: "##", cleanup: false}]}}}},
+  {variant: "bpe_unk_fuse", base: "bert-base-uncased", patch: {set: {
+    model: {...miniBPE({}), fuse_unk: true}, added_tokens: [sp(0, "<unk>")],
+    normalizer: {type: "NFKC"}, pre_tokenizer: {type: "Sequence", pretokenizers: [{type: "WhitespaceSplit"}, {type: "Punctuation", behavior: "Removed"}]},
+    post_processor: null, decoder: {type: "Sequence", decoders: [{type: "Strip", content: " ", start: 0, stop: 1}, {type: "Fuse"}]}}}},
+  // Llama 3.1 style: ByteLevel post-processor plus a BOS template in a Sequence.
+  {variant: "llama31_post", base: "llama3", patch: {set: {post_processor: {type: "Sequence", processors: [
+    {type: "ByteLevel", add_prefix_space: true, trim_offsets: false, use_regex: true},
+    {type: "TemplateProcessing", single: [{SpecialToken: {id: "<|begin_of_text|>", type_id: 0}}, {Sequence: {id: "A", type_id: 0}}],
+      pair: [{SpecialToken: {id: "<|begin_of_text|>", type_id: 0}}, {Sequence: {id: "A", type_id: 0}}, {SpecialToken: {id: "<|begin_of_text|>", type_id: 1}}, {Sequence: {id: "B", type_id: 1}}],
+      special_tokens: {"<|begin_of_text|>": {id: "<|begin_of_text|>", ids: [128000], tokens: ["<|begin_of_text|>"]}}}]}}}},
+  {variant: "gpt2_trim_seq", base: "gpt4o", patch: {set: {
+    pre_tokenizer: {type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true},
+    post_processor: {type: "Sequence", processors: [{type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true}]}, decoder: blDec}}},
+);
+
 // ---------- build ----------
 const bases = new Map();
 function loadBase(name) {
