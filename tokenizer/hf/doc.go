@@ -9,11 +9,11 @@
 //     and rstrip;
 //  2. the remaining text is normalized (NFC/NFD/NFKC/NFKD, Lowercase,
 //     StripAccents, BertNormalizer, Strip, Replace, Prepend, ByteLevel,
-//     Precompiled, Sequence), then added tokens with "normalized": true are
+//     Precompiled, Nmt, Sequence), then added tokens with "normalized": true are
 //     split out of the normalized text;
 //  3. the pre-tokenizer cuts each piece into words (ByteLevel, Split,
 //     Metaspace, Whitespace, WhitespaceSplit, BertPreTokenizer, Digits,
-//     Punctuation, CharDelimiterSplit, Sequence);
+//     Punctuation, CharDelimiterSplit, FixedLength, UnicodeScripts, Sequence);
 //  4. the model turns each word into ids (BPE, WordPiece, Unigram, WordLevel);
 //  5. the file's truncation is applied and, when EncodeOptions.AddSpecial is
 //     set, the post-processor's template (TemplateProcessing, BertProcessing,
@@ -54,6 +54,13 @@
 // null) take precedence. EOG is EOS plus every added token among
 // <|end_of_text|>, <|eot_id|>, <|eom_id|>, </s>, <|endoftext|>, <|im_end|>,
 // <eos>, <end_of_turn>, <|end|>, <|return|>, <|call|>, <|end_of_turn|>.
+//
+// Offsets of a Unicode-normalized segment that is both reordered and
+// composed (or decomposed) in one step, such as "a\u0308\u0331" under NFC,
+// can differ from HF's, whose unicode-normalization-alignments crate reports
+// such changes in its own order; the ids are the same. HF's offsets for BPE
+// with both continuing_subword_prefix and byte_fallback are not spans of the
+// input at all, and are not reproduced.
 //
 // Unicode versions: the Rust crate takes punctuation, control and
 // non-spacing-mark classes from the unicode_categories crate and

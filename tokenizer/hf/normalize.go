@@ -144,6 +144,23 @@ func (n replaceNorm) normalize(s string) string {
 	return b.String()
 }
 
+// nmtNorm is the Nmt normalizer: ASCII control characters dropped, a few
+// other spaces and invisible characters turned into " ".
+type nmtNorm struct{}
+
+func nmtMap(r rune) rune {
+	switch {
+	case r >= 1 && r <= 8, r == 0x0B, r >= 0x0E && r <= 0x1F, r == 0x7F, r == 0x8F, r == 0x9F:
+		return -1
+	case r == 9, r == 0x0A, r == 0x0C, r == 0x0D, r == 0x1680, r >= 0x200B && r <= 0x200F, r == 0x2028, r == 0x2029,
+		r == 0x2581, r == 0xFEFF, r == 0xFFFD:
+		return ' '
+	}
+	return r
+}
+
+func (nmtNorm) normalize(s string) string { return strings.Map(nmtMap, s) }
+
 type byteLevelNorm struct{}
 
 func (byteLevelNorm) normalize(s string) string { return bytesToByteLevel(s) }
@@ -289,6 +306,8 @@ func parseNormalizer(raw json.RawMessage, path string) (normalizer, error) {
 		return parseReplace(j.Pattern, j.Content, path)
 	case "ByteLevel":
 		return byteLevelNorm{}, nil
+	case "Nmt":
+		return nmtNorm{}, nil
 	case "BertNormalizer":
 		lower := boolOr(j.Lowercase, true)
 		return bertNorm{

@@ -122,6 +122,13 @@ func normalizeAligned(n normalizer, s string, al []span) (string, []span) {
 		})
 	case byteLevelNorm:
 		return bytesToByteLevel(s), byteLevelAlign(s, al)
+	case nmtNorm:
+		return mapChars(s, al, func(dst []byte, r rune) []byte {
+			if r = nmtMap(r); r < 0 {
+				return dst
+			}
+			return utf8.AppendRune(dst, r)
+		})
 	case stripNorm:
 		a, b := 0, len(s)
 		if n.left {

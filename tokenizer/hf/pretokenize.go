@@ -3,6 +3,7 @@ package hf
 import (
 	"encoding/json"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -438,6 +439,102 @@ func (bertPre) split(dst []piece, p piece) []piece {
 	return dst
 }
 
+// fixedLengthPre is the FixedLength pre-tokenizer: pieces of n characters.
+type fixedLengthPre struct{ n int }
+
+func (f fixedLengthPre) split(dst []piece, p piece) []piece {
+	start, k := 0, 0
+	for i := range p.s {
+		if k == f.n {
+			dst = append(dst, p.sub(start, i))
+			start, k = i, 0
+		}
+		k++
+	}
+	if start < len(p.s) {
+		dst = append(dst, p.sub(start, len(p.s)))
+	}
+	return dst
+}
+
+// unicodeScriptsPre is the UnicodeScripts pre-tokenizer: a cut wherever
+// the script changes, Hiragana, Katakana and U+30FC counting as Han and " "
+// and unassigned characters belonging to no script (they never start a
+// piece). As in HF, text before the first character with a script (leading
+// spaces) is dropped. Go's script tables are newer than HF's: characters
+// assigned since then may cut differently.
+type unicodeScriptsPre struct{}
+
+func (unicodeScriptsPre) split(dst []piece, p piece) []piece {
+	var cuts []int
+	last := ""
+	for i, r := range p.s {
+		sc := fixedScript(r)
+		if sc != "" && last != "" && sc != last || sc != "" && last == "" {
+			cuts = append(cuts, i)
+		}
+		if sc != "" {
+			last = sc
+		}
+	}
+	cuts = append(cuts, len(p.s))
+	for k := 0; k+1 < len(cuts); k++ {
+		if cuts[k+1] > cuts[k] {
+			dst = append(dst, p.sub(cuts[k], cuts[k+1]))
+		}
+	}
+	return dst
+}
+
+func fixedScript(r rune) string {
+	switch {
+	case r == ' ':
+		return ""
+	case r == 0x30FC:
+		return "Han"
+	}
+	switch sc := scriptOf(r); sc {
+	case "Hiragana", "Katakana":
+		return "Han"
+	case "Unknown":
+		return "" // unassigned: HF's table gives Script::Any
+	default:
+		return sc
+	}
+}
+
+var (
+	scriptOnce  sync.Once
+	scriptNames []string
+	bmpScript   []uint8 // index into scriptNames for each BMP code point
+)
+
+// scriptOf is the Unicode Script property of r ("Unknown" when unassigned).
+func scriptOf(r rune) string {
+	scriptOnce.Do(func() {
+		scriptNames = append(scriptNames, "Unknown")
+		bmpScript = make([]uint8, 0x10000)
+		for name, tab := range unicode.Scripts {
+			scriptNames = append(scriptNames, name)
+			idx := uint8(len(scriptNames) - 1)
+			for _, rg := range tab.R16 {
+				for c := rune(rg.Lo); c <= rune(rg.Hi); c += rune(rg.Stride) {
+					bmpScript[c] = idx
+				}
+			}
+		}
+	})
+	if r >= 0 && r < 0x10000 {
+		return scriptNames[bmpScript[r]]
+	}
+	for name, tab := range unicode.Scripts {
+		if unicode.Is(tab, r) {
+			return name
+		}
+	}
+	return "Unknown"
+}
+
 // preSeq runs pre-tokenizers one after the other over all pieces.
 type preSeq []preTokenizer
 
@@ -468,6 +565,7 @@ type preJSON struct {
 	IndividualDigits   bool              `json:"individual_digits"`
 	Delimiter          *string           `json:"delimiter"`
 	TrimOffsets        *bool             `json:"trim_offsets"`
+	Length             *int              `json:"length"`
 	SplitOnWhitespaces json.RawMessage   `json:"-"`
 }
 
@@ -576,6 +674,17 @@ func parsePreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
 			return nil, err
 		}
 		return &splitPre{pred: isBertPunct, b: b}, nil
+	case "FixedLength":
+		n := 5
+		if j.Length != nil {
+			n = *j.Length
+		}
+		if n <= 0 {
+			return nil, errAt(path+".length", "want a positive length")
+		}
+		return fixedLengthPre{n: n}, nil
+	case "UnicodeScripts":
+		return unicodeScriptsPre{}, nil
 	case "CharDelimiterSplit":
 		if j.Delimiter == nil || utf8.RuneCountInString(*j.Delimiter) != 1 {
 			return nil, errAt(path+".delimiter", "want one character")

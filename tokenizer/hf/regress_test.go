@@ -186,3 +186,21 @@ func TestOldUnicodeBertMn(t *testing.T) {
 		t.Errorf("BertNormalizer strip = %q", got)
 	}
 }
+
+// Nmt, UnicodeScripts and FixedLength (values from the native library):
+// leading spaces before the first scripted character vanish, unassigned
+// characters have no script, kana count as Han.
+func TestNmtUnicodeScriptsFixedLength(t *testing.T) {
+	tok := mustParse(t, `{"version":"1.0","added_tokens":[],"normalizer":{"type":"Nmt"},
+	 "pre_tokenizer":{"type":"Sequence","pretokenizers":[{"type":"UnicodeScripts"},{"type":"FixedLength","length":2}]},
+	 "post_processor":null,"decoder":null,
+	 "model":{"type":"WordLevel","unk_token":"?","vocab":{"?":0,"ab":1,"c ":2,"中カ":3,"ー":4,"x":5,"\u05fd":6," x":7}}}`)
+	for _, c := range []struct {
+		in   string
+		want []int
+	}{{"  abc x", []int{1, 2, 5}}, {"ab中カー", []int{1, 3, 4}}, {"x\u05fd\u0007\u200bx", []int{0, 7}}} {
+		if got, _ := tok.Encode(c.in, tokenizer.EncodeOptions{}); !slices.Equal(got, c.want) {
+			t.Errorf("Encode(%q) = %v, want %v", c.in, got, c.want)
+		}
+	}
+}

@@ -233,6 +233,10 @@ variants.push(
     {type: "TemplateProcessing", single: [{SpecialToken: {id: "<|begin_of_text|>", type_id: 0}}, {Sequence: {id: "A", type_id: 0}}],
       pair: [{SpecialToken: {id: "<|begin_of_text|>", type_id: 0}}, {Sequence: {id: "A", type_id: 0}}, {SpecialToken: {id: "<|begin_of_text|>", type_id: 1}}, {Sequence: {id: "B", type_id: 1}}],
       special_tokens: {"<|begin_of_text|>": {id: "<|begin_of_text|>", ids: [128000], tokens: ["<|begin_of_text|>"]}}}]}}}},
+  {variant: "nmt_fixed", base: "llama3", patch: {set: {normalizer: {type: "Nmt"},
+    pre_tokenizer: {type: "Sequence", pretokenizers: [{type: "WhitespaceSplit"}, {type: "FixedLength", length: 3}, BL]}}}},
+  {variant: "unicode_scripts", base: "qwen3", patch: {set: {normalizer: {type: "NFKC"},
+    pre_tokenizer: {type: "Sequence", pretokenizers: [{type: "UnicodeScripts"}, BL]}}}},
   {variant: "gpt2_trim_seq", base: "gpt4o", patch: {set: {
     pre_tokenizer: {type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true},
     post_processor: {type: "Sequence", processors: [{type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true}]}, decoder: blDec}}},
