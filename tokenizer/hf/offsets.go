@@ -118,6 +118,18 @@ func normalizeAligned(n normalizer, s string, al []span) (string, []span) {
 		})
 	case bertNorm:
 		return mapChars(s, al, func(dst []byte, r rune) []byte {
+			if r < utf8.RuneSelf && r > 0 {
+				c := byte(r)
+				switch {
+				case n.clean && (c == '\t' || c == '\n' || c == '\r'):
+					c = ' '
+				case n.clean && isBertControl(r):
+					return dst
+				case n.lower && c >= 'A' && c <= 'Z':
+					c += 'a' - 'A'
+				}
+				return append(dst, c)
+			}
 			return append(dst, n.normalize(string(r))...)
 		})
 	case byteLevelNorm:
@@ -427,10 +439,6 @@ func (t *Tokenizer) runOffsets(text string, parseSpecial bool) ([]offsetToken, e
 				if ids, err = t.model.encode(ids, p.s); err != nil {
 					return out, err
 				}
-				var toks []string
-				if toks, err = t.model.tokens(nil, p.s); err != nil {
-					return out, err
-				}
 				spans = t.modelSpans(spans[:0], p.s, ids)
 				for k, id := range ids {
 					a, b := spans[k][0], spans[k][1]
@@ -444,8 +452,9 @@ func (t *Tokenizer) runOffsets(text string, parseSpecial bool) ([]offsetToken, e
 						sp = span{p.al[len(p.al)-1].end, p.al[len(p.al)-1].end}
 					}
 					tok := ""
-					if k < len(toks) {
-						tok = toks[k]
+					if len(t.trim) > 0 {
+						// Only offset trimming needs the token string.
+						tok, _ = t.model.idToToken(id)
 					}
 					out = append(out, offsetToken{id, tok, tokenizer.Offset{Start: sp.start, End: sp.end}})
 				}
