@@ -196,6 +196,73 @@ func buildHFGGUF(t testing.TB, spec hfVocabSpec) *gguf.File {
 	return &gguf.File{KV: kv}
 }
 
+// mutations are shared GGUFs with edited metadata ("mut-<x>"): settings and
+// token types that the shared files do not exercise.
+var mutations = map[string]struct {
+	base string
+	edit func(f *gguf.File)
+}{
+	"mut-spm-noprefix": {"tokenizers/llama.cpp-vocab/ggml-vocab-llama-spm.gguf", func(f *gguf.File) { setKV(f, keyAddPrefix, false) }},
+	"mut-spm-eos": {"models/stories260K.gguf", func(f *gguf.File) {
+		setKV(f, keyAddEOS, true)
+		setKV(f, keyAddBOS, false)
+	}},
+	"mut-spm-notypes": {"models/stories260K.gguf", func(f *gguf.File) { setKV(f, keyTokenType, nil) }},
+	// USER_DEFINED, UNKNOWN, CONTROL, UNUSED and undefined (0) types on
+	// ordinary pieces and on a byte token.
+	"mut-spm-types": {"tokenizers/llama.cpp-vocab/ggml-vocab-llama-spm.gguf", func(f *gguf.File) {
+		types := slices.Clone(mustInt32s(f, keyTokenType))
+		for id, ty := range map[int]int32{278: typeUserDefined, 292: typeUserDefined, 13: typeUserDefined,
+			263: typeControl, 310: typeUnknown, 322: typeUnused, 338: 0, 29889: typeUserDefined, 29871: typeControl} {
+			types[id] = ty
+		}
+		setKV(f, keyTokenType, types)
+	}},
+	"mut-gpt2-prefix": {"tokenizers/llama.cpp-vocab/ggml-vocab-gpt-2.gguf", func(f *gguf.File) {
+		setKV(f, keyAddPrefix, true)
+		setKV(f, keyAddEOS, true)
+	}},
+	"mut-bert-case": {"tokenizers/llama.cpp-vocab/ggml-vocab-bert-bge.gguf", func(f *gguf.File) {
+		setKV(f, keyLowercase, false)
+	}},
+	"mut-bert-accents": {"tokenizers/llama.cpp-vocab/ggml-vocab-bert-bge.gguf", func(f *gguf.File) {
+		setKV(f, keyStripAccents, false)
+	}},
+	"mut-neox-userdef": {"tokenizers/llama.cpp-vocab/ggml-vocab-gpt-neox.gguf", func(f *gguf.File) {
+		types := slices.Clone(mustInt32s(f, keyTokenType))
+		for _, id := range []int{1, 2, 187, 253, 50276} { // <|padding|> ! \n Ġthe and a whitespace run
+			types[id] = typeUserDefined
+		}
+		setKV(f, keyTokenType, types)
+		setKV(f, keyEOT, uint32(1))
+	}},
+}
+
+func mustInt32s(f *gguf.File, key string) []int32 {
+	v, ok := f.Value(key)
+	if !ok {
+		panic(key)
+	}
+	return v.Any().([]int32)
+}
+
+// setKV sets (nil: removes) key in f.
+func setKV(f *gguf.File, key string, x any) {
+	for i, kv := range f.KV {
+		if kv.Key == key {
+			if x == nil {
+				f.KV = slices.Delete(f.KV, i, i+1)
+			} else {
+				f.KV[i].Value = gguf.MustValue(x)
+			}
+			return
+		}
+	}
+	if x != nil {
+		f.KV = append(f.KV, gguf.KV{Key: key, Value: gguf.MustValue(x)})
+	}
+}
+
 // withPre returns a copy of f whose tokenizer.ggml.pre and general.name are
 // pre.
 func withPre(f *gguf.File, pre string) *gguf.File {
@@ -251,6 +318,16 @@ func builtGGUF(t testing.TB, name string) *gguf.File {
 			f = roundTrip(t, buildHFGGUF(t, s))
 		}
 	}
+	if m, ok := mutations[name]; ok {
+		src, err := gguf.Open(shared.Path(t, m.base))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := &gguf.File{KV: slices.Clone(src.KV)}
+		src.Close()
+		m.edit(g)
+		f = roundTrip(t, g)
+	}
 	if f == nil {
 		if base == nil {
 			t.Fatalf("no built GGUF %q", name)
@@ -265,12 +342,29 @@ func builtGGUF(t testing.TB, name string) *gguf.File {
 func loadBuilt(t testing.TB, name string) *Vocab {
 	t.Helper()
 	f := builtGGUF(t, name)
+	var base *Vocab
+	if _, variant := strings.CutPrefix(name, "llama3-"); variant && name != hfSpecs[0].name {
+		base = loadBuilt(t, hfSpecs[0].name)
+	}
 	builtMu.Lock()
 	defer builtMu.Unlock()
 	if v, ok := builtCache[name]; ok {
 		return v
 	}
-	v, err := Load(f)
+	var v *Vocab
+	var err error
+	if base != nil {
+		// A pre-tokenizer variant differs from the base only in
+		// tokenizer.ggml.pre; its merge table (most of the load time) is
+		// the base's, so it is loaded without merges and given those.
+		g := &gguf.File{KV: slices.Clone(f.KV)}
+		setKV(g, keyMerges, []string{})
+		if v, err = Load(g); err == nil {
+			v.merges, v.symID, v.symText = base.merges, base.symID, base.symText
+		}
+	} else {
+		v, err = Load(f)
+	}
 	if err != nil {
 		t.Fatalf("%s: %v", name, err)
 	}
@@ -291,6 +385,9 @@ func TestWriteBuiltGGUFs(t *testing.T) {
 	}
 	for _, p := range preVariants {
 		names = append(names, "llama3-"+p)
+	}
+	for m := range mutations {
+		names = append(names, m)
 	}
 	for _, name := range names {
 		f := builtGGUF(t, name)
@@ -341,6 +438,33 @@ func TestLlamaCppPattern(t *testing.T) {
 	} {
 		if got := llamaCppPattern(c.in); got != c.want {
 			t.Errorf("llamaCppPattern(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+}
+
+// TestMPTVocabCases: MPT uses GPT-NeoX-20B's vocabulary, so llama.cpp's mpt
+// test vectors (whose GGUF the shared data lacks) are checked on the shared
+// gpt-neox GGUF with tokenizer.ggml.pre set to "mpt".
+func TestMPTVocabCases(t *testing.T) {
+	f, err := gguf.Open(shared.Path(t, "tokenizers/llama.cpp-vocab/ggml-vocab-gpt-neox.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	g := &gguf.File{KV: append(slices.Clone(f.KV), gguf.KV{Key: keyPre, Value: gguf.MustValue("mpt")})}
+	v, err := Load(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inp := shared.Path(t, "tokenizers/llama.cpp-vocab/ggml-vocab-mpt.gguf.inp")
+	cases, want := vocabCases(t, inp, strings.TrimSuffix(inp, ".inp")+".out")
+	for i, s := range cases {
+		got, err := v.Encode(s, tokenizer.EncodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want[i]) && !(len(got) == 0 && len(want[i]) == 0) {
+			t.Errorf("case %d %q:\n got %v\nwant %v", i, s, got, want[i])
 		}
 	}
 }
