@@ -93,6 +93,27 @@ func roundTrip(t *testing.T, tok *Tokenizer, s string) {
 		if utf8.ValidString(s) && got != s {
 			t.Fatalf("decode(encode(%q)) = %q (parseSpecial=%v)", s, got, ps)
 		}
+		checkOffsets(t, tok, s, tokenizer.EncodeOptions{ParseSpecial: ps}, ids)
+	}
+}
+
+// checkOffsets: EncodeOffsets gives Encode's ids and one in-range span each.
+func checkOffsets(t *testing.T, tok *Tokenizer, s string, opts tokenizer.EncodeOptions, want []int) {
+	t.Helper()
+	ids, offs, err := tok.EncodeOffsets(s, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ids) != len(want) || len(offs) != len(ids) {
+		t.Fatalf("EncodeOffsets(%q): %d ids, %d offsets; Encode: %d ids", s, len(ids), len(offs), len(want))
+	}
+	for i := range ids {
+		if ids[i] != want[i] {
+			t.Fatalf("EncodeOffsets(%q) ids %v, Encode %v", s, ids, want)
+		}
+		if o := offs[i]; o.Start < 0 || o.Start > o.End || o.End > len(s) {
+			t.Fatalf("EncodeOffsets(%q): offset %d = %+v", s, i, o)
+		}
 	}
 }
 
@@ -139,6 +160,9 @@ func FuzzParse(f *testing.F) {
 		}
 		_, _ = tok.Decode(ids, tokenizer.DecodeOptions{SkipSpecial: true})
 		_, _ = tok.EncodeTokens("a b", tokenizer.EncodeOptions{})
+		if ids, err := tok.Encode("Hello wörld <s> 12", tokenizer.EncodeOptions{ParseSpecial: true}); err == nil {
+			checkOffsets(t, tok, "Hello wörld <s> 12", tokenizer.EncodeOptions{ParseSpecial: true}, ids)
+		}
 	})
 }
 
