@@ -173,7 +173,7 @@ func (v *Vocab) symString(id int) string {
 // bpeTokenize is llm_tokenizer_bpe_session::tokenize for one raw fragment.
 func (v *Vocab) bpeTokenize(text string, out []int) []int {
 	text = sanitizeUTF8(text)
-	spans := v.split.FindAll(nil, text)
+	spans := v.split.FindAll(nil, unicode151(text))
 	var syms []int
 	for _, sp := range spans {
 		if sp.End <= sp.Start {

@@ -117,3 +117,41 @@ func (superBPEGroups) FindAll(dst []pretok.Span, text string) []pretok.Span {
 	}
 	return dst
 }
+
+// unicode151 returns text with the code points that Unicode 15.1 assigned
+// replaced by stand-ins of the same general category and UTF-8 length that
+// Go's tables (Unicode 15.0) already classify: llama.cpp's unicode-data.cpp
+// is Unicode 15.1, so its pre-tokenizer regexes see CJK Unified Ideographs
+// Extension I (U+2EBF0..U+2EE5D, Lo) as letters, and U+2FFC..U+2FFF and
+// U+31EF as symbols (So). The byte offsets are unchanged, so the spans found
+// on the result apply to text. Text without such code points is returned as
+// is.
+func unicode151(text string) string {
+	var b []byte
+	for i := 0; i < len(text); {
+		c := text[i]
+		if c < 0xE2 {
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(text[i:])
+		var sub rune
+		switch {
+		case r >= 0x2EBF0 && r <= 0x2EE5D:
+			sub = 0x20000 // CJK Ext B, Lo
+		case r >= 0x2FFC && r <= 0x2FFF, r == 0x31EF:
+			sub = 0x2FF0 // IDEOGRAPHIC DESCRIPTION CHARACTER LEFT TO RIGHT, So
+		}
+		if sub != 0 {
+			if b == nil {
+				b = []byte(text)
+			}
+			utf8.EncodeRune(b[i:], sub)
+		}
+		i += n
+	}
+	if b == nil {
+		return text
+	}
+	return string(b)
+}

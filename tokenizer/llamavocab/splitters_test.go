@@ -78,3 +78,46 @@ func TestPreVariantRegressions(t *testing.T) {
 		})
 	}
 }
+
+func TestUnicode151(t *testing.T) {
+	in := "a\U0002EBF0b\u2FFC\u31EF\u4E00"
+	got := unicode151(in)
+	if want := "a\U00020000b\u2FF0\u2FF0\u4E00"; got != want || len(got) != len(in) {
+		t.Errorf("unicode151(%q) = %q, want %q", in, got, want)
+	}
+	if s := "plain ascii 中文"; unicode151(s) != s {
+		t.Errorf("unicode151 changed %q", s)
+	}
+}
+
+// TestUnicodeVersionRegressions pins llama.cpp's ids (node-llama-cpp 3.21.1,
+// whose unicode-data.cpp is Unicode 15.1) for code points that Go's Unicode
+// 15.0 tables do not have: CJK Extension I is a letter there, and unassigned
+// code points (Garay, Unicode 16) stay in WordPiece words (UNDEFINED, not
+// control).
+func TestUnicodeVersionRegressions(t *testing.T) {
+	for _, c := range []struct {
+		name, text string
+		v          func(t *testing.T) *Vocab
+		want       []int
+	}{
+		{"llama3 ext-I", " \U0002EBF0", func(t *testing.T) *Vocab { return loadBuilt(t, "llama3-llama-bpe") }, []int{109697, 106, 107, 108}},
+		{"llama3 ext-I 's", "x\U0002EBF0's", func(t *testing.T) *Vocab { return loadBuilt(t, "llama3-llama-bpe") }, []int{87, 172, 106, 107, 108, 596}},
+		{"bert ext-I", "a\U0002EBF0b", func(t *testing.T) *Vocab {
+			return loadShared(t, "tokenizers/llama.cpp-vocab/ggml-vocab-bert-bge.gguf")
+		}, []int{100}},
+		{"bert unassigned", "x\U00010D40's", func(t *testing.T) *Vocab {
+			return loadShared(t, "tokenizers/llama.cpp-vocab/ggml-vocab-bert-bge.gguf")
+		}, []int{100, 1005, 1055}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := c.v(t).Encode(c.text, tokenizer.EncodeOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, c.want) {
+				t.Errorf("%q: %v, want %v", c.text, got, c.want)
+			}
+		})
+	}
+}

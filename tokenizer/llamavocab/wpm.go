@@ -33,6 +33,13 @@ func isChineseChar(r rune) bool {
 		(r >= 0x2F800 && r <= 0x2FA1F)
 }
 
+// isControlCat reports llama.cpp's CONTROL flag: general category Cc, Cf,
+// Co or Cs. (Go's unicode.C also holds the unassigned code points, which
+// llama.cpp flags UNDEFINED and keeps in words.)
+func isControlCat(r rune) bool {
+	return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Co, unicode.Cs)
+}
+
 // wpmWords is llm_tokenizer_wpm_session::preprocess: split on whitespace,
 // drop NUL, U+FFFD and control/format characters (and accent marks when
 // stripping accents), lowercase, and make every punctuation character, ASCII
@@ -54,7 +61,7 @@ func (v *Vocab) wpmWords(text string) []string {
 			flush()
 			continue
 		}
-		if r == 0 || r == utf8.RuneError || unicode.Is(unicode.C, r) {
+		if r == 0 || r == utf8.RuneError || isControlCat(r) {
 			continue
 		}
 		if v.stripAccents && unicode.Is(unicode.M, r) {

@@ -9,7 +9,8 @@
 // shared data>" or "built:<name>" for the GGUFs hfgguf_test.go builds). Flags
 // (comma-separated): "enconly" = tokenize only (pre-tokenizer variants),
 // "pieces" = also detokenize every id on its own, "attrs" = token
-// attributes of every id (run-length encoded).
+// attributes of every id (run-length encoded). With STRINGS=file.json the
+// strings are that JSON array instead of the generated ones.
 //
 // For every string: model.tokenize(s, false) and model.tokenize(s, true)
 // (llama_tokenize with add_special=false and parse_special=false/true), and
@@ -129,8 +130,10 @@ function genString(i) {
 
 const strings = [];
 for (let i = 0; i < N; i++) strings.push(genString(i));
+// STRINGS=file.json replaces the generated strings with a JSON array of them
+if (process.env.STRINGS) strings.splice(0, strings.length, ...JSON.parse(fs.readFileSync(process.env.STRINGS, "utf8")));
 // two very long inputs (~100 KB)
-for (let k = 0; k < 2; k++) {
+for (let k = 0; k < (process.env.STRINGS ? 0 : 2); k++) {
     let s = "";
     while (s.length < 100000) s += piece() + pick([" ", "", "\n"]);
     strings.push(s);
