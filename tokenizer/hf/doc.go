@@ -44,8 +44,7 @@
 // NormalizedString's alignment rules through every normalizer (checked
 // against the native library for BertNormalizer, NFC/NFD/NFKC/NFKD,
 // Lowercase, StripAccents, Strip, Replace, Prepend, ByteLevel, Precompiled)
-// and pre-tokenizer; Unicode normalization is aligned per normalization
-// segment with a rule that reproduces HF's compositions and decompositions.
+// and pre-tokenizer.
 //
 // Special tokens: [Tokenizer.Specials] guesses BOS/EOS/UNK/PAD/CLS/SEP/MASK
 // from conventional token texts; [Load] then reads a tokenizer_config.json
@@ -55,10 +54,9 @@
 // <|end_of_text|>, <|eot_id|>, <|eom_id|>, </s>, <|endoftext|>, <|im_end|>,
 // <eos>, <end_of_turn>, <|end|>, <|return|>, <|call|>, <|end_of_turn|>.
 //
-// Offsets of a Unicode-normalized segment that is both reordered and
-// composed (or decomposed) in one step, such as "a\u0308\u0331" under NFC,
-// can differ from HF's, whose unicode-normalization-alignments crate reports
-// such changes in its own order; the ids are the same. HF's offsets for BPE
+// Unicode normalization is aligned as unicode-normalization-alignments
+// does it (decomposition parts, canonical reordering and compositions carry
+// (character, change) pairs). HF's offsets for BPE
 // with both continuing_subword_prefix and byte_fallback are not spans of the
 // input at all, and are not reproduced.
 //

@@ -6,6 +6,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/llmpipe/llmpipe/tokenizer"
 )
 
@@ -88,7 +90,13 @@ func normalizeAligned(n normalizer, s string, al []span) (string, []span) {
 			}
 			seg := n.f.String(s[i:j])
 			b.WriteString(seg)
-			oal = alignSegment(oal, s[i:j], al[i:j], seg)
+			if seg == s[i:j] {
+				oal = append(oal, al[i:j]...)
+			} else if rcs := hfNormChanges(n.f, s[i:j]); rcs != nil && rcsString(rcs) == seg {
+				oal = applyChanges(oal, s[i:j], al[i:j], rcs)
+			} else {
+				oal = alignSegment(oal, s[i:j], al[i:j], seg)
+			}
 			i = j
 		}
 		return b.String(), oal
@@ -225,6 +233,168 @@ func normalizeAligned(n normalizer, s string, al []span) (string, []span) {
 		}
 		return b.String(), oal
 	}
+}
+
+// rc is one output character of unicode-normalization-alignments with its
+// change: 0 replaces the next input character, 1 is inserted, -n also
+// removes the n input characters after it.
+type rc struct {
+	r      rune
+	change int
+}
+
+func rcsString(rcs []rc) string {
+	b := make([]byte, 0, len(rcs)*3)
+	for _, x := range rcs {
+		b = utf8.AppendRune(b, x.r)
+	}
+	return string(b)
+}
+
+func ccc(r rune) uint8 {
+	var buf [utf8.UTFMax]byte
+	n := utf8.EncodeRune(buf[:], r)
+	return norm.NFD.Properties(buf[:n]).CCC()
+}
+
+// hfNormChanges normalizes one segment the way unicode-normalization-
+// alignments does, keeping its changes: each character decomposes (the
+// first part replaces it, the others are inserted), combining marks are
+// sorted stably by combining class carrying their changes along, and the
+// composing forms recompose (a composition adds the changes and subtracts
+// one). It returns nil for invalid UTF-8.
+func hfNormChanges(f norm.Form, seg string) []rc {
+	if !utf8.ValidString(seg) {
+		return nil
+	}
+	dec := norm.NFD
+	if f == norm.NFKC || f == norm.NFKD {
+		dec = norm.NFKD
+	}
+	var buf []rc
+	for _, r := range seg {
+		for i, c := range dec.String(string(r)) {
+			ch := 0
+			if i > 0 {
+				ch = 1
+			}
+			buf = append(buf, rc{c, ch})
+		}
+	}
+	// Canonical ordering: stable sort of each run of non-starters.
+	for i := 0; i < len(buf); {
+		if ccc(buf[i].r) == 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < len(buf) && ccc(buf[j].r) != 0 {
+			j++
+		}
+		run := buf[i:j]
+		for a := 1; a < len(run); a++ {
+			for b := a; b > 0 && ccc(run[b-1].r) > ccc(run[b].r); b-- {
+				run[b-1], run[b] = run[b], run[b-1]
+			}
+		}
+		i = j
+	}
+	if f == norm.NFD || f == norm.NFKD {
+		return buf
+	}
+	compose := func(a, b rune) (rune, bool) {
+		c := norm.NFC.String(string(a) + string(b))
+		r, n := utf8.DecodeRuneInString(c)
+		if n == len(c) && r != utf8.RuneError {
+			return r, true
+		}
+		return 0, false
+	}
+	// Recompositions::next as a loop over the whole segment.
+	var out, pending []rc
+	var composee *rc
+	lastCCC := -1
+	for _, x := range buf {
+		cl := int(ccc(x.r))
+		if composee == nil {
+			if cl != 0 {
+				out = append(out, x)
+				continue
+			}
+			c := x
+			composee = &c
+			continue
+		}
+		if lastCCC < 0 {
+			if r, ok := compose(composee.r, x.r); ok {
+				composee.r, composee.change = r, composee.change+x.change-1
+				continue
+			}
+			if cl == 0 {
+				out = append(out, *composee)
+				c := x
+				composee = &c
+				continue
+			}
+			pending = append(pending, x)
+			lastCCC = cl
+			continue
+		}
+		if lastCCC >= cl {
+			if cl == 0 {
+				out = append(out, *composee)
+				out = append(out, pending...)
+				pending = pending[:0]
+				c := x
+				composee = &c
+				lastCCC = -1
+				continue
+			}
+			pending = append(pending, x)
+			lastCCC = cl
+			continue
+		}
+		if r, ok := compose(composee.r, x.r); ok {
+			composee.r, composee.change = r, composee.change+x.change-1
+			continue
+		}
+		pending = append(pending, x)
+		lastCCC = cl
+	}
+	if composee != nil {
+		out = append(out, *composee)
+	}
+	return append(out, pending...)
+}
+
+// applyChanges is NormalizedString::transform over one segment: a
+// character with change <= 0 takes the alignment of the next input
+// character (and skips -change more), an inserted one that of the input
+// character before it.
+func applyChanges(oal []span, in string, al []span, rcs []rc) []span {
+	var ins []span
+	for i := 0; i < len(in); {
+		_, w := utf8.DecodeRuneInString(in[i:])
+		ins = append(ins, charSpan(al, i, i+w))
+		i += w
+	}
+	k := 0
+	for _, x := range rcs {
+		var sp span
+		if x.change > 0 {
+			sp = ins[max(0, min(k, len(ins))-1)]
+		} else {
+			sp = ins[min(k, len(ins)-1)]
+			k++
+			if x.change < 0 {
+				k -= x.change
+			}
+		}
+		for range utf8.RuneLen(x.r) {
+			oal = append(oal, sp)
+		}
+	}
+	return oal
 }
 
 // alignSegment appends the alignment of out, the normalization of one

@@ -204,3 +204,25 @@ func TestNmtUnicodeScriptsFixedLength(t *testing.T) {
 		}
 	}
 }
+
+// NFC offsets follow unicode-normalization-alignments' changes: marks are
+// reordered with their changes, a composition merges them, and the
+// transformation then consumes input characters in order (native library:
+// char offsets [0 1][1 2][3 4][4 5][5 6][6 7] and [0 1][2 3][3 4]).
+func TestNFCOffsetsReorderAndCompose(t *testing.T) {
+	tok := mustParse(t, `{"version":"1.0","added_tokens":[],"normalizer":{"type":"NFC"},
+	 "pre_tokenizer":{"type":"Split","pattern":{"Regex":"."},"behavior":"Isolated","invert":false},
+	 "post_processor":null,"decoder":null,"model":{"type":"WordLevel","unk_token":"?","vocab":{"?":0}}}`)
+	for _, c := range []struct {
+		in   string
+		want []tokenizer.Offset
+	}{
+		{"xa\u0308\u0331\u033a y", []tokenizer.Offset{{Start: 0, End: 1}, {Start: 1, End: 2}, {Start: 4, End: 6}, {Start: 6, End: 8}, {Start: 8, End: 9}, {Start: 9, End: 10}}},
+		{"e\u0301\u0323!", []tokenizer.Offset{{Start: 0, End: 1}, {Start: 3, End: 5}, {Start: 5, End: 6}}},
+	} {
+		_, offs, err := tok.EncodeOffsets(c.in, tokenizer.EncodeOptions{})
+		if err != nil || !slices.Equal(offs, c.want) {
+			t.Errorf("EncodeOffsets(%q) = %v, %v; want %v", c.in, offs, err, c.want)
+		}
+	}
+}
