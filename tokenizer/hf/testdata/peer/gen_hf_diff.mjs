@@ -237,6 +237,13 @@ variants.push(
     pre_tokenizer: {type: "Sequence", pretokenizers: [{type: "WhitespaceSplit"}, {type: "FixedLength", length: 3}, BL]}}}},
   {variant: "unicode_scripts", base: "qwen3", patch: {set: {normalizer: {type: "NFKC"},
     pre_tokenizer: {type: "Sequence", pretokenizers: [{type: "UnicodeScripts"}, BL]}}}},
+  // Added-token corner cases: flags on normalized tokens, a duplicate content with other flags, content
+  // already in the vocabulary, a special token that single_word guards.
+  {variant: "added_zoo", base: "bert-base-uncased", patch: {addTokens: [
+    added(30522, "[X]", {lstrip: true, rstrip: true, normalized: true}), added(30523, "ab", {single_word: true}),
+    added(30524, " c", {special: false}), added(30525, "Hello", {normalized: true, special: false}),
+    added(30526, "<mask>", {lstrip: true}), added(30527, "<mask>", {rstrip: true}), added(30528, "naïve", {normalized: true, special: false}),
+    added(30529, "\u00a0", {special: false}), added(30530, "..", {special: false, single_word: true})]}},
   {variant: "gpt2_trim_seq", base: "gpt4o", patch: {set: {
     pre_tokenizer: {type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true},
     post_processor: {type: "Sequence", processors: [{type: "ByteLevel", add_prefix_space: true, trim_offsets: true, use_regex: true}]}, decoder: blDec}}},
