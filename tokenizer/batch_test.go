@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -275,12 +276,31 @@ var batchCases = []struct {
 		want: []Encoding{batchEnc("[CLS] a0 b1 [SEP]", batchEnc("[CLS] c2 d3 [SEP]"), batchEnc("[CLS] e4 f5 [SEP]")), batchEnc("[CLS] a0 [SEP] [PAD]")}},
 }
 
+func TestEncodeBatchOffsetsOnRequest(t *testing.T) {
+	in := []Input{batchSingle("abc")}
+	got, err := EncodeBatch(context.Background(), batchTok{}, in, BatchOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got[0].Offsets != nil {
+		t.Errorf("offsets %v without BatchOptions.Offsets", got[0].Offsets)
+	}
+	got, err = EncodeBatch(context.Background(), batchTok{}, in, BatchOptions{Offsets: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []Offset{{0, 1}, {1, 2}, {2, 3}}; !slices.Equal(got[0].Offsets, want) {
+		t.Errorf("offsets %v, want %v", got[0].Offsets, want)
+	}
+}
+
 func TestEncodeBatch(t *testing.T) {
 	for _, tc := range batchCases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, workers := range []int{1, 3} {
 				opts := tc.opts
 				opts.Workers = workers
+				opts.Offsets = true
 				got, err := EncodeBatch(context.Background(), batchTok{}, tc.inputs, opts)
 				if err != nil {
 					t.Fatal(err)
@@ -449,6 +469,7 @@ func FuzzEncodeBatch(f *testing.F) {
 			Encode:     EncodeOptions{AddSpecial: add},
 			Truncation: Truncation{MaxLength: maxLen % 64, Stride: stride % 8, Strategy: TruncStrategy(strategy & 3), Side: Side(side & 1)},
 			Padding:    Padding{Strategy: PadStrategy(padStrategy & 3), Length: padLen % 64, MultipleOf: mult % 9, Side: Side(side >> 1 & 1)},
+			Offsets:    true,
 		}
 		inputs := []Input{{Text: a, Pair: b, HasPair: hasPair}, {Text: b}}
 		encs, err := EncodeBatch(context.Background(), batchTok{}, inputs, opts)
