@@ -65,7 +65,9 @@
 // StripAccents' marks from unicode-normalization-alignments, both frozen at
 // an old Unicode version; unitables.go (generated from the native library
 // by testdata/peer/probe_unicode.mjs and TestGenUnicodeTables) corrects
-// Go's Unicode 15 classes to theirs. Known divergences remain on rare code
+// Go's Unicode 15 classes to theirs. Split and ByteLevel regexes, which
+// Oniguruma runs with Unicode 16.0 classes, use pretok's Unicode 16 tables
+// (so U+1C89 is a letter, as natively). Known divergences remain on rare code
 // points: NFKC/NFKD of characters added after that old version (U+32FF,
 // U+107xx…), and case mapping, \w and is_numeric of Unicode 16 additions
 // (Rust's std) that Go's tables do not know yet. Decode returns an error for an

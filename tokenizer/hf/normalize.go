@@ -339,7 +339,7 @@ func parseReplace(p *patternJSON, content *string, path string) (replaceNorm, er
 	case p.String != nil:
 		return replaceNorm{lit: *p.String, content: *content}, nil
 	case p.Regex != nil:
-		re, err := pretok.Compile(*p.Regex)
+		re, err := pretok.CompileUnicode(*p.Regex, pretok.Unicode16)
 		if err != nil {
 			return replaceNorm{}, errAt(path+".pattern.Regex", "%v", err)
 		}

@@ -605,7 +605,7 @@ func parsePreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
 	case "ByteLevel":
 		b := &byteLevelPre{addPrefixSpace: boolOr(j.AddPrefixSpace, true), mapBytes: true}
 		if boolOr(j.UseRegex, true) {
-			re, err := pretok.Compile(gpt2Pattern)
+			re, err := pretok.CompileUnicode(gpt2Pattern, pretok.Unicode16)
 			if err != nil {
 				return nil, errAt(path, "%v", err)
 			}
@@ -625,7 +625,7 @@ func parsePreTokenizer(raw json.RawMessage, path string) (preTokenizer, error) {
 		case j.Pattern.String != nil:
 			sp.lit = *j.Pattern.String
 		case j.Pattern.Regex != nil:
-			re, err := pretok.Compile(*j.Pattern.Regex)
+			re, err := pretok.CompileUnicode(*j.Pattern.Regex, pretok.Unicode16)
 			if err != nil {
 				return nil, errAt(path+".pattern.Regex", "%v", err)
 			}
