@@ -75,7 +75,7 @@ func newResult(vocab []string, learnedMerges []learned, specials []string, patte
 
 // init builds the lookup tables Encode and Decode use.
 func (r *Result) init() error {
-	split, err := pretok.Compile(r.Pattern)
+	split, err := pretok.CompileUnicode(r.Pattern, pretok.Unicode16) // as tokenizer/hf splits
 	if err != nil {
 		return fmt.Errorf("bpetrain: pattern: %w", err)
 	}

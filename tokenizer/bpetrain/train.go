@@ -111,7 +111,7 @@ func Train(ctx context.Context, rs []io.Reader, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("bpetrain: vocabulary size %d is below %d (256 byte symbols + %d special tokens)",
 			opts.VocabSize, min, len(opts.SpecialTokens))
 	}
-	split, err := pretok.Compile(opts.Pattern)
+	split, err := pretok.CompileUnicode(opts.Pattern, pretok.Unicode16) // as HF tokenizers split
 	if err != nil {
 		return nil, fmt.Errorf("bpetrain: pattern: %w", err)
 	}
