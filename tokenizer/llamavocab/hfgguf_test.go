@@ -225,6 +225,9 @@ var mutations = map[string]struct {
 	"mut-bert-case": {"tokenizers/llama.cpp-vocab/ggml-vocab-bert-bge.gguf", func(f *gguf.File) {
 		setKV(f, keyLowercase, false)
 	}},
+	"mut-bert-modernbert": {"tokenizers/llama.cpp-vocab/ggml-vocab-bert-bge.gguf", func(f *gguf.File) {
+		setKV(f, keyGeneralName, "Modern-BERT-base") // [MASK] gets LSTRIP
+	}},
 	"mut-bert-accents": {"tokenizers/llama.cpp-vocab/ggml-vocab-bert-bge.gguf", func(f *gguf.File) {
 		setKV(f, keyStripAccents, false)
 	}},
