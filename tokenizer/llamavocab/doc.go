@@ -24,6 +24,18 @@
 //     lowercase, punctuation / ASCII symbols / CJK as single-character
 //     words) then greedy longest match against "▁"-prefixed word starts.
 //
+// Where llama.cpp's unicode_regex_split does not behave like a regex engine
+// it is followed: non-ASCII whitespace never matches a bracket range of a
+// std::wregex regex (deepseek-llm/coder), \p{Lu}/\p{Ll}/… all mean LETTER in
+// collapsed regexes (tiny_aya), the hand-written AFMoE digit splitter replaces
+// tiny_aya's and afmoe's digit regex, superbpe's empty lookahead matches cut
+// the text, and code points new in Unicode 15.1 (llama.cpp's tables; Go has
+// 15.0) classify as there. EOT/EOM/FIM detection by token text picks, among
+// several candidates, the first in libstdc++'s unordered_map order, as
+// llama.cpp built with GCC does. All of this is checked against llama.cpp
+// itself (node-llama-cpp 3.21.1) by testdata/gen_llamacpp_diff.mjs and the
+// replayed fixture testdata/llamacpp_diff.jsonl.gz.
+//
 // Other tokenizer.ggml.model values (t5, rwkv, plamo2…) are rejected with an
 // error that names the model.
 //
