@@ -16,8 +16,8 @@ import (
 func (v *Vocab) initBPE(merges []string) error {
 	var pats []string
 	var err error
-	if v.pre == "afmoe" {
-		pats = afmoePre
+	if local, ok := localPre[v.pre]; ok {
+		pats = local
 	} else if pats, err = pretok.LlamaCppPre(v.pre); err != nil {
 		return fmt.Errorf("tokenizer.ggml.pre %q: %w", v.pre, err)
 	}
