@@ -29,7 +29,9 @@
 // std::wregex regex (deepseek-llm/coder), \p{Lu}/\p{Ll}/… all mean LETTER in
 // collapsed regexes (tiny_aya), the hand-written AFMoE digit splitter replaces
 // tiny_aya's and afmoe's digit regex, superbpe's empty lookahead matches cut
-// the text, and code points new in Unicode 15.1 (llama.cpp's tables; Go has
+// the text, kimi-k2 uses llama.cpp's hand-written splitter, afmoe, youtu
+// and kimi-k2 (absent from pretok.LlamaCppPre) are supported, and code
+// points new in Unicode 15.1 (llama.cpp's tables; Go has
 // 15.0) classify as there. EOT/EOM/FIM detection by token text picks, among
 // several candidates, the first in libstdc++'s unordered_map order, as
 // llama.cpp built with GCC does. All of this is checked against llama.cpp

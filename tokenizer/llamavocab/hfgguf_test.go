@@ -66,7 +66,7 @@ var preVariants = []string{
 	"chameleon", "minerva-7b", "megrez", "gpt-4o", "trillion", "bailingmoe", "seed-coder",
 	"hunyuan", "grok-2", "default", "jais-2", "exaone4", "exaone-moe", "minicpm5", "ufakzeka",
 	"tiny_aya", "laguna", "granite-embed-multi-97m", "spark2_5", "deepseek-r1-qwen", "glm4",
-	"chatglm-bpe", "phi-2", "roberta-bpe", "superbpe", "afmoe", "youtu",
+	"chatglm-bpe", "phi-2", "roberta-bpe", "superbpe", "afmoe", "youtu", "kimi-k2",
 }
 
 type hfTokenizerJSON struct {

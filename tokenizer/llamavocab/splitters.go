@@ -38,7 +38,7 @@ var youtuPre = []string{
 }
 
 // localPre holds the pre-tokenizer types whose regex lists are kept here.
-var localPre = map[string][]string{"afmoe": afmoePre, "youtu": youtuPre}
+var localPre = map[string][]string{"afmoe": afmoePre, "youtu": youtuPre, "kimi-k2": {reKimiK2}}
 
 func splitterFor(pattern string) pretok.Splitter {
 	switch pattern {
@@ -46,6 +46,8 @@ func splitterFor(pattern string) pretok.Splitter {
 		return afmoeDigits{}
 	case reSuperBPEGroups:
 		return superBPEGroups{}
+	case reKimiK2:
+		return kimiK2{}
 	}
 	return nil
 }
@@ -148,7 +150,7 @@ func unicode151(text string) string {
 		var sub rune
 		switch {
 		case r >= 0x2EBF0 && r <= 0x2EE5D:
-			sub = 0x20000 // CJK Ext B, Lo
+			sub = 0x10000 // LINEAR B SYLLABLE B008 A: Lo, and not Han for kimi-k2
 		case r >= 0x2FFC && r <= 0x2FFF, r == 0x31EF:
 			sub = 0x2FF0 // IDEOGRAPHIC DESCRIPTION CHARACTER LEFT TO RIGHT, So
 		}
@@ -164,4 +166,164 @@ func unicode151(text string) string {
 		return text
 	}
 	return string(b)
+}
+
+// reKimiK2 is kimi-k2's placeholder regex: llama.cpp splits with
+// unicode_regex_split_custom_kimi_k2 instead.
+const reKimiK2 = `\p{Han}+`
+
+// isHan is llama.cpp's unicode_cpt_is_han.
+func isHan(r rune) bool {
+	return (r >= 0x4E00 && r <= 0x9FFF) || (r >= 0x3400 && r <= 0x4DBF) || (r >= 0x20000 && r <= 0x2A6DF) ||
+		(r >= 0x2A700 && r <= 0x2B73F) || (r >= 0x2B740 && r <= 0x2B81F) || (r >= 0x2B820 && r <= 0x2CEAF) ||
+		(r >= 0x2CEB0 && r <= 0x2EBEF) || (r >= 0xF900 && r <= 0xFAFF) || (r >= 0x2F800 && r <= 0x2FA1F)
+}
+
+// isLetter151 is llama.cpp's LETTER flag (Unicode 15.1).
+func isLetter151(r rune) bool { return unicode.IsLetter(r) || (r >= 0x2EBF0 && r <= 0x2EE5D) }
+
+// isSpaceLlama is llama.cpp's WHITESPACE flag (unicode_set_whitespace).
+func isSpaceLlama(r rune) bool {
+	switch {
+	case r >= 0x09 && r <= 0x0D, r == ' ', r == 0x85, r == 0xA0, r == 0x1680, r >= 0x2000 && r <= 0x200A,
+		r == 0x2028, r == 0x2029, r == 0x202F, r == 0x205F, r == 0x3000:
+		return true
+	}
+	return false
+}
+
+// kimiK2 is unicode_regex_split_custom_kimi_k2, ported as written: Han runs,
+// letter words (LETTER only, no marks, Han excluded) with an optional
+// leading character and contraction, numbers in threes, punctuation runs
+// with trailing newlines, then the whitespace rules of the Llama 3 regex.
+type kimiK2 struct{}
+
+func (kimiK2) FindAll(dst []pretok.Span, text string) []pretok.Span {
+	var cpts []rune
+	var offs []int
+	for i, r := range text {
+		cpts = append(cpts, r)
+		offs = append(offs, i)
+	}
+	n := len(cpts)
+	offs = append(offs, len(text))
+	const outOfRange = -1
+	cpt := func(p int) rune {
+		if p >= 0 && p < n {
+			return cpts[p]
+		}
+		return outOfRange
+	}
+	in := func(p int) bool { return p >= 0 && p < n }
+	letter := func(p int) bool { return in(p) && isLetter151(cpts[p]) }
+	number := func(p int) bool { return in(p) && unicode.IsNumber(cpts[p]) }
+	space := func(p int) bool { return in(p) && isSpaceLlama(cpts[p]) }
+	prev := 0
+	add := func(end int) {
+		if end > prev {
+			dst = append(dst, pretok.Span{Start: offs[prev], End: offs[end]})
+		}
+		prev = end
+	}
+	for pos := 0; pos < n; {
+		c := cpt(pos)
+		if isHan(c) {
+			for isHan(cpt(pos)) {
+				pos++
+			}
+			add(pos)
+			continue
+		}
+		lead := !(c == '\r' || c == '\n' || letter(pos) || number(pos))
+		if (letter(pos) && !isHan(c)) || (lead && letter(pos+1) && !isHan(cpt(pos+1))) {
+			hasLead := false
+			if lead {
+				hasLead = true
+				pos++
+			}
+			hasLetters := false
+			for letter(pos) && !isHan(cpt(pos)) {
+				hasLetters = true
+				pos++
+			}
+			if hasLetters || (!hasLead && letter(pos) && !isHan(cpt(pos))) {
+				if !hasLetters {
+					pos++
+				}
+				for letter(pos) && !isHan(cpt(pos)) {
+					pos++
+				}
+				if cpt(pos) == '\'' && pos+1 < n {
+					next := unicode.ToLower(cpt(pos + 1))
+					if next == 's' || next == 't' || next == 'm' || next == 'd' {
+						pos += 2
+					} else if pos+2 < n {
+						nn := unicode.ToLower(cpt(pos + 2))
+						if (next == 'r' && nn == 'e') || (next == 'v' && nn == 'e') || (next == 'l' && nn == 'l') {
+							pos += 3
+						}
+					}
+				}
+				add(pos)
+				continue
+			} else if hasLead {
+				pos--
+			}
+		}
+		if number(pos) {
+			ini := pos
+			for number(pos) {
+				pos++
+				if pos-ini >= 3 {
+					add(pos)
+					ini = pos
+				}
+			}
+			add(pos)
+			continue
+		}
+		p2 := pos
+		if c == ' ' {
+			p2 = pos + 1
+		}
+		word := func(p int) bool { return space(p) || letter(p) || number(p) }
+		if in(p2) && !word(p2) {
+			if c == ' ' {
+				pos++
+			}
+			for in(pos) && !word(pos) {
+				pos++
+			}
+			for c2 := cpt(pos); c2 == '\r' || c2 == '\n'; c2 = cpt(pos) {
+				pos++
+			}
+			add(pos)
+			continue
+		}
+		numWS, lastRN := 0, 0
+		for space(pos + numWS) {
+			if c2 := cpt(pos + numWS); c2 == '\r' || c2 == '\n' {
+				lastRN = pos + numWS + 1
+			}
+			numWS++
+		}
+		if lastRN > 0 {
+			pos = lastRN
+			add(pos)
+			continue
+		}
+		if numWS > 1 && cpt(pos+numWS) != outOfRange {
+			pos += numWS - 1
+			add(pos)
+			continue
+		}
+		if numWS > 0 {
+			pos += numWS
+			add(pos)
+			continue
+		}
+		pos++
+		add(pos)
+	}
+	return dst
 }

@@ -65,6 +65,10 @@ func TestPreVariantRegressions(t *testing.T) {
 		{"superbpe", "1234567890123", []int{16, 11727, 19282, 21381, 4513}},
 		// tiny_aya: AFMoE digit splitter; \p{Lu}/\p{Ll} are both LETTER.
 		{"tiny_aya", "fox've  iPhone", []int{15361, 3077, 220, 12443}},
+		// kimi-k2: llama.cpp's hand-written splitter.
+		{"kimi-k2", "\vHTTPServer'VE👩🏿\u200d💻 Func HTTPServer\u0327 🇯🇵🇫🇷\n", []int{199, 9412, 5592, 6, 4592, 9468, 239, 102, 9468, 237, 123, 102470,
+			93273, 119, 18503, 10339, 5592, 123693, 11410, 229, 107, 9468, 229, 113, 9468, 229, 104, 9468, 229, 115, 198}},
+		{"kimi-k2", "Syrtis've", []int{35767, 3423, 285, 3077}},
 	} {
 		t.Run(c.pre, func(t *testing.T) {
 			v := loadBuilt(t, "llama3-"+c.pre)
@@ -82,7 +86,7 @@ func TestPreVariantRegressions(t *testing.T) {
 func TestUnicode151(t *testing.T) {
 	in := "a\U0002EBF0b\u2FFC\u31EF\u4E00"
 	got := unicode151(in)
-	if want := "a\U00020000b\u2FF0\u2FF0\u4E00"; got != want || len(got) != len(in) {
+	if want := "a\U00010000b\u2FF0\u2FF0\u4E00"; got != want || len(got) != len(in) {
 		t.Errorf("unicode151(%q) = %q, want %q", in, got, want)
 	}
 	if s := "plain ascii 中文"; unicode151(s) != s {
