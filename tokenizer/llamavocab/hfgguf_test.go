@@ -471,3 +471,26 @@ func TestMPTVocabCases(t *testing.T) {
 		}
 	}
 }
+
+// TestQwen35VocabCases: llama.cpp's qwen35 test vectors (whose GGUF the
+// shared data lacks) hold only ids that Qwen3's vocabulary shares, so they
+// are checked on the built Qwen3 GGUF with tokenizer.ggml.pre "qwen35".
+func TestQwen35VocabCases(t *testing.T) {
+	g := &gguf.File{KV: slices.Clone(builtGGUF(t, "qwen3-qwen2").KV)}
+	setKV(g, keyPre, "qwen35")
+	v, err := Load(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inp := shared.Path(t, "tokenizers/llama.cpp-vocab/ggml-vocab-qwen35.gguf.inp")
+	cases, want := vocabCases(t, inp, strings.TrimSuffix(inp, ".inp")+".out")
+	for i, s := range cases {
+		got, err := v.Encode(s, tokenizer.EncodeOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(got, want[i]) && !(len(got) == 0 && len(want[i]) == 0) {
+			t.Errorf("case %d %q:\n got %v\nwant %v", i, s, got, want[i])
+		}
+	}
+}
