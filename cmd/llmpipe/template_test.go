@@ -84,8 +84,10 @@ func TestTemplateCLI(t *testing.T) {
 	}{
 		{name: "plain", stdin: `{"messages":[{"role":"user","content":"a<b>&"}],"add_generation_prompt":true}`,
 			want: `"<user>a<b>&<s>>"`},
+		// A dict prints as @huggingface/jinja 0.5.11 (transformers.js) prints
+		// it: JSON with ", " and ": " separators, keys in input order.
 		{name: "extra variable", stdin: `{"messages":[],"flag":{"z":1,"a":[1.5,"é",true,null]}}`,
-			want: `"[flag={'z': 1, 'a': [1.5, 'é', True, None]}]"`},
+			want: `"[flag={\"z\": 1, \"a\": [1.5, \"é\", true, null]}]"`},
 		{name: "tools pick tool_use", stdin: `{"messages":[],"tools":[{"b":1},{"a":2}]}`, want: `"TOOLS2"`},
 		{name: "tools with --name default keep key order", stdin: `{"messages":[],"tools":[{"z":1.0,"a":"x"}]}`,
 			args: []string{"--name", "default"}, want: `"{\"z\": 1.0, \"a\": \"x\"}"`},

@@ -31,7 +31,8 @@ var allowed = map[string][]string{
 	"tokenizer/llamavocab": {"tokenizer", "tokenizer/bpe", "tokenizer/pretok", "tokenizer/spm", "tokenizer/unigram", "tokenizer/wordpiece", "format/gguf"},
 	"tokenizer/builtin":    {"tokenizer", "tokenizer/hf"},
 	"format/gguf":          {},
-	"chat":                 {},
+	"chat":                 {"chat/jinja"},
+	"chat/jinja":           {},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
 }
