@@ -195,3 +195,74 @@ func TestStreamDecoderLongStreamAndErrors(t *testing.T) {
 		t.Errorf("Add(999) did not report the unknown id")
 	}
 }
+
+// wordTok is a test tokenizer whose ids index words; Decode joins them with
+// spaces and then cleans up " ' m" to "'m", rewriting text an earlier id
+// produced, as clean_up_tokenization_spaces does.
+type wordTok struct{ revises bool }
+
+var wordTokWords = []string{"i", "'", "m", "here", "now"}
+
+func (wordTok) Encode(string, EncodeOptions) ([]int, error) { return nil, nil }
+func (wordTok) VocabSize() int                              { return len(wordTokWords) }
+func (wordTok) Specials() Specials                          { return NoSpecials() }
+func (w wordTok) RevisesText() bool                         { return w.revises }
+
+func (wordTok) Decode(ids []int, _ DecodeOptions) (string, error) {
+	parts := make([]string, len(ids))
+	for i, id := range ids {
+		if id < 0 || id >= len(wordTokWords) {
+			return "", UnknownIDError(id, i, len(wordTokWords))
+		}
+		parts[i] = wordTokWords[id]
+	}
+	return strings.ReplaceAll(strings.Join(parts, " "), " ' m", "'m"), nil
+}
+
+func streamAll(t *testing.T, tok Tokenizer, ids []int) string {
+	t.Helper()
+	d := NewStreamDecoder(tok, DecodeOptions{})
+	var b strings.Builder
+	for _, id := range ids {
+		s, err := d.Add(id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.WriteString(s)
+	}
+	rest, err := d.Flush()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String() + rest
+}
+
+func TestStreamDecoderReviser(t *testing.T) {
+	ids := []int{3, 0, 1, 2, 3, 4} // here i ' m here now
+	want, _ := wordTok{}.Decode(ids, DecodeOptions{})
+	if got := streamAll(t, wordTok{revises: true}, ids); got != want {
+		t.Errorf("Reviser stream = %q, want Decode's %q", got, want)
+	}
+}
+
+func TestStreamDecoderRewriteDoesNotStall(t *testing.T) {
+	// A tokenizer that rewrites text without saying so: the stream loses the
+	// clean-up but keeps every later word.
+	ids := []int{0, 1, 2, 3, 4}
+	got := streamAll(t, wordTok{revises: false}, ids)
+	if !strings.HasPrefix(got, "i '") || !strings.HasSuffix(got, "here now") {
+		t.Errorf("stream = %q: text after the rewrite was lost", got)
+	}
+}
+
+func TestStreamDecoderWindowStaysShort(t *testing.T) {
+	d := NewStreamDecoder(byteTok{}, DecodeOptions{})
+	for i := 0; i < 10000; i++ {
+		if _, err := d.Add('a' + i%26); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(d.ids) > 128 {
+		t.Errorf("window holds %d ids after 10000 ASCII tokens", len(d.ids))
+	}
+}

@@ -111,6 +111,11 @@ func (v *Vocab) Decode(ids []int, opts tokenizer.DecodeOptions) (string, error) 
 	return tokenizer.ValidUTF8(b), nil
 }
 
+// RevisesText implements [tokenizer.Reviser]: with clean-up of spaces on
+// (BERT and GPT-2-style vocabularies), a later id can rewrite earlier text
+// ("i ' m" becomes "i'm" when the "m" arrives).
+func (v *Vocab) RevisesText() bool { return v.cleanSpaces }
+
 // cleanSpaces is llama_detokenize's clean_up_tokenization_spaces, three
 // in-place passes ported as written (including how each pass reads bytes the
 // previous iterations already moved).
