@@ -1,11 +1,11 @@
 package chat
 
 import (
-	"compress/gzip"
 	"encoding/json"
-	"os"
 	"strings"
 	"testing"
+
+	"github.com/llmpipe/llmpipe/internal/shared"
 )
 
 // diffFixture is testdata/diff_renders.json.gz: real chat templates and
@@ -44,17 +44,8 @@ func knownDiff(name, pyErr string) string {
 // equal @huggingface/jinja's (text, or an error where it fails), except the
 // differences knownDiff lists.
 func TestDiffRenders(t *testing.T) {
-	f, err := os.Open("testdata/diff_renders.json.gz")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var fx diffFixture
-	if err := json.NewDecoder(zr).Decode(&fx); err != nil {
+	if err := json.NewDecoder(shared.OpenFixture(t, "testdata/diff_renders.json.gz")).Decode(&fx); err != nil {
 		t.Fatal(err)
 	}
 	if len(fx.Cases) < 1000 {

@@ -3,10 +3,8 @@ package hf
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"slices"
@@ -202,20 +200,7 @@ var peerOffsetsBroken = map[string]bool{"bpe_prefix_fallback": true}
 
 func readPeerFile(t *testing.T, p string) []peerRecord {
 	t.Helper()
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(p, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	}
-	sc := bufio.NewScanner(r)
+	sc := bufio.NewScanner(shared.OpenFixture(t, p))
 	sc.Buffer(nil, 64<<20)
 	var recs []peerRecord
 	for sc.Scan() {

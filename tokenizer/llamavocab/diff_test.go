@@ -1,7 +1,6 @@
 package llamavocab
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -52,21 +51,8 @@ type diffRefModel struct {
 
 func readDiffRef(t testing.TB, path string) *diffRef {
 	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".gz") {
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r = zr
-	}
 	// JSON lines: the header (tool, strings), then one model per line.
-	dec := json.NewDecoder(r)
+	dec := json.NewDecoder(shared.OpenFixture(t, path))
 	var d diffRef
 	if err := dec.Decode(&d); err != nil {
 		t.Fatalf("%s: %v", path, err)

@@ -1,7 +1,6 @@
 package spm
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/tokenizer"
 )
 
@@ -36,22 +36,8 @@ func loadSPMDiff(t *testing.T) *spmDiffFixture {
 	if env := os.Getenv("LLMPIPE_SPM_DIFF"); env != "" {
 		p = env
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var dec *json.Decoder
-	if zr, err := gzip.NewReader(f); err == nil {
-		dec = json.NewDecoder(zr)
-	} else {
-		if _, err := f.Seek(0, 0); err != nil {
-			t.Fatal(err)
-		}
-		dec = json.NewDecoder(f)
-	}
 	var fx spmDiffFixture
-	if err := dec.Decode(&fx); err != nil {
+	if err := json.NewDecoder(shared.OpenFixture(t, p)).Decode(&fx); err != nil {
 		t.Fatalf("%s: %v", p, err)
 	}
 	return &fx

@@ -1,13 +1,13 @@
 package tiktoken
 
 import (
-	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
 	"testing"
 
+	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/tokenizer/pretok"
 )
@@ -42,22 +42,8 @@ func loadDiffFixture(t *testing.T) *diffFixture {
 	if env := os.Getenv("LLMPIPE_TIKTOKEN_DIFF"); env != "" {
 		p = env
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var dec *json.Decoder
-	if zr, err := gzip.NewReader(f); err == nil {
-		dec = json.NewDecoder(zr)
-	} else {
-		if _, err := f.Seek(0, 0); err != nil {
-			t.Fatal(err)
-		}
-		dec = json.NewDecoder(f)
-	}
 	var fx diffFixture
-	if err := dec.Decode(&fx); err != nil {
+	if err := json.NewDecoder(shared.OpenFixture(t, p)).Decode(&fx); err != nil {
 		t.Fatalf("%s: %v", p, err)
 	}
 	return &fx
