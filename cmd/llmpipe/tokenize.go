@@ -21,6 +21,7 @@ func newTokenizeCmd() *cobra.Command {
 		spec                string
 		special, addSpecial bool
 		jsonl, decode       bool
+		skipSpecial         bool
 		train               bool
 		vocabSize           int
 		out                 string
@@ -43,6 +44,7 @@ The input is taken byte for byte: a trailing newline is part of the text.`,
   printf 'Hello' | llmpipe tokenize --tokenizer ../shared/data/tokenizers/hf/llama3 --add-special
   printf '"one"\n"two"\n' | llmpipe tokenize --tokenizer cl100k_base --jsonl
   echo '[9906,11,1917,0]' | llmpipe tokenize --tokenizer cl100k_base --decode
+  echo '[128000,9906]' | llmpipe tokenize --tokenizer ../shared/data/tokenizers/hf/llama3 --decode --skip-special
   llmpipe tokenize --train --vocab-size 1000 --out tokenizer.json corpus.txt`,
 		Args: func(cmd *cobra.Command, args []string) error {
 			if !train && len(args) > 0 {
@@ -70,7 +72,7 @@ The input is taken byte for byte: a trailing newline is part of the text.`,
 			in := cmd.InOrStdin()
 			switch {
 			case decode:
-				return decodeStream(tok, in, w)
+				return decodeStream(tok, tokenizer.DecodeOptions{SkipSpecial: skipSpecial}, in, w)
 			case jsonl:
 				return encodeLines(tok, opts, in, w)
 			default:
@@ -92,6 +94,7 @@ The input is taken byte for byte: a trailing newline is part of the text.`,
 	f.BoolVar(&addSpecial, "add-special", false, "add the tokenizer's BOS/EOS (CLS/SEP) template")
 	f.BoolVar(&jsonl, "jsonl", false, "each input line is a JSON string; print one JSON array of ids per line")
 	f.BoolVar(&decode, "decode", false, "read JSON arrays of ids, print each decoded text as a JSON string")
+	f.BoolVar(&skipSpecial, "skip-special", false, "with --decode: drop special tokens (HF skip_special_tokens=True)")
 	f.BoolVar(&train, "train", false, "train a byte-level BPE tokenizer on FILES and write it as tokenizer.json")
 	f.IntVar(&vocabSize, "vocab-size", 4096, "with --train: the vocabulary size to reach")
 	f.StringVar(&out, "out", "", "with --train: the tokenizer.json to write")
@@ -131,7 +134,7 @@ func encodeLines(tok tokenizer.Tokenizer, opts tokenizer.EncodeOptions, in io.Re
 	return sc.Err()
 }
 
-func decodeStream(tok tokenizer.Tokenizer, in io.Reader, w io.Writer) error {
+func decodeStream(tok tokenizer.Tokenizer, opts tokenizer.DecodeOptions, in io.Reader, w io.Writer) error {
 	dec := json.NewDecoder(in)
 	for n := 1; ; n++ {
 		var ids []int
@@ -140,7 +143,7 @@ func decodeStream(tok tokenizer.Tokenizer, in io.Reader, w io.Writer) error {
 		} else if err != nil {
 			return fmt.Errorf("stdin value %d: want a JSON array of ids: %w", n, err)
 		}
-		text, err := tok.Decode(ids, tokenizer.DecodeOptions{})
+		text, err := tok.Decode(ids, opts)
 		if err != nil {
 			return fmt.Errorf("stdin value %d: %w", n, err)
 		}

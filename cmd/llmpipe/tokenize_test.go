@@ -128,3 +128,25 @@ func TestTokenizeErrors(t *testing.T) {
 		})
 	}
 }
+
+func TestTokenizeDecodeSkipSpecial(t *testing.T) {
+	// HF decode of Llama 3's <|begin_of_text|> + "Hello": with
+	// skip_special_tokens False and True (the reference `decoded` strings of
+	// tokenizer_vectors.json come from the same decode).
+	p := shared.Path(t, "tokenizers/hf/llama3")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{args: nil, want: `"<|begin_of_text|>Hello"`},
+		{args: []string{"--skip-special"}, want: `"Hello"`},
+	} {
+		out, err := runCLI(t, "[128000,9906]", append([]string{"tokenize", "--tokenizer", p, "--decode"}, tc.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.TrimSpace(out) != tc.want {
+			t.Errorf("decode %v = %s, want %s", tc.args, out, tc.want)
+		}
+	}
+}
