@@ -143,6 +143,11 @@ type modelProto struct {
 	unkPiece, bosPiece               string
 	eosPiece, padPiece, unkSurface   string
 
+	// hasTrainer and hasNormalizer record whether the two specs were
+	// present: every model spm_train writes has both, after the pieces, so a
+	// file without them was cut short.
+	hasTrainer, hasNormalizer bool
+
 	normName                                        string
 	charsmap                                        []byte
 	addDummyPrefix, removeExtraWS, escapeWhitespace bool
@@ -164,16 +169,25 @@ func decodeModel(data []byte) (*modelProto, error) {
 			}
 			m.pieces = append(m.pieces, p)
 		case f.num == 2 && f.typ == 2:
+			m.hasTrainer = true
 			if err := m.decodeTrainer(f.p); err != nil {
 				return fmt.Errorf("trainer_spec: %w", err)
 			}
 		case f.num == 3 && f.typ == 2:
+			m.hasNormalizer = true
 			if err := m.decodeNormalizer(f.p); err != nil {
 				return fmt.Errorf("normalizer_spec: %w", err)
 			}
 		}
 		return nil
 	})
+	if err == nil && (!m.hasTrainer || !m.hasNormalizer) {
+		missing := "trainer_spec (field 2)"
+		if m.hasTrainer {
+			missing = "normalizer_spec (field 3)"
+		}
+		err = fmt.Errorf("no %s after %d pieces: the file is cut short or not a SentencePiece model", missing, len(m.pieces))
+	}
 	return m, err
 }
 
