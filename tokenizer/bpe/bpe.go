@@ -34,13 +34,22 @@ func NewMerges(n int) *Merges { return &Merges{m: make(map[uint64]Merge, n)} }
 func key(a, b int) uint64 { return uint64(uint32(a))<<32 | uint64(uint32(b)) }
 
 // Add records that the pair (a, b) merges into id with the given rank. A pair
-// added twice keeps its lower rank, as HF tokenizers do for duplicate merges.
+// added twice keeps its lower rank, as llama.cpp's bpe_ranks.emplace does
+// (the first of duplicated merges wins); see Set for HF's rule.
 func (m *Merges) Add(a, b, rank, id int) {
 	k := key(a, b)
 	if old, ok := m.m[k]; ok && old.Rank <= int32(rank) {
 		return
 	}
 	m.m[k] = Merge{Rank: int32(rank), ID: int32(id)}
+}
+
+// Set records that the pair (a, b) merges into id with the given rank,
+// replacing any earlier entry for the pair: the rule of HF tokenizers, whose
+// merge map is built by inserting the merges in order, so a duplicated merge
+// keeps its last rank.
+func (m *Merges) Set(a, b, rank, id int) {
+	m.m[key(a, b)] = Merge{Rank: int32(rank), ID: int32(id)}
 }
 
 // Len is the number of merges in the table.

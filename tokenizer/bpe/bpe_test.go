@@ -59,3 +59,12 @@ func TestAddKeepsLowerRank(t *testing.T) {
 		t.Fatalf("Lookup(1,2) = %+v, want rank 3 id 11", mg)
 	}
 }
+
+func TestSetKeepsLastEntry(t *testing.T) {
+	m := NewMerges(2)
+	m.Set(1, 2, 3, 10)
+	m.Set(1, 2, 7, 11)
+	if mg, _ := m.Lookup(1, 2); mg.Rank != 7 || mg.ID != 11 {
+		t.Fatalf("Lookup(1,2) = %+v, want rank 7 id 11", mg)
+	}
+}
