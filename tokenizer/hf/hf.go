@@ -11,6 +11,7 @@ import (
 	"sync"
 
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/pretok"
 )
 
 // Tokenizer is a tokenizer.json loaded into memory. It implements
@@ -35,6 +36,12 @@ type Tokenizer struct {
 
 	specials tokenizer.Specials
 	vocab    int
+
+	// fastRe, when not nil, is the pre-tokenizer's regex of a byte-level
+	// BPE tokenizer that Encode runs through the fast path (fastbl.go).
+	fastRe       pretok.Splitter
+	fastKeepGaps bool
+	fastBPE      *bpeModel
 }
 
 // Truncation is tokenizer.json's "truncation" block.
@@ -254,6 +261,9 @@ func (t *Tokenizer) fuseByteLevel() {
 	}
 	last.mapBytes = false
 	m.setByteLevel()
+	if re, keepGaps := fastSplitter(t.pre); re != nil {
+		t.fastRe, t.fastKeepGaps, t.fastBPE = re, keepGaps, m
+	}
 }
 
 func parseModel(raw json.RawMessage, path string) (model, error) {
@@ -373,6 +383,12 @@ func (t *Tokenizer) run(text string, parseSpecial bool, ids []int, toks *[]strin
 				ids = append(ids, ns.id)
 				if toks != nil {
 					*toks = append(*toks, ns.s)
+				}
+				continue
+			}
+			if t.fastRe != nil && toks == nil {
+				if ids, err = t.fastBPE.encodeFast(ids, t.fastRe, t.fastKeepGaps, ns.s); err != nil {
+					return ids, err
 				}
 				continue
 			}

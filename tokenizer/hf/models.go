@@ -98,6 +98,9 @@ type bpeModel struct {
 	rawVocab  map[string]int // raw-byte form of every byte-level token
 
 	cache *wordCache
+	// scratch pools the fast path's per-call scratches (fastbl.go); set by
+	// setByteLevel.
+	scratch *sync.Pool
 }
 
 // maxCached is the longest word the cache keeps (HF's MAX_LENGTH).
@@ -415,6 +418,7 @@ func validPairs(raw json.RawMessage, n int) bool {
 // setByteLevel fuses the ByteLevel pre-tokenizer's mapping into the model.
 func (m *bpeModel) setByteLevel() {
 	m.byteLevel = true
+	m.scratch = new(sync.Pool)
 	for b := 0; b < 256; b++ {
 		m.byteID[b] = -1
 		if id, ok := m.ids[string(tokenizer.ByteToRune(byte(b)))]; ok {

@@ -187,7 +187,7 @@ func cloneModel(m model) model {
 		return m
 	}
 	c := *b
-	c.byteLevel, c.rawVocab, c.cache = false, nil, newWordCache()
+	c.byteLevel, c.rawVocab, c.cache, c.scratch = false, nil, newWordCache(), nil
 	return &c
 }
 
