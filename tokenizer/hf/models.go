@@ -306,7 +306,7 @@ func parseBPE(raw json.RawMessage, path string) (*bpeModel, error) {
 		if !ok {
 			return nil, errAt(indexPath(path+".merges", rank), "merged token %q is not in the vocabulary", p[0]+rest)
 		}
-		m.merges.Add(a, b, rank, id)
+		m.merges.Set(a, b, rank, id) // a duplicated merge keeps its last rank, as in HF
 	}
 	return m, nil
 }
