@@ -47,9 +47,13 @@ func loadTiktokenName(spec string) (tokenizer.Tokenizer, error) {
 			opts.CacheDir = d
 		}
 	}
-	if _, err := os.Stat(filepath.Join(opts.CacheDir, spec+".tiktoken")); err != nil {
+	file := spec + ".tiktoken"
+	if s, ok := tiktoken.SpecFor(spec); ok {
+		file = s.RankFileName() + ".tiktoken"
+	}
+	if _, err := os.Stat(filepath.Join(opts.CacheDir, file)); err != nil {
 		for _, dir := range localTiktokenDirs() {
-			if _, err := os.Stat(filepath.Join(dir, spec+".tiktoken")); err == nil {
+			if _, err := os.Stat(filepath.Join(dir, file)); err == nil {
 				local := opts
 				local.CacheDir = dir
 				if enc, err := tiktoken.Get(ctx, spec, local); err == nil {

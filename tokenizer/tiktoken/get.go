@@ -43,9 +43,10 @@ func DefaultCacheDir() (string, error) {
 	return filepath.Join(d, "llmpipe", "tiktoken"), nil
 }
 
-// Get returns the named encoding (see [Names]). It reads
-// CacheDir/NAME.tiktoken when present and matching the sha256 that tiktoken
-// pins; otherwise it downloads BaseURL/NAME.tiktoken, checks the sha256, and
+// Get returns the named encoding (see [Names]). It reads the encoding's
+// rank file, CacheDir/FILE.tiktoken with FILE = [Spec.RankFileName] (p50k_edit
+// borrows p50k_base's), when present and matching the sha256 that tiktoken
+// pins; otherwise it downloads BaseURL/FILE.tiktoken, checks the sha256, and
 // stores it in the cache through a temporary file and a rename, so the cache
 // never holds a partial file under the final name. The download stops when
 // ctx is cancelled.
@@ -71,7 +72,7 @@ func fetchRanks(ctx context.Context, spec Spec, opts Options) ([]byte, string, e
 		}
 		dir = d
 	}
-	path := filepath.Join(dir, spec.Name+".tiktoken")
+	path := filepath.Join(dir, spec.RankFileName()+".tiktoken")
 	if data, err := os.ReadFile(path); err == nil {
 		if sumHex(data) == spec.SHA256 {
 			return data, path, nil
@@ -84,7 +85,7 @@ func fetchRanks(ctx context.Context, spec Spec, opts Options) ([]byte, string, e
 	if base == "" {
 		base = DefaultBaseURL
 	}
-	url := strings.TrimSuffix(base, "/") + "/" + spec.Name + ".tiktoken"
+	url := strings.TrimSuffix(base, "/") + "/" + spec.RankFileName() + ".tiktoken"
 	data, err := download(ctx, url, dir, path, spec.SHA256, opts)
 	if err != nil {
 		return nil, "", err

@@ -49,6 +49,18 @@ type Spec struct {
 	// SHA256 is the hex sha256 of the published rank file, or "" when
 	// unknown.
 	SHA256 string
+	// RankFile names the published rank file (without ".tiktoken") when it
+	// is not Name: p50k_edit uses p50k_base's ranks, gpt2 r50k_base's.
+	RankFile string
+}
+
+// RankFileName is the base name (without ".tiktoken") of the rank file the
+// encoding reads: its own name, or RankFile.
+func (s Spec) RankFileName() string {
+	if s.RankFile != "" {
+		return s.RankFile
+	}
+	return s.Name
 }
 
 var specs = []Spec{
@@ -65,6 +77,30 @@ var specs = []Spec{
 		Specials: map[string]int{EndOfText: 50256},
 		NVocab:   50281,
 		SHA256:   "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+	},
+	{
+		// p50k_edit is p50k_base's ranks with the fill-in-the-middle
+		// specials, as tiktoken's openai_public.py defines it.
+		Name:    "p50k_edit",
+		Pattern: PatternR50k,
+		Specials: map[string]int{
+			EndOfText: 50256,
+			FIMPrefix: 50281,
+			FIMMiddle: 50282,
+			FIMSuffix: 50283,
+		},
+		SHA256:   "94b5ca7dff4d00767bc256fdd1b27e5b17361d7b8a5f968547f9f23eb70d2069",
+		RankFile: "p50k_base",
+	},
+	{
+		// gpt2 is tiktoken's name for GPT-2's own files (vocab.bpe and
+		// encoder.json), whose ranks are r50k_base's.
+		Name:     "gpt2",
+		Pattern:  PatternR50k,
+		Specials: map[string]int{EndOfText: 50256},
+		NVocab:   50257,
+		SHA256:   "306cd27f03c1a714eca7108e03d66b7dc042abe8c258b44c199a7ed9838dd930",
+		RankFile: "r50k_base",
 	},
 	{
 		Name:    "cl100k_base",
@@ -107,10 +143,11 @@ func SpecFor(name string) (Spec, bool) {
 }
 
 // specBySHA256 returns the spec whose published rank file has the given hex
-// sha256.
+// sha256 (the base encoding that file is named after, not an alias that
+// borrows its ranks).
 func specBySHA256(sum string) (Spec, bool) {
 	for _, s := range specs {
-		if s.SHA256 == sum {
+		if s.SHA256 == sum && s.RankFile == "" {
 			return cloneSpec(s), true
 		}
 	}
