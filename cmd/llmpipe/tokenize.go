@@ -31,12 +31,12 @@ func newTokenizeCmd() *cobra.Command {
 		Short: "Turn text into token ids (or ids into text, or train a tokenizer)",
 		Long: `tokenize reads stdin and prints token ids as one JSON array.
 
---tokenizer takes a tiktoken encoding name (r50k_base, p50k_base, cl100k_base,
+--tokenizer takes a tiktoken encoding name (r50k_base, p50k_base, p50k_edit, gpt2, cl100k_base,
 o200k_base; looked up in the cache, then in $LLMPIPE_SHARED/tokenizers/tiktoken or
 ../shared/data/tokenizers/tiktoken, else downloaded; sha256-checked), a .tiktoken file,
 a HF tokenizer.json or a folder holding one, a SentencePiece tokenizer.model, or
 a GGUF file (its embedded vocabulary). Without it the built-in tokenizer
-(a byte-level BPE llmpipe trained on TinyShakespeare) is used.
+(a byte-level BPE llmpipe trained on TinyShakespeare and TinyStories) is used.
 
 The input is taken byte for byte: a trailing newline is part of the text.`,
 		Example: `  printf 'Hello, world!' | llmpipe tokenize --tokenizer cl100k_base
