@@ -72,6 +72,7 @@ func (c *controlErr) Error() string { return "break/continue outside a loop" }
 // Error is a render error from the template or the engine.
 type Error struct{ Msg string }
 
+// Error returns the message.
 func (e *Error) Error() string { return e.Msg }
 
 func errorf(format string, a ...any) error { return &Error{Msg: fmt.Sprintf(format, a...)} }

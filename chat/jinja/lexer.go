@@ -100,6 +100,7 @@ type SyntaxError struct {
 	Msg  string
 }
 
+// Error returns the message, prefixed with the line when known.
 func (e *SyntaxError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("line %d: %s", e.Line, e.Msg)

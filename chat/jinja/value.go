@@ -39,6 +39,7 @@ const (
 
 var kindNames = [...]string{"UndefinedValue", "NullValue", "BooleanValue", "IntegerValue", "FloatValue", "StringValue", "ArrayValue", "ObjectValue", "FunctionValue", "NamespaceValue"}
 
+// String names the kind as @huggingface/jinja's runtime types do.
 func (k Kind) String() string { return kindNames[k] }
 
 // Value is a template value.
@@ -76,15 +77,31 @@ type Args struct {
 // Function is a callable value.
 type Function func(a Args) (Value, error)
 
-// Constructors.
-func UndefinedValue() Value            { return Value{} }
-func NoneValue() Value                 { return Value{kind: None} }
-func BoolValue(b bool) Value           { return Value{kind: Bool, b: b} }
-func IntValue(i int64) Value           { return Value{kind: Int, i: i} }
-func FloatValue(f float64) Value       { return Value{kind: Float, f: f} }
-func StringValue(s string) Value       { return Value{kind: String, s: s} }
-func ListValue(items []Value) Value    { return Value{kind: List, l: &ListData{Items: items}} }
-func DictValue(d *DictData) Value      { return Value{kind: Dict, d: d} }
+// UndefinedValue returns the undefined value.
+func UndefinedValue() Value { return Value{} }
+
+// NoneValue returns none (null).
+func NoneValue() Value { return Value{kind: None} }
+
+// BoolValue returns a boolean.
+func BoolValue(b bool) Value { return Value{kind: Bool, b: b} }
+
+// IntValue returns an integer.
+func IntValue(i int64) Value { return Value{kind: Int, i: i} }
+
+// FloatValue returns a float.
+func FloatValue(f float64) Value { return Value{kind: Float, f: f} }
+
+// StringValue returns a string.
+func StringValue(s string) Value { return Value{kind: String, s: s} }
+
+// ListValue returns a list holding items.
+func ListValue(items []Value) Value { return Value{kind: List, l: &ListData{Items: items}} }
+
+// DictValue returns a dict backed by d.
+func DictValue(d *DictData) Value { return Value{kind: Dict, d: d} }
+
+// FuncValue returns a callable value.
 func FuncValue(f Function) Value       { return Value{kind: Func, fn: f} }
 func namespaceValue(d *DictData) Value { return Value{kind: Namespace, d: d} }
 
@@ -135,17 +152,27 @@ func (d *DictData) clone() *DictData {
 // Kind returns v's kind.
 func (v Value) Kind() Kind { return v.kind }
 
-// Accessors; each returns the zero value for other kinds.
-func (v Value) Bool() bool     { return v.b }
-func (v Value) Int() int64     { return v.i }
+// Bool returns a boolean value's bool (false for other kinds).
+func (v Value) Bool() bool { return v.b }
+
+// Int returns an integer value's int (0 for other kinds).
+func (v Value) Int() int64 { return v.i }
+
+// Float returns a float value's float (0 for other kinds).
 func (v Value) Float() float64 { return v.f }
-func (v Value) Str() string    { return v.s }
+
+// Str returns a string value's string ("" for other kinds).
+func (v Value) Str() string { return v.s }
+
+// List returns a list value's items (nil for other kinds).
 func (v Value) List() []Value {
 	if v.l == nil {
 		return nil
 	}
 	return v.l.Items
 }
+
+// Dict returns a dict value's data (nil for other kinds).
 func (v Value) Dict() *DictData { return v.d }
 
 // Truthy is the value's truth (JavaScript's, with Python's empty
