@@ -1,5 +1,6 @@
 // Package tiktoken implements OpenAI's tiktoken encodings (r50k_base,
-// p50k_base, cl100k_base, o200k_base) in pure Go, producing the same ids as
+// p50k_base, cl100k_base, o200k_base, and p50k_edit and gpt2, which reuse
+// p50k_base's and r50k_base's ranks) in pure Go, producing the same ids as
 // the reference implementation (github.com/openai/tiktoken).
 //
 // An encoding is a .tiktoken rank file (one `base64(token bytes) rank` line
