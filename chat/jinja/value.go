@@ -235,6 +235,14 @@ func jsNumber(f float64) string {
 	case f == 0:
 		return "0"
 	}
+	return shortestDecimal(f, -6, 21, "", 1)
+}
+
+// shortestDecimal formats a finite f with the fewest digits that read back
+// as f, the way JavaScript and Python both do: positional notation when the
+// decimal exponent is in [minExp, maxExp) (integral values get intSuffix:
+// Python's ".0"), else d.ddde±XX with at least expDigits exponent digits.
+func shortestDecimal(f float64, minExp, maxExp int, intSuffix string, expDigits int) string {
 	e := strconv.FormatFloat(f, 'e', -1, 64)
 	mant, expStr, _ := strings.Cut(e, "e")
 	exp, _ := strconv.Atoi(expStr)
@@ -242,13 +250,13 @@ func jsNumber(f float64) string {
 	mant = strings.TrimPrefix(mant, "-")
 	digits := strings.Replace(mant, ".", "", 1)
 	var out string
-	if exp >= -7 && exp < 21 {
+	if exp >= minExp && exp < maxExp {
 		point := exp + 1
 		switch {
 		case point <= 0:
 			out = "0." + strings.Repeat("0", -point) + digits
 		case point >= len(digits):
-			out = digits + strings.Repeat("0", point-len(digits))
+			out = digits + strings.Repeat("0", point-len(digits)) + intSuffix
 		default:
 			out = digits[:point] + "." + digits[point:]
 		}
@@ -261,7 +269,7 @@ func jsNumber(f float64) string {
 		if exp < 0 {
 			sign, exp = "-", -exp
 		}
-		out = m + "e" + sign + strconv.Itoa(exp)
+		out = fmt.Sprintf("%se%s%0*d", m, sign, expDigits, exp)
 	}
 	if neg {
 		out = "-" + out
@@ -523,38 +531,7 @@ func PyFloat(f float64, json bool) string {
 		}
 		return "-inf"
 	}
-	e := strconv.FormatFloat(f, 'e', -1, 64)
-	mant, expStr, _ := strings.Cut(e, "e")
-	exp, _ := strconv.Atoi(expStr)
-	neg := strings.HasPrefix(mant, "-")
-	mant = strings.TrimPrefix(mant, "-")
-	digits := strings.Replace(mant, ".", "", 1)
-	var out string
-	if exp >= -4 && exp < 16 {
-		point := exp + 1
-		switch {
-		case point <= 0:
-			out = "0." + strings.Repeat("0", -point) + digits
-		case point >= len(digits):
-			out = digits + strings.Repeat("0", point-len(digits)) + ".0"
-		default:
-			out = digits[:point] + "." + digits[point:]
-		}
-	} else {
-		m := digits[:1]
-		if len(digits) > 1 {
-			m += "." + digits[1:]
-		}
-		sign := "+"
-		if exp < 0 {
-			sign, exp = "-", -exp
-		}
-		out = fmt.Sprintf("%se%s%02d", m, sign, exp)
-	}
-	if neg {
-		out = "-" + out
-	}
-	return out
+	return shortestDecimal(f, -4, 16, ".0", 2)
 }
 
 // printJSON is how a container prints (and fails to print: a tuple).
