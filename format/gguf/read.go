@@ -44,9 +44,10 @@ type File struct {
 	// Size is the file size Read was given.
 	Size int64
 
-	r     io.ReaderAt
-	c     io.Closer
-	index map[string]int
+	r      io.ReaderAt
+	c      io.Closer
+	index  map[string]int
+	mapped []byte // the whole file when OpenMapped mapped it
 }
 
 // Open reads the GGUF file at path. The file stays open for [File.TensorData]

@@ -33,6 +33,11 @@ var allowed = map[string][]string{
 	"format/gguf":          {},
 	"chat":                 {"chat/jinja"},
 	"chat/jinja":           {},
+	"tensor":               {},
+	"kernels":              {},
+	"model":                {"format/gguf"},
+	"model/llama":          {"model", "kernels", "tensor", "format/gguf"},
+	"generate":             {"model", "tokenizer"},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
 }

@@ -1,0 +1,19 @@
+// Package kernels is the math at the bottom of the runtime: plain loops over
+// []float32 that a transformer's forward pass is made of.
+//
+// Every kernel here is the reference version: the obvious loop, written to be
+// read and to define the result. Fast versions (assembly, a worker pool) will
+// sit next to each one and be tested against it. Kernels work on flat slices
+// in row-major order with the shapes given in each doc comment; a slice of the
+// wrong length is a programmer error and panics with the shapes.
+//
+// The formulas follow the papers and ggml's CPU backend (ggml-cpu/ops.cpp):
+// RMSNorm (Zhang & Sennrich 2019), rotary position embedding (Su et al. 2021,
+// "RoFormer"), SiLU/SwiGLU (Shazeer 2020, "GLU Variants Improve Transformer"),
+// scaled dot-product attention with grouped KV heads (Vaswani et al. 2017;
+// Ainslie et al. 2023, "GQA"). Sums that ggml accumulates in double (RMSNorm's
+// mean square, softmax's denominator) are accumulated in float64 here too.
+//
+// Names of dimensions: nTok (tokens in a batch), nCtx (positions in the KV
+// cache), dim, headDim, nHeads, nKVHeads, rows/cols of a weight matrix.
+package kernels

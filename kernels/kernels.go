@@ -1,0 +1,126 @@
+package kernels
+
+import (
+	"fmt"
+	"math"
+)
+
+// Dot returns Σ a[i]·b[i], accumulated in float32 in index order.
+//
+//	a, b: [n]
+func Dot(a, b []float32) float32 {
+	if len(a) != len(b) {
+		panic(fmt.Sprintf("kernels: Dot of lengths %d and %d", len(a), len(b)))
+	}
+	var s float32
+	for i, x := range a {
+		s += x * b[i]
+	}
+	return s
+}
+
+// MatVec computes out = W·x, out[r] = Σ_c W[r·cols+c]·x[c].
+//
+//	W: [rows, cols] (a GGUF tensor with dims [cols, rows])   x: [cols]   → out: [rows]
+func MatVec(out, w, x []float32) {
+	rows, cols := len(out), len(x)
+	if len(w) != rows*cols {
+		panic(fmt.Sprintf("kernels: MatVec W has %d elements, want [%d, %d]", len(w), rows, cols))
+	}
+	for r := range out {
+		out[r] = Dot(w[r*cols:(r+1)*cols], x)
+	}
+}
+
+// MatMul computes out = X·Wᵀ for a batch of nTok row vectors:
+// out[t·rows+r] = Σ_c W[r·cols+c]·X[t·cols+c].
+//
+//	W: [rows, cols]   X: [nTok, cols]   → out: [nTok, rows]
+func MatMul(out, w, x []float32, nTok, rows, cols int) {
+	if len(w) != rows*cols || len(x) != nTok*cols || len(out) != nTok*rows {
+		panic(fmt.Sprintf("kernels: MatMul W %d X %d out %d elements, want W [%d, %d] X [%d, %d] out [%d, %d]",
+			len(w), len(x), len(out), rows, cols, nTok, cols, nTok, rows))
+	}
+	for t := 0; t < nTok; t++ {
+		MatVec(out[t*rows:(t+1)*rows], w, x[t*cols:(t+1)*cols])
+	}
+}
+
+// RMSNorm computes out[i] = x[i] / sqrt(mean(x²) + eps) · w[i]; the mean of
+// squares is summed in float64, as ggml does. out may be x.
+//
+//	x, w: [dim]   → out: [dim]
+func RMSNorm(out, x, w []float32, eps float32) {
+	if len(out) != len(x) || len(w) != len(x) {
+		panic(fmt.Sprintf("kernels: RMSNorm out %d x %d w %d", len(out), len(x), len(w)))
+	}
+	if len(x) == 0 {
+		return
+	}
+	var ss float64
+	for _, v := range x {
+		ss += float64(v * v)
+	}
+	mean := float32(ss / float64(len(x)))
+	scale := float32(1 / math.Sqrt(float64(mean+eps)))
+	for i, v := range x {
+		out[i] = v * scale * w[i]
+	}
+}
+
+// Softmax replaces x by exp(x[i] - max x) / Σ_j exp(x[j] - max x), in place;
+// the denominator is summed in float64. An empty x is left alone; if every
+// element is -Inf the result is NaN, as the formula says.
+//
+//	x: [n]
+func Softmax(x []float32) {
+	if len(x) == 0 {
+		return
+	}
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		}
+	}
+	var sum float64
+	for i, v := range x {
+		e := float32(math.Exp(float64(v - m)))
+		x[i] = e
+		sum += float64(e)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
+}
+
+// SiLU returns x·σ(x) = x / (1 + e^-x).
+func SiLU(x float32) float32 {
+	return x / (1 + float32(math.Exp(float64(-x))))
+}
+
+// SwiGLU computes out[i] = SiLU(gate[i])·up[i], the gated feed-forward
+// activation of Llama. out may be gate or up.
+//
+//	gate, up: [n]   → out: [n]
+func SwiGLU(out, gate, up []float32) {
+	if len(gate) != len(out) || len(up) != len(out) {
+		panic(fmt.Sprintf("kernels: SwiGLU out %d gate %d up %d", len(out), len(gate), len(up)))
+	}
+	for i := range out {
+		out[i] = SiLU(gate[i]) * up[i]
+	}
+}
+
+// Add computes dst[i] += x[i] (the residual connection).
+//
+//	dst, x: [n]
+func Add(dst, x []float32) {
+	if len(dst) != len(x) {
+		panic(fmt.Sprintf("kernels: Add of lengths %d and %d", len(dst), len(x)))
+	}
+	for i, v := range x {
+		dst[i] += v
+	}
+}
