@@ -20,6 +20,10 @@
 // panics. Version 1 files (32-bit counts) and big-endian files are rejected
 // with a clear error.
 //
+// [OpenMapped] memory-maps the file (linux; a plain read elsewhere) and
+// [File.TensorBytes] returns a tensor's bytes by name, its extent checked
+// against the file size again, so the runtime reads weights without copying.
+//
 // [Write] produces the header, metadata and tensor infos (and the padding up
 // to the data section) of a v3 file that llama.cpp loads; the caller appends
 // the tensor data.
