@@ -76,7 +76,7 @@ func RoundF16(x []float32) {
 // F16BytesToF32 decodes n little-endian binary16 values from b into dst
 // (len(dst) values; b must hold 2·len(dst) bytes).
 func F16BytesToF32(dst []float32, b []byte) {
-	_ = b[2*len(dst)-1:]
+	_ = b[:2*len(dst)]
 	for i := range dst {
 		dst[i] = F16ToF32(uint16(b[2*i]) | uint16(b[2*i+1])<<8)
 	}

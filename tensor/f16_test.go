@@ -49,3 +49,24 @@ func TestF16RoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestByteDecoders(t *testing.T) {
+	b := []byte{0, 0, 0x80, 0x3f, 0, 0, 0, 0xc0} // float32 1, -2
+	got := make([]float32, 2)
+	F32BytesToF32(got, b)
+	if got[0] != 1 || got[1] != -2 {
+		t.Errorf("F32BytesToF32 = %v", got)
+	}
+	if v, ok := F32View(b); ok && (v[0] != 1 || v[1] != -2) {
+		t.Errorf("F32View = %v", v)
+	}
+	F16BytesToF32(got, []byte{0x00, 0x3c, 0x00, 0xc0}) // half 1, -2
+	if got[0] != 1 || got[1] != -2 {
+		t.Errorf("F16BytesToF32 = %v", got)
+	}
+	BF16BytesToF32(got, []byte{0x80, 0x3f, 0x00, 0xc0}) // bf16 1, -2
+	if got[0] != 1 || got[1] != -2 {
+		t.Errorf("BF16BytesToF32 = %v", got)
+	}
+	F16BytesToF32(nil, nil)
+}

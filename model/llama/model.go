@@ -1,0 +1,160 @@
+package llama
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/kernels"
+	"github.com/llmpipe/llmpipe/model"
+	"github.com/llmpipe/llmpipe/tensor"
+)
+
+// Arch registers this architecture in a model.Registry.
+var Arch = model.Arch{Name: ArchName, Load: func(f *gguf.File) (model.Model, error) { return Load(f) }}
+
+// Model is a loaded Llama network. It is read-only and safe for concurrent
+// use; each sequence has its own state (NewSequence).
+type Model struct {
+	Config  Config
+	Weights *Weights
+}
+
+// Load reads the configuration and weights of a llama GGUF file. The file
+// must stay open while the model is used: F32 weights may be views of it.
+func Load(f *gguf.File) (*Model, error) {
+	c, err := ConfigFromGGUF(f)
+	if err != nil {
+		return nil, err
+	}
+	w, err := loadWeights(f, &c)
+	if err != nil {
+		return nil, err
+	}
+	return &Model{Config: c, Weights: w}, nil
+}
+
+// Arch implements model.Model.
+func (m *Model) Arch() string { return ArchName }
+
+// ContextLength implements model.Model.
+func (m *Model) ContextLength() int { return m.Config.ContextLength }
+
+// VocabSize implements model.Model.
+func (m *Model) VocabSize() int { return m.Config.VocabSize }
+
+// NewSequence implements model.Model.
+func (m *Model) NewSequence(opts model.SequenceOptions) model.Sequence {
+	return &Sequence{m: m, opts: opts, k: make([][]float32, m.Config.NumLayers), v: make([][]float32, m.Config.NumLayers)}
+}
+
+// Sequence is one sequence's KV cache and scratch buffers.
+type Sequence struct {
+	m    *Model
+	opts model.SequenceOptions
+	n    int         // positions cached
+	k, v [][]float32 // per layer: [n, nKVHeads·headDim]
+
+	// scratch, sized for the largest batch so far
+	x, xb, xb2, q, att, gate, up, kNew, vNew, scores, logits []float32
+}
+
+// Len implements model.Sequence.
+func (s *Sequence) Len() int { return s.n }
+
+func grow(b []float32, n int) []float32 {
+	if cap(b) < n {
+		return make([]float32, n)
+	}
+	return b[:n]
+}
+
+// Forward implements model.Sequence: it runs ids at positions Len().. and
+// returns the logits of every position ([len(ids), vocab]) or only the last.
+func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
+	c, w := &s.m.Config, s.m.Weights
+	nTok, pos0 := len(ids), s.n
+	if nTok == 0 {
+		return nil, fmt.Errorf("llama: Forward of no tokens")
+	}
+	if pos0+nTok > c.ContextLength {
+		return nil, fmt.Errorf("llama: %d positions cached + %d new exceed the context length %d: %w", pos0, nTok, c.ContextLength, model.ErrContextFull)
+	}
+	for i, id := range ids {
+		if id < 0 || id >= c.VocabSize {
+			return nil, fmt.Errorf("llama: token %d at index %d is outside the vocabulary [0, %d)", id, i, c.VocabSize)
+		}
+	}
+	dim, qDim, kvDim, hd := c.Dim, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim, c.HeadDim
+	s.x, s.xb, s.xb2 = grow(s.x, nTok*dim), grow(s.xb, nTok*dim), grow(s.xb2, nTok*dim)
+	s.q, s.att = grow(s.q, nTok*qDim), grow(s.att, nTok*qDim)
+	s.kNew, s.vNew = grow(s.kNew, nTok*kvDim), grow(s.vNew, nTok*kvDim)
+	s.gate, s.up = grow(s.gate, nTok*c.FFNDim), grow(s.up, nTok*c.FFNDim)
+	s.scores = grow(s.scores, pos0+nTok)
+	x, xb, xb2 := s.x, s.xb, s.xb2
+	scale := float32(1 / math.Sqrt(float64(hd)))
+
+	// x: [nTok, dim] ← rows of the token embedding
+	for t, id := range ids {
+		copy(x[t*dim:(t+1)*dim], w.TokenEmbd[id*dim:(id+1)*dim])
+	}
+	for il := range w.Layers {
+		l := &w.Layers[il]
+		// xb: [nTok, dim] ← RMSNorm(x)·attn_norm
+		for t := 0; t < nTok; t++ {
+			kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], l.AttnNorm, c.RMSEps)
+		}
+		// q: [nTok, nHeads·headDim], k, v: [nTok, nKVHeads·headDim] ← xb·Wᵀ
+		kernels.MatMul(s.q, l.Query, xb, nTok, qDim, dim)
+		kernels.MatMul(s.kNew, l.Key, xb, nTok, kvDim, dim)
+		kernels.MatMul(s.vNew, l.Value, xb, nTok, kvDim, dim)
+		// rotate q and k by their positions pos0+t
+		for t := 0; t < nTok; t++ {
+			kernels.RoPE(s.q[t*qDim:(t+1)*qDim], c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
+			kernels.RoPE(s.kNew[t*kvDim:(t+1)*kvDim], c.NumKVHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
+		}
+		if s.opts.KVF16 {
+			tensor.RoundF16(s.kNew)
+			tensor.RoundF16(s.vNew)
+		}
+		// KV cache of layer il: [pos0+nTok, kvDim]
+		s.k[il] = append(s.k[il][:pos0*kvDim], s.kNew...)
+		s.v[il] = append(s.v[il][:pos0*kvDim], s.vNew...)
+		// att: [nTok, nHeads·headDim] ← causal attention of token t over positions 0..pos0+t
+		for t := 0; t < nTok; t++ {
+			kernels.Attention(s.att[t*qDim:(t+1)*qDim], s.q[t*qDim:(t+1)*qDim], s.k[il], s.v[il], s.scores,
+				pos0+t+1, c.NumHeads, c.NumKVHeads, hd, scale)
+		}
+		// x += att·Woᵀ   [nTok, dim]
+		kernels.MatMul(xb2, l.AttnOutput, s.att, nTok, dim, qDim)
+		kernels.Add(x, xb2)
+		// xb ← RMSNorm(x)·ffn_norm; gate, up: [nTok, ffnDim]; x += (SiLU(gate)⊙up)·Wdownᵀ
+		for t := 0; t < nTok; t++ {
+			kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], l.FFNNorm, c.RMSEps)
+		}
+		kernels.MatMul(s.gate, l.FFNGate, xb, nTok, c.FFNDim, dim)
+		kernels.MatMul(s.up, l.FFNUp, xb, nTok, c.FFNDim, dim)
+		kernels.SwiGLU(s.gate, s.gate, s.up)
+		kernels.MatMul(xb2, l.FFNDown, s.gate, nTok, dim, c.FFNDim)
+		kernels.Add(x, xb2)
+	}
+	s.n = pos0 + nTok
+
+	// logits: [nOut, vocab] ← RMSNorm(x)·output_norm·Woutᵀ, for every token or the last
+	first := 0
+	if !all {
+		first = nTok - 1
+	}
+	nOut := nTok - first
+	for t := first; t < nTok; t++ {
+		kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], w.OutputNorm, c.RMSEps)
+	}
+	s.logits = grow(s.logits, nOut*c.VocabSize)
+	kernels.MatMul(s.logits, w.Output, xb[first*dim:nTok*dim], nOut, c.VocabSize, dim)
+	for i, v := range s.logits {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return nil, fmt.Errorf("llama: logit %d of position %d is %v", i%c.VocabSize, pos0+first+i/c.VocabSize, v)
+		}
+	}
+	return s.logits, nil
+}

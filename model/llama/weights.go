@@ -1,0 +1,132 @@
+package llama
+
+import (
+	"fmt"
+
+	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/tensor"
+)
+
+// Layer is the weights of one transformer block. Matrices are row-major
+// [out, in]: a GGUF tensor with dims [in, out].
+type Layer struct {
+	AttnNorm   []float32 // [dim]
+	Query      []float32 // [nHeads·headDim, dim]
+	Key        []float32 // [nKVHeads·headDim, dim]
+	Value      []float32 // [nKVHeads·headDim, dim]
+	AttnOutput []float32 // [dim, nHeads·headDim]
+	FFNNorm    []float32 // [dim]
+	FFNGate    []float32 // [ffnDim, dim]
+	FFNUp      []float32 // [ffnDim, dim]
+	FFNDown    []float32 // [dim, ffnDim]
+}
+
+// Weights is every parameter of the network, as float32.
+type Weights struct {
+	TokenEmbd  []float32 // [vocab, dim]
+	Layers     []Layer   // [numLayers]
+	OutputNorm []float32 // [dim]
+	Output     []float32 // [vocab, dim]; the same slice as TokenEmbd when tied
+}
+
+// loadWeights reads and checks every tensor of c from f. c.VocabSize is set
+// from token_embd.weight.
+func loadWeights(f *gguf.File, c *Config) (*Weights, error) {
+	emb, ok := f.Tensor(nameTokenEmbd)
+	if !ok {
+		return nil, fmt.Errorf("llama: missing tensor %q", nameTokenEmbd)
+	}
+	if len(emb.Dims) != 2 || emb.Dims[1] == 0 || emb.Dims[1] > maxDim {
+		return nil, fmt.Errorf("llama: tensor %q: dims %v, want [%d, vocab]", nameTokenEmbd, emb.Dims, c.Dim)
+	}
+	c.VocabSize = int(emb.Dims[1])
+	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+
+	var err error
+	get := func(name string, dims ...int) []float32 {
+		if err != nil {
+			return nil
+		}
+		var w []float32
+		w, err = readF32(f, name, dims...)
+		return w
+	}
+	w := &Weights{
+		TokenEmbd:  get(nameTokenEmbd, c.Dim, c.VocabSize),
+		OutputNorm: get(nameOutputNorm, c.Dim),
+		Layers:     make([]Layer, c.NumLayers),
+	}
+	if _, ok := f.Tensor(nameOutput); ok {
+		w.Output = get(nameOutput, c.Dim, c.VocabSize)
+	} else {
+		w.Output = w.TokenEmbd
+	}
+	for il := range w.Layers {
+		w.Layers[il] = Layer{
+			AttnNorm:   get(blockName(il, nameAttnNorm), c.Dim),
+			Query:      get(blockName(il, nameAttnQ), c.Dim, qDim),
+			Key:        get(blockName(il, nameAttnK), c.Dim, kvDim),
+			Value:      get(blockName(il, nameAttnV), c.Dim, kvDim),
+			AttnOutput: get(blockName(il, nameAttnOutput), qDim, c.Dim),
+			FFNNorm:    get(blockName(il, nameFFNNorm), c.Dim),
+			FFNGate:    get(blockName(il, nameFFNGate), c.Dim, c.FFNDim),
+			FFNUp:      get(blockName(il, nameFFNUp), c.Dim, c.FFNDim),
+			FFNDown:    get(blockName(il, nameFFNDown), c.FFNDim, c.Dim),
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// readF32 returns tensor name as float32, after checking that its dims (ggml
+// order, innermost first) are exactly dims. Aligned F32 data from a mapped
+// file is used in place; F16 and BF16 are converted.
+func readF32(f *gguf.File, name string, dims ...int) ([]float32, error) {
+	t, ok := f.Tensor(name)
+	if !ok {
+		return nil, fmt.Errorf("llama: missing tensor %q", name)
+	}
+	same := len(t.Dims) == len(dims)
+	n := 1
+	for i := 0; same && i < len(dims); i++ {
+		same = t.Dims[i] == uint64(dims[i])
+		n *= dims[i]
+	}
+	if !same {
+		return nil, fmt.Errorf("llama: tensor %q: dims %v, want %v", name, t.Dims, dims)
+	}
+	switch t.Type {
+	case gguf.TypeF32, gguf.TypeF16, gguf.TypeBF16:
+	default:
+		return nil, fmt.Errorf("llama: tensor %q: type %s is not supported yet (F32, F16, BF16)", name, t.Type)
+	}
+	b, err := f.TensorBytes(name)
+	if err != nil {
+		return nil, fmt.Errorf("llama: %w", err)
+	}
+	var out []float32
+	switch t.Type {
+	case gguf.TypeF32:
+		if len(b) != 4*n {
+			return nil, fmt.Errorf("llama: tensor %q: %d bytes, want %d", name, len(b), 4*n)
+		}
+		if v, ok := tensor.F32View(b); ok { // a view of the mapping, or of our own copy
+			return v, nil
+		}
+		out = make([]float32, n)
+		tensor.F32BytesToF32(out, b)
+	case gguf.TypeF16, gguf.TypeBF16:
+		if len(b) != 2*n {
+			return nil, fmt.Errorf("llama: tensor %q: %d bytes, want %d", name, len(b), 2*n)
+		}
+		out = make([]float32, n)
+		if t.Type == gguf.TypeF16 {
+			tensor.F16BytesToF32(out, b)
+		} else {
+			tensor.BF16BytesToF32(out, b)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,95 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/llmpipe/llmpipe/format/gguf"
+)
+
+// Model is a loaded network: immutable weights, safe for concurrent use by
+// several Sequences.
+type Model interface {
+	// Arch is the general.architecture value the model was loaded as.
+	Arch() string
+	// ContextLength is the most positions a Sequence can hold.
+	ContextLength() int
+	// VocabSize is the number of logits per position.
+	VocabSize() int
+	// NewSequence returns an empty sequence (its own KV cache) at position 0.
+	NewSequence(opts SequenceOptions) Sequence
+}
+
+// SequenceOptions configures one sequence's state. The zero value keeps the
+// KV cache in float32.
+type SequenceOptions struct {
+	// KVF16 rounds the cached keys and values to float16, as llama.cpp's
+	// default f16 KV cache stores them (its results then match more closely).
+	KVF16 bool
+}
+
+// Sequence is the per-request state of one token sequence: the KV cache and
+// the next position. It is not safe for concurrent use.
+type Sequence interface {
+	// Forward runs ids at the next len(ids) positions, appending them to the
+	// cache, and returns logits: [len(ids), VocabSize] when all is true, or
+	// only the last position's [VocabSize] otherwise. The returned slice is
+	// valid until the next call. It returns ErrContextFull (wrapped) when the
+	// ids do not fit, leaving the sequence unchanged.
+	Forward(ids []int, all bool) ([]float32, error)
+	// Len is the number of positions cached so far.
+	Len() int
+}
+
+// ErrContextFull is returned when a Sequence has no room for more positions.
+var ErrContextFull = errors.New("context full")
+
+// Arch is one architecture a Registry can load.
+type Arch struct {
+	// Name is the general.architecture value ("llama").
+	Name string
+	// Load builds the model from a parsed GGUF file. The file must stay open
+	// while the model is used (weights may be views of its mapping).
+	Load func(f *gguf.File) (Model, error)
+}
+
+// Registry maps general.architecture values to loaders. Build one with
+// NewRegistry; the zero value knows no architecture.
+type Registry struct {
+	archs map[string]Arch
+}
+
+// NewRegistry returns a registry of archs.
+func NewRegistry(archs ...Arch) *Registry {
+	r := &Registry{archs: make(map[string]Arch, len(archs))}
+	for _, a := range archs {
+		r.archs[a.Name] = a
+	}
+	return r
+}
+
+// Names returns the registered architecture names, sorted.
+func (r *Registry) Names() []string {
+	var names []string
+	for n := range r.archs {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Load builds the model of f's general.architecture; an architecture that is
+// missing or not registered is an error naming it.
+func (r *Registry) Load(f *gguf.File) (Model, error) {
+	name, ok := f.String("general.architecture")
+	if !ok {
+		return nil, errors.New("model: GGUF file has no general.architecture")
+	}
+	a, ok := r.archs[name]
+	if !ok || a.Load == nil {
+		return nil, fmt.Errorf("model: unsupported architecture %q (general.architecture); supported: %s", name, strings.Join(r.Names(), ", "))
+	}
+	return a.Load(f)
+}
