@@ -31,6 +31,8 @@ var allowed = map[string][]string{
 	"tokenizer/llamavocab": {"tokenizer", "tokenizer/bpe", "tokenizer/pretok", "tokenizer/spm", "tokenizer/unigram", "tokenizer/wordpiece", "format/gguf"},
 	"tokenizer/builtin":    {"tokenizer", "tokenizer/hf"},
 	"format/gguf":          {},
+	"quant":                {},
+	"quant/ggufcheck":      {"quant", "format/gguf"},
 	"chat":                 {"chat/jinja"},
 	"chat/jinja":           {},
 	"tensor":               {},
