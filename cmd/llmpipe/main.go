@@ -38,5 +38,6 @@ SentencePiece and GGUF vocabularies, and HF chat templates.`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newTokenizeCmd(), newTemplateCmd())
+	root.AddCommand(newRunCmd())
 	return root
 }

@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/generate"
+	"github.com/llmpipe/llmpipe/internal/shared"
+)
+
+// greedyRef is reference/stories260K_llamacpp.json's greedy section.
+type greedyRef struct {
+	Greedy struct {
+		Prompt          string `json:"prompt"`
+		PromptTokens    []int  `json:"promptTokens"`
+		GeneratedTokens []int  `json:"generatedTokens"`
+		GeneratedText   string `json:"generatedText"`
+	} `json:"greedy"`
+}
+
+func loadGreedyRef(t *testing.T) greedyRef {
+	t.Helper()
+	b, err := os.ReadFile(shared.Path(t, "reference/stories260K_llamacpp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r greedyRef
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// TestRunMatchesLlamaCpp: `llmpipe run` prints llama.cpp's 64 greedy tokens
+// for "Once upon a time" on stories260K.gguf, as text and as --json.
+func TestRunMatchesLlamaCpp(t *testing.T) {
+	ref := loadGreedyRef(t)
+	path := shared.Path(t, "models/stories260K.gguf")
+	args := []string{"run", "--model", path, "--prompt", ref.Greedy.Prompt, "--max-tokens", "64"}
+
+	out, err := runCLI(t, "", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ref.Greedy.GeneratedText + "\n"; out != want {
+		t.Errorf("text:\n%q\nwant llama.cpp's\n%q", out, want)
+	}
+
+	for _, kv := range []string{"--kv-f16=false", "--kv-f16"} {
+		out, err = runCLI(t, "", append(args, "--json", kv)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got runResult
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("%s: %v in %q", kv, err, out)
+		}
+		if !equalInts(got.PromptIDs, ref.Greedy.PromptTokens) || !equalInts(got.IDs, ref.Greedy.GeneratedTokens) {
+			t.Errorf("%s: prompt ids %v ids %v, want %v %v", kv, got.PromptIDs, got.IDs, ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens)
+		}
+		if got.Text != ref.Greedy.GeneratedText || got.PromptTokS <= 0 || got.GenTokS <= 0 {
+			t.Errorf("%s: text %q speeds %v %v", kv, got.Text, got.PromptTokS, got.GenTokS)
+		}
+		for _, key := range []string{`"prompt_ids":`, `"ids":`, `"text":`, `"prompt_tok_s":`, `"gen_tok_s":`} {
+			if !strings.Contains(out, key) {
+				t.Errorf("%s: --json output lacks %s: %s", kv, key, out)
+			}
+		}
+	}
+}
+
+func TestRunPromptLongerThanContext(t *testing.T) {
+	path := shared.Path(t, "models/stories260K.gguf") // context 512
+	_, err := runCLI(t, "", "run", "--model", path, "--prompt", strings.Repeat("Once upon a time ", 200))
+	if !errors.Is(err, generate.ErrContextExceeded) || !strings.Contains(err.Error(), "context length 512") {
+		t.Fatalf("err = %v, want ErrContextExceeded naming the context length", err)
+	}
+}
+
+func TestRunUnknownArchitecture(t *testing.T) {
+	f := &gguf.File{KV: []gguf.KV{{Key: "general.architecture", Value: gguf.MustValue("mamba9")}}}
+	var buf bytes.Buffer
+	if _, err := gguf.Write(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "m.gguf")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runCLI(t, "", "run", "--model", p, "--prompt", "x")
+	if err == nil || !strings.Contains(err.Error(), `"mamba9"`) {
+		t.Fatalf("err = %v, want one naming the architecture", err)
+	}
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
