@@ -22,6 +22,10 @@ type reference struct {
 		LogpNext []float64 `json:"logpNext"`
 		MeanNLL  float64   `json:"meanNLL"`
 	} `json:"perplexity"`
+	Logprobs struct {
+		Tokens   []int     `json:"tokens"`
+		LogpNext []float64 `json:"logpNext"`
+	} `json:"logprobs"`
 }
 
 func loadReference(t *testing.T, name string) *reference {
