@@ -11,14 +11,21 @@ const groupMaxEps = 1e-15
 
 func sqrtf(f float32) float32 { return float32(math.Sqrt(float64(f))) }
 
+func errOf(diff float32, useMAD bool) float32 {
+	if useMAD {
+		return fabsf(diff)
+	}
+	return diff * diff
+}
+
 func clampInt(l, lo, hi int32) int32 { return max(lo, min(hi, l)) }
 
-// makeQKX2Quants is ggml's make_qkx2_quants with use_mad false: it fits x ≈
-// scale*L - theMin (L in 0..nmax, theMin >= 0) minimising the weighted
-// squared error, trying nstep+1 inverse scales (rmin + rdelta*is +
+// makeQKX2Quants is ggml's make_qkx2_quants: it fits x ≈ scale*L - theMin
+// (L in 0..nmax, theMin >= 0) minimising the weighted squared error (the
+// weighted absolute error when useMAD), trying nstep+1 inverse scales (rmin + rdelta*is +
 // nmax)/(max-min) after the plain nmax/(max-min). Every product and sum is
 // rounded to float32 in ggml's order.
-func makeQKX2Quants(nmax int32, x, weights []float32, L, Laux []uint8, rmin, rdelta float32, nstep int) (scale, theMin float32) {
+func makeQKX2Quants(nmax int32, x, weights []float32, L, Laux []uint8, rmin, rdelta float32, nstep int, useMAD bool) (scale, theMin float32) {
 	n := len(x)
 	mn, mx := x[0], x[0]
 	sumW := weights[0]
@@ -51,7 +58,7 @@ func makeQKX2Quants(nmax int32, x, weights []float32, L, Laux []uint8, rmin, rde
 		l := nearestInt(iscale * (x[i] - mn))
 		L[i] = uint8(clampInt(l, 0, nmax))
 		diff := float32(float32(scale*float32(L[i]))+mn) - x[i]
-		diff = diff * diff
+		diff = errOf(diff, useMAD)
 		bestError += float32(weights[i] * diff)
 	}
 	if nstep < 1 {
@@ -81,7 +88,7 @@ func makeQKX2Quants(nmax int32, x, weights []float32, L, Laux []uint8, rmin, rde
 			var curError float32
 			for i := range n {
 				diff := float32(float32(thisScale*float32(Laux[i]))+thisMin) - x[i]
-				diff = diff * diff
+				diff = errOf(diff, useMAD)
 				curError += float32(weights[i] * diff)
 			}
 			if curError < bestError {
@@ -157,6 +164,47 @@ func makeQXQuants(nmax int32, x []float32, L []int8) float32 {
 // d*sc is 0 keep the first fit's quants). Layout as dequantQ4_K.
 func quantQ4_K(x []float32, b []byte) {
 	var L [QKK]uint8
+	quantK45(x, b, L[:], 15, -1, 20)
+	q := b[16:144]
+	for j := 0; j < QKK; j += 64 {
+		for l := 0; l < 32; l++ {
+			q[l] = L[j+l] | L[j+l+32]<<4
+		}
+		q = q[32:]
+	}
+}
+
+// quantQ5_K is quantize_row_q5_K_ref: as quantQ4_K with nmax 31, rmin -0.5
+// and 15 steps; quants 0..31, the fifth bit going to qh. Layout as
+// dequantQ5_K.
+func quantQ5_K(x []float32, b []byte) {
+	var L [QKK]uint8
+	quantK45(x, b, L[:], 31, -0.5, 15)
+	qh, ql := b[16:48], b[48:176]
+	m1, m2 := uint8(1), uint8(2)
+	for n := 0; n < QKK; n += 64 {
+		for j := 0; j < 32; j++ {
+			l1, l2 := L[n+j], L[n+j+32]
+			if l1 > 15 {
+				l1 -= 16
+				qh[j] |= m1
+			}
+			if l2 > 15 {
+				l2 -= 16
+				qh[j] |= m2
+			}
+			ql[j] = l1 | l2<<4
+		}
+		m1 <<= 2
+		m2 <<= 2
+		ql = ql[32:]
+	}
+}
+
+// quantK45 is the part quantize_row_q4_K_ref and quantize_row_q5_K_ref
+// share: it writes d, dmin and the 12 scale bytes of b and leaves the final
+// quants (0..nmax) in L.
+func quantK45(x []float32, b []byte, L []uint8, nmax int32, rmin float32, nstep int) {
 	var weights [32]float32
 	var laux [32]uint8
 	var mins, scales [8]float32
@@ -171,7 +219,7 @@ func quantQ4_K(x []float32, b []byte) {
 		for l, v := range xs {
 			weights[l] = avX + fabsf(v)
 		}
-		scales[j], mins[j] = makeQKX2Quants(15, xs, weights[:], L[32*j:32*j+32], laux[:], -1, 0.1, 20)
+		scales[j], mins[j] = makeQKX2Quants(nmax, xs, weights[:], L[32*j:32*j+32], laux[:], rmin, 0.1, nstep, false)
 		if scales[j] > maxScale {
 			maxScale = scales[j]
 		}
@@ -211,16 +259,209 @@ func quantQ4_K(x []float32, b []byte) {
 		dm := dminAll * float32(m)
 		for ii := 0; ii < 32; ii++ {
 			l := nearestInt((x[32*j+ii] + dm) / d)
-			L[32*j+ii] = uint8(clampInt(l, 0, 15))
+			L[32*j+ii] = uint8(clampInt(l, 0, nmax))
 		}
 	}
-	q := b[16:144]
-	for j := 0; j < QKK; j += 64 {
+}
+
+// quantQ2_K is quantize_row_q2_K_ref. For each group of 16, weights |x| and
+// makeQKX2Quants(nmax 3, rmin -0.5, rdelta 0.1, 15 steps, absolute error)
+// give a scale and a min; d = max scale/15 and dmin = max min/15 (fp16)
+// quantize them to 4 bits (scale in the low nibble, min in the high one);
+// then every x is requantized as nearest((x + dmin*m)/(d*sc)) clamped to
+// 0..3 (groups whose d*sc is 0 keep the first fit's quants). Layout as
+// dequantQ2_K.
+func quantQ2_K(x []float32, b []byte) {
+	var L [QKK]uint8
+	var laux [16]uint8
+	var weights [16]float32
+	var mins, scales [16]float32
+	var maxScale, maxMin float32
+	for j := 0; j < 16; j++ {
+		xs := x[16*j : 16*j+16]
+		for l, v := range xs {
+			weights[l] = fabsf(v)
+		}
+		scales[j], mins[j] = makeQKX2Quants(3, xs, weights[:], L[16*j:16*j+16], laux[:], -0.5, 0.1, 15, true)
+		if scales[j] > maxScale {
+			maxScale = scales[j]
+		}
+		if mins[j] > maxMin {
+			maxMin = mins[j]
+		}
+	}
+	sc := b[0:16]
+	if maxScale > 0 {
+		iscale := 15 / maxScale
+		for j := 0; j < 16; j++ {
+			sc[j] = uint8(nearestInt(iscale * scales[j]))
+		}
+		putHalf(b[80:], maxScale/15)
+	} else {
+		clear(sc)
+		putHalf(b[80:], 0)
+	}
+	if maxMin > 0 {
+		iscale := 15 / maxMin
+		for j := 0; j < 16; j++ {
+			sc[j] |= uint8(nearestInt(iscale*mins[j]) << 4)
+		}
+		putHalf(b[82:], maxMin/15)
+	} else {
+		putHalf(b[82:], 0)
+	}
+	dAll, dminAll := half(b[80:]), half(b[82:])
+	for j := 0; j < 16; j++ {
+		d := dAll * float32(sc[j]&0xF)
+		if d == 0 {
+			continue
+		}
+		dm := dminAll * float32(sc[j]>>4)
+		for ii := 0; ii < 16; ii++ {
+			l := nearestInt((x[16*j+ii] + dm) / d)
+			L[16*j+ii] = uint8(clampInt(l, 0, 3))
+		}
+	}
+	packQ2(L[:], b[16:80])
+}
+
+// packQ2 stores 2-bit values as Q2_K and Q3_K do: for half n and l in 0..31,
+// q[32n+l] holds elements 128n+l, +32, +64, +96 in bits 0-1, 2-3, 4-5, 6-7.
+func packQ2(L []uint8, q []byte) {
+	for j := 0; j < QKK; j += 128 {
 		for l := 0; l < 32; l++ {
-			q[l] = L[j+l] | L[j+l+32]<<4
+			q[j/4+l] = L[j+l] | L[j+l+32]<<2 | L[j+l+64]<<4 | L[j+l+96]<<6
 		}
-		q = q[32:]
 	}
+}
+
+// makeQ3Quants is ggml's make_q3_quants with do_rmse: symmetric quants in
+// -nmax..nmax-1 from iscale = -nmax/max, then up to five passes that move
+// single quants while that improves the x²-weighted fit; returns the
+// least-squares scale and leaves the quants plus nmax in L.
+func makeQ3Quants(nmax int32, x []float32, L []int8) float32 {
+	n := len(x)
+	amax, mx := absMax(x)
+	if amax < groupMaxEps {
+		for i := range n {
+			L[i] = 0
+		}
+		return 0
+	}
+	iscale := -float32(nmax) / mx
+	var sumlx, suml2 float32
+	for i := range n {
+		l := clampInt(nearestInt(iscale*x[i]), -nmax, nmax-1)
+		L[i] = int8(l)
+		w := x[i] * x[i]
+		fl := float32(l)
+		sumlx += float32(w * x[i] * fl)
+		suml2 += float32(w * fl * fl)
+	}
+	for itry := 0; itry < 5; itry++ {
+		changed := 0
+		for i := range n {
+			w := x[i] * x[i]
+			fL := float32(L[i])
+			slx := sumlx - float32(w*x[i]*fL)
+			if slx > 0 {
+				sl2 := suml2 - float32(w*fL*fL)
+				newL := clampInt(nearestInt(x[i]*sl2/slx), -nmax, nmax-1)
+				if newL != int32(L[i]) {
+					fn := float32(newL)
+					slx += float32(w * x[i] * fn)
+					sl2 += float32(w * fn * fn)
+					if sl2 > 0 && slx*slx*suml2 > sumlx*sumlx*sl2 {
+						L[i] = int8(newL)
+						sumlx, suml2 = slx, sl2
+						changed++
+					}
+				}
+			}
+		}
+		if changed == 0 {
+			break
+		}
+	}
+	for i := range n {
+		L[i] += int8(nmax)
+	}
+	if suml2 > 0 {
+		return sumlx / suml2
+	}
+	return 0
+}
+
+// quantQ3_K is quantize_row_q3_K_ref. Each group of 16 gets a scale from
+// makeQ3Quants(nmax 4); the scale of largest magnitude, max, sets
+// iscale = -32/max and d = fp16(1/iscale); group scales become 6-bit
+// min(31, max(-32, int8(nearest(iscale*scale)))) + 32; every x is
+// requantized as nearest(x/(d*(scale-32))) clamped to -4..3 and stored plus
+// 4, the high bit in hmask (groups whose d*scale is 0 keep the first fit's
+// quants). Layout as dequantQ3_K.
+func quantQ3_K(x []float32, b []byte) {
+	var L [QKK]int8
+	var scales [16]float32
+	var maxScale, amax float32
+	for j := 0; j < 16; j++ {
+		scales[j] = makeQ3Quants(4, x[16*j:16*j+16], L[16*j:16*j+16])
+		if a := fabsf(scales[j]); a > amax {
+			amax, maxScale = a, scales[j]
+		}
+	}
+	s := b[96:108]
+	clear(s)
+	if maxScale != 0 {
+		iscale := -32 / maxScale
+		for j := 0; j < 16; j++ {
+			l := int32(int8(nearestInt(iscale * scales[j])))
+			l = clampInt(l, -32, 31) + 32
+			if j < 8 {
+				s[j] = uint8(l & 0xF)
+			} else {
+				s[j-8] |= uint8((l & 0xF) << 4)
+			}
+			l >>= 4
+			s[j%4+8] |= uint8(l << (2 * (j / 4)))
+		}
+		putHalf(b[108:], 1/iscale)
+	} else {
+		putHalf(b[108:], 0)
+	}
+	dAll := half(b[108:])
+	for j := 0; j < 16; j++ {
+		var sc uint8
+		if j < 8 {
+			sc = s[j] & 0xF
+		} else {
+			sc = s[j-8] >> 4
+		}
+		sc |= ((s[8+j%4] >> (2 * (j / 4))) & 3) << 4
+		d := dAll * float32(int32(sc)-32)
+		if d == 0 {
+			continue
+		}
+		for ii := 0; ii < 16; ii++ {
+			l := clampInt(nearestInt(x[16*j+ii]/d), -4, 3)
+			L[16*j+ii] = int8(l + 4)
+		}
+	}
+	hm := b[0:32]
+	clear(hm)
+	m, bit := 0, uint8(1)
+	var U [QKK]uint8
+	for j := 0; j < QKK; j++ {
+		v := L[j]
+		if v > 3 {
+			hm[m] |= bit
+			v -= 4
+		}
+		U[j] = uint8(v)
+		if m++; m == QKK/8 {
+			m, bit = 0, bit<<1
+		}
+	}
+	packQ2(U[:], b[32:96])
 }
 
 // quantQ6_K is quantize_row_q6_K_ref. Each group of 16 gets a scale from

@@ -387,6 +387,12 @@ func TestRoundTripBounds(t *testing.T) {
 				bound = (mx-mn)/62 + (mx-mn+math.Abs(mn))*h + 32*u
 			case Q4_K:
 				bound = (mx-mn)/15 + 63*16*u // a step (6-bit scales and mins add error); fp16 d, dmin
+			case Q2_K:
+				bound = (mx-mn)/2 + 16*16*u // 4 levels, 4-bit scales and mins; fp16 d, dmin
+			case Q3_K:
+				bound = amax/3 + 32*8*u // 8 levels, 6-bit scales; fp16 d
+			case Q5_K:
+				bound = (mx-mn)/31 + 63*32*u // a step (6-bit scales and mins add error); fp16 d, dmin
 			case Q6_K:
 				bound = amax/31 + 128*32*u // a step of the 64-level grid (8-bit scales); fp16 d
 			}
