@@ -135,8 +135,8 @@ func TestHalfSpecials(t *testing.T) {
 	}
 }
 
-// handBlock builds a block from a filler and checks the dequantized values
-// against formulas applied by hand to the layout.
+// checkDeq dequantizes one hand-made block and checks every value against a
+// formula applied by hand to the layout.
 func checkDeq(t *testing.T, typ Type, b []byte, want func(i int) float32) {
 	t.Helper()
 	y := make([]float32, typ.BlockSize())
