@@ -173,3 +173,47 @@ func TestLogProbsTinyRandom(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoad: any bytes either fail to parse or load, or load into a model
+// whose first Forward runs; nothing panics.
+func FuzzLoad(f *testing.F) {
+	t := &testing.T{}
+	if g, err := tinyFile(t, nil); err == nil {
+		if b, err := fileBytes(g); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		g, err := gguf.Read(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			return
+		}
+		m, err := Load(g)
+		if err != nil {
+			return
+		}
+		if m.Config.ContextLength*m.Config.Dim > 1<<20 || m.Config.VocabSize*m.Config.Dim > 1<<22 {
+			return // loads fine; too big a forward pass for a fuzz iteration
+		}
+		_, _ = m.NewSequence(model.SequenceOptions{}).Forward([]int{0}, false)
+	})
+}
+
+// fileBytes re-serializes a parsed file: header from Write, then its data.
+func fileBytes(g *gguf.File) ([]byte, error) {
+	var buf bytes.Buffer
+	if _, err := gguf.Write(&buf, g); err != nil {
+		return nil, err
+	}
+	for _, ti := range g.Tensors {
+		b, err := g.TensorBytes(ti.Name)
+		if err != nil {
+			return nil, err
+		}
+		for int64(buf.Len()) < g.DataOffset+int64(ti.Offset) {
+			buf.WriteByte(0)
+		}
+		buf.Write(b)
+	}
+	return buf.Bytes(), nil
+}

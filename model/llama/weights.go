@@ -40,6 +40,11 @@ func loadWeights(f *gguf.File, c *Config) (*Weights, error) {
 		return nil, fmt.Errorf("llama: tensor %q: dims %v, want [%d, vocab]", nameTokenEmbd, emb.Dims, c.Dim)
 	}
 	c.VocabSize = int(emb.Dims[1])
+	// Every block has 9 tensors: a block count the index cannot hold is
+	// rejected before anything is allocated for it.
+	if c.NumLayers > len(f.Tensors)/9 {
+		return nil, fmt.Errorf("llama: block_count %d, but the file has only %d tensors", c.NumLayers, len(f.Tensors))
+	}
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 
 	var err error
