@@ -37,7 +37,9 @@ type Sequence interface {
 	// cache, and returns logits: [len(ids), VocabSize] when all is true, or
 	// only the last position's [VocabSize] otherwise. The returned slice is
 	// valid until the next call. It returns ErrContextFull (wrapped) when the
-	// ids do not fit, leaving the sequence unchanged.
+	// ids do not fit, leaving the sequence unchanged; an id outside the
+	// vocabulary is an error too. NaN or Inf in the logits is reported as an
+	// error after the ids have been cached.
 	Forward(ids []int, all bool) ([]float32, error)
 	// Len is the number of positions cached so far.
 	Len() int

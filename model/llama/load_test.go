@@ -117,6 +117,24 @@ func TestLoadTiny(t *testing.T) {
 	}
 }
 
+// TestNaNDetected: a non-finite activation reaches the logits and is
+// reported, naming the position.
+func TestNaNDetected(t *testing.T) {
+	f, err := tinyFile(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Weights.Layers[1].FFNNorm[3] = float32(math.NaN())
+	_, err = m.NewSequence(model.SequenceOptions{}).Forward([]int{1, 2}, true)
+	if err == nil || !strings.Contains(err.Error(), "NaN") || !strings.Contains(err.Error(), "position 0") {
+		t.Fatalf("err = %v, want a NaN report", err)
+	}
+}
+
 // TestLoadHostile: a tensor index that does not fit the config or the file
 // gives an error naming the tensor (or key), never a panic.
 func TestLoadHostile(t *testing.T) {

@@ -2,6 +2,7 @@ package llama
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/tensor"
@@ -94,14 +95,18 @@ func readF32(f *gguf.File, name string, dims ...int) ([]float32, error) {
 		return nil, fmt.Errorf("llama: missing tensor %q", name)
 	}
 	same := len(t.Dims) == len(dims)
-	n := 1
+	n64 := uint64(1) // dims are at most maxDim = 2^24, so two of them fit
 	for i := 0; same && i < len(dims); i++ {
 		same = t.Dims[i] == uint64(dims[i])
-		n *= dims[i]
+		n64 *= uint64(dims[i])
 	}
 	if !same {
 		return nil, fmt.Errorf("llama: tensor %q: dims %v, want %v", name, t.Dims, dims)
 	}
+	if n64 > math.MaxInt/4 {
+		return nil, fmt.Errorf("llama: tensor %q: %d elements do not fit in memory", name, n64)
+	}
+	n := int(n64)
 	switch t.Type {
 	case gguf.TypeF32, gguf.TypeF16, gguf.TypeBF16:
 	default:
