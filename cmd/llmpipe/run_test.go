@@ -110,3 +110,35 @@ func equalInts(a, b []int) bool {
 	}
 	return true
 }
+
+// TestRunTinyRandom: on llama-2-tiny-random.gguf (F16 weights converted at
+// load, 32000 vocab) the prompt ids equal llama.cpp's; the greedy ids are
+// compared too but only logged, as near-uniform random weights make argmax
+// fragile (see the reference README).
+func TestRunTinyRandom(t *testing.T) {
+	b, err := os.ReadFile(shared.Path(t, "reference/llama2_tiny_random_llamacpp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref greedyRef
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCLI(t, "", "run", "--model", shared.Path(t, "models/llama-2-tiny-random.gguf"),
+		"--prompt", ref.Greedy.Prompt, "--max-tokens", "32", "--json", "--kv-f16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got runResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !equalInts(got.PromptIDs, ref.Greedy.PromptTokens) {
+		t.Errorf("prompt ids %v, want %v", got.PromptIDs, ref.Greedy.PromptTokens)
+	}
+	same := 0
+	for same < len(got.IDs) && same < len(ref.Greedy.GeneratedTokens) && got.IDs[same] == ref.Greedy.GeneratedTokens[same] {
+		same++
+	}
+	t.Logf("greedy ids: first %d of %d equal llama.cpp's", same, len(ref.Greedy.GeneratedTokens))
+}
