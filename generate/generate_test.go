@@ -39,7 +39,7 @@ func (s *countSeq) Forward(ids []int, all bool) ([]float32, error) {
 }
 
 // letters is a fake tokenizer: id i is the letter 'a'+i, id 0 is BOS "<s>"
-// (added by AddSpecial) and id 5 ('e') is EOS.
+// (added by AddSpecial) and id 5 ('f') is EOS.
 type letters struct{}
 
 func (letters) Encode(text string, opts tokenizer.EncodeOptions) ([]int, error) {

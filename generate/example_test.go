@@ -1,0 +1,25 @@
+package generate
+
+import (
+	"context"
+	"fmt"
+)
+
+// Greedy decoding with a toy model that always predicts the next letter, and
+// a toy tokenizer whose "f" is the end of text.
+func ExampleGreedy() {
+	m := countModel{vocab: 26, ctx: 16}
+	res, err := Greedy(context.Background(), m, letters{}, "ab", Options{
+		MaxTokens: 10,
+		OnText:    func(s string) error { fmt.Print(s, "|"); return nil },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println()
+	fmt.Println(res.PromptIDs, res.IDs, res.Text, res.Stop)
+	// Output:
+	// c|d|e|
+	// [0 0 1] [2 3 4] cde eog
+}
