@@ -63,7 +63,7 @@ func sharedVectors(t testing.TB) *shared.TokenizerVectors {
 
 func TestReferenceVectors(t *testing.T) {
 	v := sharedVectors(t)
-	for _, name := range Names() {
+	for _, name := range referenceEncodings {
 		t.Run(name, func(t *testing.T) {
 			e := sharedEncoding(t, name)
 			ord := v.Set(t, "tiktoken:"+name)
@@ -97,7 +97,7 @@ func TestReferenceVectors(t *testing.T) {
 // tiktoken's ids.
 func TestRegexpFallback(t *testing.T) {
 	v := sharedVectors(t)
-	for _, name := range Names() {
+	for _, name := range referenceEncodings {
 		t.Run(name, func(t *testing.T) {
 			fast := sharedEncoding(t, name)
 			re, err := pretok.CompileRegexp(fast.Pattern())
@@ -143,3 +143,7 @@ func TestStreamDecode(t *testing.T) {
 		}
 	}
 }
+
+// referenceEncodings are the encodings the reference files cover (and whose
+// rank files the shared folder holds under their own names).
+var referenceEncodings = []string{"r50k_base", "p50k_base", "cl100k_base", "o200k_base"}
