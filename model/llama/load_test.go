@@ -82,8 +82,8 @@ func TestLoadTiny(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.VocabSize() != 11 || m.ContextLength() != 6 || m.Config.HeadDim != 4 || m.Config.RopeDim != 4 || &m.Weights.Output[0] != &m.Weights.TokenEmbd[0] {
-		t.Errorf("config %+v, output tied: %v", m.Config, &m.Weights.Output[0] == &m.Weights.TokenEmbd[0])
+	if m.VocabSize() != 11 || m.ContextLength() != 6 || m.Config.HeadDim != 4 || m.Config.RopeDim != 4 || &m.Weights.Output.F32[0] != &m.Weights.TokenEmbd.F32[0] {
+		t.Errorf("config %+v, output tied: %v", m.Config, &m.Weights.Output.F32[0] == &m.Weights.TokenEmbd.F32[0])
 	}
 	// Batched prefill gives the same logits as one token at a time.
 	ids := []int{1, 5, 3, 10}

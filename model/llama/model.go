@@ -96,7 +96,7 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 
 	// x: [nTok, dim] ← rows of the token embedding
 	for t, id := range ids {
-		copy(x[t*dim:(t+1)*dim], w.TokenEmbd[id*dim:(id+1)*dim])
+		w.TokenEmbd.row(x[t*dim:(t+1)*dim], id)
 	}
 	for il := range w.Layers {
 		l := &w.Layers[il]
@@ -105,9 +105,9 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 			kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], l.AttnNorm, c.RMSEps)
 		}
 		// q: [nTok, nHeads·headDim], k, v: [nTok, nKVHeads·headDim] ← xb·Wᵀ
-		kernels.MatMul(s.q, l.Query, xb, nTok, qDim, dim)
-		kernels.MatMul(s.kNew, l.Key, xb, nTok, kvDim, dim)
-		kernels.MatMul(s.vNew, l.Value, xb, nTok, kvDim, dim)
+		l.Query.mulT(s.q, xb, nTok)
+		l.Key.mulT(s.kNew, xb, nTok)
+		l.Value.mulT(s.vNew, xb, nTok)
 		// rotate q and k by their positions pos0+t
 		for t := 0; t < nTok; t++ {
 			kernels.RoPE(s.q[t*qDim:(t+1)*qDim], c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
@@ -126,16 +126,16 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 				pos0+t+1, c.NumHeads, c.NumKVHeads, hd, scale)
 		}
 		// x += att·Woᵀ   [nTok, dim]
-		kernels.MatMul(xb2, l.AttnOutput, s.att, nTok, dim, qDim)
+		l.AttnOutput.mulT(xb2, s.att, nTok)
 		kernels.Add(x, xb2)
 		// xb ← RMSNorm(x)·ffn_norm; gate, up: [nTok, ffnDim]; x += (SiLU(gate)⊙up)·Wdownᵀ
 		for t := 0; t < nTok; t++ {
 			kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], l.FFNNorm, c.RMSEps)
 		}
-		kernels.MatMul(s.gate, l.FFNGate, xb, nTok, c.FFNDim, dim)
-		kernels.MatMul(s.up, l.FFNUp, xb, nTok, c.FFNDim, dim)
+		l.FFNGate.mulT(s.gate, xb, nTok)
+		l.FFNUp.mulT(s.up, xb, nTok)
 		kernels.SwiGLU(s.gate, s.gate, s.up)
-		kernels.MatMul(xb2, l.FFNDown, s.gate, nTok, dim, c.FFNDim)
+		l.FFNDown.mulT(xb2, s.gate, nTok)
 		kernels.Add(x, xb2)
 	}
 	s.n = pos0 + nTok
@@ -150,7 +150,7 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 		kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], w.OutputNorm, c.RMSEps)
 	}
 	s.logits = grow(s.logits, nOut*c.VocabSize)
-	kernels.MatMul(s.logits, w.Output, xb[first*dim:nTok*dim], nOut, c.VocabSize, dim)
+	w.Output.mulT(s.logits, xb[first*dim:nTok*dim], nOut)
 	for i, v := range s.logits {
 		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 			return nil, fmt.Errorf("llama: logit %d of position %d is %v", i%c.VocabSize, pos0+first+i/c.VocabSize, v)

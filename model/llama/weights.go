@@ -12,22 +12,23 @@ import (
 // [out, in]: a GGUF tensor with dims [in, out].
 type Layer struct {
 	AttnNorm   []float32 // [dim]
-	Query      []float32 // [nHeads·headDim, dim]
-	Key        []float32 // [nKVHeads·headDim, dim]
-	Value      []float32 // [nKVHeads·headDim, dim]
-	AttnOutput []float32 // [dim, nHeads·headDim]
+	Query      Matrix    // [nHeads·headDim, dim]
+	Key        Matrix    // [nKVHeads·headDim, dim]
+	Value      Matrix    // [nKVHeads·headDim, dim]
+	AttnOutput Matrix    // [dim, nHeads·headDim]
 	FFNNorm    []float32 // [dim]
-	FFNGate    []float32 // [ffnDim, dim]
-	FFNUp      []float32 // [ffnDim, dim]
-	FFNDown    []float32 // [dim, ffnDim]
+	FFNGate    Matrix    // [ffnDim, dim]
+	FFNUp      Matrix    // [ffnDim, dim]
+	FFNDown    Matrix    // [dim, ffnDim]
 }
 
-// Weights is every parameter of the network, as float32.
+// Weights is every parameter of the network: norms as float32, matrices in
+// their file's storage type (see Matrix).
 type Weights struct {
-	TokenEmbd  []float32 // [vocab, dim]
+	TokenEmbd  Matrix    // [vocab, dim]
 	Layers     []Layer   // [numLayers]
 	OutputNorm []float32 // [dim]
-	Output     []float32 // [vocab, dim]; the same slice as TokenEmbd when tied
+	Output     Matrix    // [vocab, dim]; a copy of TokenEmbd (the same data) when tied
 }
 
 // loadWeights reads and checks every tensor of c from f. c.VocabSize is set
@@ -57,27 +58,35 @@ func loadWeights(f *gguf.File, c *Config) (*Weights, error) {
 		w, err = readF32(f, name, dims...)
 		return w
 	}
+	mat := func(name string, cols, rows int) Matrix {
+		if err != nil {
+			return Matrix{}
+		}
+		var m Matrix
+		m, err = readMatrix(f, name, cols, rows)
+		return m
+	}
 	w := &Weights{
-		TokenEmbd:  get(nameTokenEmbd, c.Dim, c.VocabSize),
+		TokenEmbd:  mat(nameTokenEmbd, c.Dim, c.VocabSize),
 		OutputNorm: get(nameOutputNorm, c.Dim),
 		Layers:     make([]Layer, c.NumLayers),
 	}
 	if _, ok := f.Tensor(nameOutput); ok {
-		w.Output = get(nameOutput, c.Dim, c.VocabSize)
+		w.Output = mat(nameOutput, c.Dim, c.VocabSize)
 	} else {
 		w.Output = w.TokenEmbd
 	}
 	for il := range w.Layers {
 		w.Layers[il] = Layer{
 			AttnNorm:   get(blockName(il, nameAttnNorm), c.Dim),
-			Query:      get(blockName(il, nameAttnQ), c.Dim, qDim),
-			Key:        get(blockName(il, nameAttnK), c.Dim, kvDim),
-			Value:      get(blockName(il, nameAttnV), c.Dim, kvDim),
-			AttnOutput: get(blockName(il, nameAttnOutput), qDim, c.Dim),
+			Query:      mat(blockName(il, nameAttnQ), c.Dim, qDim),
+			Key:        mat(blockName(il, nameAttnK), c.Dim, kvDim),
+			Value:      mat(blockName(il, nameAttnV), c.Dim, kvDim),
+			AttnOutput: mat(blockName(il, nameAttnOutput), qDim, c.Dim),
 			FFNNorm:    get(blockName(il, nameFFNNorm), c.Dim),
-			FFNGate:    get(blockName(il, nameFFNGate), c.Dim, c.FFNDim),
-			FFNUp:      get(blockName(il, nameFFNUp), c.Dim, c.FFNDim),
-			FFNDown:    get(blockName(il, nameFFNDown), c.FFNDim, c.Dim),
+			FFNGate:    mat(blockName(il, nameFFNGate), c.Dim, c.FFNDim),
+			FFNUp:      mat(blockName(il, nameFFNUp), c.Dim, c.FFNDim),
+			FFNDown:    mat(blockName(il, nameFFNDown), c.FFNDim, c.Dim),
 		}
 	}
 	if err != nil {
@@ -110,7 +119,7 @@ func readF32(f *gguf.File, name string, dims ...int) ([]float32, error) {
 	switch t.Type {
 	case gguf.TypeF32, gguf.TypeF16, gguf.TypeBF16:
 	default:
-		return nil, fmt.Errorf("llama: tensor %q: type %s is not supported yet (F32, F16, BF16)", name, t.Type)
+		return nil, fmt.Errorf("llama: tensor %q: type %s is not supported (F32, F16, BF16; matrices also Q8_0, Q4_0)", name, t.Type)
 	}
 	b, err := f.TensorBytes(name)
 	if err != nil {
