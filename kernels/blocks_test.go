@@ -41,11 +41,11 @@ func TestF16RoundTrip(t *testing.T) {
 
 func TestQuantizeRowQ8_0Hand(t *testing.T) {
 	x := make([]float32, 32)
-	x[0], x[1], x[2], x[3] = 127, -63.5, 0.5, -0.49
+	x[0], x[1], x[2], x[3] = 127, -62.5, 0.5, -0.49
 	b := make([]byte, Q8_0BlockBytes)
 	QuantizeRowQ8_0(b, x)
-	// amax 127 → d = 1 (fp16 0x3c00), id = 1; roundf: -63.5 → -64, 0.5 → 1, -0.49 → 0
-	want := q8Block(0x3c00, [32]int8{127, -64, 1, 0})
+	// amax 127 → d = 1 (fp16 0x3c00), id = 1; roundf: -62.5 → -63 (away from 0), 0.5 → 1, -0.49 → 0
+	want := q8Block(0x3c00, [32]int8{127, -63, 1, 0})
 	for i := range want {
 		if b[i] != want[i] {
 			t.Fatalf("byte %d = %#x, want %#x (%v)", i, b[i], want[i], b)

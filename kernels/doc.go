@@ -14,6 +14,14 @@
 // Ainslie et al. 2023, "GQA"). Sums that ggml accumulates in double (RMSNorm's
 // mean square, softmax's denominator) are accumulated in float64 here too.
 //
+// Block-quantized matrices (blocks.go) follow ggml's formats (ggml-common.h)
+// and reference kernels (ggml-quants.c quantize_row_q8_0_ref, ggml-cpu's
+// ggml_vec_dot_q8_0_q8_0 and ggml_vec_dot_q4_0_q8_0 generic versions): the
+// activation row is quantized to Q8_0, each block's integer dot product is
+// exact, and the per-block results are scaled and summed in float32 in block
+// order. The code is kept byte-identical to package quant by a test in
+// cmd/llmpipe (the import table keeps kernels free of project imports).
+//
 // Names of dimensions: nTok (tokens in a batch), nCtx (positions in the KV
 // cache), dim, headDim, nHeads, nKVHeads, rows/cols of a weight matrix.
 package kernels
