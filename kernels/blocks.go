@@ -2,7 +2,9 @@ package kernels
 
 import (
 	"fmt"
-	"math"
+
+	"github.com/llmpipe/llmpipe/quant"
+	"github.com/llmpipe/llmpipe/tensor"
 )
 
 // Block formats of ggml (ggml-common.h) that the quantized kernels read.
@@ -20,138 +22,47 @@ const (
 	Q4_0BlockBytes = 18
 )
 
-// f16ToF32 returns the float32 value of the IEEE 754 binary16 bits h
-// (exact for every half value; NaN stays NaN).
-func f16ToF32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f:
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp == 0:
-		v := float32(mant) * (1.0 / (1 << 24)) // subnormal or zero: mant·2^-24
-		return math.Float32frombits(sign | math.Float32bits(v))
-	default:
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
-	}
-}
-
-// f32ToF16 returns the binary16 bits nearest to f (ties to even), with
-// overflow to ±Inf and NaN kept a quiet NaN, as ggml_compute_fp32_to_fp16.
-func f32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23) & 0xff
-	mant := b & 0x7fffff
-	if exp == 0xff {
-		if mant != 0 {
-			return sign | 0x7e00
-		}
-		return sign | 0x7c00
-	}
-	e := exp - 127 + 15
-	if e >= 0x1f {
-		return sign | 0x7c00
-	}
-	if e <= 0 {
-		if e < -10 {
-			return sign
-		}
-		m := mant | 0x800000
-		shift := uint32(14 - e)
-		half := m >> shift
-		rem := m & (1<<shift - 1)
-		mid := uint32(1) << (shift - 1)
-		if rem > mid || (rem == mid && half&1 == 1) {
-			half++
-		}
-		return sign | uint16(half)
-	}
-	half := uint32(e)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && half&1 == 1) {
-		half++
-	}
-	return sign | uint16(half)
-}
-
-func blockScale(b []byte) float32 { return f16ToF32(uint16(b[0]) | uint16(b[1])<<8) }
-
-// roundInt8 is ggml's reference rounding of a scaled value, (int8_t)roundf(v):
-// to nearest, halfway cases away from zero. |v| <= 127 for every finite
-// input; NaN gives 0 (ggml's cast gives INT_MIN, whose low byte is 0).
-func roundInt8(v float32) int8 {
-	if v != v {
-		return 0
-	}
-	return int8(int32(math.Round(float64(v))))
-}
+func blockScale(b []byte) float32 { return tensor.F16ToF32(uint16(b[0]) | uint16(b[1])<<8) }
 
 // QuantizeRowQ8_0 encodes x (len(x) a multiple of 32) as len(x)/32
-// block_q8_0 into dst (len(dst) = len(x)/32·34), as ggml's
-// quantize_row_q8_0_ref: per block amax = max|x[j]|, d = amax/127,
-// id = 1/d (0 when d is 0), qs[j] = roundf(x[j]·id) and d stored as fp16.
-// This is how ggml quantizes activations for a Q8_0 or Q4_0 matrix product.
+// block_q8_0 into dst (len(dst) = len(x)/32·34), with quant's reference
+// quantizer (ggml's quantize_row_q8_0_ref): per block d = max|x[j]|/127,
+// qs[j] = roundf(x[j]/d), d stored as fp16. This is how ggml quantizes
+// activations for a Q8_0 or Q4_0 matrix product.
 //
 //	x: [n]   → dst: [n/32 blocks]
 func QuantizeRowQ8_0(dst []byte, x []float32) {
 	if len(x)%QK != 0 || len(dst) != len(x)/QK*Q8_0BlockBytes {
 		panic(fmt.Sprintf("kernels: QuantizeRowQ8_0 of %d values into %d bytes", len(x), len(dst)))
 	}
-	for i := 0; i < len(x)/QK; i++ {
-		xs, b := x[i*QK:(i+1)*QK], dst[i*Q8_0BlockBytes:(i+1)*Q8_0BlockBytes]
-		var amax float32
-		for _, v := range xs {
-			if a := float32(math.Abs(float64(v))); amax < a {
-				amax = a
-			}
-		}
-		d := amax / 127
-		var id float32
-		if d != 0 {
-			id = 1 / d
-		}
-		h := f32ToF16(d)
-		b[0], b[1] = byte(h), byte(h>>8)
-		for j, v := range xs {
-			b[2+j] = byte(roundInt8(v * id))
-		}
+	if _, err := quant.Quantize(quant.Q8_0, x, dst); err != nil {
+		panic("kernels: QuantizeRowQ8_0: " + err.Error())
 	}
 }
 
 // DequantizeRowQ8_0 decodes len(dst)/32 block_q8_0 from b into dst:
-// dst[j] = qs[j]·d, as ggml's dequantize_row_q8_0.
+// dst[j] = qs[j]·d, as ggml's dequantize_row_q8_0 (quant.Dequantize).
 //
 //	b: [n/32 blocks]   → dst: [n]
 func DequantizeRowQ8_0(dst []float32, b []byte) {
 	if len(dst)%QK != 0 || len(b) != len(dst)/QK*Q8_0BlockBytes {
 		panic(fmt.Sprintf("kernels: DequantizeRowQ8_0 of %d bytes into %d values", len(b), len(dst)))
 	}
-	for i := 0; i < len(dst)/QK; i++ {
-		blk, y := b[i*Q8_0BlockBytes:], dst[i*QK:(i+1)*QK]
-		d := blockScale(blk)
-		for j := range y {
-			y[j] = float32(int8(blk[2+j])) * d
-		}
+	if err := quant.Dequantize(quant.Q8_0, b, dst); err != nil {
+		panic("kernels: DequantizeRowQ8_0: " + err.Error())
 	}
 }
 
 // DequantizeRowQ4_0 decodes len(dst)/32 block_q4_0 from b into dst:
-// dst[j] = (q[j]-8)·d, as ggml's dequantize_row_q4_0.
+// dst[j] = (q[j]-8)·d, as ggml's dequantize_row_q4_0 (quant.Dequantize).
 //
 //	b: [n/32 blocks]   → dst: [n]
 func DequantizeRowQ4_0(dst []float32, b []byte) {
 	if len(dst)%QK != 0 || len(b) != len(dst)/QK*Q4_0BlockBytes {
 		panic(fmt.Sprintf("kernels: DequantizeRowQ4_0 of %d bytes into %d values", len(b), len(dst)))
 	}
-	for i := 0; i < len(dst)/QK; i++ {
-		blk, y := b[i*Q4_0BlockBytes:], dst[i*QK:(i+1)*QK]
-		d := blockScale(blk)
-		for j := 0; j < QK/2; j++ {
-			y[j] = float32(int32(blk[2+j]&0x0F)-8) * d
-			y[j+QK/2] = float32(int32(blk[2+j]>>4)-8) * d
-		}
+	if err := quant.Dequantize(quant.Q4_0, b, dst); err != nil {
+		panic("kernels: DequantizeRowQ4_0: " + err.Error())
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/llmpipe/llmpipe/tensor"
 )
 
 // q8Block builds one block_q8_0 from a scale's fp16 bits and 32 quants.
@@ -13,30 +15,6 @@ func q8Block(d uint16, qs [32]int8) []byte {
 		b = append(b, byte(q))
 	}
 	return b
-}
-
-func TestF16RoundTrip(t *testing.T) {
-	for h := 0; h < 1<<16; h++ {
-		f := f16ToF32(uint16(h))
-		if f != f {
-			if got := f32ToF16(f); got&0x7c00 != 0x7c00 || got&0x3ff == 0 {
-				t.Fatalf("NaN %#04x → %#04x", h, got)
-			}
-			continue
-		}
-		if got := f32ToF16(f); got != uint16(h) {
-			t.Fatalf("%#04x → %v → %#04x", h, f, got)
-		}
-	}
-	// ties to even, overflow, underflow
-	for _, c := range []struct {
-		f float32
-		h uint16
-	}{{1 + 1.0/2048, 0x3c00}, {1 + 3.0/2048, 0x3c02}, {65520, 0x7c00}, {1e-9, 0}, {-2, 0xc000}, {0x1p-24, 1}} {
-		if got := f32ToF16(c.f); got != c.h {
-			t.Errorf("f32ToF16(%v) = %#04x, want %#04x", c.f, got, c.h)
-		}
-	}
 }
 
 func TestQuantizeRowQ8_0Hand(t *testing.T) {
@@ -140,7 +118,7 @@ func TestMatMulQ8_0VsFloat(t *testing.T) {
 		// Q4_0 weights, built by hand from random nibbles and scales.
 		w4 := make([]byte, rows*cols/QK*Q4_0BlockBytes)
 		for i := 0; i < len(w4); i += Q4_0BlockBytes {
-			h := f32ToF16(float32(r.Float64()*0.2 + 0.01))
+			h := tensor.F32ToF16(float32(r.Float64()*0.2 + 0.01))
 			w4[i], w4[i+1] = byte(h), byte(h>>8)
 			for j := 2; j < Q4_0BlockBytes; j++ {
 				w4[i+j] = byte(r.IntN(256))

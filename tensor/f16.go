@@ -2,67 +2,72 @@ package tensor
 
 import "math"
 
-// F16ToF32 returns the float32 value of the IEEE 754 binary16 bits h. Every
-// half value (subnormals, ±Inf, NaN) is exactly representable in float32.
+// F16ToF32 converts IEEE binary16 bits to a float32 exactly, as ggml's
+// ggml_compute_fp16_to_fp32 (ggml-impl.h): normal numbers by rebiasing the
+// exponent and scaling by 2^-112, subnormals through the magic-bias
+// subtraction (h&0x3ff) * 2^-24, ±Inf to ±Inf, NaN to a quiet NaN that keeps
+// the sign and the payload shifted into the top of the float32 mantissa.
 func F16ToF32(h uint16) float32 {
-	sign := uint32(h>>15) << 31
-	exp := uint32(h>>10) & 0x1f
-	mant := uint32(h) & 0x3ff
-	switch {
-	case exp == 0x1f: // Inf or NaN
-		return math.Float32frombits(sign | 0x7f800000 | mant<<13)
-	case exp == 0:
-		if mant == 0 {
-			return math.Float32frombits(sign)
-		}
-		// Subnormal: value = mant · 2^-24.
-		v := float32(mant) * (1.0 / (1 << 24))
-		if sign != 0 {
-			v = -v
-		}
-		return v
-	default:
-		return math.Float32frombits(sign | (exp+112)<<23 | mant<<13)
+	w := uint32(h) << 16
+	sign := w & 0x80000000
+	twoW := w + w
+	if twoW < 1<<27 {
+		// Subnormal or zero: a float32 in [0.5, 1) minus 0.5.
+		den := math.Float32frombits((twoW>>17)|126<<23) - 0.5
+		return math.Float32frombits(sign | math.Float32bits(den))
 	}
+	if twoW >= 0xF8000000 {
+		// Exponent all ones: Inf, or NaN made quiet (as x86 multiplies it).
+		mant := (twoW >> 4) & 0x007FFFFF
+		if mant != 0 {
+			mant |= 0x00400000
+		}
+		return math.Float32frombits(sign | 0x7F800000 | mant)
+	}
+	norm := math.Float32frombits((twoW>>4)+0xE0<<23) * 0x1p-112
+	return math.Float32frombits(sign | math.Float32bits(norm))
 }
 
-// F32ToF16 returns the binary16 bits nearest to f (ties to even), with
-// overflow to ±Inf and NaN kept a (quiet) NaN.
+// F32ToF16 converts a float32 to IEEE binary16 bits as ggml's
+// ggml_compute_fp32_to_fp16 (ggml-impl.h): round to nearest, ties to even;
+// overflow to ±Inf; subnormal results rounded correctly; any NaN becomes
+// 0x7E00 with the input's sign.
 func F32ToF16(f float32) uint16 {
-	b := math.Float32bits(f)
-	sign := uint16(b>>16) & 0x8000
-	exp := int32(b>>23) & 0xff
-	mant := b & 0x7fffff
-	if exp == 0xff {
-		if mant != 0 {
-			return sign | 0x7e00 | uint16(mant>>13)
-		}
-		return sign | 0x7c00
+	const scaleToInf = float32(0x1p+112)
+	const scaleToZero = float32(0x1p-110)
+	a := float32(math.Abs(float64(f)))
+	base := float32(a*scaleToInf) * scaleToZero
+	w := math.Float32bits(f)
+	shl1W := w + w
+	sign := w & 0x80000000
+	bias := shl1W & 0xFF000000
+	if bias < 0x71000000 {
+		bias = 0x71000000
 	}
-	e := exp - 127 + 15
-	if e >= 0x1f {
-		return sign | 0x7c00
+	base = math.Float32frombits((bias>>1)+0x07800000) + base
+	b := math.Float32bits(base)
+	expBits := (b >> 13) & 0x00007C00
+	mantBits := b & 0x00000FFF
+	nonsign := expBits + mantBits
+	if shl1W > 0xFF000000 {
+		nonsign = 0x7E00
 	}
-	if e <= 0 {
-		if e < -10 {
-			return sign // underflows to ±0
-		}
-		m := mant | 0x800000 // implicit bit
-		shift := uint32(14 - e)
-		half := m >> shift
-		rem := m & (1<<shift - 1)
-		mid := uint32(1) << (shift - 1)
-		if rem > mid || (rem == mid && half&1 == 1) {
-			half++
-		}
-		return sign | uint16(half)
+	return uint16(sign>>16 | nonsign)
+}
+
+// BF16ToF32 converts bfloat16 bits to a float32 exactly (the bits become the
+// top half of the float32), as ggml_compute_bf16_to_fp32.
+func BF16ToF32(h uint16) float32 { return math.Float32frombits(uint32(h) << 16) }
+
+// F32ToBF16 converts a float32 to bfloat16 bits as ggml_compute_fp32_to_bf16:
+// round to nearest, ties to even (overflowing to ±Inf); subnormals kept; NaN
+// truncated and made quiet (bit 6 set).
+func F32ToBF16(f float32) uint16 {
+	u := math.Float32bits(f)
+	if u&0x7fffffff > 0x7f800000 {
+		return uint16(u>>16) | 64
 	}
-	half := uint32(e)<<10 | mant>>13
-	rem := mant & 0x1fff
-	if rem > 0x1000 || (rem == 0x1000 && half&1 == 1) {
-		half++ // may carry into the exponent, up to Inf: still correct
-	}
-	return sign | uint16(half)
+	return uint16((u + (0x7fff + ((u >> 16) & 1))) >> 16)
 }
 
 // RoundF16 rounds every element of x to the nearest binary16 value in place

@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
-	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,8 +12,6 @@ import (
 	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/generate"
 	"github.com/llmpipe/llmpipe/internal/shared"
-	"github.com/llmpipe/llmpipe/kernels"
-	"github.com/llmpipe/llmpipe/quant"
 )
 
 // greedyRef is reference/stories260K_llamacpp.json's greedy section.
@@ -108,75 +104,6 @@ func TestRunQ8_0MatchesLlamaCpp(t *testing.T) {
 		}
 		if !equalInts(got.PromptIDs, ref.Greedy.PromptTokens) || !equalInts(got.IDs, ref.Greedy.GeneratedTokens) {
 			t.Errorf("%s: prompt ids %v ids %v, want %v %v", kv, got.PromptIDs, got.IDs, ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens)
-		}
-	}
-}
-
-// TestKernelsQ8_0AgreeWithQuant holds the Q8_0 code of package kernels to
-// package quant (ggml's reference formats): the import table keeps kernels
-// from importing quant, so the check lives here, where both may be used.
-// kernels.QuantizeRowQ8_0 must be byte-identical to quant.Quantize, the
-// block decoders equal to quant.Dequantize, and the block dot products
-// close to float math over quant's dequantized values.
-func TestKernelsQ8_0AgreeWithQuant(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, n := range []int{32, 64, 288, 1024} {
-		x := make([]float32, n)
-		for i := range x {
-			x[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(7)-3)))
-		}
-		if n == 64 {
-			clear(x[32:])          // an all-zero block
-			x[0], x[1] = 127, 62.5 // an exact halfway case: 63 (away from zero), not 62
-		}
-		got := make([]byte, n/32*34)
-		kernels.QuantizeRowQ8_0(got, x)
-		want := make([]byte, n/32*34)
-		if _, err := quant.Quantize(quant.Q8_0, x, want); err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Fatalf("n %d: kernels.QuantizeRowQ8_0 differs from quant.Quantize", n)
-		}
-		deq, ref := make([]float32, n), make([]float32, n)
-		kernels.DequantizeRowQ8_0(deq, got)
-		if err := quant.Dequantize(quant.Q8_0, got, ref); err != nil {
-			t.Fatal(err)
-		}
-		for i := range deq {
-			if math.Float32bits(deq[i]) != math.Float32bits(ref[i]) {
-				t.Fatalf("n %d: Q8_0 element %d: %v, quant %v", n, i, deq[i], ref[i])
-			}
-		}
-		q4 := make([]byte, n/32*18)
-		if _, err := quant.Quantize(quant.Q4_0, x, q4); err != nil {
-			t.Fatal(err)
-		}
-		deq4, ref4 := make([]float32, n), make([]float32, n)
-		kernels.DequantizeRowQ4_0(deq4, q4)
-		if err := quant.Dequantize(quant.Q4_0, q4, ref4); err != nil {
-			t.Fatal(err)
-		}
-		for i := range deq4 {
-			if math.Float32bits(deq4[i]) != math.Float32bits(ref4[i]) {
-				t.Fatalf("n %d: Q4_0 element %d: %v, quant %v", n, i, deq4[i], ref4[i])
-			}
-		}
-		// dot products: integer sums are exact, so the float result is the
-		// float64 sum of the dequantized products up to float32 rounding.
-		for _, c := range []struct {
-			name string
-			dot  float32
-			w    []float32
-		}{{"Q8_0·Q8_0", kernels.DotQ8_0(want, want), ref}, {"Q4_0·Q8_0", kernels.DotQ4_0Q8_0(q4, want), ref4}} {
-			var s, sabs float64
-			for i := range ref {
-				s += float64(c.w[i]) * float64(ref[i])
-				sabs += math.Abs(float64(c.w[i]) * float64(ref[i]))
-			}
-			if d := math.Abs(float64(c.dot) - s); d > 1e-5*sabs+1e-30 {
-				t.Errorf("n %d: %s = %v, float math %v", n, c.name, c.dot, s)
-			}
 		}
 	}
 }
