@@ -46,10 +46,11 @@ as it is generated (the prompt is not repeated), followed by a newline.
 {"prompt_ids":[...],"ids":[...],"text":"...","prompt_tok_s":X,"gen_tok_s":Y}
 where ids are the generated ids only.
 
-Architectures: llama (Llama 1/2/3, Mistral, TinyLlama…) with F32, F16 or BF16
-weights. A prompt longer than the model's context is an error.`,
+Architectures: llama (Llama 1/2/3, Mistral, TinyLlama…) with F32, F16, BF16,
+Q8_0 or Q4_0 weights. A prompt longer than the model's context is an error.`,
 		Example: `  llmpipe run --model ../shared/data/models/stories260K.gguf --prompt "Once upon a time" --max-tokens 64
-  llmpipe run --model stories260K.gguf --prompt "Once upon a time" --json`,
+  llmpipe run --model stories260K.gguf --prompt "Once upon a time" --json
+  llmpipe run --model ../shared/data/models/stories260K-q8_0.gguf --prompt "Once upon a time" --kv-f16`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if modelPath == "" {
