@@ -39,5 +39,6 @@ SentencePiece and GGUF vocabularies, and HF chat templates.`,
 	}
 	root.AddCommand(newTokenizeCmd(), newTemplateCmd())
 	root.AddCommand(newRunCmd())
+	root.AddCommand(newInspectCmd())
 	return root
 }
