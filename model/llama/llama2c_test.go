@@ -1,0 +1,101 @@
+package llama
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/llmpipe/llmpipe/format/llama2c"
+	"github.com/llmpipe/llmpipe/internal/shared"
+	"github.com/llmpipe/llmpipe/model"
+)
+
+func loadLlama2c(t testing.TB) *Model {
+	t.Helper()
+	ck, err := llama2c.OpenCheckpoint(shared.Path(t, "models/stories260K.bin"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := FromLlama2c(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// TestGreedyStories260KLlama2c: from stories260K.bin, the 64 greedy ids
+// after "Once upon a time" equal llama.cpp's on the GGUF converted from it.
+func TestGreedyStories260KLlama2c(t *testing.T) {
+	ref := loadReference(t, "stories260K_llamacpp.json")
+	m := loadLlama2c(t)
+	c := m.Config
+	if c.ContextLength != 512 || c.Dim != 64 || c.NumLayers != 5 || c.NumHeads != 8 || c.NumKVHeads != 4 || c.HeadDim != 8 ||
+		c.FFNDim != 172 || c.VocabSize != 512 || c.RMSEps != 1e-5 || c.RopeBase != 10000 || c.RopeDim != 8 {
+		t.Errorf("config %+v", c)
+	}
+	seq := m.NewSequence(model.SequenceOptions{})
+	logits, err := seq.Forward(ref.Greedy.PromptTokens, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for range ref.Greedy.GeneratedTokens {
+		id := argmax(logits)
+		got = append(got, id)
+		if logits, err = seq.Forward([]int{id}, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, id := range got {
+		if id != ref.Greedy.GeneratedTokens[i] {
+			t.Fatalf("step %d: id %d, llama.cpp %d (got %v)", i, id, ref.Greedy.GeneratedTokens[i], got)
+		}
+	}
+}
+
+// TestPerplexityStories260KLlama2c: over the reference's 512-token text the
+// llama2.c checkpoint gives llama.cpp's perplexity, as the GGUF does.
+func TestPerplexityStories260KLlama2c(t *testing.T) {
+	ref := loadReference(t, "stories260K_llamacpp.json")
+	lp := logProbs(t, loadLlama2c(t), ref.Perplexity.Tokens, model.SequenceOptions{})
+	var nll, meanAbs float64
+	for i, v := range lp {
+		nll -= v
+		meanAbs += math.Abs(v - ref.Perplexity.LogpNext[i])
+	}
+	ppl, meanAbs := math.Exp(nll/float64(len(lp))), meanAbs/float64(len(lp))
+	t.Logf("ppl %.4f (llama.cpp %.4f), mean |Δlogp| %.5f", ppl, math.Exp(ref.Perplexity.MeanNLL), meanAbs)
+	if math.Abs(ppl-5.583) > 0.003 || meanAbs > 0.005 {
+		t.Errorf("perplexity %.4f (want 5.583 ± 0.003), mean |Δlogp| %.5f (want ≤ 0.005)", ppl, meanAbs)
+	}
+}
+
+func TestFromLlama2cErrors(t *testing.T) {
+	if _, err := FromLlama2c(nil); err == nil {
+		t.Error("nil checkpoint accepted")
+	}
+	cfg := llama2c.Config{Dim: 4, HiddenDim: 6, NumLayers: 1, NumHeads: 2, NumKVHeads: 1, VocabSize: 3, SeqLen: 2, SharedClassifier: true}
+	ck := &llama2c.Checkpoint{Config: cfg, TokenEmbedding: make([]float32, 12), RMSFinal: make([]float32, 4),
+		Layers: []llama2c.Layer{{RMSAtt: make([]float32, 4), WQ: make([]float32, 16), WK: make([]float32, 8), WV: make([]float32, 8),
+			WO: make([]float32, 16), RMSFFN: make([]float32, 4), W1: make([]float32, 24), W2: make([]float32, 24), W3: make([]float32, 24)}}}
+	ck.Classifier = ck.TokenEmbedding
+	m, err := FromLlama2c(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.NewSequence(model.SequenceOptions{}).Forward([]int{1, 2}, true); err != nil {
+		t.Fatal(err)
+	}
+	ck.Layers[0].W2 = ck.Layers[0].W2[:23]
+	if _, err := FromLlama2c(ck); err == nil || !strings.Contains(err.Error(), "w2[0] has 23 values, want 24") {
+		t.Errorf("error %v", err)
+	}
+	ck.Layers = nil
+	if _, err := FromLlama2c(ck); err == nil || !strings.Contains(err.Error(), "0 layers") {
+		t.Errorf("error %v", err)
+	}
+	ck.Config.NumHeads = 3
+	if _, err := FromLlama2c(ck); err == nil || !strings.Contains(err.Error(), "inconsistent") {
+		t.Errorf("error %v", err)
+	}
+}
