@@ -5,13 +5,17 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/format/llama2c"
 	"github.com/llmpipe/llmpipe/generate"
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/model/llama"
+	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/tokenizer/llamavocab"
 )
 
@@ -32,12 +36,13 @@ type runResult struct {
 func newRunCmd() *cobra.Command {
 	var (
 		modelPath, prompt string
+		tokPath           string
 		maxTokens         int
 		asJSON, kvF16     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "run --model PATH --prompt TEXT [--max-tokens N] [--json]",
-		Short: "Generate text with a GGUF model (greedy decoding)",
+		Use:   "run --model PATH [--tokenizer PATH] --prompt TEXT [--max-tokens N] [--json]",
+		Short: "Generate text with a GGUF or llama2.c model (greedy decoding)",
 		Long: `run loads a GGUF model and its embedded tokenizer, adds BOS as the model's
 metadata says (like llama.cpp), and prints the greedy continuation of --prompt
 as it is generated (the prompt is not repeated), followed by a newline.
@@ -47,10 +52,15 @@ as it is generated (the prompt is not repeated), followed by a newline.
 where ids are the generated ids only.
 
 Architectures: llama (Llama 1/2/3, Mistral, TinyLlama…) with F32, F16, BF16,
-Q8_0 or Q4_0 weights. A prompt longer than the model's context is an error.`,
+Q8_0 or Q4_0 weights. A prompt longer than the model's context is an error.
+
+A llama2.c checkpoint (Karpathy's legacy .bin format) runs too, with its
+tokenizer file given by --tokenizer (tokNNN.bin); BOS is added as llama2.c
+does.`,
 		Example: `  llmpipe run --model ../shared/data/models/stories260K.gguf --prompt "Once upon a time" --max-tokens 64
   llmpipe run --model stories260K.gguf --prompt "Once upon a time" --json
-  llmpipe run --model ../shared/data/models/stories260K-q8_0.gguf --prompt "Once upon a time" --kv-f16`,
+  llmpipe run --model ../shared/data/models/stories260K-q8_0.gguf --prompt "Once upon a time" --kv-f16
+  llmpipe run --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if modelPath == "" {
@@ -59,19 +69,11 @@ Q8_0 or Q4_0 weights. A prompt longer than the model's context is an error.`,
 			if maxTokens < 0 {
 				return fmt.Errorf("--max-tokens %d is negative", maxTokens)
 			}
-			f, err := gguf.OpenMapped(modelPath)
+			m, tok, closeModel, err := loadRunModel(modelPath, tokPath)
 			if err != nil {
 				return err
 			}
-			defer f.Close()
-			m, err := newRegistry().Load(f)
-			if err != nil {
-				return fmt.Errorf("%s: %w", modelPath, err)
-			}
-			tok, err := llamavocab.FromGGUF(f)
-			if err != nil {
-				return fmt.Errorf("%s: %w", modelPath, err)
-			}
+			defer closeModel()
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
 			opts := generate.Options{MaxTokens: maxTokens, KVF16: kvF16}
@@ -100,10 +102,76 @@ Q8_0 or Q4_0 weights. A prompt longer than the model's context is an error.`,
 			return enc.Encode(out)
 		},
 	}
-	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF model file")
+	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF model file, or llama2.c checkpoint (.bin) with --tokenizer")
+	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "llama2.c tokenizer file (tokNNN.bin) for a llama2.c .bin model; GGUF models use their own")
 	cmd.Flags().StringVar(&prompt, "prompt", "", "prompt text")
 	cmd.Flags().IntVar(&maxTokens, "max-tokens", 128, "most tokens to generate (0: until end of text or context)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object at the end instead of streaming text")
 	cmd.Flags().BoolVar(&kvF16, "kv-f16", false, "keep the KV cache in float16, as llama.cpp does by default")
 	return cmd
+}
+
+// loadRunModel loads a model and its tokenizer for run: a GGUF file with its
+// embedded tokenizer, or (any file that does not start with the GGUF magic)
+// a llama2.c checkpoint with the tokenizer file tokPath. closeModel releases
+// the file; the model must not be used after it.
+func loadRunModel(modelPath, tokPath string) (m model.Model, tok tokenizer.Tokenizer, closeModel func(), err error) {
+	isGGUF, err := hasGGUFMagic(modelPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if !isGGUF {
+		if tokPath == "" {
+			return nil, nil, nil, fmt.Errorf("%s is not a GGUF file; a llama2.c checkpoint needs --tokenizer tokNNN.bin", modelPath)
+		}
+		ck, err := llama2c.OpenCheckpoint(modelPath)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		lm, err := llama.FromLlama2c(ck)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", modelPath, err)
+		}
+		v, err := llama2c.OpenVocab(tokPath, ck.Config.VocabSize)
+		if err != nil {
+			return nil, nil, nil, err
+		}
+		t, err := v.Tokenizer()
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", tokPath, err)
+		}
+		return lm, t, func() {}, nil
+	}
+	if tokPath != "" {
+		return nil, nil, nil, fmt.Errorf("--tokenizer is for llama2.c checkpoints; the GGUF file %s has its own tokenizer", modelPath)
+	}
+	f, err := gguf.OpenMapped(modelPath)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if m, err = newRegistry().Load(f); err == nil {
+		tok, err = llamavocab.FromGGUF(f)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, nil, fmt.Errorf("%s: %w", modelPath, err)
+	}
+	return m, tok, func() { f.Close() }, nil
+}
+
+// hasGGUFMagic reports whether the file at path starts with "GGUF".
+func hasGGUFMagic(path string) (bool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return false, err
+	}
+	defer f.Close()
+	var magic [4]byte
+	if _, err := io.ReadFull(f, magic[:]); err != nil {
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return false, fmt.Errorf("%s: file of fewer than 4 bytes is neither GGUF nor a llama2.c checkpoint", path)
+		}
+		return false, err
+	}
+	return string(magic[:]) == "GGUF", nil
 }

@@ -175,3 +175,74 @@ func TestRunTinyRandom(t *testing.T) {
 	}
 	t.Logf("greedy ids: first %d of %d equal llama.cpp's", same, len(ref.Greedy.GeneratedTokens))
 }
+
+// TestRunLlama2cMatchesLlamaCpp: `llmpipe run` on stories260K.bin with
+// tok512.bin prints llama.cpp's 64 greedy tokens (for the GGUF converted from
+// these files), which extend Karpathy's documented llama2.c output.
+func TestRunLlama2cMatchesLlamaCpp(t *testing.T) {
+	ref := loadGreedyRef(t)
+	b, err := os.ReadFile(shared.Path(t, "reference/stories260K_llamacpp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var golden struct {
+		Llama2c struct {
+			N64FromPrompt string `json:"n64_from_prompt"`
+		} `json:"llama2c_golden"`
+	}
+	if err := json.Unmarshal(b, &golden); err != nil || golden.Llama2c.N64FromPrompt == "" {
+		t.Fatalf("llama2c_golden: %v", err)
+	}
+	args := []string{"run", "--model", shared.Path(t, "models/stories260K.bin"), "--tokenizer", shared.Path(t, "models/tok512.bin"),
+		"--prompt", ref.Greedy.Prompt, "--max-tokens", "64"}
+	out, err := runCLI(t, "", args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := ref.Greedy.GeneratedText + "\n"; out != want {
+		t.Errorf("text:\n%q\nwant llama.cpp's\n%q", out, want)
+	}
+	if full := ref.Greedy.Prompt + out; !strings.HasPrefix(full, golden.Llama2c.N64FromPrompt) {
+		t.Errorf("prompt+text\n%q\ndoes not start with llama2.c's golden\n%q", full, golden.Llama2c.N64FromPrompt)
+	}
+	out, err = runCLI(t, "", append(args, "--json")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got runResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	if !equalInts(got.PromptIDs, ref.Greedy.PromptTokens) || !equalInts(got.IDs, ref.Greedy.GeneratedTokens) || got.Text != ref.Greedy.GeneratedText {
+		t.Errorf("prompt ids %v ids %v text %q, want %v %v %q", got.PromptIDs, got.IDs, got.Text,
+			ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens, ref.Greedy.GeneratedText)
+	}
+}
+
+// TestRunTokenizerFlagErrors: --tokenizer is required for a llama2.c
+// checkpoint and refused for a GGUF file; bad files give errors, not panics.
+func TestRunTokenizerFlagErrors(t *testing.T) {
+	bin, tok := shared.Path(t, "models/stories260K.bin"), shared.Path(t, "models/tok512.bin")
+	gg := shared.Path(t, "models/stories260K.gguf")
+	dir := t.TempDir()
+	short := filepath.Join(dir, "short.bin")
+	if err := os.WriteFile(short, []byte{1, 2}, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--model", bin}, "needs --tokenizer"},
+		{[]string{"--model", gg, "--tokenizer", tok}, "has its own tokenizer"},
+		{[]string{"--model", tok, "--tokenizer", tok}, "llama2c:"},
+		{[]string{"--model", bin, "--tokenizer", bin}, "llama2c: tokenizer"},
+		{[]string{"--model", short, "--tokenizer", tok}, "fewer than 4 bytes"},
+		{[]string{"--model", filepath.Join(dir, "none.bin"), "--tokenizer", tok}, "none.bin"},
+	} {
+		_, err := runCLI(t, "", append(append([]string{"run"}, c.args...), "--prompt", "x", "--max-tokens", "1")...)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v: error %v, want one containing %q", c.args, err, c.want)
+		}
+	}
+}
