@@ -213,9 +213,13 @@ func (r *inspectReport) writeText(out io.Writer, full bool) error {
 		return err
 	}
 	w = tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "  TYPE\tTENSORS\tPARAMETERS\tBYTES\tBITS/PARAM\t\n")
+	typeW = len("TYPE")
 	for _, tt := range r.byType {
-		fmt.Fprintf(w, "  %s\t%d\t%d\t%d\t%s\t\n", tt.Type, tt.Tensors, tt.Parameters, tt.Bytes, bitsPer(tt.Bytes, tt.Parameters))
+		typeW = max(typeW, len(tt.Type))
+	}
+	fmt.Fprintf(w, "  %-*s\tTENSORS\tPARAMETERS\tBYTES\tBITS/PARAM\t\n", typeW, "TYPE")
+	for _, tt := range r.byType {
+		fmt.Fprintf(w, "  %-*s\t%d\t%d\t%d\t%s\t\n", typeW, tt.Type, tt.Tensors, tt.Parameters, tt.Bytes, bitsPer(tt.Bytes, tt.Parameters))
 	}
 	return w.Flush()
 }
@@ -231,7 +235,7 @@ func typeName(v gguf.Value) string {
 
 // textValue formats a metadata value on one line: scalars as Go literals
 // (strings quoted), arrays as `[512 strings] "<unk>", "<s>", "</s>", …`
-// unless full.
+// unless full; the elements of an array of arrays are parenthesised.
 func textValue(v gguf.Value, full bool) string {
 	if v.Type != gguf.TypeArray {
 		return textScalar(v.Any(), full)
@@ -254,7 +258,7 @@ func textValue(v gguf.Value, full bool) string {
 			b.WriteString(", ")
 		}
 		if sub, ok := x.(gguf.Value); ok {
-			b.WriteString(textValue(sub, full))
+			b.WriteString("(" + textValue(sub, full) + ")")
 			continue
 		}
 		b.WriteString(textScalar(x, full))

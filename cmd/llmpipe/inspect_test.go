@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -379,10 +380,10 @@ func TestInspectValues(t *testing.T) {
 		`long string "{% if x %}<tag>{% if x %}`, `…` + " (600 bytes)\n",
 		"\nbytes array[uint8] [5 uint8s] 1, 2, 3, …\n", "\none array[string] [1 string] \"x\"\n",
 		"\nempty array[float64] [0 float64s]\n", "\nfloats array[float32] [3 float32s] 1.5, +Inf, 2\n",
-		"\nnested array[array] [2 arrays] [4 int32s] 1, 2, 3, …, [1 bool] true\n",
+		"\nnested array[array] [2 arrays] ([4 int32s] 1, 2, 3, …), ([1 bool] true)\n",
 		`"key with space" bool true`,
 		"\n0 a Q4_K [256, 2] 512 288 0\n", "\n2 scalar F16 [] 1 2 ",
-		"parameters 516 (516)\n",
+		"parameters 516 (516)\n", "\nF16 1 1 2 16.00\nQ4_K 1 512 288 4.50\n",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
@@ -392,7 +393,7 @@ func TestInspectValues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"[5 uint8s] 1, 2, 3, 4, 5\n", `"` + strings.ReplaceAll(long, `"`, `\"`) + `"` + "\n", "[4 int32s] 1, 2, 3, 4, [1 bool]"} {
+	for _, want := range []string{"[5 uint8s] 1, 2, 3, 4, 5\n", `"` + strings.ReplaceAll(long, `"`, `\"`) + `"` + "\n", "([4 int32s] 1, 2, 3, 4), ([1 bool] true)"} {
 		if !strings.Contains(full, want) {
 			t.Errorf("--full output lacks %q:\n%s", want, full)
 		}
@@ -507,6 +508,40 @@ func TestInspectBadFiles(t *testing.T) {
 			}
 		})
 	}
+	// Every 61st truncation point fails cleanly; seeded byte corruptions of
+	// the header either fail or print something that is valid JSON.
+	dir := t.TempDir()
+	for n := 0; n < 14272; n += 61 {
+		path := filepath.Join(dir, "cut.gguf")
+		if err := os.WriteFile(path, good[:n], 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runCLI(t, "", "inspect", path); err == nil {
+			t.Fatalf("truncated to %d bytes: no error", n)
+		}
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	parsed := 0
+	for i := 0; i < 200; i++ {
+		b := bytes.Clone(good)
+		for range 1 + rng.IntN(3) {
+			b[rng.IntN(14272)] = byte(rng.Uint32())
+		}
+		path := filepath.Join(dir, "flip.gguf")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := runCLI(t, "", "inspect", path); err != nil {
+			continue
+		}
+		out, err := runCLI(t, "", "inspect", "--json", "--full", path)
+		if err != nil || !json.Valid([]byte(out)) {
+			t.Fatalf("corruption %d: text worked but --json gave %v / invalid JSON", i, err)
+		}
+		parsed++
+	}
+	t.Logf("%d of 200 corrupted headers still parse", parsed)
+
 	if _, err := runCLI(t, "", "inspect"); err == nil {
 		t.Error("inspect without a path: no error")
 	}
