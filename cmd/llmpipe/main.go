@@ -32,8 +32,10 @@ func newRootCmd() *cobra.Command {
 		Short: "The whole LLM pipeline in Go: tokenize, run, train, serve, evaluate",
 		Long: `llmpipe covers the stages of a large language model in one pure-Go binary.
 
-Stage 1 (input) is here today: exact tokenizers for tiktoken, HF tokenizer.json,
-SentencePiece and GGUF vocabularies, and HF chat templates.`,
+Stage 1 (input): exact tokenizers for tiktoken, HF tokenizer.json, SentencePiece
+and GGUF vocabularies, and HF chat templates (tokenize, template).
+Stage 2 (network), first slice: Llama-family GGUF models with greedy generation
+identical to llama.cpp (run), and a model file's metadata and tensors (inspect).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
