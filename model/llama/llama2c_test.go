@@ -1,10 +1,12 @@
 package llama
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
+	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/format/llama2c"
 	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/model"
@@ -97,5 +99,72 @@ func TestFromLlama2cErrors(t *testing.T) {
 	ck.Config.NumHeads = 3
 	if _, err := FromLlama2c(ck); err == nil || !strings.Contains(err.Error(), "inconsistent") {
 		t.Errorf("error %v", err)
+	}
+}
+
+// TestLlama2cSameAsConvertedGGUF: stories260K.gguf was converted from
+// stories260K.bin + tok512.bin by an independent script
+// (peers/llama2c_to_gguf.py); FromLlama2c's config and every weight equal
+// what Load reads from the GGUF, and the tokenizer file's pieces, scores and
+// types equal the GGUF vocabulary.
+func TestLlama2cSameAsConvertedGGUF(t *testing.T) {
+	bin, gg := loadLlama2c(t), loadModel(t, "models/stories260K.gguf")
+	if bin.Config != gg.Config {
+		t.Errorf("config\n%+v\nGGUF's\n%+v", bin.Config, gg.Config)
+	}
+	same := func(name string, a, b []float32) {
+		if len(a) != len(b) {
+			t.Errorf("%s: %d values, GGUF %d", name, len(a), len(b))
+			return
+		}
+		for i := range a {
+			if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+				t.Errorf("%s[%d] = %v, GGUF %v", name, i, a[i], b[i])
+				return
+			}
+		}
+	}
+	wb, wg := bin.Weights, gg.Weights
+	same("token_embd", wb.TokenEmbd.F32, wg.TokenEmbd.F32)
+	same("output", wb.Output.F32, wg.Output.F32)
+	same("output_norm", wb.OutputNorm, wg.OutputNorm)
+	for il := range wb.Layers {
+		lb, lg := &wb.Layers[il], &wg.Layers[il]
+		for _, m := range []struct {
+			name string
+			a, b Matrix
+		}{{"q", lb.Query, lg.Query}, {"k", lb.Key, lg.Key}, {"v", lb.Value, lg.Value}, {"o", lb.AttnOutput, lg.AttnOutput},
+			{"gate", lb.FFNGate, lg.FFNGate}, {"up", lb.FFNUp, lg.FFNUp}, {"down", lb.FFNDown, lg.FFNDown}} {
+			if m.a.Rows != m.b.Rows || m.a.Cols != m.b.Cols {
+				t.Errorf("blk.%d.%s: [%d %d], GGUF [%d %d]", il, m.name, m.a.Rows, m.a.Cols, m.b.Rows, m.b.Cols)
+			}
+			same(fmt.Sprintf("blk.%d.%s", il, m.name), m.a.F32, m.b.F32)
+		}
+		same(fmt.Sprintf("blk.%d.attn_norm", il), lb.AttnNorm, lg.AttnNorm)
+		same(fmt.Sprintf("blk.%d.ffn_norm", il), lb.FFNNorm, lg.FFNNorm)
+	}
+
+	v, err := llama2c.OpenVocab(shared.Path(t, "models/tok512.bin"), bin.Config.VocabSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.OpenMapped(shared.Path(t, "models/stories260K.gguf"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	tokens, _ := f.Strings("tokenizer.ggml.tokens")
+	scores, _ := f.Value("tokenizer.ggml.scores")
+	types, _ := f.Value("tokenizer.ggml.token_type")
+	sc, _ := scores.Any().([]float32)
+	ty, _ := types.Any().([]int32)
+	pieces := v.Pieces()
+	if len(tokens) != len(pieces) || len(sc) != len(pieces) || len(ty) != len(pieces) {
+		t.Fatalf("GGUF vocabulary: %d tokens, %d scores, %d types; tok512.bin %d", len(tokens), len(sc), len(ty), len(pieces))
+	}
+	for i, p := range pieces {
+		if p.Text != tokens[i] || p.Score != sc[i] || int32(p.Type) != ty[i] {
+			t.Errorf("piece %d: %q %v %v, GGUF %q %v %v", i, p.Text, p.Score, p.Type, tokens[i], sc[i], ty[i])
+		}
 	}
 }
