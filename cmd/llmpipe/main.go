@@ -42,5 +42,6 @@ identical to llama.cpp (run), and a model file's metadata and tensors (inspect).
 	root.AddCommand(newTokenizeCmd(), newTemplateCmd())
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newInspectCmd())
+	root.AddCommand(newBenchCmd())
 	return root
 }

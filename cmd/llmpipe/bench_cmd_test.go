@@ -1,0 +1,91 @@
+package main
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/llmpipe/llmpipe/internal/shared"
+)
+
+// TestBenchJSON: bench --json on stories260K.gguf prints the documented
+// object with positive rates and one sample per repetition.
+func TestBenchJSON(t *testing.T) {
+	path := shared.Path(t, "models/stories260K.gguf")
+	out, err := runCLI(t, "", "bench", "--model", path, "--prompt-tokens", "16", "--gen-tokens", "8", "--reps", "2", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw map[string]any
+	if err := json.Unmarshal([]byte(out), &raw); err != nil {
+		t.Fatalf("%v in %q", err, out)
+	}
+	for _, k := range []string{"pp_tok_s", "tg_tok_s", "pp_tok_s_stddev", "tg_tok_s_stddev", "pp_samples_tok_s", "tg_samples_tok_s", "prompt_tokens", "gen_tokens", "reps", "model", "arch", "n_ctx", "kv_f16"} {
+		if _, ok := raw[k]; !ok {
+			t.Errorf("--json lacks %q: %s", k, out)
+		}
+	}
+	var got benchResult
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if !(got.PPTokS > 0) || !(got.TGTokS > 0) || math.IsInf(got.PPTokS, 0) || math.IsInf(got.TGTokS, 0) {
+		t.Errorf("rates pp %v tg %v, want positive and finite", got.PPTokS, got.TGTokS)
+	}
+	if len(got.PPSamples) != 2 || len(got.TGSamples) != 2 || got.PPTokSStddev < 0 || got.TGTokSStddev < 0 {
+		t.Errorf("samples %v %v stddev %v %v", got.PPSamples, got.TGSamples, got.PPTokSStddev, got.TGTokSStddev)
+	}
+	if got.PromptTokens != 16 || got.GenTokens != 8 || got.Reps != 2 || got.Arch != "llama" || got.Model != "stories260K.gguf" || got.ContextLen != 512 {
+		t.Errorf("fields %+v", got)
+	}
+}
+
+// TestBenchTable: the default output is a llama-bench-like table with one
+// row per test; a llama2.c checkpoint needs no tokenizer.
+func TestBenchTable(t *testing.T) {
+	for _, name := range []string{"models/stories260K.gguf", "models/stories260K.bin"} {
+		path := shared.Path(t, name)
+		out, err := runCLI(t, "", "bench", "--model", path, "--prompt-tokens", "8", "--gen-tokens", "4", "--reps", "1", "--kv-f16")
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !strings.Contains(out, "pp8") || !strings.Contains(out, "tg4") || !strings.Contains(out, "t/s") || !strings.Contains(out, "f16") {
+			t.Errorf("%s: table:\n%s", name, out)
+		}
+	}
+}
+
+// TestBenchErrors: counts beyond the context and bad flags are clear errors.
+func TestBenchErrors(t *testing.T) {
+	path := shared.Path(t, "models/stories260K.gguf")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--prompt-tokens", "513"}, "context holds 512"},
+		{[]string{"--gen-tokens", "600"}, "context holds 512"},
+		{[]string{"--prompt-tokens", "0", "--gen-tokens", "0"}, "nothing to measure"},
+		{[]string{"--reps", "0"}, "at least 1"},
+		{[]string{"--prompt-tokens", "-1"}, "negative"},
+		{[]string{"--threads", "2"}, "unknown flag"},
+	} {
+		_, err := runCLI(t, "", append([]string{"bench", "--model", path}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: error %v, want one containing %q", tc.args, err, tc.want)
+		}
+	}
+	if _, err := runCLI(t, "", "bench"); err == nil || !strings.Contains(err.Error(), "--model") {
+		t.Errorf("no --model: %v", err)
+	}
+}
+
+func TestMeanStddev(t *testing.T) {
+	m, s := meanStddev([]float64{2, 4, 4, 4, 5, 5, 7, 9})
+	if m != 5 || math.Abs(s-2.138089935) > 1e-8 {
+		t.Errorf("got %v %v", m, s)
+	}
+	if m, s := meanStddev([]float64{3}); m != 3 || s != 0 {
+		t.Errorf("one sample: %v %v", m, s)
+	}
+}
