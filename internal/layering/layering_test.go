@@ -39,6 +39,7 @@ var allowed = map[string][]string{
 	"kernels":              {"quant", "tensor"},
 	"model":                {"format/gguf"},
 	"format/llama2c":       {"tokenizer", "tokenizer/spm"},
+	"format/safetensors":   {},
 	"model/llama":          {"model", "kernels", "tensor", "format/gguf", "format/llama2c"},
 	"generate":             {"model", "tokenizer"},
 	"cmd/llmpipe":          {"..."},
