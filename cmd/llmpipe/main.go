@@ -43,5 +43,6 @@ identical to llama.cpp (run), and a model file's metadata and tensors (inspect).
 	root.AddCommand(newRunCmd())
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newBenchCmd())
+	root.AddCommand(newPullCmd())
 	return root
 }

@@ -42,6 +42,7 @@ var allowed = map[string][]string{
 	"format/safetensors":   {},
 	"model/llama":          {"model", "kernels", "tensor", "format/gguf", "format/llama2c"},
 	"generate":             {"model", "tokenizer"},
+	"hub":                  {},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
 }

@@ -1,0 +1,20 @@
+// Package hub downloads model files into a local cache: Hugging Face Hub
+// files named hf://OWNER/REPO/FILE[@REVISION] and plain https URLs.
+//
+// It follows the Hub's HTTP conventions as huggingface_hub's file_download.py
+// reads them: a file resolves at
+// https://huggingface.co/OWNER/REPO/resolve/REVISION/FILE, which for files
+// stored in Git LFS answers with a redirect to a CDN and carries the file's
+// sha256 in the X-Linked-Etag header (and its size in X-Linked-Size); for LFS
+// files served directly the ETag header holds the sha256. A non-LFS file's
+// ETag is its git blob id (40 hex digits), which is not a sha256 and is not
+// checked.
+//
+// A download goes to FINAL.part and is renamed to FINAL only after its size
+// and sha256 check out, so the cache never holds a partial file under the
+// final name. An interrupted download (a broken connection, a cancelled
+// context) leaves the .part file behind, and the next attempt resumes it with
+// an HTTP Range request (RFC 9110 §14); the resumed bytes are used only when
+// the server answers 206 Partial Content with a Content-Range that starts at
+// the requested offset, otherwise the download restarts from the beginning.
+package hub
