@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 	"model":                {"format/gguf"},
 	"format/llama2c":       {"tokenizer", "tokenizer/spm"},
 	"format/safetensors":   {},
-	"model/llama":          {"model", "kernels", "tensor", "format/gguf", "format/llama2c"},
+	"model/llama":          {"model", "kernels", "tensor", "format/gguf", "format/llama2c", "format/safetensors"},
 	"generate":             {"model", "tokenizer"},
 	"hub":                  {},
 	"cmd/llmpipe":          {"..."},

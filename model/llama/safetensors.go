@@ -1,0 +1,344 @@
+package llama
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/format/safetensors"
+	"github.com/llmpipe/llmpipe/kernels"
+	"github.com/llmpipe/llmpipe/tensor"
+)
+
+// HFConfig is the part of a Hugging Face config.json (transformers'
+// LlamaConfig) that a LlamaForCausalLM checkpoint needs. Pointer fields are
+// optional; their defaults are LlamaConfig's.
+type HFConfig struct {
+	Architectures         []string `json:"architectures"`
+	ModelType             string   `json:"model_type"`
+	HiddenSize            int      `json:"hidden_size"`
+	IntermediateSize      int      `json:"intermediate_size"`
+	NumHiddenLayers       int      `json:"num_hidden_layers"`
+	NumAttentionHeads     int      `json:"num_attention_heads"`
+	NumKeyValueHeads      *int     `json:"num_key_value_heads"`
+	HeadDim               *int     `json:"head_dim"`
+	RMSNormEps            *float64 `json:"rms_norm_eps"`            // default 1e-6
+	RopeTheta             *float64 `json:"rope_theta"`              // default 10000
+	MaxPositionEmbeddings *int     `json:"max_position_embeddings"` // default 2048
+	VocabSize             int      `json:"vocab_size"`
+	TieWordEmbeddings     bool     `json:"tie_word_embeddings"`
+	HiddenAct             string   `json:"hidden_act"`
+	AttentionBias         bool     `json:"attention_bias"`
+	MLPBias               bool     `json:"mlp_bias"`
+	RopeScaling           *struct {
+		Type     string  `json:"type"`
+		RopeType string  `json:"rope_type"`
+		Factor   float64 `json:"factor"`
+	} `json:"rope_scaling"`
+}
+
+// hfModelTypes are the model_type values whose checkpoints use Llama's
+// tensor names and forward pass.
+var hfModelTypes = map[string]bool{"llama": true, "mistral": true}
+
+// ConfigFromHF converts an HF config.json to a Config. RoPE is the normal
+// (adjacent pairs) ordering: FromSafetensors permutes the rows of q_proj and
+// k_proj from HF's rotate_half layout at load, as llama.cpp's converter
+// does, so the forward pass is the GGUF one.
+func ConfigFromHF(hc HFConfig) (Config, error) {
+	if !hfModelTypes[hc.ModelType] {
+		return Config{}, fmt.Errorf("llama: config.json model_type %q (architectures %v) is not a Llama-family model", hc.ModelType, hc.Architectures)
+	}
+	if hc.AttentionBias || hc.MLPBias {
+		return Config{}, fmt.Errorf("llama: config.json asks for attention or MLP biases, which are not supported")
+	}
+	if hc.HiddenAct != "" && hc.HiddenAct != "silu" {
+		return Config{}, fmt.Errorf("llama: config.json hidden_act %q is not supported (only silu)", hc.HiddenAct)
+	}
+	c := Config{
+		ContextLength: 2048,
+		Dim:           hc.HiddenSize,
+		NumLayers:     hc.NumHiddenLayers,
+		FFNDim:        hc.IntermediateSize,
+		NumHeads:      hc.NumAttentionHeads,
+		NumKVHeads:    hc.NumAttentionHeads,
+		RMSEps:        1e-6,
+		RopeBase:      10000,
+		RopeFreqScale: 1,
+		RopeMode:      kernels.RoPENormal,
+		VocabSize:     hc.VocabSize,
+	}
+	if hc.MaxPositionEmbeddings != nil {
+		c.ContextLength = *hc.MaxPositionEmbeddings
+	}
+	if hc.NumKeyValueHeads != nil {
+		c.NumKVHeads = *hc.NumKeyValueHeads
+	}
+	if hc.RMSNormEps != nil {
+		c.RMSEps = float32(*hc.RMSNormEps)
+	}
+	if hc.RopeTheta != nil {
+		c.RopeBase = float32(*hc.RopeTheta)
+	}
+	for _, v := range []struct {
+		name string
+		v    int
+	}{{"hidden_size", c.Dim}, {"num_hidden_layers", c.NumLayers}, {"intermediate_size", c.FFNDim},
+		{"num_attention_heads", c.NumHeads}, {"num_key_value_heads", c.NumKVHeads}, {"vocab_size", c.VocabSize},
+		{"max_position_embeddings", c.ContextLength}} {
+		if v.v <= 0 || v.v > maxDim {
+			return Config{}, fmt.Errorf("llama: config.json %s = %d out of range [1, %d]", v.name, v.v, maxDim)
+		}
+	}
+	c.HeadDim = c.Dim / c.NumHeads
+	if hc.HeadDim != nil {
+		c.HeadDim = *hc.HeadDim
+	} else if c.Dim%c.NumHeads != 0 {
+		return Config{}, fmt.Errorf("llama: config.json hidden_size %d is not a multiple of num_attention_heads %d", c.Dim, c.NumHeads)
+	}
+	c.RopeDim = c.HeadDim
+	if rs := hc.RopeScaling; rs != nil {
+		typ := rs.RopeType
+		if typ == "" {
+			typ = rs.Type
+		}
+		switch typ {
+		case "default", "":
+		case "linear":
+			if !(rs.Factor > 0) {
+				return Config{}, fmt.Errorf("llama: config.json rope_scaling linear factor %v must be positive", rs.Factor)
+			}
+			c.RopeFreqScale = float32(1 / rs.Factor)
+		default:
+			return Config{}, fmt.Errorf("llama: config.json rope_scaling type %q is not supported (only linear)", typ)
+		}
+	}
+	switch {
+	case c.HeadDim <= 0 || c.HeadDim%2 != 0 || c.NumHeads*c.HeadDim > maxDim:
+		return Config{}, fmt.Errorf("llama: config.json head size %d must be even and positive", c.HeadDim)
+	case c.NumHeads%c.NumKVHeads != 0:
+		return Config{}, fmt.Errorf("llama: config.json num_attention_heads %d is not a multiple of num_key_value_heads %d", c.NumHeads, c.NumKVHeads)
+	case !(c.RMSEps >= 0) || !(c.RopeBase > 0):
+		return Config{}, fmt.Errorf("llama: config.json rms_norm_eps %v / rope_theta %v out of range", c.RMSEps, c.RopeBase)
+	}
+	return c, nil
+}
+
+// HF tensor names of LlamaForCausalLM.
+const (
+	hfEmbed   = "model.embed_tokens.weight"
+	hfNorm    = "model.norm.weight"
+	hfLMHead  = "lm_head.weight"
+	hfLayer   = "model.layers.%d.%s.weight"
+	hfQ       = "self_attn.q_proj"
+	hfK       = "self_attn.k_proj"
+	hfV       = "self_attn.v_proj"
+	hfO       = "self_attn.o_proj"
+	hfGate    = "mlp.gate_proj"
+	hfUp      = "mlp.up_proj"
+	hfDown    = "mlp.down_proj"
+	hfAttnNrm = "input_layernorm"
+	hfFFNNrm  = "post_attention_layernorm"
+)
+
+// maxConfigSize caps config.json.
+const maxConfigSize = 16 << 20
+
+// FromSafetensors loads a LlamaForCausalLM checkpoint: path is a directory
+// holding config.json and model.safetensors (or model.safetensors.index.json
+// with its shards), or one .safetensors file with config.json beside it.
+// F32, F16 and BF16 tensors are accepted (F16/BF16 are converted to float32;
+// aligned F32 tensors other than q_proj/k_proj are views of the mapped
+// file). q_proj and k_proj rows are permuted from HF's rotate_half (NeoX)
+// layout to the interleaved one, the reverse of the permutation that
+// transformers' convert_llama_weights_to_hf applies and the one llama.cpp's
+// convert_hf_to_gguf applies, so logits equal the GGUF path's.
+//
+// The returned Closer releases the files; the model must not be used after
+// it is closed. The CLI's `run --model DIR` calls this when DIR (or the
+// file's directory) holds config.json.
+func FromSafetensors(path string) (*Model, io.Closer, error) {
+	dir := path
+	if st, err := os.Stat(path); err != nil {
+		return nil, nil, fmt.Errorf("llama: %w", err)
+	} else if !st.IsDir() {
+		dir = filepath.Dir(path)
+	}
+	hc, err := readHFConfig(filepath.Join(dir, "config.json"))
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := ConfigFromHF(hc)
+	if err != nil {
+		return nil, nil, err
+	}
+	ck, err := safetensors.OpenCheckpoint(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("llama: %w", err)
+	}
+	w, err := weightsFromSafetensors(ck, &c, hc.TieWordEmbeddings)
+	if err != nil {
+		ck.Close()
+		return nil, nil, err
+	}
+	return &Model{Config: c, Weights: w}, ck, nil
+}
+
+func readHFConfig(path string) (HFConfig, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return HFConfig{}, fmt.Errorf("llama: %w", err)
+	}
+	defer fh.Close()
+	b, err := io.ReadAll(io.LimitReader(fh, maxConfigSize+1))
+	if err != nil {
+		return HFConfig{}, fmt.Errorf("llama: %s: %w", path, err)
+	}
+	if len(b) > maxConfigSize {
+		return HFConfig{}, fmt.Errorf("llama: %s is larger than %d bytes", path, maxConfigSize)
+	}
+	var hc HFConfig
+	if err := json.Unmarshal(b, &hc); err != nil {
+		return HFConfig{}, fmt.Errorf("llama: %s: %w", path, err)
+	}
+	return hc, nil
+}
+
+// weightsFromSafetensors reads every tensor of c from ck, checking shapes
+// against c (vocab_size against model.embed_tokens.weight).
+func weightsFromSafetensors(ck *safetensors.Checkpoint, c *Config, tied bool) (*Weights, error) {
+	if t, ok := ck.Tensor(hfEmbed); ok && (len(t.Shape) != 2 || t.Shape[0] != uint64(c.VocabSize)) {
+		return nil, fmt.Errorf("llama: tensor %q: shape %v, want [vocab_size %d, hidden_size %d]", hfEmbed, t.Shape, c.VocabSize, c.Dim)
+	}
+	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	var err error
+	vec := func(name string, n int) []float32 {
+		if err != nil {
+			return nil
+		}
+		var v []float32
+		v, err = stFloat32(ck, name, false, n)
+		return v
+	}
+	mat := func(name string, rows, cols, ropeHeads int) Matrix {
+		if err != nil {
+			return Matrix{}
+		}
+		var v []float32
+		v, err = stFloat32(ck, name, ropeHeads > 0, rows, cols)
+		if err == nil && ropeHeads > 0 {
+			v = unrotateHalf(v, ropeHeads, c.HeadDim, cols)
+		}
+		return Matrix{Type: gguf.TypeF32, Rows: rows, Cols: cols, F32: v}
+	}
+	name := func(il int, what string) string { return fmt.Sprintf(hfLayer, il, what) }
+	emb := mat(hfEmbed, c.VocabSize, c.Dim, 0)
+	if err != nil {
+		return nil, err
+	}
+	// Every layer has 9 tensors: check the count before allocating for it.
+	n := 0
+	for _, f := range ck.Files {
+		n += len(f.Tensors)
+	}
+	if c.NumLayers > n/9 {
+		return nil, fmt.Errorf("llama: num_hidden_layers %d, but the checkpoint has only %d tensors", c.NumLayers, n)
+	}
+	w := &Weights{
+		TokenEmbd:  emb,
+		OutputNorm: vec(hfNorm, c.Dim),
+		Layers:     make([]Layer, c.NumLayers),
+	}
+	if _, ok := ck.Tensor(hfLMHead); ok || !tied {
+		w.Output = mat(hfLMHead, c.VocabSize, c.Dim, 0)
+	} else {
+		w.Output = w.TokenEmbd
+	}
+	for il := range w.Layers {
+		w.Layers[il] = Layer{
+			AttnNorm:   vec(name(il, hfAttnNrm), c.Dim),
+			Query:      mat(name(il, hfQ), qDim, c.Dim, c.NumHeads),
+			Key:        mat(name(il, hfK), kvDim, c.Dim, c.NumKVHeads),
+			Value:      mat(name(il, hfV), kvDim, c.Dim, 0),
+			AttnOutput: mat(name(il, hfO), c.Dim, qDim, 0),
+			FFNNorm:    vec(name(il, hfFFNNrm), c.Dim),
+			FFNGate:    mat(name(il, hfGate), c.FFNDim, c.Dim, 0),
+			FFNUp:      mat(name(il, hfUp), c.FFNDim, c.Dim, 0),
+			FFNDown:    mat(name(il, hfDown), c.Dim, c.FFNDim, 0),
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+// stFloat32 returns tensor name as float32 after checking that its shape is
+// exactly shape (row-major, outermost first). Aligned F32 data is a view of
+// the mapping unless fresh is set; F16 and BF16 are converted; any other
+// dtype is an error naming the tensor and dtype.
+func stFloat32(ck *safetensors.Checkpoint, name string, fresh bool, shape ...int) ([]float32, error) {
+	t, ok := ck.Tensor(name)
+	if !ok {
+		return nil, fmt.Errorf("llama: missing tensor %q", name)
+	}
+	same := len(t.Shape) == len(shape)
+	n := 1 // each dim ≤ maxDim = 2^24 and at most 2 dims: fits
+	for i := 0; same && i < len(shape); i++ {
+		same = t.Shape[i] == uint64(shape[i])
+		n *= shape[i]
+	}
+	if !same {
+		return nil, fmt.Errorf("llama: tensor %q: shape %v, want %v", name, t.Shape, shape)
+	}
+	switch t.DType {
+	case safetensors.F32, safetensors.F16, safetensors.BF16:
+	default:
+		return nil, fmt.Errorf("llama: tensor %q: dtype %s is not supported (F32, F16, BF16)", name, t.DType)
+	}
+	b, err := ck.TensorBytes(name)
+	if err != nil {
+		return nil, fmt.Errorf("llama: %w", err)
+	}
+	if len(b) != n*t.DType.Size() { // the reader checked this; kept as a guard
+		return nil, fmt.Errorf("llama: tensor %q: %d bytes, want %d", name, len(b), n*t.DType.Size())
+	}
+	if t.DType == safetensors.F32 && !fresh {
+		if v, ok := tensor.F32View(b); ok {
+			return v, nil
+		}
+	}
+	out := make([]float32, n)
+	switch t.DType {
+	case safetensors.F32:
+		tensor.F32BytesToF32(out, b)
+	case safetensors.F16:
+		tensor.F16BytesToF32(out, b)
+	case safetensors.BF16:
+		tensor.BF16BytesToF32(out, b)
+	}
+	return out, nil
+}
+
+// unrotateHalf reorders the rows of an HF q_proj/k_proj weight ([nHeads·hd,
+// cols], modified in place and returned) from the rotate_half layout, where
+// head row i pairs with row i+hd/2, to the interleaved layout, where rows 2i
+// and 2i+1 pair: interleaved row h·hd+2i+j is HF row h·hd+j·hd/2+i. This is
+// llama.cpp's convert_hf_to_gguf permute (reshape(n_head, 2, hd/2, cols),
+// swap axes 1 and 2).
+func unrotateHalf(w []float32, nHeads, hd, cols int) []float32 {
+	head := make([]float32, hd*cols)
+	for h := 0; h < nHeads; h++ {
+		src := w[h*hd*cols : (h+1)*hd*cols]
+		copy(head, src)
+		for i := 0; i < hd/2; i++ {
+			for j := 0; j < 2; j++ {
+				copy(src[(2*i+j)*cols:(2*i+j+1)*cols], head[(j*hd/2+i)*cols:(j*hd/2+i+1)*cols])
+			}
+		}
+	}
+	return w
+}
