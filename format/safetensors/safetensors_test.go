@@ -41,8 +41,8 @@ func TestWriteRead(t *testing.T) {
 	// (largest first), then name; spaces pad the header.
 	hdr := string(b[8 : 8+hl])
 	want := `{"__metadata__":{"format":"pt"},"s":{"dtype":"I64","shape":[],"data_offsets":[0,8]},` +
-		`"a":{"dtype":"F32","shape":[2,1],"data_offsets":[8,16]},"b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]},` +
-		`"empty":{"dtype":"BF16","shape":[0,4],"data_offsets":[22,22]}}`
+		`"a":{"dtype":"F32","shape":[2,1],"data_offsets":[8,16]},"empty":{"dtype":"BF16","shape":[0,4],"data_offsets":[16,16]},` +
+		`"b":{"dtype":"F16","shape":[3],"data_offsets":[16,22]}}`
 	if strings.TrimRight(hdr, " ") != want {
 		t.Errorf("header\n%s\nwant\n%s", hdr, want)
 	}
@@ -65,6 +65,43 @@ func TestWriteRead(t *testing.T) {
 	}
 	if _, err := f.TensorBytes("nope"); err == nil {
 		t.Error("missing tensor gave no error")
+	}
+}
+
+// TestWriteReferenceBytes: Write's output equals the bytes the reference
+// crate's serialize produces in its own tests (safetensors/src/tensor.rs:
+// test_serialization, test_serialization_forced_alignement, test_empty).
+func TestWriteReferenceBytes(t *testing.T) {
+	f32 := []byte{0, 0, 0, 0, 0, 0, 128, 63, 0, 0, 0, 64, 0, 0, 64, 64, 0, 0, 128, 64, 0, 0, 160, 64}
+	le := func(n int) string { var b [8]byte; binary.LittleEndian.PutUint64(b[:], uint64(n)); return string(b[:]) }
+	for _, tc := range []struct {
+		ts   []WriteTensor
+		meta map[string]string
+		want string
+	}{
+		{[]WriteTensor{{Name: "attn.0", DType: F32, Shape: []uint64{1, 2, 3}, Data: f32}}, nil,
+			le(64) + `{"attn.0":{"dtype":"F32","shape":[1,2,3],"data_offsets":[0,24]}}` + string(f32)},
+		{[]WriteTensor{{Name: "attn0", DType: F32, Shape: []uint64{1, 1, 2, 3}, Data: f32}}, nil,
+			le(72) + `{"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}}       ` + string(f32)},
+		{nil, nil, le(8) + `{}      `},
+		{nil, map[string]string{"framework": "pt"}, le(40) + `{"__metadata__":{"framework":"pt"}}     `},
+	} {
+		var buf bytes.Buffer
+		if _, err := Write(&buf, tc.ts, tc.meta); err != nil {
+			t.Fatal(err)
+		}
+		if buf.String() != tc.want {
+			t.Errorf("wrote %q\nwant  %q", buf.String(), tc.want)
+		}
+		if _, err := Read(bytes.NewReader(buf.Bytes()), int64(buf.Len())); err != nil {
+			t.Error(err)
+		}
+	}
+	// The reference's order: larger dtypes first, BF16 before F16, then names.
+	got := writeBytes(t, []WriteTensor{{Name: "a", DType: F16, Shape: []uint64{}, Data: make([]byte, 2)},
+		{Name: "b", DType: BF16, Shape: []uint64{}, Data: make([]byte, 2)}, {Name: "c", DType: I64, Shape: []uint64{}, Data: make([]byte, 8)}}, nil)
+	if i, j, k := bytes.Index(got, []byte(`"c"`)), bytes.Index(got, []byte(`"b"`)), bytes.Index(got, []byte(`"a"`)); !(i < j && j < k) {
+		t.Errorf("order in %s", got)
 	}
 }
 

@@ -20,8 +20,8 @@ type WriteTensor struct {
 }
 
 // Write writes tensors and metadata (which may be nil) as a safetensors file
-// the reference crate loads: tensors sorted by dtype size (largest first)
-// then name, stored contiguously; the header is __metadata__ first, then the
+// the reference crate loads, laid out as its serialize does: tensors sorted
+// by dtype (the reference's enum order, largest alignment first) then name, stored contiguously; the header is __metadata__ first, then the
 // tensors in data order, padded with spaces to a multiple of 8 bytes so the
 // data section starts aligned. It returns the bytes written.
 func Write(w io.Writer, tensors []WriteTensor, metadata map[string]string) (int64, error) {
@@ -45,8 +45,8 @@ func Write(w io.Writer, tensors []WriteTensor, metadata map[string]string) (int6
 		}
 	}
 	sort.SliceStable(ts, func(i, j int) bool {
-		if bi, bj := dtypeBits[ts[i].DType], dtypeBits[ts[j].DType]; bi != bj {
-			return bi > bj
+		if ri, rj := dtypeRank(ts[i].DType), dtypeRank(ts[j].DType); ri != rj {
+			return ri > rj
 		}
 		return ts[i].Name < ts[j].Name
 	})
@@ -99,6 +99,20 @@ func Write(w io.Writer, tensors []WriteTensor, metadata map[string]string) (int6
 		}
 	}
 	return total, nil
+}
+
+// dtypeOrder is the reference crate's Dtype enum order (increasing
+// alignment); its writer sorts tensors by it, descending.
+var dtypeOrder = []DType{"BOOL", "F4", "F6_E2M3", "F6_E3M2", "U8", "I8", "F8_E5M2", "F8_E4M3", "F8_E8M0",
+	"I16", "U16", "F16", "BF16", "I32", "U32", "F32", "F64", "I64", "U64"}
+
+func dtypeRank(d DType) int {
+	for i, x := range dtypeOrder {
+		if x == d {
+			return i
+		}
+	}
+	return -1
 }
 
 func dataOf(ts []WriteTensor) [][]byte {
