@@ -6,9 +6,10 @@
 // https://huggingface.co/OWNER/REPO/resolve/REVISION/FILE, which for files
 // stored in Git LFS answers with a redirect to a CDN and carries the file's
 // sha256 in the X-Linked-Etag header (and its size in X-Linked-Size); for LFS
-// files served directly the ETag header holds the sha256. A non-LFS file's
-// ETag is its git blob id (40 hex digits), which is not a sha256 and is not
-// checked.
+// files served directly the ETag header holds the sha256. A file kept in git
+// itself (not LFS: config.json, tokenizer.json) is served directly with its
+// git blob id as ETag, sha1("blob SIZE\x00" + content), which is checked
+// instead.
 //
 // A download goes to FINAL.part and is renamed to FINAL only after its size
 // and sha256 check out, so the cache never holds a partial file under the

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -184,7 +185,10 @@ type downloader struct {
 // meta is what the responses said about the file.
 type meta struct {
 	sha256 string // expected lowercase hex, "" when unknown
-	size   int64  // expected size, -1 when unknown
+	// gitBlob is the Hub's ETag for a file kept in git itself (not LFS):
+	// the git blob id, sha1("blob SIZE\x00" + content), 40 hex digits.
+	gitBlob string
+	size    int64 // expected size, -1 when unknown
 	// resumed is set when the finished .part was continued from an earlier
 	// attempt's bytes.
 	resumed bool
@@ -367,6 +371,9 @@ func (d *downloader) get(ctx context.Context, off int64) (*http.Response, meta, 
 	// after a redirect is not the Hub's and is not read.
 	if resp.Request == nil || resp.Request.URL.String() == d.src.URL {
 		m.take(resp.Header, d.src.Hub)
+		if e := normEtag(resp.Header.Get("ETag")); d.src.Hub && m.sha256 == "" && len(e) == 40 && isHex(e) {
+			m.gitBlob = e
+		}
 	} else if m.sha256 == "" {
 		m.takeLinked(resp.Header)
 	}
@@ -405,10 +412,9 @@ func normEtag(e string) string {
 	return strings.ToLower(strings.Trim(e, `"`))
 }
 
-func isSHA256(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
+func isSHA256(s string) bool { return len(s) == 64 && isHex(s) }
+
+func isHex(s string) bool {
 	_, err := hex.DecodeString(s)
 	return err == nil
 }
@@ -464,14 +470,22 @@ type errBadHash struct {
 
 func (e errBadHash) Error() string { return e.msg }
 
-// verify checks d.part's sha256 and size against m and renames it to d.final.
+// verify checks d.part's size and its sha256 (or, for a file kept in git,
+// its git blob id) against m and renames it to d.final.
 func (d *downloader) verify(m meta) error {
 	f, err := os.Open(d.part)
 	if err != nil {
 		return fmt.Errorf("hub: %w", err)
 	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return fmt.Errorf("hub: %w", err)
+	}
 	var h hash.Hash = sha256.New()
-	n, err := io.Copy(h, f)
+	blob := sha1.New()
+	fmt.Fprintf(blob, "blob %d\x00", st.Size())
+	n, err := io.Copy(io.MultiWriter(h, blob), f)
 	f.Close()
 	if err != nil {
 		return fmt.Errorf("hub: reading %s: %w", d.part, err)
@@ -485,9 +499,16 @@ func (d *downloader) verify(m meta) error {
 		os.Remove(d.part)
 		return errBadHash{msg: fmt.Sprintf("hub: %s: sha256 %s, the hub publishes %s; the download was discarded", d.src.URL, sum, m.sha256), resumed: m.resumed}
 	}
-	if m.sha256 == "" {
-		d.progress("hub: %s: no published sha256 (not an LFS file); sha256 %s", d.src.URL, sum)
-	} else {
+	if b := hex.EncodeToString(blob.Sum(nil)); m.sha256 == "" && m.gitBlob != "" && b != m.gitBlob {
+		os.Remove(d.part)
+		return errBadHash{msg: fmt.Sprintf("hub: %s: git blob id %s, the hub publishes %s; the download was discarded", d.src.URL, b, m.gitBlob), resumed: m.resumed}
+	}
+	switch {
+	case m.sha256 == "" && m.gitBlob != "":
+		d.progress("hub: git blob id %s verified (a file kept in git, not LFS); sha256 %s", m.gitBlob, sum)
+	case m.sha256 == "":
+		d.progress("hub: %s: no published hash; sha256 %s", d.src.URL, sum)
+	default:
 		d.progress("hub: sha256 %s verified", sum)
 	}
 	if err := os.Rename(d.part, d.final); err != nil {

@@ -3,6 +3,7 @@ package hub
 import (
 	"bytes"
 	"context"
+	"crypto/sha1"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -67,7 +68,11 @@ func (f *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Repo-Commit", "0123456789abcdef0123456789abcdef01234567")
 	if b, ok := f.small[parts[4]]; ok {
-		w.Header().Set("ETag", `"0123456789abcdef0123456789abcdef01234567"`)
+		id := gitBlobID(b)
+		if publish != "" {
+			id = publish[:40]
+		}
+		w.Header().Set("ETag", `"`+id+`"`)
 		w.Write(b)
 		return
 	}
@@ -85,6 +90,12 @@ func (f *fakeHub) serveHub(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("ETag", `W/"1234-git"`)
 	w.Header().Set("Location", f.cdn.URL+"/repos/ab/cd/"+sum(b)+"?X-Amz-Signature=x")
 	w.WriteHeader(http.StatusFound)
+}
+
+// gitBlobID is git's object id of a blob: sha1("blob SIZE\x00" + content).
+func gitBlobID(b []byte) string {
+	s := sha1.Sum(append([]byte(fmt.Sprintf("blob %d\x00", len(b))), b...))
+	return hex.EncodeToString(s[:])
 }
 
 func (f *fakeHub) serveCDN(w http.ResponseWriter, r *http.Request) {
@@ -371,20 +382,30 @@ func TestPullCancel(t *testing.T) {
 	checkFile(t, path, content)
 }
 
-// TestPullSmallFile: a non-LFS file's ETag is a git blob id, not a sha256:
-// the file is stored unverified.
+// TestPullSmallFile: a non-LFS file is served directly with its git blob
+// id as ETag (no sha256): the blob id is checked instead.
 func TestPullSmallFile(t *testing.T) {
 	f := newFakeHub(t)
 	f.small["config.json"] = []byte(`{"a":1}`)
+	if got := gitBlobID([]byte("hello\n")); got != "ce013625030ba8dba906f756967f9e9ca394464a" { // git hash-object
+		t.Fatalf("gitBlobID %s", got)
+	}
 	var progress bytes.Buffer
-	path, err := Pull(context.Background(), "hf://owner/repo/config.json", f.opts(t, &progress))
+	o := f.opts(t, &progress)
+	path, err := Pull(context.Background(), "hf://owner/repo/config.json", o)
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkFile(t, path, f.small["config.json"])
-	if !strings.Contains(progress.String(), "no published sha256") {
+	if !strings.Contains(progress.String(), "git blob id "+gitBlobID(f.small["config.json"])+" verified") {
 		t.Errorf("progress:\n%s", progress.String())
 	}
+	f.small["other.json"] = []byte(`{"b":2}`)
+	f.publish = strings.Repeat("cd", 32)
+	if _, err := Pull(context.Background(), "hf://owner/repo/other.json", o); err == nil || !strings.Contains(err.Error(), "git blob id") {
+		t.Errorf("wrong blob id: %v", err)
+	}
+	noFile(t, filepath.Join(o.CacheDir, "hf", "owner", "repo", "main", "other.json"))
 }
 
 // TestPullHTTPS: a plain https URL (TLS test server, injected client) is

@@ -21,7 +21,8 @@ hf://OWNER/REPO/FILE names a file of a Hugging Face Hub repository (FILE may
 contain folders; @REVISION picks a branch, tag or commit, default main). It is
 fetched from ENDPOINT/OWNER/REPO/resolve/REVISION/FILE and, for files stored in
 Git LFS (model weights), checked against the sha256 the Hub publishes
-(X-Linked-Etag). A plain https:// URL is downloaded as is.
+(X-Linked-Etag); small files kept in git are checked against their git blob
+id (ETag). A plain https:// URL is downloaded as is.
 
 The file is written to FILE.part and renamed only once complete and verified,
 so the cache never holds a partial file under the final name. A broken
