@@ -347,3 +347,45 @@ func TestConfigFromHFRopeScaling(t *testing.T) {
 		t.Errorf("config %+v", c)
 	}
 }
+
+// TestSafetensorsHostile: a checkpoint cut at any length, or with a byte of
+// its header changed, is an error from FromSafetensors, never a panic.
+func TestSafetensorsHostile(t *testing.T) {
+	gf, err := tinyFile(t, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := Load(gf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := writeHF(t, g, true, safetensors.BF16, 1)
+	p := filepath.Join(dir, safetensors.SingleFile)
+	good, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hl := int(binary.LittleEndian.Uint64(good))
+	try := func(b []byte) {
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, c, err := FromSafetensors(dir); err == nil {
+			c.Close()
+			t.Errorf("corrupt checkpoint (%d bytes) accepted", len(b))
+		}
+	}
+	for n := 0; n < len(good); n += 1 + n/8 {
+		try(good[:n])
+	}
+	for i := 0; i < 8+hl; i += 3 {
+		b := append([]byte(nil), good...)
+		b[i] ^= 0x5a
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, c, err := FromSafetensors(dir); err == nil {
+			c.Close() // a change inside a name or padding may still load
+		}
+	}
+}
