@@ -15,7 +15,9 @@ import (
 
 // HFConfig is the part of a Hugging Face config.json (transformers'
 // LlamaConfig) that a LlamaForCausalLM checkpoint needs. Pointer fields are
-// optional; their defaults are LlamaConfig's.
+// optional; their defaults are LlamaConfig's. model_type "mistral" is
+// accepted too: the context length is then capped at sliding_window, inside
+// which Mistral's attention is Llama's.
 type HFConfig struct {
 	Architectures         []string `json:"architectures"`
 	ModelType             string   `json:"model_type"`
@@ -33,6 +35,7 @@ type HFConfig struct {
 	HiddenAct             string   `json:"hidden_act"`
 	AttentionBias         bool     `json:"attention_bias"`
 	MLPBias               bool     `json:"mlp_bias"`
+	SlidingWindow         *int     `json:"sliding_window"` // Mistral; null or absent for Llama
 	RopeScaling           *struct {
 		Type     string  `json:"type"`
 		RopeType string  `json:"rope_type"`
@@ -73,6 +76,11 @@ func ConfigFromHF(hc HFConfig) (Config, error) {
 	}
 	if hc.MaxPositionEmbeddings != nil {
 		c.ContextLength = *hc.MaxPositionEmbeddings
+	}
+	if w := hc.SlidingWindow; w != nil && *w > 0 && *w < c.ContextLength {
+		// Within the window sliding-window attention is full causal
+		// attention: the context is limited to it so results stay exact.
+		c.ContextLength = *w
 	}
 	if hc.NumKeyValueHeads != nil {
 		c.NumKVHeads = *hc.NumKeyValueHeads

@@ -343,6 +343,12 @@ func TestConfigFromHFRopeScaling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	w := 4096
+	mc, err := ConfigFromHF(HFConfig{ModelType: "mistral", HiddenSize: 64, IntermediateSize: 128, NumHiddenLayers: 2,
+		NumAttentionHeads: 8, VocabSize: 100, MaxPositionEmbeddings: new(32768), SlidingWindow: &w})
+	if err != nil || mc.ContextLength != 4096 {
+		t.Errorf("mistral: context %d, %v", mc.ContextLength, err)
+	}
 	if c.RopeFreqScale != 0.25 || c.HeadDim != 8 || c.RopeDim != 8 || c.NumKVHeads != 2 || c.ContextLength != 2048 || c.RopeBase != 10000 || c.RMSEps != 1e-5 {
 		t.Errorf("config %+v", c)
 	}
