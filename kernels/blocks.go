@@ -142,12 +142,22 @@ func matMulQ(out []float32, w []byte, x []float32, nTok, rows, cols, blockBytes 
 			name, len(w), len(x), len(out), rows, cols, nTok, cols, nTok, rows, QK))
 	}
 	rowBytes := cols / QK * blockBytes
-	xq := make([]byte, cols/QK*Q8_0BlockBytes)
+	xqBytes := cols / QK * Q8_0BlockBytes
+	xq := make([]byte, nTok*xqBytes)
 	for t := 0; t < nTok; t++ {
-		QuantizeRowQ8_0(xq, x[t*cols:(t+1)*cols])
-		o := out[t*rows : (t+1)*rows]
-		for r := range o {
-			o[r] = dot(w[r*rowBytes:(r+1)*rowBytes], xq)
-		}
+		QuantizeRowQ8_0(xq[t*xqBytes:(t+1)*xqBytes], x[t*cols:(t+1)*cols])
 	}
+	// Rows are split across the worker pool (SetThreads); each element is
+	// one reference dot product, so the result does not depend on the split.
+	parallelRows(rows, nTok*cols, func(lo, hi int) {
+		for r0 := lo; r0 < hi; r0 += matMulTile {
+			r1 := min(r0+matMulTile, hi)
+			for t := 0; t < nTok; t++ {
+				xt, o := xq[t*xqBytes:(t+1)*xqBytes], out[t*rows:(t+1)*rows]
+				for r := r0; r < r1; r++ {
+					o[r] = dot(w[r*rowBytes:(r+1)*rowBytes], xt)
+				}
+			}
+		}
+	})
 }

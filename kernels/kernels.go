@@ -12,6 +12,11 @@ func Dot(a, b []float32) float32 {
 	if len(a) != len(b) {
 		panic(fmt.Sprintf("kernels: Dot of lengths %d and %d", len(a), len(b)))
 	}
+	return dotRef(a, b)
+}
+
+// dotRef is Dot without the length check: the reference summation order.
+func dotRef(a, b []float32) float32 {
 	var s float32
 	for i, x := range a {
 		s += x * b[i]
@@ -21,8 +26,27 @@ func Dot(a, b []float32) float32 {
 
 // MatVec computes out = W·x, out[r] = Σ_c W[r·cols+c]·x[c].
 //
+// Rows are split across the worker pool (SetThreads) and each row's dot
+// product uses the AVX2/FMA assembly kernel where the CPU has it: 8-wide
+// lanes in 4 accumulators, so the sum is ordered differently from Dot's and
+// agrees with matVecRef to float32 rounding (not bit for bit). The result
+// does not depend on the thread count.
+//
 //	W: [rows, cols] (a GGUF tensor with dims [cols, rows])   x: [cols]   → out: [rows]
 func MatVec(out, w, x []float32) {
+	rows, cols := len(out), len(x)
+	if len(w) != rows*cols {
+		panic(fmt.Sprintf("kernels: MatVec W has %d elements, want [%d, %d]", len(w), rows, cols))
+	}
+	parallelRows(rows, cols, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			out[r] = dotFast(w[r*cols:(r+1)*cols], x)
+		}
+	})
+}
+
+// matVecRef is the reference MatVec: one Dot per row, in index order.
+func matVecRef(out, w, x []float32) {
 	rows, cols := len(out), len(x)
 	if len(w) != rows*cols {
 		panic(fmt.Sprintf("kernels: MatVec W has %d elements, want [%d, %d]", len(w), rows, cols))
@@ -32,17 +56,44 @@ func MatVec(out, w, x []float32) {
 	}
 }
 
+// matMulTile is how many rows of W MatMul runs against every token before
+// moving on, so that the tile stays in cache (16 rows of 4096 floats: 256 KiB).
+const matMulTile = 16
+
 // MatMul computes out = X·Wᵀ for a batch of nTok row vectors:
 // out[t·rows+r] = Σ_c W[r·cols+c]·X[t·cols+c].
 //
+// Rows of W are split across the worker pool and each element is the same
+// dot product MatVec computes, so MatMul of one token equals MatVec, and the
+// result does not depend on the thread count.
+//
 //	W: [rows, cols]   X: [nTok, cols]   → out: [nTok, rows]
 func MatMul(out, w, x []float32, nTok, rows, cols int) {
+	if nTok < 0 || rows < 0 || cols < 0 || len(w) != rows*cols || len(x) != nTok*cols || len(out) != nTok*rows {
+		panic(fmt.Sprintf("kernels: MatMul W %d X %d out %d elements, want W [%d, %d] X [%d, %d] out [%d, %d]",
+			len(w), len(x), len(out), rows, cols, nTok, cols, nTok, rows))
+	}
+	parallelRows(rows, nTok*cols, func(lo, hi int) {
+		for r0 := lo; r0 < hi; r0 += matMulTile {
+			r1 := min(r0+matMulTile, hi)
+			for t := 0; t < nTok; t++ {
+				xt, ot := x[t*cols:(t+1)*cols], out[t*rows:(t+1)*rows]
+				for r := r0; r < r1; r++ {
+					ot[r] = dotFast(w[r*cols:(r+1)*cols], xt)
+				}
+			}
+		}
+	})
+}
+
+// matMulRef is the reference MatMul: matVecRef per token.
+func matMulRef(out, w, x []float32, nTok, rows, cols int) {
 	if len(w) != rows*cols || len(x) != nTok*cols || len(out) != nTok*rows {
 		panic(fmt.Sprintf("kernels: MatMul W %d X %d out %d elements, want W [%d, %d] X [%d, %d] out [%d, %d]",
 			len(w), len(x), len(out), rows, cols, nTok, cols, nTok, rows))
 	}
 	for t := 0; t < nTok; t++ {
-		MatVec(out[t*rows:(t+1)*rows], w, x[t*cols:(t+1)*cols])
+		matVecRef(out[t*rows:(t+1)*rows], w, x[t*cols:(t+1)*cols])
 	}
 }
 
