@@ -456,3 +456,23 @@ func TestParse(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParse: Parse never panics, and an accepted name's cache path stays
+// inside the cache folder.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{"hf://o/r/f.gguf", "hf://o/r/a/b@rev", "https://h:8080/a/b.gguf?x=1", "https://h/%2e%2e/x", "hf://o/r/..%2f/x", "http://[::1]/a"} {
+		f.Add(s)
+	}
+	dir := filepath.Join(os.TempDir(), "cache")
+	f.Fuzz(func(t *testing.T, name string) {
+		src, err := Parse(name, "")
+		if err != nil {
+			return
+		}
+		p := CachePath(dir, src)
+		rel, err := filepath.Rel(dir, p)
+		if err != nil || rel == "." || strings.HasPrefix(rel, "..") || filepath.IsAbs(rel) {
+			t.Fatalf("%q: cache path %s leaves %s", name, p, dir)
+		}
+	})
+}
