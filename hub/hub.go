@@ -146,6 +146,42 @@ func CachePath(cacheDir string, src Source) string {
 	return filepath.Join(cacheDir, filepath.FromSlash(src.rel))
 }
 
+// ErrNotCached is returned (wrapped) by Cached for a name that has not been
+// pulled.
+var ErrNotCached = errors.New("not in the model cache")
+
+// IsName reports whether s is a name Pull takes (hf://, https://, http://)
+// rather than a local path.
+func IsName(s string) bool {
+	for _, p := range []string{"hf://", "https://", "http://"} {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Cached returns the cache path of name (see Parse) when it has been pulled,
+// without contacting any server; otherwise an error wrapping ErrNotCached
+// that says how to pull it. Only opts.CacheDir and opts.BaseURL are used.
+func Cached(name string, opts Options) (string, error) {
+	src, err := Parse(name, opts.BaseURL)
+	if err != nil {
+		return "", err
+	}
+	dir := opts.CacheDir
+	if dir == "" {
+		if dir, err = DefaultCacheDir(); err != nil {
+			return "", err
+		}
+	}
+	final := CachePath(dir, src)
+	if st, err := os.Stat(final); err == nil && st.Mode().IsRegular() {
+		return final, nil
+	}
+	return "", fmt.Errorf("hub: %s is %w (%s); run llmpipe pull %s first", name, ErrNotCached, final, name)
+}
+
 // Pull downloads name (see Parse) into the cache and returns the file's path.
 // A file already in the cache is returned without contacting the server.
 // The download stops when ctx is cancelled, keeping the .part file for a later

@@ -476,3 +476,25 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// TestCached: Cached finds pulled names without a server and explains how to
+// pull the others.
+func TestCached(t *testing.T) {
+	f := newFakeHub(t)
+	f.files["m.gguf"] = randomBytes(1000)
+	o := f.opts(t, nil)
+	if _, err := Cached("hf://owner/repo/m.gguf", o); !errors.Is(err, ErrNotCached) || !strings.Contains(err.Error(), "llmpipe pull hf://owner/repo/m.gguf") {
+		t.Errorf("before pull: %v", err)
+	}
+	path, err := Pull(context.Background(), "hf://owner/repo/m.gguf", o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.hub.Close()
+	if got, err := Cached("hf://owner/repo/m.gguf", o); err != nil || got != path {
+		t.Errorf("after pull: %s %v, want %s", got, err, path)
+	}
+	if !IsName("hf://o/r/f") || !IsName("https://h/f") || IsName("models/x.gguf") || IsName("/abs/x.gguf") {
+		t.Error("IsName")
+	}
+}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/format/llama2c"
+	"github.com/llmpipe/llmpipe/hub"
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/model/llama"
 )
@@ -39,7 +40,7 @@ type benchResult struct {
 
 func newBenchCmd() *cobra.Command {
 	var (
-		modelPath             string
+		modelPath, cacheDir   string
 		promptTokens, genToks int
 		reps                  int
 		asJSON, kvF16         bool
@@ -64,11 +65,14 @@ the model's context; more is an error.
  "pp_samples_tok_s":[..],"tg_samples_tok_s":[..],"prompt_tokens":N,
  "gen_tokens":N,"reps":N,"model":"...","arch":"llama","n_ctx":N,"kv_f16":false}
 
-The model is a GGUF file or a llama2.c checkpoint (.bin; no tokenizer needed).
+The model is a GGUF file or a llama2.c checkpoint (.bin; no tokenizer needed),
+or a name fetched earlier by llmpipe pull (hf://OWNER/REPO/FILE, https://…),
+looked up in the cache without contacting any server.
 All cores are used as the kernels decide; --threads will come later.`,
 		Example: `  llmpipe bench --model ../shared/data/models/stories260K.gguf
   llmpipe bench --model stories260K.gguf --prompt-tokens 128 --gen-tokens 64 --reps 5 --json
-  llmpipe bench --model stories260K.bin --kv-f16`,
+  llmpipe bench --model stories260K.bin --kv-f16
+  llmpipe bench --model hf://ggml-org/models/tinyllamas/stories260K.gguf   # after llmpipe pull`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if modelPath == "" {
@@ -82,6 +86,13 @@ All cores are used as the kernels decide; --threads will come later.`,
 			}
 			if reps < 1 {
 				return fmt.Errorf("--reps %d: need at least 1", reps)
+			}
+			if hub.IsName(modelPath) {
+				p, err := hub.Cached(modelPath, hub.Options{CacheDir: cacheDir})
+				if err != nil {
+					return err
+				}
+				modelPath = p
 			}
 			m, closeModel, err := loadBenchModel(modelPath)
 			if err != nil {
@@ -145,7 +156,8 @@ All cores are used as the kernels decide; --threads will come later.`,
 			return tw.Flush()
 		},
 	}
-	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF model file or llama2.c checkpoint (.bin)")
+	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF model file, llama2.c checkpoint (.bin), or a pulled hf:// or https:// name")
+	cmd.Flags().StringVar(&cacheDir, "cache-dir", "", "model cache for pulled names (default: the user cache folder's llmpipe/models)")
 	cmd.Flags().IntVar(&promptTokens, "prompt-tokens", 256, "tokens in the prompt-processing test (0: skip it)")
 	cmd.Flags().IntVar(&genToks, "gen-tokens", 128, "tokens in the generation test (0: skip it)")
 	cmd.Flags().IntVar(&reps, "reps", 3, "timed repetitions of each test")

@@ -3,6 +3,8 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -87,5 +89,26 @@ func TestMeanStddev(t *testing.T) {
 	}
 	if m, s := meanStddev([]float64{3}); m != 3 || s != 0 {
 		t.Errorf("one sample: %v %v", m, s)
+	}
+}
+
+// TestBenchCachedName: --model takes a name pulled earlier, found in the
+// cache (here a link to the shared file); an unpulled name says how to pull it.
+func TestBenchCachedName(t *testing.T) {
+	path := shared.Path(t, "models/stories260K.gguf")
+	cache := t.TempDir()
+	dir := filepath.Join(cache, "hf", "o", "r", "main")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(path, filepath.Join(dir, "s.gguf")); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	out, err := runCLI(t, "", "bench", "--model", "hf://o/r/s.gguf", "--cache-dir", cache, "--prompt-tokens", "4", "--gen-tokens", "2", "--reps", "1", "--json")
+	if err != nil || !strings.Contains(out, `"model":"s.gguf"`) {
+		t.Errorf("cached name: %v %s", err, out)
+	}
+	if _, err := runCLI(t, "", "bench", "--model", "hf://o/r/other.gguf", "--cache-dir", cache); err == nil || !strings.Contains(err.Error(), "llmpipe pull hf://o/r/other.gguf") {
+		t.Errorf("unpulled name: %v", err)
 	}
 }
