@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -56,11 +58,14 @@ Q8_0 or Q4_0 weights. A prompt longer than the model's context is an error.
 
 A llama2.c checkpoint (Karpathy's legacy .bin format) runs too, with its
 tokenizer file given by --tokenizer (tokNNN.bin); BOS is added as llama2.c
-does.`,
+does. So does a Hugging Face checkpoint (a folder with config.json and
+model.safetensors or a sharded index; F32/F16/BF16), with the tokenizer.json
+beside it or any --tokenizer that tokenize accepts.`,
 		Example: `  llmpipe run --model ../shared/data/models/stories260K.gguf --prompt "Once upon a time" --max-tokens 64
   llmpipe run --model stories260K.gguf --prompt "Once upon a time" --json
   llmpipe run --model ../shared/data/models/stories260K-q8_0.gguf --prompt "Once upon a time" --kv-f16
-  llmpipe run --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"`,
+  llmpipe run --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"
+  llmpipe run --model ./SmolLM-135M --prompt "The capital of France is"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if modelPath == "" {
@@ -102,8 +107,8 @@ does.`,
 			return enc.Encode(out)
 		},
 	}
-	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF model file, or llama2.c checkpoint (.bin) with --tokenizer")
-	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "llama2.c tokenizer file (tokNNN.bin) for a llama2.c .bin model; GGUF models use their own")
+	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF file, HF checkpoint (folder with config.json + *.safetensors), or llama2.c checkpoint (.bin) with --tokenizer")
+	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer for a llama2.c .bin (tokNNN.bin) or a HF checkpoint (default: its tokenizer.json); GGUF models use their own")
 	cmd.Flags().StringVar(&prompt, "prompt", "", "prompt text")
 	cmd.Flags().IntVar(&maxTokens, "max-tokens", 128, "most tokens to generate (0: until end of text or context)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object at the end instead of streaming text")
@@ -116,6 +121,9 @@ does.`,
 // a llama2.c checkpoint with the tokenizer file tokPath. closeModel releases
 // the file; the model must not be used after it.
 func loadRunModel(modelPath, tokPath string) (m model.Model, tok tokenizer.Tokenizer, closeModel func(), err error) {
+	if isSafetensors(modelPath) {
+		return loadSafetensorsModel(modelPath, tokPath)
+	}
 	isGGUF, err := hasGGUFMagic(modelPath)
 	if err != nil {
 		return nil, nil, nil, err
@@ -157,6 +165,37 @@ func loadRunModel(modelPath, tokPath string) (m model.Model, tok tokenizer.Token
 		return nil, nil, nil, fmt.Errorf("%s: %w", modelPath, err)
 	}
 	return m, tok, func() { f.Close() }, nil
+}
+
+// isSafetensors reports whether path names a HF checkpoint: a folder, a
+// .safetensors file or a model.safetensors.index.json.
+func isSafetensors(path string) bool {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return true
+	}
+	return strings.HasSuffix(path, ".safetensors") || strings.HasSuffix(path, ".safetensors.index.json")
+}
+
+// loadSafetensorsModel loads a HF checkpoint (config.json + safetensors)
+// and its tokenizer: tokPath when given (any --tokenizer form tokenize
+// takes), else the tokenizer.json beside the weights.
+func loadSafetensorsModel(modelPath, tokPath string) (model.Model, tokenizer.Tokenizer, func(), error) {
+	m, c, err := llama.FromSafetensors(modelPath)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("%s: %w", modelPath, err)
+	}
+	if tokPath == "" {
+		tokPath = modelPath
+		if st, err := os.Stat(modelPath); err == nil && !st.IsDir() {
+			tokPath = filepath.Dir(modelPath)
+		}
+	}
+	tok, err := loadTokenizer(tokPath)
+	if err != nil {
+		c.Close()
+		return nil, nil, nil, fmt.Errorf("tokenizer for %s: %w", modelPath, err)
+	}
+	return m, tok, func() { c.Close() }, nil
 }
 
 // hasGGUFMagic reports whether the file at path starts with "GGUF".

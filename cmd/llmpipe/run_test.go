@@ -246,3 +246,17 @@ func TestRunTokenizerFlagErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestRunRoutesHFCheckpoints: a folder is read as a HF checkpoint (so its
+// missing config.json is what the error names), never as GGUF.
+func TestRunRoutesHFCheckpoints(t *testing.T) {
+	dir := t.TempDir()
+	_, err := runCLI(t, "", "run", "--model", dir, "--prompt", "hi")
+	if err == nil || !strings.Contains(err.Error(), "config.json") {
+		t.Fatalf("run --model EMPTY_DIR: %v, want an error naming config.json", err)
+	}
+	_, err = runCLI(t, "", "run", "--model", filepath.Join(dir, "model.safetensors"), "--prompt", "hi")
+	if err == nil {
+		t.Fatal("run --model missing.safetensors succeeded")
+	}
+}
