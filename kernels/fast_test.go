@@ -155,7 +155,10 @@ func TestMatVecMatMulVsRef(t *testing.T) {
 // split (work is split by rows only, never reduced across threads).
 func TestThreadsBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	const rows, cols, nTok = 301, 288, 3
+	const rows, cols, nTok = 301, 1024, 3 // MatVec splits in 2, MatMul in 3
+	if rows*cols < 2*minChunkWork {
+		t.Fatalf("%dx%d is too small for the pool to split", rows, cols)
+	}
 	w, x := randF32(rng, rows*cols), randF32(rng, nTok*cols)
 	wq8 := make([]byte, rows*cols/QK*Q8_0BlockBytes)
 	for r := 0; r < rows; r++ {
@@ -206,7 +209,7 @@ func TestThreadsBitIdentical(t *testing.T) {
 func TestParallelRowsCover(t *testing.T) {
 	withThreads(t, 3, func() {
 		for _, s := range []struct{ rows, work, wantRanges int }{
-			{1000, 1000, 3}, {2, 1 << 20, 2}, {10, 64, 1}, {0, 100, 1}, {64, 512, 1},
+			{1000, 1000, 3}, {2, 1 << 20, 2}, {10, 64, 1}, {0, 100, 1}, {64, 2048, 1}, {64, 4096, 2},
 		} {
 			var mu sync.Mutex
 			seen := make([]int, s.rows)

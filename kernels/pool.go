@@ -132,9 +132,12 @@ func SetThreads(n int) {
 func Threads() int { return getPool(true).threads }
 
 // minChunkWork is the least number of multiply-adds worth handing to another
-// goroutine: waking a parked worker costs about 0.5-1 µs on this class of
-// machine (/work/shared/MACHINE-LIMITS.md, syncbench), ~3 µs of AVX2 work.
-const minChunkWork = 1 << 15
+// goroutine. Waking a parked worker costs about 0.5-1 µs on an idle 2-vCPU
+// box (/work/shared/MACHINE-LIMITS.md, syncbench) and several µs on a busy
+// one; measured there, splitting 288x288 and 768x288 MatVecs (83k and 221k
+// multiply-adds, 2-7 µs of AVX2 work) was slower with 2 threads than 1,
+// 4096x4096 was 1.7x faster. 2^17 (~4 µs at 36 GFLOP/s) keeps those in one goroutine.
+const minChunkWork = 1 << 17
 
 // parallelRows splits rows into at most Threads() contiguous ranges of
 // at least minChunkWork/workPerRow rows and calls fn(lo, hi) for each.
