@@ -18,4 +18,8 @@
 // an HTTP Range request (RFC 9110 §14); the resumed bytes are used only when
 // the server answers 206 Partial Content with a Content-Range that starts at
 // the requested offset, otherwise the download restarts from the beginning.
+//
+// Pulls of one name are serialised across processes by an advisory lock
+// (flock, on the systems that have it) on FINAL.part.lock; a pull that waited
+// returns the file the other one finished.
 package hub

@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // DefaultBaseURL is the Hugging Face Hub that hf:// names resolve against.
@@ -127,7 +128,7 @@ func Parse(name, baseURL string) (Source, error) {
 // checkSegment refuses path segments that could leave the cache folder or
 // that the file system cannot hold.
 func checkSegment(name, s string) error {
-	if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "\\\x00") || strings.HasSuffix(s, ".part") {
+	if s == "" || s == "." || s == ".." || strings.ContainsAny(s, "\\\x00") || strings.HasSuffix(s, ".part") || strings.HasSuffix(s, ".part.lock") {
 		return fmt.Errorf("hub: %q: bad path segment %q", name, s)
 	}
 	return nil
@@ -205,6 +206,15 @@ func Pull(ctx context.Context, name string, opts Options) (string, error) {
 		return "", fmt.Errorf("hub: cache folder: %w", err)
 	}
 	d := &downloader{src: src, final: final, part: final + ".part", opts: opts}
+	unlock, err := d.lock(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer unlock()
+	// Another pull may have finished the file while this one waited.
+	if st, err := os.Stat(final); err == nil && st.Mode().IsRegular() {
+		return final, nil
+	}
 	if err := d.run(ctx); err != nil {
 		return "", err
 	}
@@ -228,6 +238,40 @@ type meta struct {
 	// resumed is set when the finished .part was continued from an earlier
 	// attempt's bytes.
 	resumed bool
+}
+
+// lockPoll is how often a pull waiting for another pull of the same name
+// retries the lock.
+const lockPoll = 100 * time.Millisecond
+
+// lock serialises pulls of one name, across processes, with an advisory lock
+// on FINAL.part.lock (left in place: removing a lock file races with its next
+// taker). It waits, checking ctx, while another pull holds it.
+func (d *downloader) lock(ctx context.Context) (unlock func(), err error) {
+	name := d.part + ".lock"
+	f, err := os.OpenFile(name, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("hub: lock: %w", err)
+	}
+	for waited := false; ; waited = true {
+		ok, err := tryLock(f)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("hub: lock %s: %w", name, err)
+		}
+		if ok {
+			return func() { f.Close() }, nil
+		}
+		if !waited {
+			d.progress("hub: waiting for another pull of %s (%s)", d.src.URL, name)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("hub: %s: waiting for another pull: %w", d.src.URL, ctx.Err())
+		case <-time.After(lockPoll):
+		}
+	}
 }
 
 // errBroken marks a transfer that stopped mid-body and may be resumed.

@@ -498,3 +498,32 @@ func TestCached(t *testing.T) {
 		t.Error("IsName")
 	}
 }
+
+// TestPullConcurrent: pulls of one name at the same time download it once;
+// the others wait and return the same file.
+func TestPullConcurrent(t *testing.T) {
+	f := newFakeHub(t)
+	content := randomBytes(500_000)
+	f.files["model.gguf"] = content
+	o := f.opts(t, nil)
+	var wg sync.WaitGroup
+	paths := make([]string, 4)
+	errs := make([]error, 4)
+	for i := range paths {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			paths[i], errs[i] = Pull(context.Background(), "hf://owner/repo/model.gguf", o)
+		}()
+	}
+	wg.Wait()
+	for i := range paths {
+		if errs[i] != nil || paths[i] != paths[0] {
+			t.Errorf("pull %d: %s %v", i, paths[i], errs[i])
+		}
+	}
+	checkFile(t, paths[0], content)
+	if r := f.seenRanges(); len(r) != 1 {
+		t.Errorf("CDN saw %d requests, want 1", len(r))
+	}
+}

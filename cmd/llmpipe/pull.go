@@ -28,7 +28,8 @@ The file is written to FILE.part and renamed only once complete and verified,
 so the cache never holds a partial file under the final name. A broken
 connection is resumed (HTTP Range) up to 3 times; an interrupted pull (Ctrl-C)
 keeps the .part file and the next pull of the same name resumes it. A file
-already in the cache is printed without contacting the server.
+already in the cache is printed without contacting the server. A second pull
+of the same name waits for the first and prints the same path.
 
 Cache layout: CACHE/hf/OWNER/REPO/REVISION/FILE and CACHE/url/HOST/PATH, with
 CACHE = --cache-dir or the user cache folder's llmpipe/models. Progress goes to
