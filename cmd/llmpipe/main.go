@@ -34,8 +34,10 @@ func newRootCmd() *cobra.Command {
 
 Stage 1 (input): exact tokenizers for tiktoken, HF tokenizer.json, SentencePiece
 and GGUF vocabularies, and HF chat templates (tokenize, template).
-Stage 2 (network), first slice: Llama-family GGUF models with greedy generation
-identical to llama.cpp (run), and a model file's metadata and tensors (inspect).`,
+Stage 2 (network), first slices: Llama-family models (GGUF, HF safetensors,
+llama2.c) with greedy generation identical to llama.cpp (run), speed like
+llama-bench (bench), a model file's metadata and tensors (inspect), and
+downloads from the Hugging Face hub or any URL with resume and sha256 (pull).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
