@@ -28,3 +28,29 @@ func dotFast(a, b []float32) float32 {
 	}
 	return dotAVX2(&a[0], &b[0], len(a))
 }
+
+// dot3AVX2 sets out[i] = Σ_{j<n} w[i·stride+j]·x[j] for i = 0, 1, 2, each
+// row bit-identical to dotAVX2 (same order), loading x once for three rows.
+// Implemented in dot3_amd64.s.
+//
+//go:noescape
+func dot3AVX2(w *float32, stride int, x *float32, n int, out *float32)
+
+// dotRows sets out[r] = dotFast(row r of w, x) for the len(out) rows of w
+// ([len(out), len(x)]), three rows per assembly call where it can. Each
+// element is bit-identical to dotFast, however rows are grouped.
+func dotRows(out, w, x []float32) {
+	cols := len(x)
+	if len(w) != len(out)*cols {
+		panic("kernels: dotRows: shape mismatch")
+	}
+	r := 0
+	if useAsm && cols > 0 {
+		for ; r+3 <= len(out); r += 3 {
+			dot3AVX2(&w[r*cols], cols, &x[0], cols, &out[r])
+		}
+	}
+	for ; r < len(out); r++ {
+		out[r] = dotFast(w[r*cols:(r+1)*cols], x)
+	}
+}

@@ -39,9 +39,7 @@ func MatVec(out, w, x []float32) {
 		panic(fmt.Sprintf("kernels: MatVec W has %d elements, want [%d, %d]", len(w), rows, cols))
 	}
 	parallelRows(rows, cols, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			out[r] = dotFast(w[r*cols:(r+1)*cols], x)
-		}
+		dotRows(out[lo:hi], w[lo*cols:hi*cols], x)
 	})
 }
 
@@ -57,8 +55,9 @@ func matVecRef(out, w, x []float32) {
 }
 
 // matMulTile is how many rows of W MatMul runs against every token before
-// moving on, so that the tile stays in cache (16 rows of 4096 floats: 256 KiB).
-const matMulTile = 16
+// moving on, so that the tile stays in cache (15 rows of 4096 floats: 240 KiB;
+// a multiple of the 3 rows the assembly kernel does at once).
+const matMulTile = 15
 
 // MatMul computes out = X·Wᵀ for a batch of nTok row vectors:
 // out[t·rows+r] = Σ_c W[r·cols+c]·X[t·cols+c].
@@ -77,10 +76,7 @@ func MatMul(out, w, x []float32, nTok, rows, cols int) {
 		for r0 := lo; r0 < hi; r0 += matMulTile {
 			r1 := min(r0+matMulTile, hi)
 			for t := 0; t < nTok; t++ {
-				xt, ot := x[t*cols:(t+1)*cols], out[t*rows:(t+1)*rows]
-				for r := r0; r < r1; r++ {
-					ot[r] = dotFast(w[r*cols:(r+1)*cols], xt)
-				}
+				dotRows(out[t*rows+r0:t*rows+r1], w[r0*cols:r1*cols], x[t*cols:(t+1)*cols])
 			}
 		}
 	})
