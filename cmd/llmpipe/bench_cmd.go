@@ -15,6 +15,7 @@ import (
 	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/format/llama2c"
 	"github.com/llmpipe/llmpipe/hub"
+	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/model/llama"
 )
@@ -36,9 +37,11 @@ type benchResult struct {
 	Arch         string    `json:"arch"`
 	ContextLen   int       `json:"n_ctx"`
 	KVF16        bool      `json:"kv_f16"`
+	Threads      int       `json:"threads"`
 }
 
 func newBenchCmd() *cobra.Command {
+	var applyThreads func() error
 	var (
 		modelPath, cacheDir   string
 		promptTokens, genToks int
@@ -68,13 +71,17 @@ the model's context; more is an error.
 The model is a GGUF file or a llama2.c checkpoint (.bin; no tokenizer needed),
 or a name fetched earlier by llmpipe pull (hf://OWNER/REPO/FILE, https://…),
 looked up in the cache without contacting any server.
-All cores are used as the kernels decide; --threads will come later.`,
+--threads N splits the matrix kernels' rows across N goroutines (default: all
+cores); tiny models such as stories260K run fastest on one.`,
 		Example: `  llmpipe bench --model ../shared/data/models/stories260K.gguf
   llmpipe bench --model stories260K.gguf --prompt-tokens 128 --gen-tokens 64 --reps 5 --json
   llmpipe bench --model stories260K.bin --kv-f16
   llmpipe bench --model hf://ggml-org/models/tinyllamas/stories260K.gguf   # after llmpipe pull`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyThreads(); err != nil {
+				return err
+			}
 			if modelPath == "" {
 				return errors.New("bench needs --model PATH")
 			}
@@ -104,7 +111,7 @@ All cores are used as the kernels decide; --threads will come later.`,
 			}
 			res := benchResult{
 				PromptTokens: promptTokens, GenTokens: genToks, Reps: reps,
-				Model: filepath.Base(modelPath), Arch: m.Arch(), ContextLen: m.ContextLength(), KVF16: kvF16,
+				Model: filepath.Base(modelPath), Arch: m.Arch(), ContextLen: m.ContextLength(), KVF16: kvF16, Threads: kernels.Threads(),
 				PPSamples: []float64{}, TGSamples: []float64{},
 			}
 			b := benchRunner{m: m, opts: model.SequenceOptions{KVF16: kvF16}, rng: rand.New(rand.NewPCG(1, 2))}
@@ -156,6 +163,7 @@ All cores are used as the kernels decide; --threads will come later.`,
 			return tw.Flush()
 		},
 	}
+	applyThreads = addThreadsFlag(cmd)
 	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF model file, llama2.c checkpoint (.bin), or a pulled hf:// or https:// name")
 	cmd.Flags().StringVar(&cacheDir, "cache-dir", "", "model cache for pulled names (default: the user cache folder's llmpipe/models)")
 	cmd.Flags().IntVar(&promptTokens, "prompt-tokens", 256, "tokens in the prompt-processing test (0: skip it)")

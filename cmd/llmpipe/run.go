@@ -36,6 +36,7 @@ type runResult struct {
 }
 
 func newRunCmd() *cobra.Command {
+	var applyThreads func() error
 	var (
 		modelPath, prompt string
 		tokPath           string
@@ -68,6 +69,9 @@ beside it or any --tokenizer that tokenize accepts.`,
   llmpipe run --model ./SmolLM-135M --prompt "The capital of France is"`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := applyThreads(); err != nil {
+				return err
+			}
 			if modelPath == "" {
 				return errors.New("run needs --model PATH")
 			}
@@ -107,6 +111,7 @@ beside it or any --tokenizer that tokenize accepts.`,
 			return enc.Encode(out)
 		},
 	}
+	applyThreads = addThreadsFlag(cmd)
 	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF file, HF checkpoint (folder with config.json + *.safetensors), or llama2.c checkpoint (.bin) with --tokenizer")
 	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer for a llama2.c .bin (tokNNN.bin) or a HF checkpoint (default: its tokenizer.json); GGUF models use their own")
 	cmd.Flags().StringVar(&prompt, "prompt", "", "prompt text")
