@@ -66,7 +66,8 @@ the model's context; more is an error.
 --json prints one object:
 {"pp_tok_s":X,"tg_tok_s":Y,"pp_tok_s_stddev":..,"tg_tok_s_stddev":..,
  "pp_samples_tok_s":[..],"tg_samples_tok_s":[..],"prompt_tokens":N,
- "gen_tokens":N,"reps":N,"model":"...","arch":"llama","n_ctx":N,"kv_f16":false}
+ "gen_tokens":N,"reps":N,"model":"...","arch":"llama","n_ctx":N,"kv_f16":false,
+ "threads":N}
 
 The model is a GGUF file or a llama2.c checkpoint (.bin; no tokenizer needed),
 or a name fetched earlier by llmpipe pull (hf://OWNER/REPO/FILE, https://…),
