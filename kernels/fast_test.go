@@ -246,6 +246,15 @@ func TestThreadsBitIdentical(t *testing.T) {
 	}
 }
 
+// TestSetThreadsCapped checks an absurd thread count is capped, not obeyed.
+func TestSetThreadsCapped(t *testing.T) {
+	SetThreads(1 << 40)
+	defer SetThreads(0)
+	if got := Threads(); got != MaxThreads {
+		t.Fatalf("Threads() = %d after SetThreads(1<<40), want %d", got, MaxThreads)
+	}
+}
+
 // TestParallelRowsCover checks the row split covers every row exactly once,
 // uses more than one range when the work is big enough, and one when small.
 func TestParallelRowsCover(t *testing.T) {

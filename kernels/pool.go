@@ -15,7 +15,7 @@ type pool struct {
 	threads int
 	auto    bool         // threads follows runtime.GOMAXPROCS (SetThreads(0), the default)
 	jobs    chan *job    // idle workers wait here
-	mu      sync.RWMutex // held for reading while a job is offered; Close takes it for writing
+	mu      sync.RWMutex // held for reading while a job is offered; close takes it for writing
 	closed  bool
 }
 
@@ -45,6 +45,7 @@ func newPool(threads int) *pool {
 	if auto {
 		threads = runtime.GOMAXPROCS(0)
 	}
+	threads = min(threads, MaxThreads)
 	p := &pool{threads: threads, auto: auto, jobs: make(chan *job, threads)}
 	for i := 1; i < threads; i++ {
 		go func() {
@@ -116,9 +117,14 @@ func getPool(checkProcs bool) *pool {
 	return defaultPool.Load()
 }
 
+// MaxThreads is the most goroutines SetThreads gives the matrix kernels;
+// larger requests are capped (each worker is a parked goroutine).
+const MaxThreads = 1024
+
 // SetThreads sets how many goroutines the matrix kernels (MatVec, MatMul,
 // MatMulQ8_0, MatMulQ4_0) split their output rows across; n < 1 means
-// runtime.GOMAXPROCS(0), the default (followed if GOMAXPROCS changes later). It replaces the process-wide worker
+// runtime.GOMAXPROCS(0), the default (followed if GOMAXPROCS changes later);
+// n > MaxThreads means MaxThreads. It replaces the process-wide worker
 // pool (the old one's workers exit after finishing their current work) and
 // is meant to be called once at startup, e.g. from a --threads flag.
 // Results are bit-for-bit the same for every n: work is split by rows only.
