@@ -260,7 +260,7 @@ func TestSetThreadsCapped(t *testing.T) {
 func TestParallelRowsCover(t *testing.T) {
 	withThreads(t, 3, func() {
 		for _, s := range []struct{ rows, work, wantRanges int }{
-			{1000, 1000, 3}, {2, 1 << 20, 2}, {10, 64, 1}, {0, 100, 1}, {64, 2048, 1}, {64, 4096, 2},
+			{1000, 1000, 3}, {2, 1 << 20, 2}, {10, 64, 1}, {0, 100, 1}, {64, minChunkWork / 64, 1}, {64, 2 * minChunkWork / 64, 2},
 		} {
 			var mu sync.Mutex
 			seen := make([]int, s.rows)

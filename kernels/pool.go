@@ -4,28 +4,34 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // A pool of persistent worker goroutines that the matrix kernels split their
 // rows across. There is one pool per process (SetThreads); no goroutine is
-// started per operation. Work is only ever split by output rows, each row
-// computed whole by one goroutine with the same code, so results do not
-// depend on the thread count.
+// started per operation. A job is published in hot (polled by workers for
+// spinFor after their last job) and sent on jobs to parked workers; the
+// caller runs chunks too, so progress never waits for a worker. Work is only
+// ever split by output rows, each row computed whole by one goroutine with
+// the same code, so results do not depend on the thread count.
 type pool struct {
 	threads int
-	auto    bool         // threads follows runtime.GOMAXPROCS (SetThreads(0), the default)
-	jobs    chan *job    // idle workers wait here
-	mu      sync.RWMutex // held for reading while a job is offered; close takes it for writing
+	auto    bool                // threads follows runtime.GOMAXPROCS (SetThreads(0), the default)
+	hot     atomic.Pointer[job] // the latest job, for workers that are spinning
+	parked  atomic.Int32        // workers blocked on jobs (or about to be)
+	jobs    chan *job           // parked workers wait here
+	mu      sync.RWMutex        // held for reading while a job is offered; close takes it for writing
 	closed  bool
+	done    atomic.Bool // set by close; spinning workers exit
 }
 
 // job is one parallel loop: chunks 0..n-1 of fn, claimed through next by the
 // caller and by any worker that picks the job up.
 type job struct {
-	fn   func(chunk int)
-	n    int64
-	next atomic.Int64
-	wg   sync.WaitGroup
+	fn       func(chunk int)
+	n        int64
+	next     atomic.Int64
+	finished atomic.Int64
 }
 
 // run claims and runs chunks until none is left.
@@ -36,9 +42,16 @@ func (j *job) run() {
 			return
 		}
 		j.fn(int(c))
-		j.wg.Done()
+		j.finished.Add(1)
 	}
 }
+
+// spinFor is how long a worker keeps polling for the next job after one
+// ends before it parks: waking a parked goroutine costs 0.5-1 µs or more,
+// a spinning one ~0.2 µs (/work/shared/MACHINE-LIMITS.md, syncbench). The
+// poll yields the processor (runtime.Gosched) each round, so a spinning
+// worker never starves other goroutines, even with GOMAXPROCS 1.
+const spinFor = 50 * time.Microsecond
 
 func newPool(threads int) *pool {
 	auto := threads < 1
@@ -48,13 +61,50 @@ func newPool(threads int) *pool {
 	threads = min(threads, MaxThreads)
 	p := &pool{threads: threads, auto: auto, jobs: make(chan *job, threads)}
 	for i := 1; i < threads; i++ {
-		go func() {
-			for j := range p.jobs {
-				j.run()
-			}
-		}()
+		go p.worker()
 	}
 	return p
+}
+
+// worker runs jobs until the pool is closed: it polls p.hot for spinFor
+// after each job, then parks on p.jobs.
+func (p *pool) worker() {
+	var last *job
+	for {
+		start := time.Now()
+		for i := 0; ; i++ {
+			if j := p.hot.Load(); j != nil && j != last {
+				last = j
+				j.run()
+				start, i = time.Now(), 0
+				continue
+			}
+			if p.done.Load() {
+				return
+			}
+			if i%16 == 15 && time.Since(start) > spinFor {
+				break
+			}
+			runtime.Gosched()
+		}
+		// Park. Announce it first, then look once more, so that a job
+		// stored in hot before the announcement is seen here and one stored
+		// after it finds parked > 0 and is sent on jobs.
+		p.parked.Add(1)
+		if j := p.hot.Load(); j != nil && j != last {
+			p.parked.Add(-1)
+			last = j
+			j.run()
+			continue
+		}
+		j, ok := <-p.jobs
+		p.parked.Add(-1)
+		if !ok {
+			return
+		}
+		last = j
+		j.run()
+	}
 }
 
 // parallel runs fn(0), …, fn(n-1), spread over up to p.threads goroutines
@@ -69,11 +119,14 @@ func (p *pool) parallel(n int, fn func(chunk int)) {
 		return
 	}
 	j := &job{fn: fn, n: int64(n)}
-	j.wg.Add(n)
 	p.mu.RLock()
 	if !p.closed {
+		p.hot.Store(j)
+		// Wake as many parked workers as there are chunks for (stale
+		// wake-ups only find a finished job).
+		wake := min(int(p.parked.Load()), n-1)
 	offer:
-		for i := 1; i < p.threads && i < n; i++ {
+		for i := 0; i < wake; i++ {
 			select {
 			case p.jobs <- j:
 			default:
@@ -83,7 +136,11 @@ func (p *pool) parallel(n int, fn func(chunk int)) {
 	}
 	p.mu.RUnlock()
 	j.run()
-	j.wg.Wait()
+	for i := 0; j.finished.Load() < j.n; i++ {
+		if i > 64 {
+			runtime.Gosched()
+		}
+	}
 }
 
 // close stops the workers once they finish the jobs they hold.
@@ -92,6 +149,7 @@ func (p *pool) close() {
 	defer p.mu.Unlock()
 	if !p.closed {
 		p.closed = true
+		p.done.Store(true)
 		close(p.jobs)
 	}
 }
@@ -128,6 +186,8 @@ const MaxThreads = 1024
 // pool (the old one's workers exit after finishing their current work) and
 // is meant to be called once at startup, e.g. from a --threads flag.
 // Results are bit-for-bit the same for every n: work is split by rows only.
+// Workers poll for the next job for 50 µs after each one (yielding the
+// processor between polls), then park.
 func SetThreads(n int) {
 	if old := defaultPool.Swap(newPool(n)); old != nil {
 		old.close()
@@ -138,12 +198,11 @@ func SetThreads(n int) {
 func Threads() int { return getPool(true).threads }
 
 // minChunkWork is the least number of multiply-adds worth handing to another
-// goroutine. Waking a parked worker costs about 0.5-1 µs on an idle 2-vCPU
-// box (/work/shared/MACHINE-LIMITS.md, syncbench) and several µs on a busy
-// one; measured there, splitting 288x288 and 768x288 MatVecs (83k and 221k
-// multiply-adds, 2-7 µs of AVX2 work) was slower with 2 threads than 1,
-// 4096x4096 was 1.7x faster. 2^17 (~4 µs at 36 GFLOP/s) keeps those in one goroutine.
-const minChunkWork = 1 << 17
+// goroutine (~1-2 µs of AVX2 work). Measured on the 2-vCPU box with spinning
+// workers, 2 threads ran 288x288 (83k multiply-adds) at 70 GFLOP/s against 51
+// on one, 768x288 at 85 against 46; with workers that always parked, splitting
+// those was slower than not (43 and 40 GFLOP/s).
+const minChunkWork = 1 << 15
 
 // parallelRows splits rows into at most Threads() contiguous ranges of
 // at least minChunkWork/workPerRow rows and calls fn(lo, hi) for each.
