@@ -35,24 +35,7 @@ func TestGreedyStories260KLlama2c(t *testing.T) {
 		c.FFNDim != 172 || c.VocabSize != 512 || c.RMSEps != 1e-5 || c.RopeBase != 10000 || c.RopeDim != 8 {
 		t.Errorf("config %+v", c)
 	}
-	seq := m.NewSequence(model.SequenceOptions{})
-	logits, err := seq.Forward(ref.Greedy.PromptTokens, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []int
-	for range ref.Greedy.GeneratedTokens {
-		id := argmax(logits)
-		got = append(got, id)
-		if logits, err = seq.Forward([]int{id}, false); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for i, id := range got {
-		if id != ref.Greedy.GeneratedTokens[i] {
-			t.Fatalf("step %d: id %d, llama.cpp %d (got %v)", i, id, ref.Greedy.GeneratedTokens[i], got)
-		}
-	}
+	requireGreedy(t, m, model.SequenceOptions{}, ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens)
 }
 
 // TestPerplexityStories260KLlama2c: over the reference's 512-token text the

@@ -71,23 +71,30 @@ func TestGreedyStories260K(t *testing.T) {
 	ref := loadReference(t, "stories260K_llamacpp.json")
 	m := loadModel(t, "models/stories260K.gguf")
 	for _, kvf16 := range []bool{false, true} {
-		seq := m.NewSequence(model.SequenceOptions{KVF16: kvf16})
-		logits, err := seq.Forward(ref.Greedy.PromptTokens, false)
-		if err != nil {
+		requireGreedy(t, m, model.SequenceOptions{KVF16: kvf16}, ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens)
+	}
+}
+
+// requireGreedy runs greedy decoding from prompt and fails t unless the ids
+// equal want (llama.cpp's).
+func requireGreedy(t *testing.T, m *Model, opts model.SequenceOptions, prompt, want []int) {
+	t.Helper()
+	seq := m.NewSequence(opts)
+	logits, err := seq.Forward(prompt, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []int
+	for range want {
+		id := argmax(logits)
+		got = append(got, id)
+		if logits, err = seq.Forward([]int{id}, false); err != nil {
 			t.Fatal(err)
 		}
-		var got []int
-		for range ref.Greedy.GeneratedTokens {
-			id := argmax(logits)
-			got = append(got, id)
-			if logits, err = seq.Forward([]int{id}, false); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for i, id := range got {
-			if id != ref.Greedy.GeneratedTokens[i] {
-				t.Fatalf("kvf16=%v: step %d: id %d, llama.cpp %d (got %v)", kvf16, i, id, ref.Greedy.GeneratedTokens[i], got)
-			}
+	}
+	for i, id := range got {
+		if id != want[i] {
+			t.Fatalf("%+v: step %d: id %d, llama.cpp %d (got %v)", opts, i, id, want[i], got)
 		}
 	}
 }

@@ -23,24 +23,7 @@ func TestGreedyStories260KQ8_0(t *testing.T) {
 		t.Fatalf("weights not kept as Q8_0 blocks: token_embd %v attn_q %v ffn_down %v", w.TokenEmbd.Type, w.Layers[0].Query.Type, w.Layers[0].FFNDown.Type)
 	}
 	for _, kvf16 := range []bool{false, true} {
-		seq := m.NewSequence(model.SequenceOptions{KVF16: kvf16})
-		logits, err := seq.Forward(ref.Greedy.PromptTokens, false)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var got []int
-		for range ref.Greedy.GeneratedTokens {
-			id := argmax(logits)
-			got = append(got, id)
-			if logits, err = seq.Forward([]int{id}, false); err != nil {
-				t.Fatal(err)
-			}
-		}
-		for i, id := range got {
-			if id != ref.Greedy.GeneratedTokens[i] {
-				t.Fatalf("kvf16=%v: step %d: id %d, llama.cpp %d (got %v)", kvf16, i, id, ref.Greedy.GeneratedTokens[i], got)
-			}
-		}
+		requireGreedy(t, m, model.SequenceOptions{KVF16: kvf16}, ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens)
 	}
 }
 
