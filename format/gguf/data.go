@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/llmpipe/llmpipe/internal/mmap"
 )
 
 // OpenMapped reads the GGUF file at path like [Open], but maps the whole file
@@ -23,7 +25,7 @@ func OpenMapped(path string) (*File, error) {
 		return nil, fmt.Errorf("gguf: %w", err)
 	}
 	size := st.Size()
-	data, unmap, err := mapFile(fh, size)
+	data, unmap, err := mmap.File(fh, size)
 	if err != nil || data == nil {
 		fh.Close()
 		return Open(path)

@@ -11,6 +11,8 @@ import (
 	"math/bits"
 	"os"
 	"sort"
+
+	"github.com/llmpipe/llmpipe/internal/mmap"
 )
 
 // MaxHeaderSize is the largest JSON header accepted (the reference crate's
@@ -107,7 +109,7 @@ func Open(path string) (*File, error) {
 		return nil, fmt.Errorf("safetensors: %w", err)
 	}
 	size := st.Size()
-	data, unmap, err := mapFile(fh, size)
+	data, unmap, err := mmap.File(fh, size)
 	if err != nil {
 		data = nil // fall back to ReadAt
 	}
