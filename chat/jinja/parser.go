@@ -497,37 +497,51 @@ func (p *parser) parseExpr() (node, error) {
 	return a, nil
 }
 
-func (p *parser) parseOr() (node, error) {
-	left, err := p.parseAnd()
+// parseBinary parses operand (op operand)*, left-associative: op reports
+// (and consumes) the operator at the current token, if any.
+func (p *parser) parseBinary(operand func() (node, error), op func() (string, bool)) (node, error) {
+	left, err := operand()
 	if err != nil {
 		return nil, err
 	}
-	for p.isIdent("or") {
-		p.pos++
-		right, err := p.parseAnd()
+	for {
+		o, ok := op()
+		if !ok {
+			return left, nil
+		}
+		right, err := operand()
 		if err != nil {
 			return nil, err
 		}
-		left = &binaryNode{op: "or", left: left, right: right}
+		left = &binaryNode{op: o, left: left, right: right}
 	}
-	return left, nil
 }
 
-func (p *parser) parseAnd() (node, error) {
-	left, err := p.parseNot()
-	if err != nil {
-		return nil, err
-	}
-	for p.isIdent("and") {
-		p.pos++
-		right, err := p.parseNot()
-		if err != nil {
-			return nil, err
+// identOp matches the keyword operator word.
+func (p *parser) identOp(word string) func() (string, bool) {
+	return func() (string, bool) {
+		if !p.isIdent(word) {
+			return "", false
 		}
-		left = &binaryNode{op: "and", left: left, right: right}
+		p.pos++
+		return word, true
 	}
-	return left, nil
 }
+
+// tokenOp matches a token of kind k, whose text is the operator.
+func (p *parser) tokenOp(k tokType) func() (string, bool) {
+	return func() (string, bool) {
+		if !p.is(k) {
+			return "", false
+		}
+		p.pos++
+		return p.toks[p.pos-1].val, true
+	}
+}
+
+func (p *parser) parseOr() (node, error) { return p.parseBinary(p.parseAnd, p.identOp("or")) }
+
+func (p *parser) parseAnd() (node, error) { return p.parseBinary(p.parseNot, p.identOp("and")) }
 
 func (p *parser) parseNot() (node, error) {
 	if p.isIdent("not") {
@@ -542,81 +556,38 @@ func (p *parser) parseNot() (node, error) {
 }
 
 func (p *parser) parseComparison() (node, error) {
-	left, err := p.parseAdditive()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		var op string
+	return p.parseBinary(p.parseAdditive, func() (string, bool) {
 		switch {
 		case p.isIdent("not", "in"):
-			op = "not in"
 			p.pos += 2
+			return "not in", true
 		case p.isIdent("in"):
-			op = "in"
 			p.pos++
+			return "in", true
 		case p.is(tCmp):
-			op = p.toks[p.pos].val
 			p.pos++
-		default:
-			return left, nil
+			return p.toks[p.pos-1].val, true
 		}
-		right, err := p.parseAdditive()
-		if err != nil {
-			return nil, err
-		}
-		left = &binaryNode{op: op, left: left, right: right}
-	}
+		return "", false
+	})
 }
 
 func (p *parser) parseAdditive() (node, error) {
-	left, err := p.parseMultiplicative()
-	if err != nil {
-		return nil, err
-	}
-	for p.is(tAdd) {
-		op := p.toks[p.pos].val
-		p.pos++
-		right, err := p.parseMultiplicative()
-		if err != nil {
-			return nil, err
-		}
-		left = &binaryNode{op: op, left: left, right: right}
-	}
-	return left, nil
+	return p.parseBinary(p.parseMultiplicative, p.tokenOp(tAdd))
 }
 
 func (p *parser) parseMultiplicative() (node, error) {
-	left, err := p.parsePower()
-	if err != nil {
-		return nil, err
-	}
-	for p.is(tMul) {
-		op := p.toks[p.pos].val
-		p.pos++
-		right, err := p.parsePower()
-		if err != nil {
-			return nil, err
-		}
-		left = &binaryNode{op: op, left: left, right: right}
-	}
-	return left, nil
+	return p.parseBinary(p.parsePower, p.tokenOp(tMul))
 }
 
 func (p *parser) parsePower() (node, error) {
-	left, err := p.parseTest()
-	if err != nil {
-		return nil, err
-	}
-	for p.is(tPow) {
-		p.pos++
-		right, err := p.parseTest()
-		if err != nil {
-			return nil, err
+	return p.parseBinary(p.parseTest, func() (string, bool) {
+		if !p.is(tPow) {
+			return "", false
 		}
-		left = &binaryNode{op: "**", left: left, right: right}
-	}
-	return left, nil
+		p.pos++
+		return "**", true
+	})
 }
 
 func (p *parser) parseTest() (node, error) {
