@@ -1,0 +1,181 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+
+	"github.com/llmpipe/llmpipe/quant"
+)
+
+// QKernel is the matrix-product kernel for weights stored in one ggml type,
+// the way ggml's CPU backend multiplies them (ggml-cpu.c, type_traits_cpu):
+// each activation row is first converted to the type's vec_dot_type (Act:
+// Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for Q4_1/Q5_1, Q8_K for the k-quants, F16
+// for F16, BF16 for BF16), then every output element is one vec_dot of a
+// weight row and a converted activation row.
+//
+// Ref is the plain-Go reference: ggml's generic (non-SIMD) vec_dot, which
+// defines the result. Dot, where set, is the fast path (assembly); it may
+// sum in another order and is held to Ref by tests within a float32
+// rounding bound. Rows, where set, computes many weight rows and tokens at
+// once (register tiling for prompt processing); each element it writes must
+// be bit-identical to what Dot (or Ref when Dot is nil) gives for that
+// row and token, so results never depend on batch size, tiling or threads.
+type QKernel struct {
+	Act quant.Type
+	// Ref returns the dot product of one weight row w and one converted
+	// activation row x, both of n elements (n a multiple of the block size).
+	Ref func(w, x []byte, n int) float32
+	// Dot is the fast version of Ref; nil means Ref.
+	Dot func(w, x []byte, n int) float32
+	// Rows sets out[t·rows+r] = dot(row r of w, token t of xq) for rows r in
+	// [lo, hi) and every token t < nTok, where w holds all rows of the matrix
+	// ([rows][rowBytes]) and xq all converted tokens ([nTok][actRowBytes]).
+	// nil means a loop over Dot.
+	Rows func(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int)
+}
+
+var (
+	qkMu    sync.RWMutex
+	qkernel = map[quant.Type]*QKernel{}
+)
+
+// RegisterQKernel merges k into the kernel for weights of type t: every
+// non-nil function of k (and Act, when set) replaces the one registered
+// before, the others stay. The reference files register Act and Ref from
+// init, the fast-path files Dot and/or Rows, in either order. A kernel
+// without Ref is not usable (LookupQKernel returns nil).
+func RegisterQKernel(t quant.Type, k QKernel) {
+	qkMu.Lock()
+	defer qkMu.Unlock()
+	old := qkernel[t]
+	if old == nil {
+		old = &QKernel{}
+	}
+	kk := *old
+	if k.Ref != nil {
+		kk.Act, kk.Ref = k.Act, k.Ref
+	}
+	if k.Dot != nil {
+		kk.Dot = k.Dot
+	}
+	if k.Rows != nil {
+		kk.Rows = k.Rows
+	}
+	qkernel[t] = &kk
+}
+
+// LookupQKernel returns the kernel for weights of type t, or nil when no
+// kernel multiplies that type. The result must not be modified.
+func LookupQKernel(t quant.Type) *QKernel {
+	qkMu.RLock()
+	defer qkMu.RUnlock()
+	k := qkernel[t]
+	if k == nil || k.Ref == nil {
+		return nil
+	}
+	return k
+}
+
+// CanMatMul reports whether MatMulQ can multiply weights of type t.
+func CanMatMul(t quant.Type) bool { return t == quant.F32 || LookupQKernel(t) != nil }
+
+// ConvertRow converts activations x to type act (a vec_dot_type) into dst,
+// as ggml's from_float for that type does (quantize_row_q8_0 for Q8_0, fp16
+// rounding for F16...). len(dst) must be act's row size for len(x).
+func ConvertRow(act quant.Type, dst []byte, x []float32) {
+	if act == quant.Q8_0 {
+		QuantizeRowQ8_0(dst, x)
+		return
+	}
+	if _, err := quant.Quantize(act, x, dst); err != nil {
+		panic("kernels: ConvertRow: " + err.Error())
+	}
+}
+
+// rowBytes returns the size of a row of n elements of type t, or -1 when n
+// is not a whole number of blocks.
+func rowBytes(t quant.Type, n int) int {
+	bs := t.BlockSize()
+	if bs == 0 || n%bs != 0 {
+		return -1
+	}
+	return n / bs * t.TypeSize()
+}
+
+// MatMulQ computes out = X·Wᵀ for a matrix W stored as ggml type t (any type
+// with a registered QKernel, or F32) and a batch of nTok row vectors, as
+// ggml's CPU matrix product does: each X row is converted once to the
+// kernel's activation type, then each output is one vec_dot. Output rows are
+// split across the worker pool; the result does not depend on the thread
+// count or on nTok.
+//
+//	W: [rows, cols] as rows·cols/blockSize blocks of t   X: [nTok, cols]   → out: [nTok, rows]
+func MatMulQ(out []float32, t quant.Type, w []byte, x []float32, nTok, rows, cols int) {
+	k := LookupQKernel(t)
+	wb := rowBytes(t, cols)
+	if k == nil || nTok < 0 || rows < 0 || cols < 0 || wb < 0 || len(w) != rows*wb || len(x) != nTok*cols || len(out) != nTok*rows {
+		panic(fmt.Sprintf("kernels: MatMulQ %v: W %d bytes X %d out %d elements, want W [%d, %d] X [%d, %d] out [%d, %d] (cols a multiple of %d; kernel registered: %v)",
+			t, len(w), len(x), len(out), rows, cols, nTok, cols, nTok, rows, t.BlockSize(), k != nil))
+	}
+	xb := rowBytes(k.Act, cols)
+	if xb < 0 {
+		panic(fmt.Sprintf("kernels: MatMulQ %v: %d columns are not whole blocks of the activation type %v", t, cols, k.Act))
+	}
+	xq := getScratch(nTok * xb)
+	defer putScratch(xq)
+	for i := 0; i < nTok; i++ {
+		ConvertRow(k.Act, xq[i*xb:(i+1)*xb], x[i*cols:(i+1)*cols])
+	}
+	parallelRows(rows, nTok*cols, func(lo, hi int) {
+		if k.Rows != nil {
+			k.Rows(out, w, xq, nTok, rows, cols, lo, hi)
+			return
+		}
+		dot := k.Dot
+		if dot == nil {
+			dot = k.Ref
+		}
+		for r0 := lo; r0 < hi; r0 += matMulTile {
+			r1 := min(r0+matMulTile, hi)
+			for i := 0; i < nTok; i++ {
+				xt, o := xq[i*xb:(i+1)*xb], out[i*rows:(i+1)*rows]
+				for r := r0; r < r1; r++ {
+					o[r] = dot(w[r*wb:(r+1)*wb], xt, cols)
+				}
+			}
+		}
+	})
+}
+
+// matMulQRef is MatMulQ with the reference dot product for every element,
+// on one goroutine: what tests hold the fast paths to.
+func matMulQRef(out []float32, t quant.Type, w []byte, x []float32, nTok, rows, cols int) {
+	k := LookupQKernel(t)
+	wb, xb := rowBytes(t, cols), rowBytes(k.Act, cols)
+	xq := make([]byte, xb)
+	for i := 0; i < nTok; i++ {
+		ConvertRow(k.Act, xq, x[i*cols:(i+1)*cols])
+		for r := 0; r < rows; r++ {
+			out[i*rows+r] = k.Ref(w[r*wb:(r+1)*wb], xq, cols)
+		}
+	}
+}
+
+var scratchPool sync.Pool
+
+// getScratch returns a byte slice of length n from a pool (MatMulQ's
+// converted activations), so decode allocates nothing per call.
+func getScratch(n int) []byte {
+	if p, ok := scratchPool.Get().(*[]byte); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]byte, n)
+}
+
+func putScratch(b []byte) { scratchPool.Put(&b) }
+
+func init() {
+	RegisterQKernel(quant.Q8_0, QKernel{Act: quant.Q8_0, Ref: func(w, x []byte, n int) float32 { return DotQ8_0(w, x) }})
+	RegisterQKernel(quant.Q4_0, QKernel{Act: quant.Q8_0, Ref: func(w, x []byte, n int) float32 { return DotQ4_0Q8_0(w, x) }})
+}
