@@ -3,9 +3,9 @@ package llama
 import (
 	"fmt"
 
-	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/format/llama2c"
 	"github.com/llmpipe/llmpipe/kernels"
+	"github.com/llmpipe/llmpipe/quant"
 )
 
 // llama2.c's fixed hyperparameters (run.c): RMSNorm epsilon and RoPE base.
@@ -62,7 +62,7 @@ func FromLlama2c(ck *llama2c.Checkpoint) (*Model, error) {
 	}
 	mat := func(name string, v []float32, rows, cols int) Matrix {
 		vec(name, v, rows*cols)
-		return Matrix{Type: gguf.TypeF32, Rows: rows, Cols: cols, F32: v}
+		return Matrix{Type: quant.F32, Rows: rows, Cols: cols, F32: v}
 	}
 	w := &Weights{
 		TokenEmbd:  mat("token_embedding", ck.TokenEmbedding, c.VocabSize, c.Dim),

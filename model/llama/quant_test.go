@@ -9,8 +9,9 @@ import (
 	"testing"
 
 	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
-	"github.com/llmpipe/llmpipe/tensor"
+	"github.com/llmpipe/llmpipe/quant"
 )
 
 // TestGreedyStories260KQ8_0: with Q8_0 weights (kept as blocks) and Q8_0
@@ -18,8 +19,8 @@ import (
 func TestGreedyStories260KQ8_0(t *testing.T) {
 	ref := loadReference(t, "stories260K_q8_0_llamacpp.json")
 	m := loadModel(t, "models/stories260K-q8_0.gguf")
-	if w := m.Weights; w.TokenEmbd.Type != gguf.TypeQ8_0 || w.Layers[0].Query.Type != gguf.TypeQ8_0 ||
-		w.Layers[0].Query.F32 != nil || w.Layers[0].FFNDown.Type != gguf.TypeF32 {
+	if w := m.Weights; w.TokenEmbd.Type != quant.Q8_0 || w.Layers[0].Query.Type != quant.Q8_0 ||
+		w.Layers[0].Query.F32 != nil || w.Layers[0].FFNDown.Type != quant.F32 {
 		t.Fatalf("weights not kept as Q8_0 blocks: token_embd %v attn_q %v ffn_down %v", w.TokenEmbd.Type, w.Layers[0].Query.Type, w.Layers[0].FFNDown.Type)
 	}
 	for _, kvf16 := range []bool{false, true} {
@@ -63,12 +64,14 @@ func TestPerplexityStories260KQ8_0(t *testing.T) {
 	}
 }
 
-// q4File builds a random llama GGUF in memory (dim 32, 2 heads, 1 KV head,
-// ffn 64, 2 layers, vocab 11) whose matrices are of type mt (Q4_0, Q8_0…)
-// with random blocks of small scales, and norms F32 near 1.
+// q4File builds a random llama GGUF in memory (dim 256, 2 heads, 1 KV head,
+// ffn 512, 2 layers, vocab 11) whose matrices are of type mt (F16, Q4_0,
+// Q4_K…): random N(0, 0.05²) weights encoded with quant's reference
+// quantizers; norms F32 near 1. Types quant cannot encode (F64) get random
+// bytes.
 func q4File(t *testing.T, mt gguf.GGMLType) *gguf.File {
 	t.Helper()
-	const dim, ffn, vocab, layers = 32, 64, 11, 2
+	const dim, ffn, vocab, layers = 256, 512, 11, 2
 	f := &gguf.File{KV: []gguf.KV{
 		{Key: "general.architecture", Value: gguf.MustValue("llama")},
 		{Key: "llama.context_length", Value: gguf.MustValue(uint32(8))},
@@ -86,8 +89,8 @@ func q4File(t *testing.T, mt gguf.GGMLType) *gguf.File {
 	for il := 0; il < layers; il++ {
 		add(blockName(il, nameAttnNorm), gguf.TypeF32, dim)
 		add(blockName(il, nameAttnQ), mt, dim, dim)
-		add(blockName(il, nameAttnK), mt, dim, 16)
-		add(blockName(il, nameAttnV), mt, dim, 16)
+		add(blockName(il, nameAttnK), mt, dim, dim/2)
+		add(blockName(il, nameAttnV), mt, dim, dim/2)
 		add(blockName(il, nameAttnOutput), mt, dim, dim)
 		add(blockName(il, nameFFNNorm), gguf.TypeF32, dim)
 		add(blockName(il, nameFFNGate), mt, dim, ffn)
@@ -108,17 +111,23 @@ func q4File(t *testing.T, mt gguf.GGMLType) *gguf.File {
 	for _, ti := range f.Tensors {
 		n, _ := ti.Size()
 		b := data[ti.Offset : ti.Offset+n]
-		if ti.Type == gguf.TypeF32 {
+		ne, _ := ti.NumElements()
+		x := make([]float32, ne)
+		for i := range x {
+			x[i] = float32(0.05 * rng.NormFloat64())
+		}
+		switch {
+		case ti.Type == gguf.TypeF32:
 			for i := 0; i < len(b); i += 4 {
 				binary.LittleEndian.PutUint32(b[i:], math.Float32bits(float32(1+0.1*rng.NormFloat64())))
 			}
-			continue
-		}
-		bs := int(ti.Type.TypeSize())
-		for i := 0; i < len(b); i += bs {
-			binary.LittleEndian.PutUint16(b[i:], tensor.F32ToF16(float32(0.02+0.03*rng.Float64())))
-			for j := 2; j < bs; j++ {
-				b[i+j] = byte(rng.IntN(256))
+		case quant.CanQuantize(quant.Type(ti.Type)):
+			if _, err := quant.Quantize(quant.Type(ti.Type), x, b); err != nil {
+				t.Fatal(err)
+			}
+		default:
+			for i := range b {
+				b[i] = byte(rng.IntN(256))
 			}
 		}
 	}
@@ -134,10 +143,10 @@ func q4File(t *testing.T, mt gguf.GGMLType) *gguf.File {
 func dequantized(t *testing.T, m *Model) *Model {
 	t.Helper()
 	deq := func(x Matrix) Matrix {
-		if x.Type == gguf.TypeF32 {
+		if x.Type == quant.F32 {
 			return x
 		}
-		y := Matrix{Type: gguf.TypeF32, Rows: x.Rows, Cols: x.Cols, F32: make([]float32, x.Rows*x.Cols)}
+		y := Matrix{Type: quant.F32, Rows: x.Rows, Cols: x.Cols, F32: make([]float32, x.Rows*x.Cols)}
 		for r := 0; r < x.Rows; r++ {
 			x.row(y.F32[r*x.Cols:(r+1)*x.Cols], r)
 		}
@@ -154,16 +163,22 @@ func dequantized(t *testing.T, m *Model) *Model {
 	return &Model{Config: m.Config, Weights: &w}
 }
 
-// TestQuantizedForward loads Q4_0 and Q8_0 models (blocks kept as they are)
-// and holds their logits to float math over the dequantized weights; the
-// gap is the activations' rounding to Q8_0, as in ggml.
+// TestQuantizedForward loads models whose matrices are of every type with a
+// matrix kernel (kept in their encoding) and holds their logits to float
+// math over the dequantized weights; the gap is the activations' rounding
+// to the kernel's activation type (Q8_0, Q8_1, Q8_K, F16, BF16), as in ggml.
 func TestQuantizedForward(t *testing.T) {
-	for _, mt := range []gguf.GGMLType{gguf.TypeQ4_0, gguf.TypeQ8_0} {
+	for _, mt := range []gguf.GGMLType{gguf.TypeF16, gguf.TypeBF16, gguf.TypeQ4_0, gguf.TypeQ4_1, gguf.TypeQ5_0, gguf.TypeQ5_1,
+		gguf.TypeQ8_0, gguf.TypeQ2_K, gguf.TypeQ3_K, gguf.TypeQ4_K, gguf.TypeQ5_K, gguf.TypeQ6_K} {
+		if !kernels.CanMatMul(quant.Type(mt)) {
+			t.Logf("%v: no matrix kernel yet", mt)
+			continue
+		}
 		m, err := Load(q4File(t, mt))
 		if err != nil {
 			t.Fatalf("%v: %v", mt, err)
 		}
-		if m.Weights.Layers[1].FFNDown.Type != mt || m.Weights.Output.Type != mt {
+		if m.Weights.Layers[1].FFNDown.Type != quant.Type(mt) || m.Weights.Output.Type != quant.Type(mt) {
 			t.Fatalf("%v: matrices loaded as %v", mt, m.Weights.Layers[1].FFNDown.Type)
 		}
 		ids := []int{1, 5, 9, 2, 10}

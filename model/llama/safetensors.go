@@ -7,9 +7,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/format/safetensors"
 	"github.com/llmpipe/llmpipe/kernels"
+	"github.com/llmpipe/llmpipe/quant"
 	"github.com/llmpipe/llmpipe/tensor"
 )
 
@@ -228,19 +228,19 @@ func weightsFromSafetensors(ck *safetensors.Checkpoint, c *Config, tied bool) (*
 			return nil
 		}
 		var v []float32
-		v, err = stFloat32(ck, name, false, n)
+		v, err = stFloat32(ck, name, n)
 		return v
 	}
 	mat := func(name string, rows, cols, ropeHeads int) Matrix {
 		if err != nil {
 			return Matrix{}
 		}
-		var v []float32
-		v, err = stFloat32(ck, name, ropeHeads > 0, rows, cols)
+		var m Matrix
+		m, err = stMatrix(ck, name, rows, cols)
 		if err == nil && ropeHeads > 0 {
-			v = unrotateHalf(v, ropeHeads, c.HeadDim, cols)
+			unrotateHalf(&m, ropeHeads, c.HeadDim)
 		}
-		return Matrix{Type: gguf.TypeF32, Rows: rows, Cols: cols, F32: v}
+		return m
 	}
 	name := func(il int, what string) string { return fmt.Sprintf(hfLayer, il, what) }
 	emb := mat(hfEmbed, c.VocabSize, c.Dim, 0)
@@ -286,9 +286,9 @@ func weightsFromSafetensors(ck *safetensors.Checkpoint, c *Config, tied bool) (*
 
 // stFloat32 returns tensor name as float32 after checking that its shape is
 // exactly shape (row-major, outermost first). Aligned F32 data is a view of
-// the mapping unless fresh is set; F16 and BF16 are converted; any other
+// the mapping; F16 and BF16 are converted; any other
 // dtype is an error naming the tensor and dtype.
-func stFloat32(ck *safetensors.Checkpoint, name string, fresh bool, shape ...int) ([]float32, error) {
+func stFloat32(ck *safetensors.Checkpoint, name string, shape ...int) ([]float32, error) {
 	t, ok := ck.Tensor(name)
 	if !ok {
 		return nil, fmt.Errorf("llama: missing tensor %q", name)
@@ -314,7 +314,7 @@ func stFloat32(ck *safetensors.Checkpoint, name string, fresh bool, shape ...int
 	if len(b) != n*t.DType.Size() { // the reader checked this; kept as a guard
 		return nil, fmt.Errorf("llama: tensor %q: %d bytes, want %d", name, len(b), n*t.DType.Size())
 	}
-	if t.DType == safetensors.F32 && !fresh {
+	if t.DType == safetensors.F32 {
 		if v, ok := tensor.F32View(b); ok {
 			return v, nil
 		}
@@ -331,22 +331,69 @@ func stFloat32(ck *safetensors.Checkpoint, name string, fresh bool, shape ...int
 	return out, nil
 }
 
-// unrotateHalf reorders the rows of an HF q_proj/k_proj weight ([nHeads·hd,
-// cols], modified in place and returned) from the rotate_half layout, where
+// unrotateHalf reorders the rows of an HF q_proj/k_proj weight m ([nHeads·hd,
+// cols], replaced by a reordered copy) from the rotate_half layout, where
 // head row i pairs with row i+hd/2, to the interleaved layout, where rows 2i
 // and 2i+1 pair: interleaved row h·hd+2i+j is HF row h·hd+j·hd/2+i. This is
 // llama.cpp's convert_hf_to_gguf permute (reshape(n_head, 2, hd/2, cols),
 // swap axes 1 and 2).
-func unrotateHalf(w []float32, nHeads, hd, cols int) []float32 {
-	head := make([]float32, hd*cols)
+func unrotateHalf(m *Matrix, nHeads, hd int) {
+	if m.Type == quant.F32 {
+		m.F32 = unrotateRows(m.F32, m.Rows, nHeads, hd)
+	} else {
+		m.Data = unrotateRows(m.Data, m.Rows, nHeads, hd)
+	}
+}
+
+// unrotateRows returns a copy of src (rows equal-sized rows) with its rows
+// reordered as unrotateHalf describes.
+func unrotateRows[T any](src []T, rows, nHeads, hd int) []T {
+	rb := len(src) / rows
+	dst := make([]T, len(src))
 	for h := 0; h < nHeads; h++ {
-		src := w[h*hd*cols : (h+1)*hd*cols]
-		copy(head, src)
 		for i := 0; i < hd/2; i++ {
 			for j := 0; j < 2; j++ {
-				copy(src[(2*i+j)*cols:(2*i+j+1)*cols], head[(j*hd/2+i)*cols:(j*hd/2+i+1)*cols])
+				to, from := h*hd+2*i+j, h*hd+j*hd/2+i
+				copy(dst[to*rb:(to+1)*rb], src[from*rb:(from+1)*rb])
 			}
 		}
 	}
-	return w
+	return dst
+}
+
+// stMatrix returns the matrix tensor name with shape [rows, cols]: F32 as
+// float32 (a view of the mapping where aligned), F16 and BF16 as the
+// checkpoint's bytes (a view of the mapping), multiplied as ggml multiplies
+// F16/BF16 matrices.
+func stMatrix(ck *safetensors.Checkpoint, name string, rows, cols int) (Matrix, error) {
+	t, ok := ck.Tensor(name)
+	if !ok {
+		return Matrix{}, fmt.Errorf("llama: missing tensor %q", name)
+	}
+	m := Matrix{Type: quant.F32, Rows: rows, Cols: cols}
+	var qt quant.Type
+	switch t.DType {
+	case safetensors.F32:
+		v, err := stFloat32(ck, name, rows, cols)
+		m.F32 = v
+		return m, err
+	case safetensors.F16:
+		qt = quant.F16
+	case safetensors.BF16:
+		qt = quant.BF16
+	default:
+		return Matrix{}, fmt.Errorf("llama: tensor %q: dtype %s is not supported (F32, F16, BF16)", name, t.DType)
+	}
+	if len(t.Shape) != 2 || t.Shape[0] != uint64(rows) || t.Shape[1] != uint64(cols) {
+		return Matrix{}, fmt.Errorf("llama: tensor %q: shape %v, want [%d %d]", name, t.Shape, rows, cols)
+	}
+	b, err := ck.TensorBytes(name)
+	if err != nil {
+		return Matrix{}, fmt.Errorf("llama: %w", err)
+	}
+	if len(b) != rows*cols*2 { // the reader checked this; kept as a guard
+		return Matrix{}, fmt.Errorf("llama: tensor %q: %d bytes, want %d", name, len(b), rows*cols*2)
+	}
+	m.Type, m.Data = qt, b
+	return m, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/llmpipe/llmpipe/format/safetensors"
 	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/model"
+	"github.com/llmpipe/llmpipe/quant"
 	"github.com/llmpipe/llmpipe/tensor"
 )
 
@@ -135,7 +136,16 @@ func rounded(m *Model, dt safetensors.DType) *Model {
 		}
 		return out
 	}
-	mat := func(x Matrix) Matrix { x.F32 = r(x.F32); return x }
+	// Matrices are stored in the type, as the loader keeps them, so that
+	// they are multiplied the same way (activations rounded to it too).
+	mat := func(x Matrix) Matrix {
+		x.Data, x.F32 = encode(x.F32, dt), nil
+		x.Type = quant.F16
+		if dt == safetensors.BF16 {
+			x.Type = quant.BF16
+		}
+		return x
+	}
 	w := *m.Weights
 	w.TokenEmbd, w.Output, w.OutputNorm = mat(w.TokenEmbd), mat(w.Output), r(w.OutputNorm)
 	w.Layers = append([]Layer(nil), w.Layers...)
