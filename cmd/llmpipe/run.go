@@ -23,7 +23,7 @@ import (
 
 // newRegistry lists the architectures llmpipe can run.
 func newRegistry() *model.Registry {
-	return model.NewRegistry(llama.Arch)
+	return model.NewRegistry(llama.Archs...)
 }
 
 // runResult is the --json output of run.
@@ -54,8 +54,9 @@ as it is generated (the prompt is not repeated), followed by a newline.
 {"prompt_ids":[...],"ids":[...],"text":"...","prompt_tok_s":X,"gen_tok_s":Y}
 where ids are the generated ids only.
 
-Architectures: llama (Llama 1/2/3, Mistral, TinyLlama…) with F32, F16, BF16,
-Q8_0 or Q4_0 weights. A prompt longer than the model's context is an error.
+Architectures: llama (Llama 1/2/3, Mistral, TinyLlama, SmolLM…), qwen2 and
+qwen3, with weights of any GGUF type: F32, F16, BF16, Q4_0, Q4_1, Q5_0,
+Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K. A prompt longer than the model's context is an error.
 
 A llama2.c checkpoint (Karpathy's legacy .bin format) runs too, with its
 tokenizer file given by --tokenizer (tokNNN.bin); BOS is added as llama2.c

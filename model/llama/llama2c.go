@@ -20,6 +20,7 @@ const (
 // (x[2i], x[2i+1]) of each head, as ggml's LLAMA_ROPE_TYPE_NORM does).
 func ConfigFromLlama2c(c llama2c.Config) Config {
 	return Config{
+		Arch:          ArchName,
 		ContextLength: c.SeqLen,
 		Dim:           c.Dim,
 		NumLayers:     c.NumLayers,

@@ -20,9 +20,10 @@ type Matrix struct {
 	Rows, Cols int
 	F32        []float32 // [Rows·Cols] when Type is quant.F32
 	Data       []byte    // Rows rows of Cols elements in Type's encoding otherwise
+	Bias       []float32 // [Rows], added to every product when set
 }
 
-// mulT computes out = X·Wᵀ for a batch of nTok row vectors, with the kernel
+// mulT computes out = X·Wᵀ (+ bias) for a batch of nTok row vectors, with the kernel
 // of m's storage type (non-F32 types convert X to the type's activation
 // type first, as ggml).
 //
@@ -30,9 +31,14 @@ type Matrix struct {
 func (m *Matrix) mulT(out, x []float32, nTok int) {
 	if m.Type == quant.F32 {
 		kernels.MatMul(out, m.F32, x, nTok, m.Rows, m.Cols)
-		return
+	} else {
+		kernels.MatMulQ(out, m.Type, m.Data, x, nTok, m.Rows, m.Cols)
 	}
-	kernels.MatMulQ(out, m.Type, m.Data, x, nTok, m.Rows, m.Cols)
+	if m.Bias != nil {
+		for t := 0; t < nTok; t++ {
+			kernels.Add(out[t*m.Rows:(t+1)*m.Rows], m.Bias)
+		}
+	}
 }
 
 // row writes row r of m into dst ([Cols]), dequantizing it if needed (the

@@ -10,8 +10,20 @@ import (
 	"github.com/llmpipe/llmpipe/tensor"
 )
 
-// Arch registers this architecture in a model.Registry.
-var Arch = model.Arch{Name: ArchName, Load: func(f *gguf.File) (model.Model, error) { return Load(f) }}
+// Arch registers the llama architecture in a model.Registry.
+var Arch = model.Arch{Name: ArchName, Load: load}
+
+// Archs registers every architecture this package runs (llama, qwen2,
+// qwen3) in a model.Registry.
+var Archs = func() []model.Arch {
+	var as []model.Arch
+	for _, n := range archNames() {
+		as = append(as, model.Arch{Name: n, Load: load})
+	}
+	return as
+}()
+
+func load(f *gguf.File) (model.Model, error) { return Load(f) }
 
 // Model is a loaded Llama network. It is read-only and safe for concurrent
 // use; each sequence has its own state (NewSequence).
@@ -35,7 +47,12 @@ func Load(f *gguf.File) (*Model, error) {
 }
 
 // Arch implements model.Model.
-func (m *Model) Arch() string { return ArchName }
+func (m *Model) Arch() string {
+	if m.Config.Arch == "" {
+		return ArchName
+	}
+	return m.Config.Arch
+}
 
 // ContextLength implements model.Model.
 func (m *Model) ContextLength() int { return m.Config.ContextLength }
@@ -108,10 +125,25 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 		l.Query.mulT(s.q, xb, nTok)
 		l.Key.mulT(s.kNew, xb, nTok)
 		l.Value.mulT(s.vNew, xb, nTok)
+		// Qwen3: RMS-normalize every query and key head: [headDim] each
+		if l.QNorm != nil {
+			for i := 0; i < nTok*c.NumHeads; i++ {
+				kernels.RMSNorm(s.q[i*hd:(i+1)*hd], s.q[i*hd:(i+1)*hd], l.QNorm, c.RMSEps)
+			}
+			for i := 0; i < nTok*c.NumKVHeads; i++ {
+				kernels.RMSNorm(s.kNew[i*hd:(i+1)*hd], s.kNew[i*hd:(i+1)*hd], l.KNorm, c.RMSEps)
+			}
+		}
 		// rotate q and k by their positions pos0+t
 		for t := 0; t < nTok; t++ {
-			kernels.RoPE(s.q[t*qDim:(t+1)*qDim], c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
-			kernels.RoPE(s.kNew[t*kvDim:(t+1)*kvDim], c.NumKVHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
+			qt, kt := s.q[t*qDim:(t+1)*qDim], s.kNew[t*kvDim:(t+1)*kvDim]
+			if w.RopeFreqs != nil {
+				kernels.RoPEFactors(qt, c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, w.RopeFreqs, c.RopeMode)
+				kernels.RoPEFactors(kt, c.NumKVHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, w.RopeFreqs, c.RopeMode)
+				continue
+			}
+			kernels.RoPE(qt, c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
+			kernels.RoPE(kt, c.NumKVHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
 		}
 		if s.opts.KVF16 {
 			tensor.RoundF16(s.kNew)

@@ -62,6 +62,7 @@ func ConfigFromHF(hc HFConfig) (Config, error) {
 		return Config{}, fmt.Errorf("llama: config.json hidden_act %q is not supported (only silu)", hc.HiddenAct)
 	}
 	c := Config{
+		Arch:          ArchName,
 		ContextLength: 2048,
 		Dim:           hc.HiddenSize,
 		NumLayers:     hc.NumHiddenLayers,

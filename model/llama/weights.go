@@ -20,6 +20,9 @@ type Layer struct {
 	FFNGate    Matrix    // [ffnDim, dim]
 	FFNUp      Matrix    // [ffnDim, dim]
 	FFNDown    Matrix    // [dim, ffnDim]
+	// QNorm and KNorm, when set (Qwen3), RMS-normalize every query and key
+	// head before RoPE: [headDim] each.
+	QNorm, KNorm []float32
 }
 
 // Weights is every parameter of the network: norms as float32, matrices in
@@ -29,6 +32,9 @@ type Weights struct {
 	Layers     []Layer   // [numLayers]
 	OutputNorm []float32 // [dim]
 	Output     Matrix    // [vocab, dim]; a copy of TokenEmbd (the same data) when tied
+	// RopeFreqs, when set (rope_freqs.weight of Llama 3.1+ files), divides
+	// each rotated pair's angle: [ropeDim/2].
+	RopeFreqs []float32
 }
 
 // loadWeights reads and checks every tensor of c from f. c.VocabSize is set
@@ -88,6 +94,30 @@ func loadWeights(f *gguf.File, c *Config) (*Weights, error) {
 			FFNUp:      mat(blockName(il, nameFFNUp), c.Dim, c.FFNDim),
 			FFNDown:    mat(blockName(il, nameFFNDown), c.FFNDim, c.Dim),
 		}
+	}
+	// Optional tensors: q/k/v/output biases (Qwen2; llama.cpp's llama graph
+	// takes them too), per-head q/k norms (Qwen3), RoPE frequency factors.
+	opt := func(name string, dims ...int) []float32 {
+		if _, ok := f.Tensor(name); !ok || err != nil {
+			return nil
+		}
+		return get(name, dims...)
+	}
+	for il := range w.Layers {
+		l := &w.Layers[il]
+		l.Query.Bias = opt(blockBias(il, nameAttnQ), qDim)
+		l.Key.Bias = opt(blockBias(il, nameAttnK), kvDim)
+		l.Value.Bias = opt(blockBias(il, nameAttnV), kvDim)
+		l.AttnOutput.Bias = opt(blockBias(il, nameAttnOutput), c.Dim)
+		l.QNorm = opt(blockName(il, nameAttnQNorm), c.HeadDim)
+		l.KNorm = opt(blockName(il, nameAttnKNorm), c.HeadDim)
+		if (l.QNorm == nil) != (l.KNorm == nil) && err == nil {
+			err = fmt.Errorf("llama: block %d has only one of %s and %s", il, nameAttnQNorm, nameAttnKNorm)
+		}
+	}
+	w.RopeFreqs = opt(nameRopeFreqs, c.RopeDim/2)
+	if c.Arch == "qwen3" && err == nil && len(w.Layers) > 0 && w.Layers[0].QNorm == nil {
+		err = fmt.Errorf("llama: qwen3 model without %q", blockName(0, nameAttnQNorm))
 	}
 	if err != nil {
 		return nil, err
