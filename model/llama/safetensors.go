@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -14,55 +15,69 @@ import (
 )
 
 // HFConfig is the part of a Hugging Face config.json (transformers'
-// LlamaConfig) that a LlamaForCausalLM checkpoint needs. Pointer fields are
-// optional; their defaults are LlamaConfig's. model_type "mistral" is
-// accepted too: the context length is then capped at sliding_window, inside
-// which Mistral's attention is Llama's.
+// LlamaConfig, MistralConfig, Qwen2Config, Qwen3Config) that a
+// LlamaForCausalLM-family checkpoint needs. Pointer fields are optional;
+// their defaults are LlamaConfig's. For model_type "mistral" (and qwen2/qwen3
+// with use_sliding_window) the context length is capped at sliding_window,
+// inside which their attention is Llama's.
 type HFConfig struct {
-	Architectures         []string `json:"architectures"`
-	ModelType             string   `json:"model_type"`
-	HiddenSize            int      `json:"hidden_size"`
-	IntermediateSize      int      `json:"intermediate_size"`
-	NumHiddenLayers       int      `json:"num_hidden_layers"`
-	NumAttentionHeads     int      `json:"num_attention_heads"`
-	NumKeyValueHeads      *int     `json:"num_key_value_heads"`
-	HeadDim               *int     `json:"head_dim"`
-	RMSNormEps            *float64 `json:"rms_norm_eps"`            // default 1e-6
-	RopeTheta             *float64 `json:"rope_theta"`              // default 10000
-	MaxPositionEmbeddings *int     `json:"max_position_embeddings"` // default 2048
-	VocabSize             int      `json:"vocab_size"`
-	TieWordEmbeddings     bool     `json:"tie_word_embeddings"`
-	HiddenAct             string   `json:"hidden_act"`
-	AttentionBias         bool     `json:"attention_bias"`
-	MLPBias               bool     `json:"mlp_bias"`
-	SlidingWindow         *int     `json:"sliding_window"` // Mistral; null or absent for Llama
-	RopeScaling           *struct {
-		Type     string  `json:"type"`
-		RopeType string  `json:"rope_type"`
-		Factor   float64 `json:"factor"`
-	} `json:"rope_scaling"`
+	Architectures         []string       `json:"architectures"`
+	ModelType             string         `json:"model_type"`
+	HiddenSize            int            `json:"hidden_size"`
+	IntermediateSize      int            `json:"intermediate_size"`
+	NumHiddenLayers       int            `json:"num_hidden_layers"`
+	NumAttentionHeads     int            `json:"num_attention_heads"`
+	NumKeyValueHeads      *int           `json:"num_key_value_heads"`
+	HeadDim               *int           `json:"head_dim"`
+	RMSNormEps            *float64       `json:"rms_norm_eps"`            // default 1e-6
+	RopeTheta             *float64       `json:"rope_theta"`              // default 10000
+	MaxPositionEmbeddings *int           `json:"max_position_embeddings"` // default 2048
+	VocabSize             int            `json:"vocab_size"`
+	TieWordEmbeddings     bool           `json:"tie_word_embeddings"`
+	HiddenAct             string         `json:"hidden_act"`
+	AttentionBias         bool           `json:"attention_bias"`
+	MLPBias               bool           `json:"mlp_bias"`
+	SlidingWindow         *int           `json:"sliding_window"`     // Mistral; null or absent for Llama
+	UseSlidingWindow      bool           `json:"use_sliding_window"` // Qwen2/3: whether sliding_window applies
+	RopeScaling           *HFRopeScaling `json:"rope_scaling"`
 }
 
-// hfModelTypes are the model_type values whose checkpoints use Llama's
-// tensor names and forward pass.
-var hfModelTypes = map[string]bool{"llama": true, "mistral": true}
+// HFRopeScaling is config.json's rope_scaling: {"rope_type": "linear",
+// "factor": F} or Llama 3.1's {"rope_type": "llama3", "factor": 8,
+// "low_freq_factor": 1, "high_freq_factor": 4,
+// "original_max_position_embeddings": 8192}. Older files say "type".
+type HFRopeScaling struct {
+	Type                          string   `json:"type"`
+	RopeType                      string   `json:"rope_type"`
+	Factor                        float64  `json:"factor"`
+	LowFreqFactor                 *float64 `json:"low_freq_factor"`
+	HighFreqFactor                *float64 `json:"high_freq_factor"`
+	OriginalMaxPositionEmbeddings *int     `json:"original_max_position_embeddings"`
+}
 
-// ConfigFromHF converts an HF config.json to a Config. RoPE is the normal
-// (adjacent pairs) ordering: FromSafetensors permutes the rows of q_proj and
-// k_proj from HF's rotate_half layout at load, as llama.cpp's converter
-// does, so the forward pass is the GGUF one.
+// hfModelTypes maps the model_type values whose checkpoints use Llama's
+// tensor names and forward pass to the GGUF architecture they run as.
+var hfModelTypes = map[string]string{"llama": "llama", "mistral": "llama", "qwen2": "qwen2", "qwen3": "qwen3"}
+
+// ConfigFromHF converts an HF config.json to a Config. For llama and mistral
+// RoPE is the normal (adjacent pairs) ordering: FromSafetensors permutes the
+// rows of q_proj and k_proj from HF's rotate_half layout at load, as
+// llama.cpp's converter does, so the forward pass is the GGUF one. qwen2 and
+// qwen3 keep HF's layout and use the NeoX ordering, as llama.cpp does for
+// them.
 func ConfigFromHF(hc HFConfig) (Config, error) {
-	if !hfModelTypes[hc.ModelType] {
+	arch, ok := hfModelTypes[hc.ModelType]
+	if !ok {
 		return Config{}, fmt.Errorf("llama: config.json model_type %q (architectures %v) is not a Llama-family model", hc.ModelType, hc.Architectures)
 	}
-	if hc.AttentionBias || hc.MLPBias {
-		return Config{}, fmt.Errorf("llama: config.json asks for attention or MLP biases, which are not supported")
+	if hc.MLPBias {
+		return Config{}, fmt.Errorf("llama: config.json asks for MLP biases (mlp_bias), which are not supported")
 	}
 	if hc.HiddenAct != "" && hc.HiddenAct != "silu" {
 		return Config{}, fmt.Errorf("llama: config.json hidden_act %q is not supported (only silu)", hc.HiddenAct)
 	}
 	c := Config{
-		Arch:          ArchName,
+		Arch:          arch,
 		ContextLength: 2048,
 		Dim:           hc.HiddenSize,
 		NumLayers:     hc.NumHiddenLayers,
@@ -72,13 +87,13 @@ func ConfigFromHF(hc HFConfig) (Config, error) {
 		RMSEps:        1e-6,
 		RopeBase:      10000,
 		RopeFreqScale: 1,
-		RopeMode:      kernels.RoPENormal,
+		RopeMode:      ropeModes[arch],
 		VocabSize:     hc.VocabSize,
 	}
 	if hc.MaxPositionEmbeddings != nil {
 		c.ContextLength = *hc.MaxPositionEmbeddings
 	}
-	if w := hc.SlidingWindow; w != nil && *w > 0 && *w < c.ContextLength {
+	if w := hc.SlidingWindow; w != nil && *w > 0 && *w < c.ContextLength && (arch == "llama" || hc.UseSlidingWindow) {
 		// Within the window sliding-window attention is full causal
 		// attention: the context is limited to it so results stay exact.
 		c.ContextLength = *w
@@ -121,8 +136,13 @@ func ConfigFromHF(hc HFConfig) (Config, error) {
 				return Config{}, fmt.Errorf("llama: config.json rope_scaling linear factor %v must be positive", rs.Factor)
 			}
 			c.RopeFreqScale = float32(1 / rs.Factor)
+		case "llama3":
+			// Handled by llama3RopeFactors when the weights are read.
+			if !(rs.Factor > 0) {
+				return Config{}, fmt.Errorf("llama: config.json rope_scaling llama3 factor %v must be positive", rs.Factor)
+			}
 		default:
-			return Config{}, fmt.Errorf("llama: config.json rope_scaling type %q is not supported (only linear)", typ)
+			return Config{}, fmt.Errorf("llama: config.json rope_scaling type %q is not supported (linear, llama3)", typ)
 		}
 	}
 	switch {
@@ -138,33 +158,38 @@ func ConfigFromHF(hc HFConfig) (Config, error) {
 
 // HF tensor names of LlamaForCausalLM.
 const (
-	hfEmbed   = "model.embed_tokens.weight"
-	hfNorm    = "model.norm.weight"
-	hfLMHead  = "lm_head.weight"
-	hfLayer   = "model.layers.%d.%s.weight"
-	hfQ       = "self_attn.q_proj"
-	hfK       = "self_attn.k_proj"
-	hfV       = "self_attn.v_proj"
-	hfO       = "self_attn.o_proj"
-	hfGate    = "mlp.gate_proj"
-	hfUp      = "mlp.up_proj"
-	hfDown    = "mlp.down_proj"
-	hfAttnNrm = "input_layernorm"
-	hfFFNNrm  = "post_attention_layernorm"
+	hfEmbed     = "model.embed_tokens.weight"
+	hfNorm      = "model.norm.weight"
+	hfLMHead    = "lm_head.weight"
+	hfLayer     = "model.layers.%d.%s.weight"
+	hfLayerBias = "model.layers.%d.%s.bias"
+	hfQ         = "self_attn.q_proj"
+	hfK         = "self_attn.k_proj"
+	hfV         = "self_attn.v_proj"
+	hfO         = "self_attn.o_proj"
+	hfGate      = "mlp.gate_proj"
+	hfUp        = "mlp.up_proj"
+	hfDown      = "mlp.down_proj"
+	hfAttnNrm   = "input_layernorm"
+	hfFFNNrm    = "post_attention_layernorm"
+	hfQNorm     = "self_attn.q_norm" // Qwen3
+	hfKNorm     = "self_attn.k_norm" // Qwen3
 )
 
 // maxConfigSize caps config.json.
 const maxConfigSize = 16 << 20
 
-// FromSafetensors loads a LlamaForCausalLM checkpoint: path is a directory
-// holding config.json and model.safetensors (or model.safetensors.index.json
-// with its shards), or one .safetensors file with config.json beside it.
-// F32, F16 and BF16 tensors are accepted (F16/BF16 are converted to float32;
-// aligned F32 tensors other than q_proj/k_proj are views of the mapped
-// file). q_proj and k_proj rows are permuted from HF's rotate_half (NeoX)
-// layout to the interleaved one, the reverse of the permutation that
-// transformers' convert_llama_weights_to_hf applies and the one llama.cpp's
-// convert_hf_to_gguf applies, so logits equal the GGUF path's.
+// FromSafetensors loads a LlamaForCausalLM-family checkpoint (model_type
+// llama, mistral, qwen2, qwen3): path is a directory holding config.json and
+// model.safetensors (or model.safetensors.index.json with its shards), or
+// one .safetensors file with config.json beside it. F32, F16 and BF16
+// tensors are accepted: F16/BF16 matrices stay in the mapped file and are
+// multiplied as ggml multiplies them; aligned F32 tensors are views of the
+// mapped file. For llama and mistral, q_proj and k_proj rows are permuted
+// from HF's rotate_half (NeoX) layout to the interleaved one, the reverse of
+// the permutation transformers' convert_llama_weights_to_hf applies and the
+// one llama.cpp's convert_hf_to_gguf applies, so logits equal the GGUF
+// path's; qwen2/qwen3 keep HF's layout with NeoX RoPE, as llama.cpp does.
 //
 // The returned Closer releases the files; the model must not be used after
 // it is closed. The CLI's `run --model DIR` calls this when DIR (or the
@@ -188,7 +213,7 @@ func FromSafetensors(path string) (*Model, io.Closer, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("llama: %w", err)
 	}
-	w, err := weightsFromSafetensors(ck, &c, hc.TieWordEmbeddings)
+	w, err := weightsFromSafetensors(ck, &c, hc)
 	if err != nil {
 		ck.Close()
 		return nil, nil, err
@@ -217,8 +242,11 @@ func readHFConfig(path string) (HFConfig, error) {
 }
 
 // weightsFromSafetensors reads every tensor of c from ck, checking shapes
-// against c (vocab_size against model.embed_tokens.weight).
-func weightsFromSafetensors(ck *safetensors.Checkpoint, c *Config, tied bool) (*Weights, error) {
+// against c (vocab_size against model.embed_tokens.weight): attention
+// biases for qwen2 (q/k/v) and for attention_bias (q/k/v/o), per-head q/k
+// norms for qwen3, and Llama 3.1's RoPE factors from rope_scaling.
+func weightsFromSafetensors(ck *safetensors.Checkpoint, c *Config, hc HFConfig) (*Weights, error) {
+	tied := hc.TieWordEmbeddings
 	if t, ok := ck.Tensor(hfEmbed); ok && (len(t.Shape) != 2 || t.Shape[0] != uint64(c.VocabSize)) {
 		return nil, fmt.Errorf("llama: tensor %q: shape %v, want [vocab_size %d, hidden_size %d]", hfEmbed, t.Shape, c.VocabSize, c.Dim)
 	}
@@ -238,10 +266,23 @@ func weightsFromSafetensors(ck *safetensors.Checkpoint, c *Config, tied bool) (*
 		}
 		var m Matrix
 		m, err = stMatrix(ck, name, rows, cols)
-		if err == nil && ropeHeads > 0 {
+		if err == nil && ropeHeads > 0 && c.RopeMode == kernels.RoPENormal {
 			unrotateHalf(&m, ropeHeads, c.HeadDim)
 		}
 		return m
+	}
+	// bias reads the bias of matrix what in layer il ([n]); q/k biases
+	// (ropeHeads > 0) are permuted like their matrices' rows.
+	bias := func(il int, what string, n, ropeHeads int) []float32 {
+		if err != nil {
+			return nil
+		}
+		var v []float32
+		v, err = stFloat32(ck, fmt.Sprintf(hfLayerBias, il, what), n)
+		if err == nil && ropeHeads > 0 && c.RopeMode == kernels.RoPENormal {
+			v = unrotateRows(v, n, ropeHeads, c.HeadDim)
+		}
+		return v
 	}
 	name := func(il int, what string) string { return fmt.Sprintf(hfLayer, il, what) }
 	emb := mat(hfEmbed, c.VocabSize, c.Dim, 0)
@@ -278,11 +319,66 @@ func weightsFromSafetensors(ck *safetensors.Checkpoint, c *Config, tied bool) (*
 			FFNUp:      mat(name(il, hfUp), c.FFNDim, c.Dim, 0),
 			FFNDown:    mat(name(il, hfDown), c.Dim, c.FFNDim, 0),
 		}
+		l := &w.Layers[il]
+		if c.Arch == "qwen2" || hc.AttentionBias {
+			l.Query.Bias = bias(il, hfQ, qDim, c.NumHeads)
+			l.Key.Bias = bias(il, hfK, kvDim, c.NumKVHeads)
+			l.Value.Bias = bias(il, hfV, kvDim, 0)
+		}
+		if hc.AttentionBias {
+			l.AttnOutput.Bias = bias(il, hfO, c.Dim, 0)
+		}
+		if c.Arch == "qwen3" {
+			l.QNorm = vec(name(il, hfQNorm), c.HeadDim)
+			l.KNorm = vec(name(il, hfKNorm), c.HeadDim)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
+	w.RopeFreqs = llama3RopeFactors(hc, c)
 	return w, nil
+}
+
+// llama3RopeFactors returns the RoPE frequency factors of rope_scaling
+// {"rope_type": "llama3", ...} (Llama 3.1+), computed as llama.cpp's
+// convert_hf_to_gguf.py does for its rope_freqs.weight tensor: for pair i
+// with wavelength λ = 2π·base^(2i/d), 1 when λ < L/high_freq_factor, factor
+// when λ > L/low_freq_factor, and 1/((1-s)/factor + s) in between, with
+// s = (L/λ - low)/(high - low) and L = original_max_position_embeddings
+// (defaults 1, 4, 8192). It returns nil for any other scaling.
+func llama3RopeFactors(hc HFConfig, c *Config) []float32 {
+	rs := hc.RopeScaling
+	if rs == nil || (rs.RopeType != "llama3" && rs.Type != "llama3") {
+		return nil
+	}
+	low, high, origCtx := 1.0, 4.0, 8192.0
+	if rs.LowFreqFactor != nil {
+		low = *rs.LowFreqFactor
+	}
+	if rs.HighFreqFactor != nil {
+		high = *rs.HighFreqFactor
+	}
+	if rs.OriginalMaxPositionEmbeddings != nil {
+		origCtx = float64(*rs.OriginalMaxPositionEmbeddings)
+	}
+	lowWavelen, highWavelen := origCtx/low, origCtx/high
+	factors := make([]float32, c.RopeDim/2)
+	for i := range factors {
+		// freq in float32 as torch computes it: 1/base^(2i/d)
+		freq := float64(float32(1 / math.Pow(float64(c.RopeBase), float64(float32(2*i)/float32(c.RopeDim)))))
+		wavelen := 2 * math.Pi / freq
+		switch {
+		case wavelen < highWavelen:
+			factors[i] = 1
+		case wavelen > lowWavelen:
+			factors[i] = float32(rs.Factor)
+		default:
+			smooth := (origCtx/wavelen - low) / (high - low)
+			factors[i] = float32(1 / ((1-smooth)/rs.Factor + smooth))
+		}
+	}
+	return factors
 }
 
 // stFloat32 returns tensor name as float32 after checking that its shape is

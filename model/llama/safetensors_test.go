@@ -1,6 +1,7 @@
 package llama
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -58,8 +59,13 @@ func writeHF(t *testing.T, m *Model, tied bool, dt safetensors.DType, shards int
 	t.Helper()
 	c, w := m.Config, m.Weights
 	dir := t.TempDir()
+	modelType, rotate := "llama", rotateHalf
+	if c.Arch != "" && c.Arch != "llama" { // qwen2, qwen3: HF's layout is the GGUF one (NeoX RoPE)
+		modelType = c.Arch
+		rotate = func(w []float32, _, _, _ int) []float32 { return w }
+	}
 	cfg := map[string]any{
-		"architectures": []string{"LlamaForCausalLM"}, "model_type": "llama",
+		"architectures": []string{"LlamaForCausalLM"}, "model_type": modelType,
 		"hidden_size": c.Dim, "intermediate_size": c.FFNDim, "num_hidden_layers": c.NumLayers,
 		"num_attention_heads": c.NumHeads, "num_key_value_heads": c.NumKVHeads,
 		"rms_norm_eps": c.RMSEps, "rope_theta": c.RopeBase, "max_position_embeddings": c.ContextLength,
@@ -83,8 +89,20 @@ func writeHF(t *testing.T, m *Model, tied bool, dt safetensors.DType, shards int
 		n := func(what string) string { return fmt.Sprintf(hfLayer, il, what) }
 		add(n(hfAttnNrm), l.AttnNorm, uint64(c.Dim))
 		add(n(hfFFNNrm), l.FFNNorm, uint64(c.Dim))
-		add(n(hfQ), rotateHalf(l.Query.F32, c.NumHeads, c.HeadDim, c.Dim), uint64(l.Query.Rows), uint64(c.Dim))
-		add(n(hfK), rotateHalf(l.Key.F32, c.NumKVHeads, c.HeadDim, c.Dim), uint64(l.Key.Rows), uint64(c.Dim))
+		add(n(hfQ), rotate(l.Query.F32, c.NumHeads, c.HeadDim, c.Dim), uint64(l.Query.Rows), uint64(c.Dim))
+		add(n(hfK), rotate(l.Key.F32, c.NumKVHeads, c.HeadDim, c.Dim), uint64(l.Key.Rows), uint64(c.Dim))
+		for _, b := range []struct {
+			what string
+			m    Matrix
+		}{{hfQ, l.Query}, {hfK, l.Key}, {hfV, l.Value}} {
+			if b.m.Bias != nil {
+				add(fmt.Sprintf(hfLayerBias, il, b.what), b.m.Bias, uint64(len(b.m.Bias)))
+			}
+		}
+		if l.QNorm != nil {
+			add(n(hfQNorm), l.QNorm, uint64(c.HeadDim))
+			add(n(hfKNorm), l.KNorm, uint64(c.HeadDim))
+		}
 		mat(n(hfV), l.Value)
 		mat(n(hfO), l.AttnOutput)
 		mat(n(hfGate), l.FFNGate)
@@ -300,7 +318,12 @@ func TestSafetensorsErrors(t *testing.T) {
 		want string
 	}{
 		{func(c map[string]any) { c["model_type"] = "gpt2" }, `"gpt2"`},
-		{func(c map[string]any) { c["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 8} }, `"llama3"`},
+		{func(c map[string]any) { c["rope_scaling"] = map[string]any{"rope_type": "yarn", "factor": 8} }, `"yarn"`},
+		{func(c map[string]any) { c["rope_scaling"] = map[string]any{"rope_type": "llama3", "factor": 0} }, `llama3 factor`},
+		{func(c map[string]any) { c["attention_bias"] = true }, `q_proj.bias`},
+		{func(c map[string]any) { c["mlp_bias"] = true }, `mlp_bias`},
+		{func(c map[string]any) { c["model_type"] = "qwen2" }, `q_proj.bias`},
+		{func(c map[string]any) { c["model_type"] = "qwen3" }, `q_norm.weight`},
 		{func(c map[string]any) { c["rope_scaling"] = map[string]any{"type": "linear", "factor": 0} }, `factor`},
 		{func(c map[string]any) { c["hidden_size"] = 0 }, `hidden_size`},
 		{func(c map[string]any) { c["num_key_value_heads"] = 3 }, `num_key_value_heads`},
@@ -345,11 +368,7 @@ func TestConfigFromHFRopeScaling(t *testing.T) {
 	eps, kv := 1e-5, 2
 	c, err := ConfigFromHF(HFConfig{ModelType: "llama", HiddenSize: 64, IntermediateSize: 128, NumHiddenLayers: 2,
 		NumAttentionHeads: 8, NumKeyValueHeads: &kv, RMSNormEps: &eps, VocabSize: 100,
-		RopeScaling: &struct {
-			Type     string  `json:"type"`
-			RopeType string  `json:"rope_type"`
-			Factor   float64 `json:"factor"`
-		}{Type: "linear", Factor: 4}})
+		RopeScaling: &HFRopeScaling{Type: "linear", Factor: 4}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -402,6 +421,52 @@ func TestSafetensorsHostile(t *testing.T) {
 		}
 		if _, c, err := FromSafetensors(dir); err == nil {
 			c.Close() // a change inside a name or padding may still load
+		}
+	}
+}
+
+// TestLlama3RopeFactors checks the llama3 rope_scaling factors on a case
+// worked by hand: base 10000, head size 8 → frequencies 1, 0.1, 0.01, 0.001
+// (wavelengths 2π·10^i); L = 1024, low 1, high 4 → wavelengths below 256 keep
+// factor 1, above 1024 get 8, and 628.3185 gets s = (1024/628.3185 - 1)/3 =
+// 0.209915, 1/((1-s)/8 + s) = 1/0.308676 = 3.23965.
+func TestLlama3RopeFactors(t *testing.T) {
+	lo, hi, L := 1.0, 4.0, 1024
+	hc := HFConfig{RopeScaling: &HFRopeScaling{RopeType: "llama3", Factor: 8, LowFreqFactor: &lo, HighFreqFactor: &hi, OriginalMaxPositionEmbeddings: &L}}
+	got := llama3RopeFactors(hc, &Config{RopeBase: 10000, RopeDim: 8})
+	want := []float64{1, 1, 3.23965, 8}
+	for i := range want {
+		if math.Abs(float64(got[i])-want[i]) > 1e-4 {
+			t.Errorf("factor %d = %v, want %v", i, got[i], want[i])
+		}
+	}
+	if f := llama3RopeFactors(HFConfig{}, &Config{RopeBase: 10000, RopeDim: 8}); f != nil {
+		t.Errorf("no rope_scaling: factors %v", f)
+	}
+}
+
+// TestSafetensorsQwen: the qwen2 and qwen3 variants of stories260K (checked
+// against llama.cpp as GGUF files in arch_test.go) written as HF checkpoints
+// (model_type qwen2/qwen3, biases, q/k norms, HF row order) give the GGUF
+// path's logits exactly.
+func TestSafetensorsQwen(t *testing.T) {
+	ref := loadReference(t, "stories260K_llamacpp.json")
+	for _, kind := range []string{"qwen2", "qwen3"} {
+		b := archVariant(t, kind)
+		f, err := gguf.Read(bytes.NewReader(b), int64(len(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := Load(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := loadHF(t, writeHF(t, g, false, safetensors.F32, 1))
+		if m.Config != g.Config {
+			t.Errorf("%s: config %+v, GGUF %+v", kind, m.Config, g.Config)
+		}
+		if d := maxLogitDiff(t, m, g, ref.Perplexity.Tokens[:64]); d != 0 {
+			t.Errorf("%s: max |Δlogit| vs GGUF %g, want 0", kind, d)
 		}
 	}
 }
