@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	"format/llama2c":       {"tokenizer", "tokenizer/spm"},
 	"format/safetensors":   {"internal/mmap"},
 	"internal/mmap":        {},
-	"model/llama":          {"model", "kernels", "tensor", "format/gguf", "format/llama2c", "format/safetensors"},
+	"model/llama":          {"model", "kernels", "quant", "tensor", "format/gguf", "format/llama2c", "format/safetensors"},
 	"generate":             {"model", "tokenizer"},
 	"hub":                  {},
 	"cmd/llmpipe":          {"..."},
