@@ -1,0 +1,341 @@
+package sample
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+)
+
+// Candidate is one token still in the running: its id and current logit.
+type Candidate struct {
+	ID    int
+	Logit float32
+}
+
+// ErrNoCandidates is returned (wrapped) when every token is masked or
+// banned, so nothing can be chosen.
+var ErrNoCandidates = errors.New("no token left to choose (every logit is -Inf)")
+
+// byLogit orders candidates by descending logit, the lower id first among
+// equal logits: the order every processor that sorts uses.
+func byLogit(a, b Candidate) int {
+	if a.Logit != b.Logit {
+		if a.Logit > b.Logit {
+			return -1
+		}
+		return 1
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// better reports whether a comes before b in byLogit order.
+func better(a, b Candidate) bool {
+	return a.Logit > b.Logit || (a.Logit == b.Logit && a.ID < b.ID)
+}
+
+// SortDesc sorts c by descending logit, the lower id first among equals.
+func SortDesc(c []Candidate) { slices.SortFunc(c, byLogit) }
+
+func isSorted(c []Candidate) bool { return slices.IsSortedFunc(c, byLogit) }
+
+// Candidates appends to dst every id whose logit is not -Inf. NaN or +Inf
+// is an error naming the id.
+func Candidates(dst []Candidate, logits []float32) ([]Candidate, error) {
+	for i, v := range logits {
+		if v != v || v > math.MaxFloat32 {
+			return dst, fmt.Errorf("sample: logit of id %d is %v", i, v)
+		}
+		if v >= -math.MaxFloat32 {
+			dst = append(dst, Candidate{ID: i, Logit: v})
+		}
+	}
+	return dst, nil
+}
+
+// ApplyLogitBias adds bias[id] to logits[id]; an id outside logits is an
+// error.
+func ApplyLogitBias(logits []float32, bias map[int]float32) error {
+	for id, b := range bias {
+		if id < 0 || id >= len(logits) {
+			return fmt.Errorf("sample: LogitBias id %d outside the vocabulary of %d: %w", id, len(logits), ErrInvalidOption)
+		}
+		logits[id] += b
+	}
+	return nil
+}
+
+// ApplyPenalties applies the repetition, frequency and presence penalties to
+// the ids counted in counts (id → occurrences in the penalty window), as
+// llama.cpp's penalties sampler does: a positive logit is divided by repeat,
+// a negative (or zero) one multiplied by it, then count·freq + presence is
+// subtracted. An id outside logits is an error.
+func ApplyPenalties(logits []float32, counts map[int]int, repeat, freq, presence float32) error {
+	for id, n := range counts {
+		if id < 0 || id >= len(logits) {
+			return fmt.Errorf("sample: penalty window id %d outside the vocabulary of %d", id, len(logits))
+		}
+		if n <= 0 {
+			continue
+		}
+		l := logits[id]
+		if l <= 0 {
+			l *= repeat
+		} else {
+			l /= repeat
+		}
+		logits[id] = l - (float32(n)*freq + presence)
+	}
+	return nil
+}
+
+// TopK keeps the k largest logits (the lower id among equals) and returns
+// them sorted, reordering c in place; k ≤ 0 returns c unchanged, and k ≥
+// len(c) returns all of c sorted.
+func TopK(c []Candidate, k int) []Candidate {
+	if k <= 0 {
+		return c
+	}
+	if k >= len(c) {
+		SortDesc(c)
+		return c
+	}
+	selectTop(c, k)
+	SortDesc(c[:k])
+	return c[:k]
+}
+
+// selectTop moves the k best candidates (byLogit order) into c[:k], in no
+// particular order, with a heap whose root is the worst of the k kept.
+func selectTop(c []Candidate, k int) {
+	h := c[:k]
+	for i := k/2 - 1; i >= 0; i-- {
+		siftWorst(h, i)
+	}
+	for i := k; i < len(c); i++ {
+		if better(c[i], h[0]) {
+			h[0], c[i] = c[i], h[0]
+			siftWorst(h, 0)
+		}
+	}
+}
+
+// siftWorst restores the heap property of h (every parent is worse than its
+// children) below i.
+func siftWorst(h []Candidate, i int) {
+	for {
+		w, l, r := i, 2*i+1, 2*i+2
+		if l < len(h) && better(h[w], h[l]) {
+			w = l
+		}
+		if r < len(h) && better(h[w], h[r]) {
+			w = r
+		}
+		if w == i {
+			return
+		}
+		h[i], h[w] = h[w], h[i]
+		i = w
+	}
+}
+
+// softmax writes the softmax of c's logits into dst (grown as needed) and
+// returns it, computed in float64.
+func softmax(dst []float64, c []Candidate) []float64 {
+	dst = slices.Grow(dst[:0], len(c))[:len(c)]
+	if len(c) == 0 {
+		return dst
+	}
+	mx := c[0].Logit
+	for _, x := range c {
+		mx = max(mx, x.Logit)
+	}
+	var sum float64
+	for i, x := range c {
+		p := math.Exp(float64(x.Logit) - float64(mx))
+		dst[i] = p
+		sum += p
+	}
+	for i := range dst {
+		dst[i] /= sum
+	}
+	return dst
+}
+
+// Softmax returns the probabilities of c's logits, in c's order.
+func Softmax(c []Candidate) []float64 { return softmax(nil, c) }
+
+// TypicalP keeps the locally typical tokens (Meister et al. 2022, llama.cpp's
+// typical sampler): with p the softmax of c and H its entropy, tokens sorted
+// by |−log p − H| (ties: the more likely, then the lower id, first) are kept
+// until their mass exceeds mass, and at least minKeep. mass ≥ 1 (or ≤ 0)
+// returns c unchanged. The result is in that typicality order.
+func TypicalP(c []Candidate, mass float64, minKeep int) []Candidate {
+	if mass <= 0 || mass >= 1 || len(c) == 0 {
+		return c
+	}
+	SortDesc(c)
+	p := softmax(nil, c)
+	var h float64
+	for _, q := range p {
+		if q > 0 {
+			h -= q * math.Log(q)
+		}
+	}
+	idx := make([]int, len(c))
+	shift := make([]float64, len(c))
+	for i, q := range p {
+		idx[i] = i
+		shift[i] = math.Abs(-math.Log(q) - h)
+	}
+	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(shift[a], shift[b]) })
+	last := len(idx)
+	var cum float64
+	for i, j := range idx {
+		cum += p[j]
+		if cum > mass && i+1 >= minKeep {
+			last = i + 1
+			break
+		}
+	}
+	out := make([]Candidate, last)
+	for i := range out {
+		out[i] = c[idx[i]]
+	}
+	return append(c[:0], out...)
+}
+
+// TopP keeps the smallest set of most likely candidates whose probability
+// (softmax of c) reaches mass, and at least minKeep (llama.cpp's top-p,
+// Holtzman et al. 2020). mass ≥ 1 (or ≤ 0) returns c unchanged. The result
+// is sorted by descending logit; c is reordered in place.
+func TopP(c []Candidate, mass float64, minKeep int) []Candidate {
+	if mass <= 0 || mass >= 1 || len(c) == 0 {
+		return c
+	}
+	minKeep = max(minKeep, 1)
+	mx := c[0].Logit
+	for _, x := range c {
+		mx = max(mx, x.Logit)
+	}
+	var sum float64
+	for _, x := range c {
+		sum += math.Exp(float64(x.Logit) - float64(mx))
+	}
+	// Large unsorted sets: try the best 256 first, sorting everything only
+	// when they do not reach the mass.
+	sorted := 0
+	if len(c) > 1024 && !isSorted(c) {
+		selectTop(c, 256)
+		SortDesc(c[:256])
+		sorted = 256
+	} else {
+		SortDesc(c)
+		sorted = len(c)
+	}
+	var cum float64
+	for i := 0; i < len(c); i++ {
+		if i == sorted {
+			SortDesc(c[sorted:])
+			sorted = len(c)
+		}
+		cum += math.Exp(float64(c[i].Logit)-float64(mx)) / sum
+		if cum >= mass && i+1 >= minKeep {
+			return c[:i+1]
+		}
+	}
+	return c
+}
+
+// MinP keeps the candidates whose probability is at least ratio times the
+// largest, i.e. logit ≥ max + ln(ratio) (Nguyen et al. 2024, llama.cpp's
+// min-p), and at least minKeep (the most likely ones). ratio ≤ 0 returns c
+// unchanged. Survivors keep their order unless minKeep forced a sort.
+func MinP(c []Candidate, ratio float64, minKeep int) []Candidate {
+	if ratio <= 0 || len(c) == 0 {
+		return c
+	}
+	minKeep = max(minKeep, 1)
+	mx := c[0].Logit
+	for _, x := range c {
+		mx = max(mx, x.Logit)
+	}
+	thr := mx + float32(math.Log(ratio))
+	n := 0
+	for _, x := range c {
+		if x.Logit >= thr {
+			n++
+		}
+	}
+	if n >= minKeep {
+		out := c[:0]
+		for _, x := range c {
+			if x.Logit >= thr {
+				out = append(out, x)
+			}
+		}
+		return out
+	}
+	SortDesc(c)
+	return c[:min(minKeep, len(c))]
+}
+
+// ApplyTemperature divides every logit by t (t > 0).
+func ApplyTemperature(c []Candidate, t float64) {
+	if t == 1 {
+		return
+	}
+	tf := float32(t)
+	for i := range c {
+		c[i].Logit /= tf
+	}
+}
+
+// Argmax returns the id of the largest logit in c, the lowest id among
+// equal ones; -1 when c is empty.
+func Argmax(c []Candidate) int {
+	if len(c) == 0 {
+		return -1
+	}
+	best := c[0]
+	for _, x := range c[1:] {
+		if better(x, best) {
+			best = x
+		}
+	}
+	return best.ID
+}
+
+// Draw picks one candidate with probability softmax(logits), as llama.cpp's
+// dist sampler does: u uniform in [0,1) from r, the first candidate (in c's
+// order) where the running sum of exp(logit − max) exceeds u·sum. It
+// returns the candidate's id; -1 when c is empty.
+func Draw(c []Candidate, r *rand.Rand) int {
+	if len(c) == 0 {
+		return -1
+	}
+	mx := c[0].Logit
+	for _, x := range c {
+		mx = max(mx, x.Logit)
+	}
+	var sum float64
+	for _, x := range c {
+		sum += math.Exp(float64(x.Logit) - float64(mx))
+	}
+	target := r.Float64() * sum
+	var run float64
+	last := c[0].ID
+	for _, x := range c {
+		p := math.Exp(float64(x.Logit) - float64(mx))
+		if p > 0 {
+			last = x.ID
+		}
+		run += p
+		if run > target {
+			return x.ID
+		}
+	}
+	return last
+}
