@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -79,7 +80,7 @@ func (r StopReason) FinishReason() string {
 // TopLogProb is one alternative id at a generation step.
 type TopLogProb struct {
 	ID      int
-	Token   string // the id decoded on its own
+	Token   string // the id's text (decoded after the previous id, so a leading space stays)
 	LogProb float64
 }
 
@@ -209,7 +210,11 @@ func Run(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, promptIDs 
 			break
 		}
 		if opts.LogProbs {
-			lp, err := tokenLogProbs(tok, logits, id, opts.TopLogProbs)
+			prev := promptIDs[len(promptIDs)-1]
+			if n := len(res.IDs); n > 0 {
+				prev = res.IDs[n-1]
+			}
+			lp, err := tokenLogProbs(tok, logits, prev, id, opts.TopLogProbs)
 			if err != nil {
 				return nil, fmt.Errorf("generate: step %d: %w", len(res.IDs), err)
 			}
@@ -298,17 +303,22 @@ func eogIDs(tok tokenizer.Tokenizer) []int {
 	return eog
 }
 
-// tokenLogProbs is sample.LogProbs with each id's text.
-func tokenLogProbs(tok tokenizer.Tokenizer, logits []float32, id, topN int) (TokenLogProbs, error) {
+// tokenLogProbs is sample.LogProbs with each id's text, decoded after prev
+// (the id before it) so that a leading space a tokenizer drops at the start
+// of a text is kept.
+func tokenLogProbs(tok tokenizer.Tokenizer, logits []float32, prev, id, topN int) (TokenLogProbs, error) {
 	lp, err := sample.LogProbs(logits, id, topN)
 	if err != nil {
 		return TokenLogProbs{}, err
 	}
+	before, errBefore := tok.Decode([]int{prev}, tokenizer.DecodeOptions{})
 	piece := func(id int) string {
-		s, err := tok.Decode([]int{id}, tokenizer.DecodeOptions{})
-		if err != nil {
-			return ""
+		if errBefore == nil {
+			if s, err := tok.Decode([]int{prev, id}, tokenizer.DecodeOptions{}); err == nil && strings.HasPrefix(s, before) {
+				return s[len(before):]
+			}
 		}
+		s, _ := tok.Decode([]int{id}, tokenizer.DecodeOptions{})
 		return s
 	}
 	out := TokenLogProbs{TopLogProb: TopLogProb{ID: id, Token: piece(id), LogProb: lp.LogProb}}
