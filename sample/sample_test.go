@@ -466,3 +466,26 @@ func TestLogProbs(t *testing.T) {
 		t.Errorf("n > vocab: %v", got)
 	}
 }
+
+// TestSortDescKeys: the packed-key sort of large slices orders exactly as
+// the comparison sort (ties, ±0, ±Inf included).
+func TestSortDescKeys(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	specials := []float32{0, float32(math.Copysign(0, -1)), negInf, float32(math.Inf(1)), math.MaxFloat32, -math.SmallestNonzeroFloat32}
+	c := make([]Candidate, 10000)
+	for i := range c {
+		v := float32(r.IntN(50)) - 25
+		if i%97 == 0 {
+			v = specials[r.IntN(len(specials))]
+		}
+		c[i] = Candidate{ID: r.IntN(1 << 20), Logit: v}
+	}
+	want := slices.Clone(c)
+	slices.SortStableFunc(want, byLogit)
+	SortDesc(c)
+	for i := range c {
+		if c[i].ID != want[i].ID || c[i].Logit != want[i].Logit {
+			t.Fatalf("position %d: %+v, comparison sort %+v", i, c[i], want[i])
+		}
+	}
+}

@@ -14,6 +14,7 @@ type Sampler struct {
 	counts map[int]int
 	buf    []float32
 	cands  []Candidate
+	probs  []float64
 }
 
 // New returns a Sampler for o, or an error naming the first invalid option.
@@ -71,7 +72,9 @@ func (s *Sampler) Sample(logits []float32) (int, error) {
 	if greedy >= 0 {
 		return greedy, nil
 	}
-	return Draw(c, s.o.Rand), nil
+	id, buf := draw(c, s.o.Rand, s.probs)
+	s.probs = buf
+	return id, nil
 }
 
 // Distribution returns the candidates left after every processor (logits
@@ -98,8 +101,12 @@ func (s *Sampler) process(logits []float32) ([]Candidate, int, error) {
 	if len(logits) == 0 {
 		return nil, -1, fmt.Errorf("sample: empty logits")
 	}
-	s.buf = append(s.buf[:0], logits...)
-	buf := s.buf
+	// Copy the logits only when something changes them.
+	buf := logits
+	if o.Constraint != nil || len(o.LogitBias) > 0 || o.penalties() {
+		s.buf = append(s.buf[:0], logits...)
+		buf = s.buf
+	}
 	if o.Constraint != nil {
 		o.Constraint.Mask(buf)
 	}
