@@ -392,3 +392,33 @@ func draw(c []Candidate, r *rand.Rand, buf []float64) (int, []float64) {
 	}
 	return last, buf
 }
+
+// topKLogits is TopK(Candidates(dst, logits), k) for 0 < k, without
+// building the whole candidate list: one pass over logits with a heap of k.
+func topKLogits(dst []Candidate, logits []float32, k int) ([]Candidate, error) {
+	h := dst[:0]
+	for i, v := range logits {
+		if v != v || v > math.MaxFloat32 {
+			return h, fmt.Errorf("sample: logit of id %d is %v", i, v)
+		}
+		if v < -math.MaxFloat32 {
+			continue
+		}
+		x := Candidate{ID: i, Logit: v}
+		if len(h) < k {
+			h = append(h, x)
+			if len(h) == k {
+				for j := k/2 - 1; j >= 0; j-- {
+					siftWorst(h, j)
+				}
+			}
+			continue
+		}
+		if better(x, h[0]) {
+			h[0] = x
+			siftWorst(h, 0)
+		}
+	}
+	SortDesc(h)
+	return h, nil
+}

@@ -84,6 +84,13 @@ func TestTopK(t *testing.T) {
 		if got := TopK(cands(t, big...), k); !slices.Equal(got, want[:k]) {
 			t.Errorf("k=%d: heap selection differs from sorting", k)
 		}
+		withInf := slices.Clone(big)
+		withInf[3], withInf[4000] = negInf, negInf
+		want2 := cands(t, withInf...)
+		SortDesc(want2)
+		if got, err := topKLogits(nil, withInf, k); err != nil || !slices.Equal(got, want2[:min(k, len(want2))]) {
+			t.Errorf("k=%d: one-pass selection from logits differs from sorting (%v)", k, err)
+		}
 	}
 }
 

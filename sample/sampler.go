@@ -133,15 +133,23 @@ func (s *Sampler) process(logits []float32) ([]Candidate, int, error) {
 		id, err := argmaxLogits(buf)
 		return nil, id, err
 	}
-	c, err := Candidates(s.cands[:0], buf)
-	s.cands = c
+	var c []Candidate
+	var err error
+	if o.TopK > 0 && o.TopK < len(buf) {
+		c, err = topKLogits(s.cands[:0], buf, o.TopK)
+	} else {
+		c, err = Candidates(s.cands[:0], buf)
+		c = TopK(c, o.TopK)
+	}
+	if cap(c) > cap(s.cands) {
+		s.cands = c[:0]
+	}
 	if err != nil {
 		return nil, -1, err
 	}
 	if len(c) == 0 {
 		return nil, -1, fmt.Errorf("sample: %w", ErrNoCandidates)
 	}
-	c = TopK(c, o.TopK)
 	c = TypicalP(c, o.TypicalP, o.minKeep())
 	c = TopP(c, o.TopP, o.minKeep())
 	c = MinP(c, o.MinP, o.minKeep())
