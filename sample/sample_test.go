@@ -496,3 +496,32 @@ func TestSortDescKeys(t *testing.T) {
 		}
 	}
 }
+
+// TestDrawFastPath: drawing straight from the logits (no filter on) picks
+// the same ids as drawing from the candidate list.
+func TestDrawFastPath(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 9))
+	logits := make([]float32, 3000)
+	for i := range logits {
+		logits[i] = float32(r.NormFloat64() * 2)
+	}
+	logits[7], logits[100] = negInf, negInf
+	for _, temp := range []float64{0.3, 1, 1.7} {
+		s, err := New(Options{Temperature: temp, Rand: rand.New(rand.NewPCG(1, 2))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2 := rand.New(rand.NewPCG(1, 2))
+		for i := range 300 {
+			got, err := s.Sample(logits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := cands(t, logits...)
+			ApplyTemperature(c, temp)
+			if want := Draw(c, r2); got != want {
+				t.Fatalf("temperature %v draw %d: %d, candidate path %d", temp, i, got, want)
+			}
+		}
+	}
+}

@@ -3,6 +3,7 @@ package sample
 import (
 	"fmt"
 	"math"
+	"slices"
 )
 
 // Sampler picks token ids from logits with one Options. It keeps the penalty
@@ -65,12 +66,12 @@ func (s *Sampler) window() []int {
 // does not Accept it. Every token masked or banned is an error wrapping
 // ErrNoCandidates; NaN or +Inf logits are errors too.
 func (s *Sampler) Sample(logits []float32) (int, error) {
-	c, greedy, err := s.process(logits)
+	c, chosen, err := s.process(logits, true)
 	if err != nil {
 		return -1, err
 	}
-	if greedy >= 0 {
-		return greedy, nil
+	if chosen >= 0 {
+		return chosen, nil
 	}
 	id, buf := draw(c, s.o.Rand, s.probs)
 	s.probs = buf
@@ -82,7 +83,7 @@ func (s *Sampler) Sample(logits []float32) (int, error) {
 // the same order; at temperature 0 it is the one greedy id with
 // probability 1.
 func (s *Sampler) Distribution(logits []float32) ([]Candidate, []float64, error) {
-	c, greedy, err := s.process(logits)
+	c, greedy, err := s.process(logits, false)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -95,8 +96,9 @@ func (s *Sampler) Distribution(logits []float32) ([]Candidate, []float64, error)
 
 // process runs the chain up to the draw. At temperature 0 it returns the
 // chosen id (and no candidates); otherwise the candidates, scaled by the
-// temperature, and -1.
-func (s *Sampler) process(logits []float32) ([]Candidate, int, error) {
+// temperature, and -1. With draw set and no filter on, it draws straight
+// from the logits (the same id the candidates would give) and returns it.
+func (s *Sampler) process(logits []float32, draw bool) ([]Candidate, int, error) {
 	o := &s.o
 	if len(logits) == 0 {
 		return nil, -1, fmt.Errorf("sample: empty logits")
@@ -131,6 +133,10 @@ func (s *Sampler) process(logits []float32) ([]Candidate, int, error) {
 	typical := o.TypicalP > 0 && o.TypicalP < 1
 	if o.Temperature == 0 && !typical {
 		id, err := argmaxLogits(buf)
+		return nil, id, err
+	}
+	if draw && o.TopK == 0 && !typical && (o.TopP == 0 || o.TopP == 1) && o.MinP == 0 {
+		id, err := s.drawLogits(buf)
 		return nil, id, err
 	}
 	var c []Candidate
@@ -177,4 +183,35 @@ func argmaxLogits(x []float32) (int, error) {
 		return -1, fmt.Errorf("sample: %w", ErrNoCandidates)
 	}
 	return best, nil
+}
+
+// drawLogits is Draw(ApplyTemperature(Candidates(logits))) without the
+// candidate list: the same probabilities, in id order.
+func (s *Sampler) drawLogits(logits []float32) (int, error) {
+	tf := float32(s.o.Temperature)
+	mx, err := argmaxLogits(logits)
+	if err != nil {
+		return -1, err
+	}
+	m := float64(logits[mx] / tf)
+	s.probs = slices.Grow(s.probs[:0], len(logits))[:len(logits)]
+	var sum float64
+	for i, v := range logits {
+		p := math.Exp(float64(v/tf) - m)
+		s.probs[i] = p
+		sum += p
+	}
+	target := s.o.Rand.Float64() * sum
+	var run float64
+	last := mx
+	for i, p := range s.probs {
+		if p > 0 {
+			last = i
+		}
+		run += p
+		if run > target {
+			return i, nil
+		}
+	}
+	return last, nil
 }
