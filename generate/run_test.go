@@ -312,3 +312,64 @@ func TestBeamContext(t *testing.T) {
 		t.Errorf("greedy %v %s, beam %v %s", g.IDs, g.Stop, b.IDs, b.Stop)
 	}
 }
+
+// cloneModel is tree with sequences that can Clone themselves and a count
+// of the positions run.
+type cloneModel struct {
+	tableModel
+	clone bool
+	ran   *int
+}
+
+type cloneSeq struct {
+	tableSeq
+	ran *int
+}
+
+type cloneableSeq struct{ *cloneSeq }
+
+func (s cloneableSeq) Clone() model.Sequence {
+	c := *s.cloneSeq
+	return cloneableSeq{&c}
+}
+
+func (m cloneModel) NewSequence(model.SequenceOptions) model.Sequence {
+	s := &cloneSeq{tableSeq: tableSeq{m: m.tableModel}, ran: m.ran}
+	if m.clone {
+		return cloneableSeq{s}
+	}
+	return s
+}
+
+func (s *cloneSeq) Forward(ids []int, all bool) ([]float32, error) {
+	*s.ran += len(ids)
+	return s.tableSeq.Forward(ids, all)
+}
+
+// TestBeamClone: with sequences that can Clone, beams fork without
+// re-running their prefix, with the same result.
+func TestBeamClone(t *testing.T) {
+	var results [2]*Result
+	var ran [2]int
+	for i, clone := range []bool{false, true} {
+		m := cloneModel{tableModel: tree, clone: clone, ran: &ran[i]}
+		res, err := RunText(context.Background(), m, letters{}, "", Options{Beam: BeamOptions{Width: 4, LengthPenalty: 1}, MaxTokens: 6})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results[i] = res
+	}
+	if len(results[0].Beams) != len(results[1].Beams) {
+		t.Fatalf("%d vs %d beams", len(results[0].Beams), len(results[1].Beams))
+	}
+	for i := range results[0].Beams {
+		a, b := results[0].Beams[i], results[1].Beams[i]
+		if !slices.Equal(a.IDs, b.IDs) || a.Score != b.Score {
+			t.Errorf("beam %d: %v %v vs cloned %v %v", i, a.IDs, a.Score, b.IDs, b.Score)
+		}
+	}
+	if ran[1] >= ran[0] {
+		t.Errorf("positions run: %d with Clone, %d without", ran[1], ran[0])
+	}
+	t.Logf("positions run: %d re-running prefixes, %d with Clone", ran[0], ran[1])
+}
