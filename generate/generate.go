@@ -37,7 +37,9 @@ type Options struct {
 	Now func() time.Time
 
 	// Sample chooses each id (package sample's chain); the zero value is
-	// greedy decoding. The prompt ids enter its penalty window.
+	// greedy decoding. The prompt ids enter its penalty window. Its
+	// Constraint, if any, is advanced past every generated id, but not past
+	// an end-of-generation id: generation ends there.
 	Sample sample.Options
 	// Stop lists strings that end generation when the generated text
 	// contains one, even across token boundaries. Neither the stop string
