@@ -255,12 +255,20 @@ func TypicalP(c []Candidate, mass float64, minKeep int) []Candidate {
 // TopP keeps the smallest set of most likely candidates whose probability
 // (softmax of c) reaches mass, and at least minKeep (llama.cpp's top-p,
 // Holtzman et al. 2020). mass ≥ 1 (or ≤ 0) returns c unchanged. The result
-// is sorted by descending logit; c is reordered in place.
+// is sorted by descending logit (c is reordered in place), except for a
+// large unsorted c (over 1024 candidates, minKeep ≤ 1): there the tokens
+// above the cut are found by bucketing the logits, keep c's order, and only
+// the bucket where the mass crosses is sorted.
 func TopP(c []Candidate, mass float64, minKeep int) []Candidate {
 	if mass <= 0 || mass >= 1 || len(c) == 0 {
 		return c
 	}
 	minKeep = max(minKeep, 1)
+	if len(c) > 1024 && minKeep == 1 && !isSorted(c) {
+		if out, ok := topPBuckets(c, mass); ok {
+			return out
+		}
+	}
 	mx := c[0].Logit
 	for _, x := range c {
 		mx = max(mx, x.Logit)
@@ -269,29 +277,69 @@ func TopP(c []Candidate, mass float64, minKeep int) []Candidate {
 	for _, x := range c {
 		sum += math.Exp(float64(x.Logit) - float64(mx))
 	}
-	// Large unsorted sets: try the best 256 first, sorting everything only
-	// when they do not reach the mass.
-	sorted := 0
-	if len(c) > 1024 && !isSorted(c) {
-		selectTop(c, 256)
-		SortDesc(c[:256])
-		sorted = 256
-	} else {
-		SortDesc(c)
-		sorted = len(c)
-	}
+	SortDesc(c)
 	var cum float64
-	for i := 0; i < len(c); i++ {
-		if i == sorted {
-			SortDesc(c[sorted:])
-			sorted = len(c)
-		}
+	for i := range c {
 		cum += math.Exp(float64(c[i].Logit)-float64(mx)) / sum
 		if cum >= mass && i+1 >= minKeep {
 			return c[:i+1]
 		}
 	}
 	return c
+}
+
+// topPBuckets is TopP for a large unsorted c: the logits fall into 4096
+// buckets by value (higher logit, lower bucket); the buckets above the one
+// where the mass reaches it are kept whole, and that bucket is sorted to
+// find the cut. ok is false when the logits do not spread (all equal).
+func topPBuckets(c []Candidate, mass float64) ([]Candidate, bool) {
+	const nb = 4096
+	mx, mn := c[0].Logit, c[0].Logit
+	for _, x := range c {
+		mx, mn = max(mx, x.Logit), min(mn, x.Logit)
+	}
+	if !(mx > mn) || math.IsInf(float64(mx-mn), 0) {
+		return nil, false
+	}
+	scale := float64(nb-1) / (float64(mx) - float64(mn))
+	bucket := func(l float32) int { return int((float64(mx) - float64(l)) * scale) }
+	var bmass [nb]float64
+	var sum float64
+	for _, x := range c {
+		q := math.Exp(float64(x.Logit) - float64(mx))
+		bmass[bucket(x.Logit)] += q
+		sum += q
+	}
+	cross, cum := nb-1, 0.0
+	for b := range bmass {
+		if cum+bmass[b]/sum >= mass {
+			cross = b
+			break
+		}
+		cum += bmass[b] / sum
+	}
+	// Keep the buckets above cross in c's order, then cross's members sorted.
+	var edge []Candidate
+	n := 0
+	for _, x := range c {
+		switch b := bucket(x.Logit); {
+		case b < cross:
+			c[n] = x
+			n++
+		case b == cross:
+			edge = append(edge, x)
+		}
+	}
+	SortDesc(edge)
+	for _, x := range edge {
+		c[n] = x
+		n++
+		cum += math.Exp(float64(x.Logit)-float64(mx)) / sum
+		if cum >= mass {
+			return c[:n], true
+		}
+	}
+	return c[:n], true
 }
 
 // MinP keeps the candidates whose probability is at least ratio times the

@@ -124,11 +124,15 @@ func TestTopP(t *testing.T) {
 	for i := range big {
 		big[i] = float32(r.NormFloat64() * 3)
 	}
-	for _, p := range []float64{0.1, 0.5, 0.9, 0.999} {
+	big[10], big[11], big[12] = 9, 9, 9 // ties at the top
+	for _, p := range []float64{0.01, 0.1, 0.5, 0.9, 0.95, 0.999} {
 		sorted := cands(t, big...)
 		SortDesc(sorted)
 		want := ids(TopP(sorted, p, 1))
-		if got := ids(TopP(cands(t, big...), p, 1)); !slices.Equal(got, want) {
+		got := ids(TopP(cands(t, big...), p, 1))
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
 			t.Errorf("p=%v: %d kept, sorted path %d", p, len(got), len(want))
 		}
 	}
@@ -390,16 +394,29 @@ func TestSeedReproducible(t *testing.T) {
 // sampled ids match the processed distribution (Distribution), and nothing
 // outside it is ever drawn.
 func TestChiSquare(t *testing.T) {
-	logits := []float32{2.0, 1.5, 1.4, 0.3, -0.5, 1.0, 0.9, -3, 0.2, 1.7, -1, 0.6}
-	for _, o := range []Options{
-		{Temperature: 1},
-		{Temperature: 0.7, TopK: 8},
-		{Temperature: 1.3, TopP: 0.9},
-		{Temperature: 1, MinP: 0.2},
-		{Temperature: 1, TypicalP: 0.8},
-		{Temperature: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1.3},
+	small := []float32{2.0, 1.5, 1.4, 0.3, -0.5, 1.0, 0.9, -3, 0.2, 1.7, -1, 0.6}
+	// A 2000-token vocabulary (top-p's bucketed path) with a few likely ids.
+	large := make([]float32, 2000)
+	for i := range large {
+		large[i] = -10 - float32(i%13)*0.1
+	}
+	copy(large[100:], []float32{3, 2.2, 2.9, 1.5, 2.5, 0.7})
+	type tc struct {
+		logits []float32
+		o      Options
+	}
+	for _, c := range []tc{
+		{small, Options{Temperature: 1}},
+		{small, Options{Temperature: 0.7, TopK: 8}},
+		{small, Options{Temperature: 1.3, TopP: 0.9}},
+		{small, Options{Temperature: 1, MinP: 0.2}},
+		{small, Options{Temperature: 1, TypicalP: 0.8}},
+		{small, Options{Temperature: 0.8, TopK: 40, TopP: 0.95, MinP: 0.05, RepeatPenalty: 1.3}},
+		{large, Options{Temperature: 1.2, TopP: 0.9}},
+		{large, Options{Temperature: 0.9, TopK: 5}},
 	} {
-		t.Run(fmt.Sprintf("%+v", o), func(t *testing.T) {
+		logits, o := c.logits, c.o
+		t.Run(fmt.Sprintf("%d/%+v", len(logits), o), func(t *testing.T) {
 			o.Rand = rand.New(rand.NewPCG(42, 7))
 			s, err := New(o)
 			if err != nil {
@@ -414,7 +431,10 @@ func TestChiSquare(t *testing.T) {
 			for i, x := range c {
 				expect[x.ID] = p[i]
 			}
-			const n = 100000
+			n := 100000
+			if len(logits) > 100 {
+				n = 30000
+			}
 			count := map[int]int{}
 			for range n {
 				id, err := s.Sample(logits)
@@ -430,7 +450,7 @@ func TestChiSquare(t *testing.T) {
 				}
 			}
 			for id, q := range expect {
-				e := q * n
+				e := q * float64(n)
 				d := float64(count[id]) - e
 				chi2 += d * d / e
 			}
