@@ -470,3 +470,21 @@ func topKLogits(dst []Candidate, logits []float32, k int) ([]Candidate, error) {
 	SortDesc(h)
 	return h, nil
 }
+
+// minPLogits is MinP(Candidates(dst, logits), ratio, minKeep) for
+// 0 < ratio, building only the candidates that pass; ok is false when fewer
+// than minKeep pass (the caller then takes the general path).
+func minPLogits(dst []Candidate, logits []float32, ratio float64, minKeep int) ([]Candidate, bool, error) {
+	mx, err := argmaxLogits(logits)
+	if err != nil {
+		return dst, false, err
+	}
+	thr := logits[mx] + float32(math.Log(ratio))
+	c := dst[:0]
+	for i, v := range logits {
+		if v >= thr {
+			c = append(c, Candidate{ID: i, Logit: v})
+		}
+	}
+	return c, len(c) >= max(minKeep, 1), nil
+}

@@ -545,3 +545,32 @@ func TestDrawFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestMinPFastPath: with min-p the only filter, the sampler builds only the
+// surviving candidates; the ids drawn equal the general path's.
+func TestMinPFastPath(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	logits := make([]float32, 3000)
+	for i := range logits {
+		logits[i] = float32(r.NormFloat64() * 2)
+	}
+	logits[5] = negInf
+	for _, ratio := range []float64{0.01, 0.3, 1} {
+		s, err := New(Options{Temperature: 0.9, MinP: ratio, Rand: rand.New(rand.NewPCG(1, 2))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2 := rand.New(rand.NewPCG(1, 2))
+		for i := range 200 {
+			got, err := s.Sample(logits)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := MinP(cands(t, logits...), ratio, 1)
+			ApplyTemperature(c, 0.9)
+			if want := Draw(c, r2); got != want {
+				t.Fatalf("min-p %v draw %d: %d, general path %d", ratio, i, got, want)
+			}
+		}
+	}
+}

@@ -141,9 +141,16 @@ func (s *Sampler) process(logits []float32, draw bool) ([]Candidate, int, error)
 	}
 	var c []Candidate
 	var err error
-	if o.TopK > 0 && o.TopK < len(buf) {
+	ok := false
+	if o.TopK == 0 && !typical && (o.TopP == 0 || o.TopP == 1) && o.MinP > 0 {
+		// Min-p is the only filter: build only the candidates it keeps.
+		c, ok, err = minPLogits(s.cands[:0], buf, o.MinP, o.minKeep())
+	}
+	switch {
+	case ok || err != nil:
+	case o.TopK > 0 && o.TopK < len(buf):
 		c, err = topKLogits(s.cands[:0], buf, o.TopK)
-	} else {
+	default:
 		c, err = Candidates(s.cands[:0], buf)
 		c = TopK(c, o.TopK)
 	}
