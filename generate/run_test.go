@@ -8,9 +8,11 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/sample"
+	"github.com/llmpipe/llmpipe/tokenizer"
 )
 
 // tableModel is a fake model whose next-token distribution depends only on
@@ -372,4 +374,121 @@ func TestBeamClone(t *testing.T) {
 		t.Errorf("positions run: %d with Clone, %d without", ran[1], ran[0])
 	}
 	t.Logf("positions run: %d re-running prefixes, %d with Clone", ran[0], ran[1])
+}
+
+// scriptModel emits script one id at a time (one-hot logits), whatever the
+// input: the id after n cached positions is script[n-prompt].
+type scriptModel struct {
+	script []int
+	prompt int
+}
+
+func (m scriptModel) Arch() string       { return "script" }
+func (m scriptModel) ContextLength() int { return 64 }
+func (m scriptModel) VocabSize() int     { return 260 }
+func (m scriptModel) NewSequence(model.SequenceOptions) model.Sequence {
+	return &scriptSeq{m: m}
+}
+
+type scriptSeq struct {
+	m scriptModel
+	n int
+}
+
+func (s *scriptSeq) Len() int { return s.n }
+func (s *scriptSeq) Forward(ids []int, all bool) ([]float32, error) {
+	s.n += len(ids)
+	out := make([]float32, 260)
+	out[s.m.script[min(s.n-s.m.prompt, len(s.m.script)-1)]] = 1
+	return out, nil
+}
+
+// bytesTok is a byte-level fake tokenizer: ids 0–255 are bytes, 256 BOS,
+// 257 EOS, 258 an end-of-turn id (both end generation).
+type bytesTok struct{}
+
+func (bytesTok) Encode(text string, opts tokenizer.EncodeOptions) ([]int, error) {
+	var ids []int
+	if opts.AddSpecial {
+		ids = append(ids, 256)
+	}
+	for i := 0; i < len(text); i++ {
+		ids = append(ids, int(text[i]))
+	}
+	return ids, nil
+}
+
+func (bytesTok) Decode(ids []int, opts tokenizer.DecodeOptions) (string, error) {
+	var b []byte
+	for _, id := range ids {
+		if id < 256 {
+			b = append(b, byte(id))
+		}
+	}
+	return strings.ToValidUTF8(string(b), "\uFFFD"), nil
+}
+
+func (bytesTok) VocabSize() int { return 260 }
+func (bytesTok) Specials() tokenizer.Specials {
+	s := tokenizer.NoSpecials()
+	s.BOS, s.EOS, s.EOG = 256, 257, []int{258}
+	return s
+}
+
+func script(text string, end int) []int {
+	var ids []int
+	for i := 0; i < len(text); i++ {
+		ids = append(ids, int(text[i]))
+	}
+	return append(ids, end, 'z', 'z')
+}
+
+// TestStreamStopUTF8: a stop string whose first character is split over two
+// byte tokens; no piece of it (not even a lone byte) is streamed.
+func TestStreamStopUTF8(t *testing.T) {
+	for _, tc := range []struct {
+		stop, want string
+	}{
+		{"é!", "ab "},
+		{"é?", "ab é! cd"},
+		{"!", "ab é"},
+	} {
+		var pieces []string
+		m := scriptModel{script: script("ab é! cd", 257), prompt: 2}
+		res, err := RunText(context.Background(), m, bytesTok{}, "x", Options{Stop: []string{tc.stop}, OnText: func(s string) error {
+			if !utf8.ValidString(s) {
+				t.Errorf("piece %q is not valid UTF-8", s)
+			}
+			pieces = append(pieces, s)
+			return nil
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Text != tc.want || strings.Join(pieces, "") != tc.want {
+			t.Errorf("stop %q: text %q streamed %q, want %q", tc.stop, res.Text, pieces, tc.want)
+		}
+	}
+}
+
+// TestEveryEOGStops: generation ends at EOS and at any other
+// end-of-generation id (Llama 3's <|eot_id|> and <|end_of_text|>).
+func TestEveryEOGStops(t *testing.T) {
+	for _, end := range []int{257, 258} {
+		m := scriptModel{script: script("hi", end), prompt: 2}
+		res, err := RunText(context.Background(), m, bytesTok{}, "x", Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Text != "hi" || res.Stop != StopEOG || len(res.IDs) != 2 {
+			t.Errorf("end id %d: %q %s %v", end, res.Text, res.Stop, res.IDs)
+		}
+		b, err := RunText(context.Background(), m, bytesTok{}, "x", Options{Beam: BeamOptions{Width: 2}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if b.Text != "hi" || b.Stop != StopEOG {
+			t.Errorf("beams, end id %d: %q %s", end, b.Text, b.Stop)
+		}
+	}
 }
