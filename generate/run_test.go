@@ -492,3 +492,43 @@ func TestEveryEOGStops(t *testing.T) {
 		}
 	}
 }
+
+// digitsThenEnd is a Constraint: exactly three digits ('0'–'9' bytes), then
+// only EOS.
+type digitsThenEnd struct{ n int }
+
+func (c *digitsThenEnd) Mask(l []float32) {
+	for i := range l {
+		ok := c.n < 3 && i >= '0' && i <= '9' || c.n == 3 && i == 257
+		if !ok {
+			l[i] = float32(math.Inf(-1))
+		}
+	}
+}
+
+func (c *digitsThenEnd) Accept(id int) error {
+	if id < '0' || id > '9' || c.n >= 3 {
+		return errors.New("not allowed")
+	}
+	c.n++
+	return nil
+}
+
+// TestConstraintThroughRun: a Constraint in Options.Sample masks every step
+// of the loop (here against a model that wants to write "hello"), sees every
+// generated id, and lets generation end only where it allows EOS.
+func TestConstraintThroughRun(t *testing.T) {
+	m := scriptModel{script: script("hello", 257), prompt: 2}
+	for _, temp := range []float64{0, 1} {
+		c := &digitsThenEnd{}
+		res, err := RunText(context.Background(), m, bytesTok{}, "x", Options{Sample: sample.Options{
+			Constraint: c, Temperature: temp, Rand: rand.New(rand.NewPCG(1, 1)),
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Text) != 3 || strings.Trim(res.Text, "0123456789") != "" || res.Stop != StopEOG || c.n != 3 {
+			t.Errorf("temperature %v: %q %s, constraint saw %d ids", temp, res.Text, res.Stop, c.n)
+		}
+	}
+}

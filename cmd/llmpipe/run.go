@@ -173,6 +173,12 @@ func (f *samplingFlags) options(cmd *cobra.Command) (generate.Options, *uint64, 
 		return opts, nil, nil
 	}
 	if f.temperature == 0 {
+		// Greedy: say so rather than accept a flag that cannot matter.
+		for _, name := range []string{"seed", "top-k", "top-p", "min-p"} {
+			if cmd.Flags().Changed(name) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "llmpipe run: --%s has no effect at --temperature 0 (greedy decoding)\n", name)
+			}
+		}
 		return opts, nil, nil
 	}
 	seed := f.seed
