@@ -216,40 +216,94 @@ func Softmax(c []Candidate) []float64 { return softmax(nil, c) }
 // typical sampler): with p the softmax of c and H its entropy, tokens sorted
 // by |−log p − H| (ties: the more likely, then the lower id, first) are kept
 // until their mass exceeds mass, and at least minKeep. mass ≥ 1 (or ≤ 0)
-// returns c unchanged. The result is in that typicality order.
+// returns c unchanged. The result is in that typicality order, except for a
+// large c (over 1024 candidates, minKeep ≤ 1), where, as in TopP, only the
+// bucket where the mass crosses is sorted and the tokens before it keep c's
+// order.
 func TypicalP(c []Candidate, mass float64, minKeep int) []Candidate {
 	if mass <= 0 || mass >= 1 || len(c) == 0 {
 		return c
 	}
-	SortDesc(c)
-	p := softmax(nil, c)
+	minKeep = max(minKeep, 1)
+	mx := c[0].Logit
+	for _, x := range c {
+		mx = max(mx, x.Logit)
+	}
+	e := make([]float64, len(c)) // exp(logit − max), by position in c
+	var sum float64
+	for i, x := range c {
+		e[i] = math.Exp(float64(x.Logit) - float64(mx))
+		sum += e[i]
+	}
+	lse := math.Log(sum)
+	// −log p = lse − (logit − max), so H and the shifts need no logarithm
+	// per token.
 	var h float64
-	for _, q := range p {
-		if q > 0 {
-			h -= q * math.Log(q)
+	for i, x := range c {
+		h += e[i] / sum * (lse - (float64(x.Logit) - float64(mx)))
+	}
+	shift := func(x Candidate) float64 { return math.Abs(lse - (float64(x.Logit) - float64(mx)) - h) }
+	prob := func(x Candidate) float64 { return math.Exp(float64(x.Logit)-float64(mx)) / sum }
+	byShift := func(a, b Candidate) int {
+		if sa, sb := shift(a), shift(b); sa != sb {
+			return cmp.Compare(sa, sb)
+		}
+		return byLogit(a, b)
+	}
+	if len(c) > 1024 && minKeep == 1 {
+		const nb = 4096
+		var smax float64
+		for _, x := range c {
+			smax = max(smax, shift(x))
+		}
+		if smax > 0 && !math.IsInf(smax, 0) {
+			scale := float64(nb-1) / smax
+			bk := make([]uint16, len(c))
+			var bmass [nb]float64
+			for i, x := range c {
+				b := int(shift(x) * scale)
+				bk[i] = uint16(b)
+				bmass[b] += e[i] / sum
+			}
+			cross, cum := nb-1, 0.0
+			for b := range bmass {
+				if cum+bmass[b] > mass {
+					cross = b
+					break
+				}
+				cum += bmass[b]
+			}
+			var edge []Candidate
+			n := 0
+			for i, x := range c {
+				switch b := int(bk[i]); {
+				case b < cross:
+					c[n] = x
+					n++
+				case b == cross:
+					edge = append(edge, x)
+				}
+			}
+			slices.SortFunc(edge, byShift)
+			for _, x := range edge {
+				c[n] = x
+				n++
+				if cum += prob(x); cum > mass {
+					break
+				}
+			}
+			return c[:n]
 		}
 	}
-	idx := make([]int, len(c))
-	shift := make([]float64, len(c))
-	for i, q := range p {
-		idx[i] = i
-		shift[i] = math.Abs(-math.Log(q) - h)
-	}
-	slices.SortStableFunc(idx, func(a, b int) int { return cmp.Compare(shift[a], shift[b]) })
-	last := len(idx)
+	slices.SortFunc(c, byShift)
 	var cum float64
-	for i, j := range idx {
-		cum += p[j]
+	for i, x := range c {
+		cum += prob(x)
 		if cum > mass && i+1 >= minKeep {
-			last = i + 1
-			break
+			return c[:i+1]
 		}
 	}
-	out := make([]Candidate, last)
-	for i := range out {
-		out[i] = c[idx[i]]
-	}
-	return append(c[:0], out...)
+	return c
 }
 
 // TopP keeps the smallest set of most likely candidates whose probability

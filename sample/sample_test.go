@@ -574,3 +574,26 @@ func TestMinPFastPath(t *testing.T) {
 		}
 	}
 }
+
+// TestTypicalPLarge: the bucketed path for large sets keeps the same tokens
+// as the sorted path.
+func TestTypicalPLarge(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	big := make([]float32, 4000)
+	for i := range big {
+		big[i] = float32(r.NormFloat64() * 2)
+	}
+	big[1], big[2] = 8, 8
+	for _, mass := range []float64{0.05, 0.3, 0.9, 0.99} {
+		want := ids(TypicalP(cands(t, big...), mass, 2)) // minKeep 2: the sorted path
+		got := ids(TypicalP(cands(t, big...), mass, 1))
+		if len(want) < 2 || len(got) < 1 {
+			t.Fatalf("mass %v: %d / %d kept", mass, len(want), len(got))
+		}
+		slices.Sort(got)
+		slices.Sort(want)
+		if !slices.Equal(got, want) {
+			t.Errorf("mass %v: bucketed path kept %d, sorted path %d", mass, len(got), len(want))
+		}
+	}
+}
