@@ -431,7 +431,7 @@ func TestChiSquare(t *testing.T) {
 			for i, x := range c {
 				expect[x.ID] = p[i]
 			}
-			n := 100000
+			n := 60000
 			if len(logits) > 100 {
 				n = 30000
 			}
