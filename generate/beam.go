@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/llmpipe/llmpipe/model"
@@ -45,8 +46,11 @@ type Beam struct {
 	NormScore float64
 	// LogProbs are IDs' log-probabilities, one per id.
 	LogProbs []float64
-	// Stop is StopEOG, StopMaxTokens or StopContext.
+	// Stop is StopEOG, StopString, StopMaxTokens or StopContext.
 	Stop StopReason
+	// StopString is the stop string that ended the beam (its Text is cut
+	// before it; IDs include the id that completed it).
+	StopString string
 }
 
 func (b BeamOptions) check(opts Options) error {
@@ -61,8 +65,6 @@ func (b BeamOptions) check(opts Options) error {
 		return fmt.Errorf("generate: beam length penalty %v is not finite", b.LengthPenalty)
 	case !opts.Sample.Neutral():
 		return errors.New("generate: beam search scores the raw log-probabilities; it takes no sampling options (temperature, top-k/p, min-p, typical-p, penalties, logit bias, constraint)")
-	case len(opts.Stop) > 0:
-		return errors.New("generate: stop strings are not supported with beam search")
 	case opts.LogProbs:
 		return errors.New("generate: per-step logprobs are not reported for beam search (each Beam has its ids' LogProbs)")
 	}
@@ -97,8 +99,9 @@ type beamCand struct {
 
 // beamSearch runs beam search (HF transformers' BeamSearchScorer: at each
 // step the best candidates over all beams by total log-probability; a
-// candidate that is an end-of-generation id among the first Width finishes
-// its beam; the other best Width continue).
+// candidate that is an end-of-generation id, or whose text reaches a stop
+// string, among the first Width finishes its beam; the other best Width
+// continue).
 //
 // Each beam has its own model.Sequence. When two beams continue from the
 // same parent, the first takes the parent's sequence; the second gets a
@@ -187,6 +190,22 @@ func beamSearch(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, pro
 				}
 				continue
 			}
+			if len(opts.Stop) > 0 {
+				// A beam whose text reaches a stop string ends there, like
+				// one that ends with an end-of-generation id.
+				p := beams[c.parent]
+				ext := beam{ids: append(slices.Clone(p.ids), c.id), lps: append(slices.Clone(p.lps), c.lp)}
+				t, err := continuation(tok, promptIDs, ext.ids)
+				if err != nil {
+					return nil, err
+				}
+				if _, at := firstStop(t, opts.Stop); at >= 0 {
+					if rank < W {
+						add(ext, c.score, StopString)
+					}
+					continue
+				}
+			}
 			next = append(next, c)
 			if len(next) == W {
 				break
@@ -266,11 +285,14 @@ func beamSearch(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, pro
 		if err != nil {
 			return nil, err
 		}
+		if stop, at := firstStop(t, opts.Stop); at >= 0 {
+			t, done[i].StopString = t[:at], stop
+		}
 		done[i].Text = t
 	}
 	res.Beams = done
 	best := done[0]
-	res.IDs, res.Text, res.Stop = slices.Clone(best.IDs), best.Text, best.Stop
+	res.IDs, res.Text, res.Stop, res.StopString = slices.Clone(best.IDs), best.Text, best.Stop, best.StopString
 	if opts.OnText != nil && best.Text != "" {
 		if err := opts.OnText(best.Text); err != nil {
 			return nil, err
@@ -308,4 +330,16 @@ func continuation(tok tokenizer.Tokenizer, prompt, ids []int) (string, error) {
 		return "", fmt.Errorf("generate: decoding: %w", err)
 	}
 	return string(append(out, s...)), nil
+}
+
+// firstStop returns the stop string that occurs first in t (the longer one
+// among those starting at the same byte) and where; at is -1 when none does.
+func firstStop(t string, stops []string) (stop string, at int) {
+	at = -1
+	for _, st := range stops {
+		if i := strings.Index(t, st); i >= 0 && (at < 0 || i < at || (i == at && len(st) > len(stop))) {
+			stop, at = st, i
+		}
+	}
+	return stop, at
 }

@@ -290,7 +290,6 @@ func TestBeamSearch(t *testing.T) {
 		{Beam: BeamOptions{Width: 2}, Sample: sample.Options{TopK: 3}},
 		{Beam: BeamOptions{Width: 2, N: 3}},
 		{Beam: BeamOptions{Width: -1}},
-		{Beam: BeamOptions{Width: 2}, Stop: []string{"x"}},
 	} {
 		if _, err := RunText(ctx, tree, letters{}, "", o); err == nil {
 			t.Errorf("%+v accepted", o)
@@ -530,5 +529,25 @@ func TestConstraintThroughRun(t *testing.T) {
 		if len(res.Text) != 3 || strings.Trim(res.Text, "0123456789") != "" || res.Stop != StopEOG || c.n != 3 {
 			t.Errorf("temperature %v: %q %s, constraint saw %d ids", temp, res.Text, res.Stop, c.n)
 		}
+	}
+}
+
+// TestBeamStopString: a beam whose text reaches a stop string finishes
+// there (score: its ids' log-probabilities, the completing id included).
+func TestBeamStopString(t *testing.T) {
+	res, err := RunText(context.Background(), tree, letters{}, "", Options{Beam: BeamOptions{Width: 2, EarlyStopping: true}, Stop: []string{"bc"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Beams) != 2 {
+		t.Fatalf("%+v", res.Beams)
+	}
+	b := res.Beams[1]
+	want := tree.lp(0, 1) + tree.lp(1, 2)
+	if !slices.Equal(b.IDs, []int{1, 2}) || b.Text != "" || b.Stop != StopString || b.StopString != "bc" || math.Abs(b.Score-want) > 1e-9 {
+		t.Errorf("stopped beam %+v, want ids [1 2] text \"\" score %v", b, want)
+	}
+	if res.Beams[0].Text != "c" || res.Beams[0].Stop != StopEOG {
+		t.Errorf("best beam %+v", res.Beams[0])
 	}
 }

@@ -21,13 +21,9 @@ func (s *stopper) push(text string) (bool, error) {
 		return false, s.emit(text)
 	}
 	s.pending += text
-	at := -1
-	for _, st := range s.stops {
-		if i := strings.Index(s.pending, st); i >= 0 && (at < 0 || i < at || (i == at && len(st) > len(s.hit))) {
-			at, s.hit = i, st
-		}
-	}
+	hit, at := firstStop(s.pending, s.stops)
 	if at >= 0 {
+		s.hit = hit
 		out := s.pending[:at]
 		s.pending = ""
 		return true, s.emit(out)

@@ -163,9 +163,6 @@ func (f *samplingFlags) options(cmd *cobra.Command) (generate.Options, *uint64, 
 		if !so.Neutral() {
 			return generate.Options{}, nil, fmt.Errorf("--beams %d scores raw log-probabilities: drop --temperature, --top-k, --top-p, --min-p, --typical-p and the penalties", f.beams)
 		}
-		if len(f.stop) > 0 {
-			return generate.Options{}, nil, fmt.Errorf("--beams %d does not take --stop", f.beams)
-		}
 		if opts.LogProbs {
 			return generate.Options{}, nil, fmt.Errorf("--beams %d does not take --logprobs (each beam's score is its log-probability)", f.beams)
 		}

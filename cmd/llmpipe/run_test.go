@@ -365,6 +365,16 @@ func TestRunStopStrings(t *testing.T) {
 		if err != nil || out != want+"\n" {
 			t.Errorf("--stop %q streamed %q (%v), want %q", stop, out, err, want+"\n")
 		}
+		// Beam search: every beam ends at its first stop string.
+		beams := runJSON(t, "--prompt", ref.Greedy.Prompt, "--max-tokens", "64", "--stop", stop, "--beams", "3")
+		for i, b := range beams.Beams {
+			if strings.Contains(b.Text, stop) || (b.FinishReason == "length" && len(b.IDs) != 64) {
+				t.Errorf("--stop %q --beams 3: beam %d %q (%s, %d ids)", stop, i, b.Text, b.FinishReason, len(b.IDs))
+			}
+		}
+		if len(beams.Beams) != 3 {
+			t.Errorf("--stop %q --beams 3: %d beams", stop, len(beams.Beams))
+		}
 	}
 }
 
@@ -500,7 +510,6 @@ func TestRunBadSamplingFlags(t *testing.T) {
 		{[]string{"--logprobs", "-1"}, "--logprobs"},
 		{[]string{"--stop", ""}, "--stop"},
 		{[]string{"--beams", "2", "--temperature", "0.5"}, "--beams"},
-		{[]string{"--beams", "2", "--stop", "x"}, "--stop"},
 	} {
 		_, err := runCLI(t, "", append([]string{"run", "--model", path, "--prompt", "x", "--max-tokens", "1"}, c.args...)...)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
