@@ -185,6 +185,7 @@ func (f *samplingFlags) options(cmd *cobra.Command) (generate.Options, *uint64, 
 			return generate.Options{}, nil, fmt.Errorf("choosing a seed: %w", err)
 		}
 		seed = binary.LittleEndian.Uint64(b[:])
+		fmt.Fprintf(cmd.ErrOrStderr(), "llmpipe run: sampling with --seed %d (random; pass it to reproduce)\n", seed)
 	}
 	opts.Sample.Rand = rand.New(rand.NewPCG(seed, 0))
 	return opts, &seed, nil
