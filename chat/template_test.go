@@ -158,13 +158,11 @@ func TestLimits(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			start := time.Now()
+			// The step limit, not the 10⁹ iterations, ends it (a hang would
+			// hit go test's timeout); no wall-clock bound: CI machines are busy.
 			_, err = tmpl.Render(Args{})
 			if !errors.Is(err, ErrLimit) {
 				t.Errorf("err = %v, want ErrLimit", err)
-			}
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("took %v", d)
 			}
 		})
 	}
