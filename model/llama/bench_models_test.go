@@ -153,3 +153,55 @@ func top2Margin(x []float32) (int, float32) {
 	}
 	return best, x[best] - second
 }
+
+// BenchmarkBench110mQ8_0 times a 64-token prefill and single-token decode
+// steps (after 64 positions) on bench-110m-q8_0.gguf from
+// $LLMPIPE_BENCHMODELS, for profiling (go test -bench Bench110m
+// -cpuprofile); tools/benchvs makes the full side-by-side measurement.
+func BenchmarkBench110mQ8_0(b *testing.B) {
+	dir := os.Getenv(benchModelsEnv)
+	if dir == "" {
+		b.Skipf("%s is not set", benchModelsEnv)
+	}
+	f, err := gguf.OpenMapped(filepath.Join(dir, "bench-110m-q8_0.gguf"))
+	if err != nil {
+		b.Skip(err)
+	}
+	defer f.Close()
+	m, err := Load(f)
+	if err != nil {
+		b.Fatal(err)
+	}
+	prompt := make([]int, 64)
+	for i := range prompt {
+		prompt[i] = 1000 + 37*i
+	}
+	b.Run("pp64", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := m.NewSequence(model.SequenceOptions{KVF16: true}).Forward(prompt, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(len(prompt)*b.N)/b.Elapsed().Seconds(), "tok/s")
+	})
+	b.Run("tg", func(b *testing.B) {
+		seq := m.NewSequence(model.SequenceOptions{KVF16: true})
+		if _, err := seq.Forward(prompt, false); err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			if seq.Len() == m.ContextLength() {
+				b.StopTimer()
+				seq = m.NewSequence(model.SequenceOptions{KVF16: true})
+				if _, err := seq.Forward(prompt, false); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+			}
+			if _, err := seq.Forward([]int{prompt[seq.Len()%len(prompt)]}, false); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+	})
+}

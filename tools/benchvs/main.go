@@ -95,7 +95,7 @@ func run() error {
 	flag.IntVar(&c.pp, "pp", 256, "prompt tokens (pp test)")
 	flag.IntVar(&c.tg, "tg", 128, "generated tokens (tg test)")
 	flag.BoolVar(&c.kvF16, "kv-f16", true, "run llmpipe with --kv-f16 (llama.cpp keeps its KV cache in f16)")
-	flag.DurationVar(&c.timeLimit, "time-limit", 0, "start no run after this much time (0: no limit)")
+	flag.DurationVar(&c.timeLimit, "time-limit", 0, "start no new model × threads pair (nor a retry) after this much time; 0: no limit")
 	flag.DurationVar(&c.quietWait, "quiet-wait", 300*time.Second, "longest wait for a quiet machine before each run")
 	flag.DurationVar(&c.runTimeout, "run-timeout", 10*time.Minute, "kill a run that takes longer")
 	flag.Float64Var(&c.maxForeign, "max-foreign", 0.1, "a run is disturbed when other processes used more than this fraction of one CPU")
@@ -314,6 +314,12 @@ func measureAll(c *config) ([]row, error) {
 	for rep := range c.reps {
 		for _, m := range c.models {
 			for _, th := range c.threads {
+				// The time limit is checked before each model × threads pair
+				// only: a pair once started runs every engine at least once.
+				if c.timeLimit > 0 && time.Since(start) >= c.timeLimit {
+					fmt.Fprintf(os.Stderr, "time limit %v reached: stopping\n", c.timeLimit)
+					return rows, nil
+				}
 				engines := slices.Clone(c.engines)
 				if rep%2 == 1 {
 					slices.Reverse(engines) // alternate which engine runs first
@@ -321,9 +327,8 @@ func measureAll(c *config) ([]row, error) {
 				for _, e := range engines {
 					for attempt := 0; attempt <= c.retries; attempt++ {
 						left := c.timeLimit - time.Since(start)
-						if c.timeLimit > 0 && left <= 0 {
-							fmt.Fprintf(os.Stderr, "time limit %v reached: stopping\n", c.timeLimit)
-							return rows, nil
+						if attempt > 0 && c.timeLimit > 0 && left <= 0 {
+							break // no time for a retry
 						}
 						r, err := measure(c, e, m, th, left)
 						if err != nil {
@@ -374,7 +379,7 @@ func decodeBytes(path string) (int64, error) {
 func measure(c *config, engine, model string, threads int, left time.Duration) (row, error) {
 	wait := c.quietWait
 	if c.timeLimit > 0 {
-		wait = min(wait, left)
+		wait = max(0, min(wait, left))
 	}
 	r := row{Engine: engine, Model: filepath.Base(model), Threads: threads, PP: c.pp, TG: c.tg}
 	r.WaitedS, r.OtherBefore = waitQuiet(wait)
