@@ -295,6 +295,8 @@ type row struct {
 	LoadAvg     []string `json:"loadavg_before"`
 	Disturbed   bool     `json:"disturbed"`
 	When        string   `json:"when"`
+	// Error is set when the run failed; such rows are left out of the table.
+	Error string `json:"error,omitempty"`
 }
 
 func measureAll(c *config) ([]row, error) {
@@ -332,7 +334,9 @@ func measureAll(c *config) ([]row, error) {
 						}
 						r, err := measure(c, e, m, th, left)
 						if err != nil {
-							return rows, err
+							// recorded and reported; the other runs go on
+							r.Error = err.Error()
+							fmt.Fprintln(os.Stderr, "FAILED:", err)
 						}
 						r.Rep, r.Attempt, r.DecodeBytes = rep, attempt, decode[m]
 						b, _ := json.Marshal(r)
@@ -340,6 +344,9 @@ func measureAll(c *config) ([]row, error) {
 							return rows, err
 						}
 						rows = append(rows, r)
+						if r.Error != "" {
+							break
+						}
 						fmt.Fprintf(os.Stderr, "%-10s %-24s t=%d rep=%d pp=%7.1f tg=%6.2f rss=%4.0fMiB wall=%5.1fs foreign=%.2fs waited=%.0fs%s\n",
 							e, filepath.Base(m), th, rep, r.PPTokS, r.TGTokS, r.PeakRSSMiB, r.WallS, r.ForeignCPUS, r.WaitedS, map[bool]string{true: " DISTURBED"}[r.Disturbed])
 						if !r.Disturbed {
@@ -576,6 +583,9 @@ func summarizeRows(rows []row) (map[[3]string]*stat, [][2]string) {
 	var keys [][2]string
 	seen := map[[2]string]bool{}
 	for _, r := range rows {
+		if r.Error != "" {
+			continue
+		}
 		k := [3]string{r.Model, strconv.Itoa(r.Threads), r.Engine}
 		groups[k] = append(groups[k], r)
 		if mk := [2]string{r.Model, strconv.Itoa(r.Threads)}; !seen[mk] {
