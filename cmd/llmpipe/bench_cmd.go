@@ -169,7 +169,7 @@ cores); tiny models such as stories260K run fastest on one.`,
 			loadS := time.Since(loadStart).Seconds()
 			_, loadAnon := procRSS()
 			c := m.ContextLength()
-			if promptTokens > c || genToks > c || promptTokens+genToks > c {
+			if promptTokens+genToks > c {
 				return fmt.Errorf("--prompt-tokens %d + --gen-tokens %d = %d positions: the model's context holds %d tokens", promptTokens, genToks, promptTokens+genToks, c)
 			}
 			prompt, source, err := benchPrompt(m, tok, max(promptTokens, min(benchWarmupTokens, c)))
