@@ -47,6 +47,7 @@ var allowed = map[string][]string{
 	"hub":                  {},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
+	"tools/benchvs":        {"format/gguf"}, // developer tool (side-by-side benchmark with llama.cpp), imported by nothing
 }
 
 // testOnly lists project packages any package may import from its tests.
