@@ -310,7 +310,9 @@ func dotQ5_KQ8_KRef(w, x []byte, n int) float32 {
 
 func init() {
 	// Act is each type's vec_dot_type in ggml-cpu.c's type_traits_cpu.
+	RegisterQKernel(quant.Q4_1, QKernel{Act: quant.Q8_1, Ref: dotQ4_1Q8_1Ref})
 	RegisterQKernel(quant.Q5_0, QKernel{Act: quant.Q8_0, Ref: dotQ5_0Q8_0Ref})
+	RegisterQKernel(quant.Q5_1, QKernel{Act: quant.Q8_1, Ref: dotQ5_1Q8_1Ref})
 	RegisterQKernel(quant.Q2_K, QKernel{Act: quant.Q8_K, Ref: dotQ2_KQ8_KRef})
 	RegisterQKernel(quant.Q3_K, QKernel{Act: quant.Q8_K, Ref: dotQ3_KQ8_KRef})
 	RegisterQKernel(quant.Q5_K, QKernel{Act: quant.Q8_K, Ref: dotQ5_KQ8_KRef})
