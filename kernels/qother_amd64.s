@@ -1,0 +1,220 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Shuffle masks for VPSHUFB: mask g (32 bytes) broadcasts 16-bit word g of
+// each 128-bit lane (the 8 group scales, zero-extended to words).
+DATA oqShufK4<>+0(SB)/8, $0x0100010001000100
+DATA oqShufK4<>+8(SB)/8, $0x0100010001000100
+DATA oqShufK4<>+16(SB)/8, $0x0100010001000100
+DATA oqShufK4<>+24(SB)/8, $0x0100010001000100
+DATA oqShufK4<>+32(SB)/8, $0x0302030203020302
+DATA oqShufK4<>+40(SB)/8, $0x0302030203020302
+DATA oqShufK4<>+48(SB)/8, $0x0302030203020302
+DATA oqShufK4<>+56(SB)/8, $0x0302030203020302
+DATA oqShufK4<>+64(SB)/8, $0x0504050405040504
+DATA oqShufK4<>+72(SB)/8, $0x0504050405040504
+DATA oqShufK4<>+80(SB)/8, $0x0504050405040504
+DATA oqShufK4<>+88(SB)/8, $0x0504050405040504
+DATA oqShufK4<>+96(SB)/8, $0x0706070607060706
+DATA oqShufK4<>+104(SB)/8, $0x0706070607060706
+DATA oqShufK4<>+112(SB)/8, $0x0706070607060706
+DATA oqShufK4<>+120(SB)/8, $0x0706070607060706
+DATA oqShufK4<>+128(SB)/8, $0x0908090809080908
+DATA oqShufK4<>+136(SB)/8, $0x0908090809080908
+DATA oqShufK4<>+144(SB)/8, $0x0908090809080908
+DATA oqShufK4<>+152(SB)/8, $0x0908090809080908
+DATA oqShufK4<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA oqShufK4<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA oqShufK4<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA oqShufK4<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA oqShufK4<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA oqShufK4<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA oqShufK4<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA oqShufK4<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA oqShufK4<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA oqShufK4<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA oqShufK4<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA oqShufK4<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL oqShufK4<>(SB), RODATA|NOPTR, $256
+
+DATA oqNib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA oqNib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA oqNib<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA oqNib<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL oqNib<>(SB), RODATA|NOPTR, $32
+
+DATA oqBit4<>+0(SB)/8, $0x1010101010101010
+DATA oqBit4<>+8(SB)/8, $0x1010101010101010
+DATA oqBit4<>+16(SB)/8, $0x1010101010101010
+DATA oqBit4<>+24(SB)/8, $0x1010101010101010
+GLOBL oqBit4<>(SB), RODATA|NOPTR, $32
+
+// func q5kDotAVX2(w, x *byte, nb int) float32
+//
+// nb ≥ 1 super-blocks of block_q5_K (w, 176 bytes each) against block_q8_K
+// (x, 292 bytes each). Per super-block: the 8 scales and 8 mins unpacked in
+// general registers; the mins term Σ bsums·min as 4 int32 lanes
+// (VPHADDW + VPMADDWD), converted and FMA'd by dmin = y.d·x.dmin into X1;
+// the 256 5-bit values (nibble | qh bit << 4) times q8 with VPMADDUBSW
+// (pairs, int16), times the group's scale with VPMADDWD (int32), summed in
+// 8 int32 lanes, converted and FMA'd by d = y.d·x.d into Y0. All integer
+// sums are exact; the result is hsum(Y0 low+high − X1).
+TEXT ·q5kDotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VMOVDQU oqNib<>(SB), Y15
+	VMOVDQU oqBit4<>(SB), Y14
+
+block:
+	// Scales and mins (ggml's utmp unpacking of the 12 scale bytes).
+	MOVL 4(SI), AX
+	MOVL 8(SI), BX
+	MOVL 12(SI), DX
+	MOVL DX, R8
+	SHRL $4, R8
+	ANDL $0x0f0f0f0f, R8
+	MOVL BX, R9
+	SHRL $6, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL  R9, R8              // mins 4..7
+	MOVL BX, R10
+	ANDL $0x3f3f3f3f, R10    // mins 0..3
+	ANDL $0x0f0f0f0f, DX
+	MOVL AX, R9
+	SHRL $6, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL  R9, DX              // scales 4..7
+	ANDL $0x3f3f3f3f, AX     // scales 0..3
+	SHLQ $32, DX
+	ORQ  DX, AX
+	SHLQ $32, R8
+	ORQ  R8, R10
+	MOVQ AX, X2
+	VPMOVZXBW X2, X2
+	VINSERTI128 $1, X2, Y2, Y2   // 8 scales as words, in both 128-bit lanes
+	MOVQ R10, X3
+	VPMOVZXBW X3, X3             // 8 mins as words
+
+	// Mins term: pair sums of the 16 bsums, times the mins.
+	VMOVDQU 260(DI), Y4
+	VEXTRACTI128 $1, Y4, X5
+	VPHADDW X5, X4, X4
+	VPMADDWD X3, X4, X4
+	VCVTDQ2PS X4, X4
+
+	// d·y.d and dmin·y.d.
+	VMOVD 0(SI), X6
+	VCVTPH2PS X6, X6
+	VBROADCASTSS 0(DI), X7
+	VMULPS X7, X6, X6
+	VBROADCASTSS X6, Y8
+	VPSHUFD $0x55, X6, X9
+	VFMADD231PS X9, X4, X1
+
+	VMOVDQU 16(SI), Y10          // qh
+	VPXOR Y11, Y11, Y11
+
+	// Groups 0 and 1.
+	VMOVDQU 48(SI), Y12
+	VPAND Y15, Y12, Y13
+	VPSRLW $4, Y12, Y12
+	VPAND Y15, Y12, Y12
+	VPSLLW $4, Y10, Y5
+	VPAND Y14, Y5, Y5
+	VPOR Y5, Y13, Y13
+	VPSLLW $3, Y10, Y6
+	VPAND Y14, Y6, Y6
+	VPOR Y6, Y12, Y12
+	VPMADDUBSW 4(DI), Y13, Y13
+	VPMADDUBSW 36(DI), Y12, Y12
+	VPSHUFB oqShufK4<>+0(SB), Y2, Y5
+	VPSHUFB oqShufK4<>+32(SB), Y2, Y6
+	VPMADDWD Y5, Y13, Y13
+	VPMADDWD Y6, Y12, Y12
+	VPADDD Y13, Y11, Y11
+	VPADDD Y12, Y11, Y11
+
+	// Groups 2 and 3.
+	VMOVDQU 80(SI), Y12
+	VPAND Y15, Y12, Y13
+	VPSRLW $4, Y12, Y12
+	VPAND Y15, Y12, Y12
+	VPSLLW $2, Y10, Y5
+	VPAND Y14, Y5, Y5
+	VPOR Y5, Y13, Y13
+	VPSLLW $1, Y10, Y6
+	VPAND Y14, Y6, Y6
+	VPOR Y6, Y12, Y12
+	VPMADDUBSW 68(DI), Y13, Y13
+	VPMADDUBSW 100(DI), Y12, Y12
+	VPSHUFB oqShufK4<>+64(SB), Y2, Y5
+	VPSHUFB oqShufK4<>+96(SB), Y2, Y6
+	VPMADDWD Y5, Y13, Y13
+	VPMADDWD Y6, Y12, Y12
+	VPADDD Y13, Y11, Y11
+	VPADDD Y12, Y11, Y11
+
+	// Groups 4 and 5.
+	VMOVDQU 112(SI), Y12
+	VPAND Y15, Y12, Y13
+	VPSRLW $4, Y12, Y12
+	VPAND Y15, Y12, Y12
+	VMOVDQA Y10, Y5
+	VPAND Y14, Y5, Y5
+	VPOR Y5, Y13, Y13
+	VPSRLW $1, Y10, Y6
+	VPAND Y14, Y6, Y6
+	VPOR Y6, Y12, Y12
+	VPMADDUBSW 132(DI), Y13, Y13
+	VPMADDUBSW 164(DI), Y12, Y12
+	VPSHUFB oqShufK4<>+128(SB), Y2, Y5
+	VPSHUFB oqShufK4<>+160(SB), Y2, Y6
+	VPMADDWD Y5, Y13, Y13
+	VPMADDWD Y6, Y12, Y12
+	VPADDD Y13, Y11, Y11
+	VPADDD Y12, Y11, Y11
+
+	// Groups 6 and 7.
+	VMOVDQU 144(SI), Y12
+	VPAND Y15, Y12, Y13
+	VPSRLW $4, Y12, Y12
+	VPAND Y15, Y12, Y12
+	VPSRLW $2, Y10, Y5
+	VPAND Y14, Y5, Y5
+	VPOR Y5, Y13, Y13
+	VPSRLW $3, Y10, Y6
+	VPAND Y14, Y6, Y6
+	VPOR Y6, Y12, Y12
+	VPMADDUBSW 196(DI), Y13, Y13
+	VPMADDUBSW 228(DI), Y12, Y12
+	VPSHUFB oqShufK4<>+192(SB), Y2, Y5
+	VPSHUFB oqShufK4<>+224(SB), Y2, Y6
+	VPMADDWD Y5, Y13, Y13
+	VPMADDWD Y6, Y12, Y12
+	VPADDD Y13, Y11, Y11
+	VPADDD Y12, Y11, Y11
+
+	VCVTDQ2PS Y11, Y11
+	VFMADD231PS Y8, Y11, Y0
+
+	ADDQ $176, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  block
+
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS X2, X0, X0
+	VSUBPS X1, X0, X0
+	VMOVHLPS X0, X0, X2
+	VADDPS X2, X0, X0
+	VMOVSHDUP X0, X2
+	VADDSS X2, X0, X0
+	VZEROUPPER
+	VMOVSS X0, ret+24(FP)
+	RET

@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// dotQ5_KQ8_KFast is the plain-Go reference where no assembly kernel exists.
+func dotQ5_KQ8_KFast(w, x []byte, n int) float32 { return dotQ5_KQ8_KRef(w, x, n) }

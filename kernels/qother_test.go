@@ -1,0 +1,449 @@
+package kernels
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/llmpipe/llmpipe/quant"
+)
+
+// otherqTypes are the weight types of qother.go.
+var otherqTypes = []quant.Type{quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q2_K, quant.Q3_K, quant.Q5_K}
+
+// fp16 bit patterns used by the hand-made blocks (sign, 5-bit exponent
+// biased by 15, 10-bit fraction).
+const (
+	h025  = 0x3400 // 0.25
+	h05   = 0x3800 // 0.5
+	h1    = 0x3C00 // 1
+	h2    = 0x4000 // 2
+	h3    = 0x4200 // 3
+	hM1   = 0xBC00 // -1
+	hInf  = 0x7C00 // +Inf
+	hNaN  = 0x7E00 // a quiet NaN
+	hNInf = 0xFC00 // -Inf
+)
+
+func put16(b []byte, v uint16)  { binary.LittleEndian.PutUint16(b, v) }
+func putF32(b []byte, v float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(v)) }
+
+func fillBytes(b []byte, v byte) {
+	for i := range b {
+		b[i] = v
+	}
+}
+
+// handBlocks returns, for each type, one weight block and one activation
+// block built byte by byte, and the dot product worked out by hand from
+// the formats (ggml-common.h), not from our code:
+//
+//	Q4_1: d=1, m=0.5, every qs byte 0x21 (low nibbles 1, high 2); Q8_1 d=0.5,
+//	      s=2, qs all 1: (1·0.5)·(16·1+16·2) + 0.5·2 = 24 + 1 = 25.
+//	Q5_0: d=2, qh=0x0000FFFF (elements 0-15 have the fifth bit), qs 0x53:
+//	      elements 0-15 = (3|16)-16 = 3, 16-31 = 5-16 = -11; Q8_0 d=0.25,
+//	      qs 2 (0-15) and -1 (16-31): 2·0.25·(16·3·2 + 16·11) = 0.5·272 = 136.
+//	Q5_1: d=0.5, m=-1, qh=0xFFFF0000, qs 0x7F: elements 0-15 = 15, 16-31 =
+//	      7|16 = 23; Q8_1 d=1, s=3, qs 1 (0-15) and 2 (16-31):
+//	      0.5·(16·15 + 16·23·2) - 3 = 0.5·976 - 3 = 485.
+//	Q2_K: scale bytes 0x12 (scale 2, min 1), qs bytes 0xE4 (the four 2-bit
+//	      fields 0,1,2,3: each 32-element slice s holds q = s mod 4), d=0.5,
+//	      dmin=0.25; Q8_K d=2, qs 1, bsums 16: y = 0.5·2·q - 0.25·1 summed
+//	      times 2: 2·(2·32·(0+1+2+3) - 256·0.25) = 2·(384 - 64) = 640.
+//	Q3_K: hmask bytes 0x0F (slices 0-3 keep q, slices 4-7 get q-4), qs 0xE4,
+//	      all 16 scales 34 (low nibbles 0x22 in bytes 0-7, high bits 0b10 in
+//	      every field of bytes 8-11: 0xAA), d=1; Q8_K d=0.5, qs 1:
+//	      1·0.5·(34-32)·(32·(0+1+2+3) + 32·(-4-3-2-1)) = 192 - 320 = -128.
+//	Q5_K: d=1, dmin=0.5, scale bytes 3,3,3,3,2,2,2,2,0x23,0x23,0x23,0x23
+//	      (all 8 scales 3, all 8 mins 2), qh bytes 0x55 (the even groups
+//	      get +16), qs 0x21: even groups 1+16 = 17, odd groups 2; Q8_K d=1,
+//	      qs 1, bsums 16: 3·(4·32·17 + 4·32·2) - 0.5·(16·16·2) = 7296 - 256 = 7040.
+func handBlocks() map[quant.Type]struct {
+	w, x []byte
+	want float32
+} {
+	out := map[quant.Type]struct {
+		w, x []byte
+		want float32
+	}{}
+
+	w, x := make([]byte, 20), make([]byte, 36)
+	put16(w, h1)
+	put16(w[2:], h05)
+	fillBytes(w[4:], 0x21)
+	put16(x, h05)
+	put16(x[2:], h2)
+	fillBytes(x[4:], 1)
+	out[quant.Q4_1] = struct {
+		w, x []byte
+		want float32
+	}{w, x, 25}
+
+	w, x = make([]byte, 22), make([]byte, 34)
+	put16(w, h2)
+	binary.LittleEndian.PutUint32(w[2:], 0x0000FFFF)
+	fillBytes(w[6:], 0x53)
+	put16(x, h025)
+	fillBytes(x[2:18], 2)
+	fillBytes(x[18:], 0xFF) // -1
+	out[quant.Q5_0] = struct {
+		w, x []byte
+		want float32
+	}{w, x, 136}
+
+	w, x = make([]byte, 24), make([]byte, 36)
+	put16(w, h05)
+	put16(w[2:], hM1)
+	binary.LittleEndian.PutUint32(w[4:], 0xFFFF0000)
+	fillBytes(w[8:], 0x7F)
+	put16(x, h1)
+	put16(x[2:], h3)
+	fillBytes(x[4:20], 1)
+	fillBytes(x[20:], 2)
+	out[quant.Q5_1] = struct {
+		w, x []byte
+		want float32
+	}{w, x, 485}
+
+	q8k := func(d float32) []byte {
+		x := make([]byte, 292)
+		putF32(x, d)
+		fillBytes(x[4:260], 1)
+		for j := 0; j < 16; j++ {
+			put16(x[260+2*j:], 16)
+		}
+		return x
+	}
+
+	w = make([]byte, 84)
+	fillBytes(w[0:16], 0x12)
+	fillBytes(w[16:80], 0xE4)
+	put16(w[80:], h05)
+	put16(w[82:], h025)
+	out[quant.Q2_K] = struct {
+		w, x []byte
+		want float32
+	}{w, q8k(2), 640}
+
+	w = make([]byte, 110)
+	fillBytes(w[0:32], 0x0F)
+	fillBytes(w[32:96], 0xE4)
+	fillBytes(w[96:104], 0x22)
+	fillBytes(w[104:108], 0xAA)
+	put16(w[108:], h1)
+	out[quant.Q3_K] = struct {
+		w, x []byte
+		want float32
+	}{w, q8k(0.5), -128}
+
+	w = make([]byte, 176)
+	put16(w, h1)
+	put16(w[2:], h05)
+	copy(w[4:16], []byte{3, 3, 3, 3, 2, 2, 2, 2, 0x23, 0x23, 0x23, 0x23})
+	fillBytes(w[16:48], 0x55)
+	fillBytes(w[48:176], 0x21)
+	out[quant.Q5_K] = struct {
+		w, x []byte
+		want float32
+	}{w, q8k(1), 7040}
+	return out
+}
+
+// otherqDot returns the registered fast Dot of t (Ref where none).
+func otherqDot(t quant.Type) func(w, x []byte, n int) float32 {
+	k := LookupQKernel(t)
+	if k.Dot != nil {
+		return k.Dot
+	}
+	return k.Ref
+}
+
+// TestOtherQHandBlocks checks every reference (and fast Dot) on one block
+// whose dot product was worked out by hand, and that the dequantizer agrees
+// on the weight values where the activations are plain integers.
+func TestOtherQHandBlocks(t *testing.T) {
+	for typ, c := range handBlocks() {
+		k := LookupQKernel(typ)
+		if k == nil {
+			t.Fatalf("%v: no kernel registered", typ)
+		}
+		if len(c.w) != typ.TypeSize() || len(c.x) != k.Act.TypeSize() {
+			t.Fatalf("%v: hand block sizes %d, %d", typ, len(c.w), len(c.x))
+		}
+		n := typ.BlockSize()
+		if got := k.Ref(c.w, c.x, n); got != c.want {
+			t.Errorf("%v: Ref = %v, by hand %v", typ, got, c.want)
+		}
+		if got := otherqDot(typ)(c.w, c.x, n); got != c.want {
+			t.Errorf("%v: Dot = %v, by hand %v", typ, got, c.want)
+		}
+	}
+}
+
+// otherqMagnitude returns Σ over the terms the dot product of one row adds
+// up (the scaled integer sums and the min terms) of their absolute values,
+// in float64: the quantity float32 rounding errors are relative to,
+// whatever the order of summation. It decodes the blocks independently of
+// the kernels (from quant's dequantizer for the weights' values).
+func otherqMagnitude(t *testing.T, typ quant.Type, w, x []byte, n int) float64 {
+	t.Helper()
+	k := LookupQKernel(typ)
+	wd := make([]float32, n)
+	xd := make([]float32, n)
+	if err := quant.Dequantize(typ, w, wd); err != nil {
+		t.Fatal(err)
+	}
+	if err := quant.Dequantize(k.Act, x, xd); err != nil {
+		t.Fatal(err)
+	}
+	// |w| ≤ |d·sc·q| + |dmin·m|; the min part of an element is the
+	// dequantized value of a zero quant, so bound each product by
+	// (|w| + 2|min part|)·|x|. Here min parts come from the block header.
+	var mag float64
+	bs, ts := typ.BlockSize(), typ.TypeSize()
+	for b := 0; b < n/bs; b++ {
+		blk := w[b*ts : (b+1)*ts]
+		for e := 0; e < bs; e++ {
+			i := b*bs + e
+			mn := otherqMinPart(typ, blk, e)
+			mag += (math.Abs(float64(wd[i])) + 2*mn) * math.Abs(float64(xd[i]))
+		}
+		if k.Act == quant.Q8_1 {
+			xb := x[b*36:]
+			mag += math.Abs(float64(otherqHalf(blk[2:])) * float64(otherqHalf(xb[2:])))
+		}
+	}
+	return mag
+}
+
+// otherqMinPart returns |the offset| of element e of a weight block: the
+// part of its value that does not scale with its quant (|m| for Q4_1/Q5_1,
+// |dmin·min| for Q2_K/Q5_K, |16·d| or |4·d·scale| for the signed types).
+func otherqMinPart(typ quant.Type, blk []byte, e int) float64 {
+	switch typ {
+	case quant.Q4_1, quant.Q5_1:
+		return math.Abs(float64(otherqHalf(blk[2:])))
+	case quant.Q5_0:
+		return 16 * math.Abs(float64(otherqHalf(blk)))
+	case quant.Q2_K:
+		return math.Abs(float64(otherqHalf(blk[82:])) * float64(blk[e/16]>>4))
+	case quant.Q3_K:
+		sc := otherqScalesQ3K(blk[96:108])
+		return 4 * math.Abs(float64(otherqHalf(blk[108:]))*float64(int(sc[e/16])-32))
+	case quant.Q5_K:
+		_, mn := otherqScalesMinsK4(blk[4:16])
+		return math.Abs(float64(otherqHalf(blk[2:])) * float64(mn[e/32]))
+	}
+	panic("otherqMinPart: " + typ.String())
+}
+
+// randBits fills b with random bytes.
+func randBits(r *rand.Rand, b []byte) {
+	for i := range b {
+		b[i] = byte(r.Uint32())
+	}
+}
+
+// TestOtherQFastVsRef holds each fast Dot to its reference at every length
+// up to 8192 elements, on quantized Gaussian weights and on weight blocks of
+// random bits (anything a file may hold): both finite or both not, and
+// within 2·γ_{nb+16} of the terms' magnitude. The reference order is one
+// float32 order and the fast one another; the integer sums are exact in both.
+func TestOtherQFastVsRef(t *testing.T) {
+	t.Logf("assembly kernels in use: %v", useAsm)
+	r := rand.New(rand.NewPCG(11, 12))
+	for _, typ := range otherqTypes {
+		k := LookupQKernel(typ)
+		dot := otherqDot(typ)
+		bs := typ.BlockSize()
+		for n := bs; n <= 8192; n += bs {
+			if bs == 32 && n > 512 && n%1024 != 0 {
+				continue // every length to 512, then every 1024: the 32-element types
+			}
+			xf := make([]float32, n)
+			for i := range xf {
+				xf[i] = float32(r.NormFloat64())
+			}
+			x := make([]byte, rowBytes(k.Act, n))
+			ConvertRow(k.Act, x, xf)
+			w, _ := randQuantMatrix(t, r, typ, 1, n)
+			wr := make([]byte, len(w))
+			randBits(r, wr)
+			for _, c := range []struct {
+				name string
+				w    []byte
+			}{{"quantized", w}, {"random bits", wr}} {
+				ref, got := k.Ref(c.w, x, n), dot(c.w, x, n)
+				rf, gf := !math.IsNaN(float64(ref)) && !math.IsInf(float64(ref), 0), !math.IsNaN(float64(got)) && !math.IsInf(float64(got), 0)
+				if rf != gf {
+					t.Fatalf("%v n=%d %s: Dot = %v, Ref = %v", typ, n, c.name, got, ref)
+				}
+				if !rf {
+					continue
+				}
+				nb := float64(n/bs) + 16
+				bound := 2 * nb * u / (1 - nb*u) * otherqMagnitude(t, typ, c.w, x, n)
+				if d := math.Abs(float64(got) - float64(ref)); d > bound {
+					t.Fatalf("%v n=%d %s: Dot = %v, Ref = %v, |Δ| %g > %g", typ, n, c.name, got, ref, d, bound)
+				}
+			}
+		}
+	}
+}
+
+// TestOtherQNonFinite sets a block's fp16 scale (or min scale) to ±Inf or
+// NaN: the product becomes non-finite in the reference and the fast path
+// alike, whatever the other blocks hold.
+func TestOtherQNonFinite(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	scaleAt := map[quant.Type][]int{
+		quant.Q4_1: {0, 2}, quant.Q5_0: {0}, quant.Q5_1: {0, 2},
+		quant.Q2_K: {80, 82}, quant.Q3_K: {108}, quant.Q5_K: {0, 2},
+	}
+	for _, typ := range otherqTypes {
+		k := LookupQKernel(typ)
+		n := 4 * typ.BlockSize()
+		w, _ := randQuantMatrix(t, r, typ, 1, n)
+		xf := make([]float32, n)
+		for i := range xf {
+			xf[i] = float32(r.NormFloat64())
+		}
+		x := make([]byte, rowBytes(k.Act, n))
+		ConvertRow(k.Act, x, xf)
+		for _, off := range scaleAt[typ] {
+			for _, bad := range []uint16{hInf, hNInf, hNaN} {
+				wb := slices.Clone(w)
+				put16(wb[typ.TypeSize()+off:], bad) // the second block
+				for name, f := range map[string]func(w, x []byte, n int) float32{"Ref": k.Ref, "Dot": otherqDot(typ)} {
+					if got := f(wb, x, n); !math.IsNaN(float64(got)) && !math.IsInf(float64(got), 0) {
+						t.Errorf("%v: %s with fp16 %#04x at byte %d of block 1 = %v, want non-finite", typ, name, bad, off, got)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestOtherQRandomBitsNoPanic runs every kernel on weight and activation
+// rows of random bits (MatMulQ never builds such activations, but nothing
+// in the kernels depends on their values being a quantizer's).
+func TestOtherQRandomBitsNoPanic(t *testing.T) {
+	r := rand.New(rand.NewPCG(15, 16))
+	for _, typ := range otherqTypes {
+		k := LookupQKernel(typ)
+		n := 3 * typ.BlockSize()
+		w, x := make([]byte, rowBytes(typ, n)), make([]byte, rowBytes(k.Act, n))
+		for range 50 {
+			randBits(r, w)
+			randBits(r, x)
+			_ = k.Ref(w, x, n)
+			_ = otherqDot(typ)(w, x, n)
+		}
+	}
+}
+
+// TestOtherQMatMulLong multiplies 8192-column matrices of every type with 1
+// and 2 threads (rows split across the pool): bit-identical results, each
+// token alone equal to the batch, and within the bound of the reference.
+func TestOtherQMatMulLong(t *testing.T) {
+	const cols, rows, nTok = 8192, 9, 3
+	r := rand.New(rand.NewPCG(17, 18))
+	x := make([]float32, nTok*cols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	for _, typ := range otherqTypes {
+		t.Run(typ.String(), func(t *testing.T) {
+			k := LookupQKernel(typ)
+			w, _ := randQuantMatrix(t, r, typ, rows, cols)
+			ref := make([]float32, nTok*rows)
+			matMulQRef(ref, typ, w, x, nTok, rows, cols)
+			var got [2][]float32
+			for th := 1; th <= 2; th++ {
+				withThreads(t, th, func() {
+					got[th-1] = make([]float32, nTok*rows)
+					MatMulQ(got[th-1], typ, w, x, nTok, rows, cols)
+				})
+			}
+			if !slices.Equal(got[0], got[1]) {
+				t.Fatal("1 and 2 threads differ")
+			}
+			one := make([]float32, rows)
+			xq := make([]byte, rowBytes(k.Act, cols))
+			wb := rowBytes(typ, cols)
+			for i := 0; i < nTok; i++ {
+				MatMulQ(one, typ, w, x[i*cols:(i+1)*cols], 1, rows, cols)
+				if !slices.Equal(one, got[0][i*rows:(i+1)*rows]) {
+					t.Fatalf("token %d alone differs from the batch", i)
+				}
+				ConvertRow(k.Act, xq, x[i*cols:(i+1)*cols])
+				for j := 0; j < rows; j++ {
+					nb := float64(cols/typ.BlockSize()) + 16
+					bound := 2 * nb * u / (1 - nb*u) * otherqMagnitude(t, typ, w[j*wb:(j+1)*wb], xq, cols)
+					if d := math.Abs(float64(got[0][i*rows+j]) - float64(ref[i*rows+j])); d > bound {
+						t.Fatalf("[%d,%d] = %v, reference %v, |Δ| %g > %g", i, j, got[0][i*rows+j], ref[i*rows+j], d, bound)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestOtherQAsmToggle runs the fast Dot with the assembly on and off
+// (useAsm): off, it is the reference bit for bit.
+func TestOtherQAsmToggle(t *testing.T) {
+	r := rand.New(rand.NewPCG(19, 20))
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, typ := range otherqTypes {
+		k := LookupQKernel(typ)
+		n := 8 * typ.BlockSize()
+		w, _ := randQuantMatrix(t, r, typ, 1, n)
+		xf := make([]float32, n)
+		for i := range xf {
+			xf[i] = float32(r.NormFloat64())
+		}
+		x := make([]byte, rowBytes(k.Act, n))
+		ConvertRow(k.Act, x, xf)
+		useAsm = false
+		if got, want := otherqDot(typ)(w, x, n), k.Ref(w, x, n); math.Float32bits(got) != math.Float32bits(want) {
+			t.Errorf("%v: Dot without assembly = %v, Ref %v", typ, got, want)
+		}
+		useAsm = haveAVX2FMA
+	}
+}
+
+// BenchmarkMatMulQOther measures MatMulQ at nTok=1 on a 2048×2048 matrix of
+// each type, with the registered fast Dot and with the reference (useAsm
+// off), 1 thread: GOP/s counts 2·rows·cols, GB/s the weight bytes read.
+func BenchmarkMatMulQOther(b *testing.B) {
+	defer SetThreads(0)
+	defer func(v bool) { useAsm = v }(useAsm)
+	const rows, cols = 2048, 2048
+	for _, typ := range otherqTypes {
+		for _, path := range []string{"fast", "ref"} {
+			for _, th := range benchThreads {
+				b.Run(fmt.Sprintf("%v/%s/threads=%d", typ, path, th), func(b *testing.B) {
+					useAsm = path == "fast" && haveAVX2FMA
+					SetThreads(th)
+					r := rand.New(rand.NewPCG(1, 1))
+					f := randF32(r, rows*cols)
+					w := make([]byte, rowBytes(typ, cols)*rows)
+					if _, err := quant.Quantize(typ, f, w); err != nil {
+						b.Fatal(err)
+					}
+					x, out := randF32(r, cols), make([]float32, rows)
+					b.SetBytes(int64(len(w)))
+					for b.Loop() {
+						MatMulQ(out, typ, w, x, 1, rows, cols)
+					}
+					s := b.Elapsed().Seconds() / float64(b.N)
+					b.ReportMetric(2*rows*cols/s/1e9, "GOP/s")
+					b.ReportMetric(float64(len(w))/s/1e9, "GB/s")
+				})
+			}
+		}
+	}
+}
