@@ -28,7 +28,7 @@ const (
 	hNInf = 0xFC00 // -Inf
 )
 
-func put16(b []byte, v uint16)  { binary.LittleEndian.PutUint16(b, v) }
+func put16(b []byte, v uint16)   { binary.LittleEndian.PutUint16(b, v) }
 func putF32(b []byte, v float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(v)) }
 
 func fillBytes(b []byte, v byte) {
