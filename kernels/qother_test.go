@@ -17,27 +17,27 @@ var otherqTypes = []quant.Type{quant.Q4_1, quant.Q5_0, quant.Q5_1, quant.Q2_K, q
 // fp16 bit patterns used by the hand-made blocks (sign, 5-bit exponent
 // biased by 15, 10-bit fraction).
 const (
-	h025  = 0x3400 // 0.25
-	h05   = 0x3800 // 0.5
-	h1    = 0x3C00 // 1
-	h2    = 0x4000 // 2
-	h3    = 0x4200 // 3
-	hM1   = 0xBC00 // -1
-	hInf  = 0x7C00 // +Inf
-	hNaN  = 0x7E00 // a quiet NaN
-	hNInf = 0xFC00 // -Inf
+	oqH025  = 0x3400 // 0.25
+	oqH05   = 0x3800 // 0.5
+	oqH1    = 0x3C00 // 1
+	oqH2    = 0x4000 // 2
+	oqH3    = 0x4200 // 3
+	oqHM1   = 0xBC00 // -1
+	oqHInf  = 0x7C00 // +Inf
+	oqHNaN  = 0x7E00 // a quiet NaN
+	oqHNInf = 0xFC00 // -Inf
 )
 
-func put16(b []byte, v uint16)   { binary.LittleEndian.PutUint16(b, v) }
-func putF32(b []byte, v float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(v)) }
+func oqPut16(b []byte, v uint16)   { binary.LittleEndian.PutUint16(b, v) }
+func oqPutF32(b []byte, v float32) { binary.LittleEndian.PutUint32(b, math.Float32bits(v)) }
 
-func fillBytes(b []byte, v byte) {
+func oqFill(b []byte, v byte) {
 	for i := range b {
 		b[i] = v
 	}
 }
 
-// handBlocks returns, for each type, one weight block and one activation
+// oqHandBlocks returns, for each type, one weight block and one activation
 // block built byte by byte, and the dot product worked out by hand from
 // the formats (ggml-common.h), not from our code:
 //
@@ -61,7 +61,7 @@ func fillBytes(b []byte, v byte) {
 //	      (all 8 scales 3, all 8 mins 2), qh bytes 0x55 (the even groups
 //	      get +16), qs 0x21: even groups 1+16 = 17, odd groups 2; Q8_K d=1,
 //	      qs 1, bsums 16: 3·(4·32·17 + 4·32·2) - 0.5·(16·16·2) = 7296 - 256 = 7040.
-func handBlocks() map[quant.Type]struct {
+func oqHandBlocks() map[quant.Type]struct {
 	w, x []byte
 	want float32
 } {
@@ -71,38 +71,38 @@ func handBlocks() map[quant.Type]struct {
 	}{}
 
 	w, x := make([]byte, 20), make([]byte, 36)
-	put16(w, h1)
-	put16(w[2:], h05)
-	fillBytes(w[4:], 0x21)
-	put16(x, h05)
-	put16(x[2:], h2)
-	fillBytes(x[4:], 1)
+	oqPut16(w, oqH1)
+	oqPut16(w[2:], oqH05)
+	oqFill(w[4:], 0x21)
+	oqPut16(x, oqH05)
+	oqPut16(x[2:], oqH2)
+	oqFill(x[4:], 1)
 	out[quant.Q4_1] = struct {
 		w, x []byte
 		want float32
 	}{w, x, 25}
 
 	w, x = make([]byte, 22), make([]byte, 34)
-	put16(w, h2)
+	oqPut16(w, oqH2)
 	binary.LittleEndian.PutUint32(w[2:], 0x0000FFFF)
-	fillBytes(w[6:], 0x53)
-	put16(x, h025)
-	fillBytes(x[2:18], 2)
-	fillBytes(x[18:], 0xFF) // -1
+	oqFill(w[6:], 0x53)
+	oqPut16(x, oqH025)
+	oqFill(x[2:18], 2)
+	oqFill(x[18:], 0xFF) // -1
 	out[quant.Q5_0] = struct {
 		w, x []byte
 		want float32
 	}{w, x, 136}
 
 	w, x = make([]byte, 24), make([]byte, 36)
-	put16(w, h05)
-	put16(w[2:], hM1)
+	oqPut16(w, oqH05)
+	oqPut16(w[2:], oqHM1)
 	binary.LittleEndian.PutUint32(w[4:], 0xFFFF0000)
-	fillBytes(w[8:], 0x7F)
-	put16(x, h1)
-	put16(x[2:], h3)
-	fillBytes(x[4:20], 1)
-	fillBytes(x[20:], 2)
+	oqFill(w[8:], 0x7F)
+	oqPut16(x, oqH1)
+	oqPut16(x[2:], oqH3)
+	oqFill(x[4:20], 1)
+	oqFill(x[20:], 2)
 	out[quant.Q5_1] = struct {
 		w, x []byte
 		want float32
@@ -110,41 +110,41 @@ func handBlocks() map[quant.Type]struct {
 
 	q8k := func(d float32) []byte {
 		x := make([]byte, 292)
-		putF32(x, d)
-		fillBytes(x[4:260], 1)
+		oqPutF32(x, d)
+		oqFill(x[4:260], 1)
 		for j := 0; j < 16; j++ {
-			put16(x[260+2*j:], 16)
+			oqPut16(x[260+2*j:], 16)
 		}
 		return x
 	}
 
 	w = make([]byte, 84)
-	fillBytes(w[0:16], 0x12)
-	fillBytes(w[16:80], 0xE4)
-	put16(w[80:], h05)
-	put16(w[82:], h025)
+	oqFill(w[0:16], 0x12)
+	oqFill(w[16:80], 0xE4)
+	oqPut16(w[80:], oqH05)
+	oqPut16(w[82:], oqH025)
 	out[quant.Q2_K] = struct {
 		w, x []byte
 		want float32
 	}{w, q8k(2), 640}
 
 	w = make([]byte, 110)
-	fillBytes(w[0:32], 0x0F)
-	fillBytes(w[32:96], 0xE4)
-	fillBytes(w[96:104], 0x22)
-	fillBytes(w[104:108], 0xAA)
-	put16(w[108:], h1)
+	oqFill(w[0:32], 0x0F)
+	oqFill(w[32:96], 0xE4)
+	oqFill(w[96:104], 0x22)
+	oqFill(w[104:108], 0xAA)
+	oqPut16(w[108:], oqH1)
 	out[quant.Q3_K] = struct {
 		w, x []byte
 		want float32
 	}{w, q8k(0.5), -128}
 
 	w = make([]byte, 176)
-	put16(w, h1)
-	put16(w[2:], h05)
+	oqPut16(w, oqH1)
+	oqPut16(w[2:], oqH05)
 	copy(w[4:16], []byte{3, 3, 3, 3, 2, 2, 2, 2, 0x23, 0x23, 0x23, 0x23})
-	fillBytes(w[16:48], 0x55)
-	fillBytes(w[48:176], 0x21)
+	oqFill(w[16:48], 0x55)
+	oqFill(w[48:176], 0x21)
 	out[quant.Q5_K] = struct {
 		w, x []byte
 		want float32
@@ -165,7 +165,7 @@ func otherqDot(t quant.Type) func(w, x []byte, n int) float32 {
 // whose dot product was worked out by hand, and that the dequantizer agrees
 // on the weight values where the activations are plain integers.
 func TestOtherQHandBlocks(t *testing.T) {
-	for typ, c := range handBlocks() {
+	for typ, c := range oqHandBlocks() {
 		k := LookupQKernel(typ)
 		if k == nil {
 			t.Fatalf("%v: no kernel registered", typ)
@@ -240,8 +240,8 @@ func otherqMinPart(typ quant.Type, blk []byte, e int) float64 {
 	panic("otherqMinPart: " + typ.String())
 }
 
-// randBits fills b with random bytes.
-func randBits(r *rand.Rand, b []byte) {
+// oqRandBits fills b with random bytes.
+func oqRandBits(r *rand.Rand, b []byte) {
 	for i := range b {
 		b[i] = byte(r.Uint32())
 	}
@@ -271,7 +271,7 @@ func TestOtherQFastVsRef(t *testing.T) {
 			ConvertRow(k.Act, x, xf)
 			w, _ := randQuantMatrix(t, r, typ, 1, n)
 			wr := make([]byte, len(w))
-			randBits(r, wr)
+			oqRandBits(r, wr)
 			for _, c := range []struct {
 				name string
 				w    []byte
@@ -314,9 +314,9 @@ func TestOtherQNonFinite(t *testing.T) {
 		x := make([]byte, rowBytes(k.Act, n))
 		ConvertRow(k.Act, x, xf)
 		for _, off := range scaleAt[typ] {
-			for _, bad := range []uint16{hInf, hNInf, hNaN} {
+			for _, bad := range []uint16{oqHInf, oqHNInf, oqHNaN} {
 				wb := slices.Clone(w)
-				put16(wb[typ.TypeSize()+off:], bad) // the second block
+				oqPut16(wb[typ.TypeSize()+off:], bad) // the second block
 				for name, f := range map[string]func(w, x []byte, n int) float32{"Ref": k.Ref, "Dot": otherqDot(typ)} {
 					if got := f(wb, x, n); !math.IsNaN(float64(got)) && !math.IsInf(float64(got), 0) {
 						t.Errorf("%v: %s with fp16 %#04x at byte %d of block 1 = %v, want non-finite", typ, name, bad, off, got)
@@ -337,8 +337,8 @@ func TestOtherQRandomBitsNoPanic(t *testing.T) {
 		n := 3 * typ.BlockSize()
 		w, x := make([]byte, rowBytes(typ, n)), make([]byte, rowBytes(k.Act, n))
 		for range 50 {
-			randBits(r, w)
-			randBits(r, x)
+			oqRandBits(r, w)
+			oqRandBits(r, x)
 			_ = k.Ref(w, x, n)
 			_ = otherqDot(typ)(w, x, n)
 		}
