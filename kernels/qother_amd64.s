@@ -218,3 +218,353 @@ block:
 	VZEROUPPER
 	VMOVSS X0, ret+24(FP)
 	RET
+
+// Shuffle masks for VPSHUFB: mask s (32 bytes) puts 16-bit word 2s in
+// every word of the low 128-bit lane and word 2s+1 in the high lane: the
+// scales of the two 16-element groups of a 32-element slice.
+DATA oqShufQ3<>+0(SB)/8, $0x0100010001000100
+DATA oqShufQ3<>+8(SB)/8, $0x0100010001000100
+DATA oqShufQ3<>+16(SB)/8, $0x0302030203020302
+DATA oqShufQ3<>+24(SB)/8, $0x0302030203020302
+DATA oqShufQ3<>+32(SB)/8, $0x0504050405040504
+DATA oqShufQ3<>+40(SB)/8, $0x0504050405040504
+DATA oqShufQ3<>+48(SB)/8, $0x0706070607060706
+DATA oqShufQ3<>+56(SB)/8, $0x0706070607060706
+DATA oqShufQ3<>+64(SB)/8, $0x0908090809080908
+DATA oqShufQ3<>+72(SB)/8, $0x0908090809080908
+DATA oqShufQ3<>+80(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA oqShufQ3<>+88(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA oqShufQ3<>+96(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA oqShufQ3<>+104(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA oqShufQ3<>+112(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA oqShufQ3<>+120(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL oqShufQ3<>(SB), RODATA|NOPTR, $128
+
+DATA oqM3<>+0(SB)/8, $0x0303030303030303
+DATA oqM3<>+8(SB)/8, $0x0303030303030303
+DATA oqM3<>+16(SB)/8, $0x0303030303030303
+DATA oqM3<>+24(SB)/8, $0x0303030303030303
+GLOBL oqM3<>(SB), RODATA|NOPTR, $32
+
+DATA oqBit2<>+0(SB)/8, $0x0404040404040404
+DATA oqBit2<>+8(SB)/8, $0x0404040404040404
+DATA oqBit2<>+16(SB)/8, $0x0404040404040404
+DATA oqBit2<>+24(SB)/8, $0x0404040404040404
+GLOBL oqBit2<>(SB), RODATA|NOPTR, $32
+
+DATA oq32<>+0(SB)/8, $0x2020202020202020
+DATA oq32<>+8(SB)/8, $0x2020202020202020
+DATA oq32<>+16(SB)/8, $0x2020202020202020
+DATA oq32<>+24(SB)/8, $0x2020202020202020
+GLOBL oq32<>(SB), RODATA|NOPTR, $32
+
+// func q3kDotAVX2(w, x *byte, nb int) float32
+//
+// nb ≥ 1 super-blocks of block_q3_K (w, 110 bytes each) against block_q8_K
+// (x, 292 bytes each). Per super-block: the 16 6-bit scales unpacked in
+// general registers, minus 32, sign-extended to words; for each 32-element
+// slice the low 2 bits times q8 (VPMADDUBSW) minus 4·q8 where the high bit
+// is clear (VPMADDUBSW of 4 or 0), times the groups' scales (VPMADDWD),
+// summed in 8 int32 lanes, converted and FMA'd by d = y.d·x.d into Y0.
+TEXT ·q3kDotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VMOVDQU oqM3<>(SB), Y15
+	VMOVDQU oqBit2<>(SB), Y14
+
+q3block:
+	MOVL 96(SI), AX          // aux0
+	MOVL 100(SI), BX         // aux1
+	MOVL 104(SI), DX         // aux2
+	MOVL AX, R8
+	ANDL $0x0f0f0f0f, R8
+	MOVL DX, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL  R9, R8              // scales 0..3
+	MOVL BX, R10
+	ANDL $0x0f0f0f0f, R10
+	MOVL DX, R9
+	SHRL $2, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL  R9, R10             // scales 4..7
+	SHLQ $32, R10
+	ORQ  R10, R8             // scales 0..7
+	SHRL $4, AX
+	ANDL $0x0f0f0f0f, AX
+	MOVL DX, R9
+	SHRL $4, R9
+	ANDL $0x03030303, R9
+	SHLL $4, R9
+	ORL  R9, AX              // scales 8..11
+	SHRL $4, BX
+	ANDL $0x0f0f0f0f, BX
+	SHRL $6, DX
+	ANDL $0x03030303, DX
+	SHLL $4, DX
+	ORL  DX, BX              // scales 12..15
+	SHLQ $32, BX
+	ORQ  BX, AX              // scales 8..15
+	MOVQ R8, X2
+	VPINSRQ $1, AX, X2, X2
+	VPSUBB oq32<>(SB), X2, X2
+	VPMOVSXBW X2, Y2            // 16 scales - 32 as words
+	VPERMQ $0x44, Y2, Y3        // scales 0..7 in both lanes
+	VPERMQ $0xEE, Y2, Y2        // scales 8..15 in both lanes
+
+	MOVWLZX 108(SI), AX
+	MOVQ AX, X6
+	VCVTPH2PS X6, X6
+	VMULSS 0(DI), X6, X6
+	VBROADCASTSS X6, Y8
+
+	VMOVDQU 0(SI), Y10          // hmask
+	VPXOR Y11, Y11, Y11
+	VMOVDQU 32(SI), Y12
+
+	// Elements 0..31.
+	VPAND Y15, Y12, Y13
+	VPSLLW $2, Y10, Y5
+	VPANDN Y14, Y5, Y5
+	VMOVDQU 4(DI), Y7
+	VPMADDUBSW Y7, Y13, Y13
+	VPMADDUBSW Y7, Y5, Y5
+	VPSUBW Y5, Y13, Y13
+	VPSHUFB oqShufQ3<>+0(SB), Y3, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 32..63.
+	VPSRLW $2, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPSLLW $1, Y10, Y5
+	VPANDN Y14, Y5, Y5
+	VMOVDQU 36(DI), Y7
+	VPMADDUBSW Y7, Y13, Y13
+	VPMADDUBSW Y7, Y5, Y5
+	VPSUBW Y5, Y13, Y13
+	VPSHUFB oqShufQ3<>+32(SB), Y3, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 64..95.
+	VPSRLW $4, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VMOVDQA Y10, Y5
+	VPANDN Y14, Y5, Y5
+	VMOVDQU 68(DI), Y7
+	VPMADDUBSW Y7, Y13, Y13
+	VPMADDUBSW Y7, Y5, Y5
+	VPSUBW Y5, Y13, Y13
+	VPSHUFB oqShufQ3<>+64(SB), Y3, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 96..127.
+	VPSRLW $6, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPSRLW $1, Y10, Y5
+	VPANDN Y14, Y5, Y5
+	VMOVDQU 100(DI), Y7
+	VPMADDUBSW Y7, Y13, Y13
+	VPMADDUBSW Y7, Y5, Y5
+	VPSUBW Y5, Y13, Y13
+	VPSHUFB oqShufQ3<>+96(SB), Y3, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+	VMOVDQU 64(SI), Y12
+
+	// Elements 128..159.
+	VPAND Y15, Y12, Y13
+	VPSRLW $2, Y10, Y5
+	VPANDN Y14, Y5, Y5
+	VMOVDQU 132(DI), Y7
+	VPMADDUBSW Y7, Y13, Y13
+	VPMADDUBSW Y7, Y5, Y5
+	VPSUBW Y5, Y13, Y13
+	VPSHUFB oqShufQ3<>+0(SB), Y2, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 160..191.
+	VPSRLW $2, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPSRLW $3, Y10, Y5
+	VPANDN Y14, Y5, Y5
+	VMOVDQU 164(DI), Y7
+	VPMADDUBSW Y7, Y13, Y13
+	VPMADDUBSW Y7, Y5, Y5
+	VPSUBW Y5, Y13, Y13
+	VPSHUFB oqShufQ3<>+32(SB), Y2, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 192..223.
+	VPSRLW $4, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPSRLW $4, Y10, Y5
+	VPANDN Y14, Y5, Y5
+	VMOVDQU 196(DI), Y7
+	VPMADDUBSW Y7, Y13, Y13
+	VPMADDUBSW Y7, Y5, Y5
+	VPSUBW Y5, Y13, Y13
+	VPSHUFB oqShufQ3<>+64(SB), Y2, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 224..255.
+	VPSRLW $6, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPSRLW $5, Y10, Y5
+	VPANDN Y14, Y5, Y5
+	VMOVDQU 228(DI), Y7
+	VPMADDUBSW Y7, Y13, Y13
+	VPMADDUBSW Y7, Y5, Y5
+	VPSUBW Y5, Y13, Y13
+	VPSHUFB oqShufQ3<>+96(SB), Y2, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	VCVTDQ2PS Y11, Y11
+	VFMADD231PS Y8, Y11, Y0
+
+	ADDQ $110, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q3block
+
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS X2, X0, X0
+	VMOVHLPS X0, X0, X2
+	VADDPS X2, X0, X0
+	VMOVSHDUP X0, X2
+	VADDSS X2, X0, X0
+	VZEROUPPER
+	VMOVSS X0, ret+24(FP)
+	RET
+
+// func q2kDotAVX2(w, x *byte, nb int) float32
+//
+// nb ≥ 1 super-blocks of block_q2_K (w, 84 bytes each) against block_q8_K
+// (x, 292 bytes each). Per super-block: the mins term Σ bsums·min as 8
+// int32 lanes (VPMADDWD), converted and FMA'd by dmin = y.d·x.dmin into Y1;
+// the 2-bit values times q8 (VPMADDUBSW), times the groups' scales
+// (VPMADDWD), summed in 8 int32 lanes, converted and FMA'd by
+// d = y.d·x.d into Y0. The result is hsum(Y0 − Y1).
+TEXT ·q2kDotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VMOVDQU oqM3<>(SB), Y15
+	VMOVDQU oqNib<>(SB), X14
+
+q2block:
+	VMOVDQU 0(SI), X2
+	VPSRLW $4, X2, X3
+	VPAND X14, X2, X2
+	VPAND X14, X3, X3
+	VPMOVZXBW X3, Y3            // 16 mins as words
+	VPMADDWD 260(DI), Y3, Y3     // · bsums, pairwise
+	VCVTDQ2PS Y3, Y3
+	VPMOVZXBW X2, Y2            // 16 scales as words
+	VPERMQ $0x44, Y2, Y4        // scales 0..7 in both lanes
+	VPERMQ $0xEE, Y2, Y2        // scales 8..15 in both lanes
+
+	VMOVD 80(SI), X6
+	VCVTPH2PS X6, X6
+	VBROADCASTSS 0(DI), X7
+	VMULPS X7, X6, X6           // d·y.d, dmin·y.d
+	VBROADCASTSS X6, Y8
+	VPSHUFD $0x55, X6, X9
+	VBROADCASTSS X9, Y9
+	VFMADD231PS Y9, Y3, Y1
+
+	VPXOR Y11, Y11, Y11
+	VMOVDQU 16(SI), Y12
+
+	// Elements 0..31.
+	VPAND Y15, Y12, Y13
+	VPMADDUBSW 4(DI), Y13, Y13
+	VPSHUFB oqShufQ3<>+0(SB), Y4, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 32..63.
+	VPSRLW $2, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPMADDUBSW 36(DI), Y13, Y13
+	VPSHUFB oqShufQ3<>+32(SB), Y4, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 64..95.
+	VPSRLW $4, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPMADDUBSW 68(DI), Y13, Y13
+	VPSHUFB oqShufQ3<>+64(SB), Y4, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 96..127.
+	VPSRLW $6, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPMADDUBSW 100(DI), Y13, Y13
+	VPSHUFB oqShufQ3<>+96(SB), Y4, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+	VMOVDQU 48(SI), Y12
+
+	// Elements 128..159.
+	VPAND Y15, Y12, Y13
+	VPMADDUBSW 132(DI), Y13, Y13
+	VPSHUFB oqShufQ3<>+0(SB), Y2, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 160..191.
+	VPSRLW $2, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPMADDUBSW 164(DI), Y13, Y13
+	VPSHUFB oqShufQ3<>+32(SB), Y2, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 192..223.
+	VPSRLW $4, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPMADDUBSW 196(DI), Y13, Y13
+	VPSHUFB oqShufQ3<>+64(SB), Y2, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	// Elements 224..255.
+	VPSRLW $6, Y12, Y13
+	VPAND Y15, Y13, Y13
+	VPMADDUBSW 228(DI), Y13, Y13
+	VPSHUFB oqShufQ3<>+96(SB), Y2, Y6
+	VPMADDWD Y6, Y13, Y13
+	VPADDD Y13, Y11, Y11
+
+	VCVTDQ2PS Y11, Y11
+	VFMADD231PS Y8, Y11, Y0
+
+	ADDQ $84, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q2block
+
+	VSUBPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS X2, X0, X0
+	VMOVHLPS X0, X0, X2
+	VADDPS X2, X0, X0
+	VMOVSHDUP X0, X2
+	VADDSS X2, X0, X0
+	VZEROUPPER
+	VMOVSS X0, ret+24(FP)
+	RET

@@ -4,3 +4,9 @@ package kernels
 
 // dotQ5_KQ8_KFast is the plain-Go reference where no assembly kernel exists.
 func dotQ5_KQ8_KFast(w, x []byte, n int) float32 { return dotQ5_KQ8_KRef(w, x, n) }
+
+// dotQ3_KQ8_KFast is the plain-Go reference where no assembly kernel exists.
+func dotQ3_KQ8_KFast(w, x []byte, n int) float32 { return dotQ3_KQ8_KRef(w, x, n) }
+
+// dotQ2_KQ8_KFast is the plain-Go reference where no assembly kernel exists.
+func dotQ2_KQ8_KFast(w, x []byte, n int) float32 { return dotQ2_KQ8_KRef(w, x, n) }
