@@ -568,3 +568,193 @@ q2block:
 	VZEROUPPER
 	VMOVSS X0, ret+24(FP)
 	RET
+
+// bytes_from_bits: VPSHUFB mask spreading byte k of a 32-bit word over
+// bytes 8k..8k+7, and the OR mask that leaves bit (i mod 8) of byte i as
+// its only possibly-clear bit (so VPCMPEQB with all ones tests it).
+DATA oqBitShuf<>+0(SB)/8, $0x0000000000000000
+DATA oqBitShuf<>+8(SB)/8, $0x0101010101010101
+DATA oqBitShuf<>+16(SB)/8, $0x0202020202020202
+DATA oqBitShuf<>+24(SB)/8, $0x0303030303030303
+GLOBL oqBitShuf<>(SB), RODATA|NOPTR, $32
+DATA oqBitOr<>+0(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA oqBitOr<>+8(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA oqBitOr<>+16(SB)/8, $0x7fbfdfeff7fbfdfe
+DATA oqBitOr<>+24(SB)/8, $0x7fbfdfeff7fbfdfe
+GLOBL oqBitOr<>(SB), RODATA|NOPTR, $32
+DATA oqF0<>+0(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA oqF0<>+8(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA oqF0<>+16(SB)/8, $0xf0f0f0f0f0f0f0f0
+DATA oqF0<>+24(SB)/8, $0xf0f0f0f0f0f0f0f0
+GLOBL oqF0<>(SB), RODATA|NOPTR, $32
+DATA oqOnes16<>+0(SB)/8, $0x0001000100010001
+DATA oqOnes16<>+8(SB)/8, $0x0001000100010001
+DATA oqOnes16<>+16(SB)/8, $0x0001000100010001
+DATA oqOnes16<>+24(SB)/8, $0x0001000100010001
+GLOBL oqOnes16<>(SB), RODATA|NOPTR, $32
+
+// func q50DotAVX2(w, x *byte, nb int) float32
+//
+// nb ≥ 1 blocks of block_q5_0 (w, 22 bytes) against block_q8_0 (x, 34
+// bytes): the 32 signed values (nibble | fifth bit << 4) - 16 built as
+// bytes, times q8 with VPSIGNB/VPMADDUBSW/VPMADDWD (ggml's
+// mul_sum_i8_pairs), 8 int32 lanes converted and FMA'd by x.d·y.d.
+TEXT ·q50DotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X1, X1, X1
+	VMOVDQU oqNib<>(SB), Y15
+	VMOVDQU oqOnes16<>(SB), Y14
+	VMOVDQU oqBitShuf<>(SB), Y13
+	VMOVDQU oqBitOr<>(SB), Y12
+	VPCMPEQB Y11, Y11, Y11     // all ones
+	VMOVDQU oqF0<>(SB), Y10
+
+q50Dblock:
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y15, Y2, Y2          // element j: low nibble j (j<16), high nibble j-16
+	VPBROADCASTD 2(SI), Y3
+	VPSHUFB Y13, Y3, Y3
+	VPOR Y12, Y3, Y3
+	VPCMPEQB Y11, Y3, Y3       // 0xFF where element j has its fifth bit
+	VPANDN Y10, Y3, Y3         // 0xF0 where it has not: nibble|0xF0 = nibble-16
+	VPOR Y3, Y2, Y2
+	VMOVDQU 2(DI), Y4
+	VPSIGNB Y2, Y2, Y5         // |w|
+	VPSIGNB Y2, Y4, Y4         // x with the sign of w
+	VPMADDUBSW Y4, Y5, Y5
+	VPMADDWD Y14, Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(DI), BX
+	SHLL $16, BX
+	ORL BX, AX
+	MOVQ AX, X6
+	VCVTPH2PS X6, X6           // x.d, y.d
+	VMOVSHDUP X6, X7
+	VMULSS X7, X6, X6
+	VBROADCASTSS X6, Y7
+	VFMADD231PS Y7, Y5, Y0
+	ADDQ $22, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ  q50Dblock
+
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS X2, X0, X0
+	VMOVHLPS X0, X0, X2
+	VADDPS X2, X0, X0
+	VMOVSHDUP X0, X2
+	VADDSS X2, X0, X0
+	VADDSS X1, X0, X0
+	VZEROUPPER
+	VMOVSS X0, ret+24(FP)
+	RET
+
+// func q41DotAVX2(w, x *byte, nb int) float32
+//
+// nb ≥ 1 blocks of block_q4_1 (w, 20 bytes) against block_q8_1 (x, 36
+// bytes): the nibbles (0..15) times q8 (VPMADDUBSW/VPMADDWD), 8 int32 lanes
+// converted and FMA'd by x.d·y.d; the x.m·y.s terms summed in X1.
+TEXT ·q41DotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X1, X1, X1
+	VMOVDQU oqNib<>(SB), Y15
+	VMOVDQU oqOnes16<>(SB), Y14
+
+q41Dblock:
+	VMOVDQU 4(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y15, Y2, Y2          // element j: low nibble j (j<16), high nibble j-16
+	VPMADDUBSW 4(DI), Y2, Y5
+	VPMADDWD Y14, Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	VMOVD 0(SI), X6
+	VMOVD 0(DI), X7
+	VCVTPH2PS X6, X6           // x.d, x.m
+	VCVTPH2PS X7, X7           // y.d, y.s
+	VMULPS X7, X6, X6          // x.d·y.d, x.m·y.s
+	VBROADCASTSS X6, Y7
+	VFMADD231PS Y7, Y5, Y0
+	VMOVSHDUP X6, X6
+	VADDSS X6, X1, X1
+	ADDQ $20, SI
+	ADDQ $36, DI
+	DECQ CX
+	JNZ  q41Dblock
+
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS X2, X0, X0
+	VMOVHLPS X0, X0, X2
+	VADDPS X2, X0, X0
+	VMOVSHDUP X0, X2
+	VADDSS X2, X0, X0
+	VADDSS X1, X0, X0
+	VZEROUPPER
+	VMOVSS X0, ret+24(FP)
+	RET
+
+// func q51DotAVX2(w, x *byte, nb int) float32
+//
+// nb ≥ 1 blocks of block_q5_1 (w, 24 bytes) against block_q8_1 (x, 36
+// bytes): the values nibble | fifth bit << 4 (0..31) times q8, as
+// q41DotAVX2.
+TEXT ·q51DotAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	VXORPS Y0, Y0, Y0
+	VXORPS X1, X1, X1
+	VMOVDQU oqNib<>(SB), Y15
+	VMOVDQU oqOnes16<>(SB), Y14
+	VMOVDQU oqBitShuf<>(SB), Y13
+	VMOVDQU oqBitOr<>(SB), Y12
+	VPCMPEQB Y11, Y11, Y11     // all ones
+	VMOVDQU oqBit4<>(SB), Y10
+
+q51Dblock:
+	VMOVDQU 8(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y15, Y2, Y2          // element j: low nibble j (j<16), high nibble j-16
+	VPBROADCASTD 4(SI), Y3
+	VPSHUFB Y13, Y3, Y3
+	VPOR Y12, Y3, Y3
+	VPCMPEQB Y11, Y3, Y3       // 0xFF where element j has its fifth bit
+	VPAND Y10, Y3, Y3          // 0x10 where it has
+	VPOR Y3, Y2, Y2
+	VPMADDUBSW 4(DI), Y2, Y5
+	VPMADDWD Y14, Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	VMOVD 0(SI), X6
+	VMOVD 0(DI), X7
+	VCVTPH2PS X6, X6           // x.d, x.m
+	VCVTPH2PS X7, X7           // y.d, y.s
+	VMULPS X7, X6, X6          // x.d·y.d, x.m·y.s
+	VBROADCASTSS X6, Y7
+	VFMADD231PS Y7, Y5, Y0
+	VMOVSHDUP X6, X6
+	VADDSS X6, X1, X1
+	ADDQ $24, SI
+	ADDQ $36, DI
+	DECQ CX
+	JNZ  q51Dblock
+
+	VEXTRACTF128 $1, Y0, X2
+	VADDPS X2, X0, X0
+	VMOVHLPS X0, X0, X2
+	VADDPS X2, X0, X0
+	VMOVSHDUP X0, X2
+	VADDSS X2, X0, X0
+	VADDSS X1, X0, X0
+	VZEROUPPER
+	VMOVSS X0, ret+24(FP)
+	RET
