@@ -3,6 +3,8 @@
 package kernels
 
 import (
+	"fmt"
+
 	"golang.org/x/sys/cpu"
 
 	"github.com/llmpipe/llmpipe/quant"
@@ -103,6 +105,59 @@ func dotQ5_1Q8_1Fast(w, x []byte, n int) float32 {
 	return q51DotAVX2(&w[0], &x[0], nb)
 }
 
+// q5kDot4AVX2 sets out[t] = q5kDotAVX2(w, x + t·xstride, nb) for t < 4, bit
+// for bit, decoding each weight block once for the four tokens.
+// Implemented in qother_amd64.s.
+//
+//go:noescape
+func q5kDot4AVX2(w, x *byte, xstride, nb int, out *float32)
+
+// otherqRowTileBytes is about how many weight bytes rowsQ5_K multiplies by
+// every token before moving on (so they stay in L2).
+const otherqRowTileBytes = 96 << 10
+
+// rowsQ5_K is the Rows kernel of Q5_K: for weight rows [lo, hi) and all
+// nTok tokens, out[t·rows+r] = dotQ5_KQ8_KFast(row r, token t), four tokens
+// at a time with q5kDot4AVX2 (bit-identical to q5kDotAVX2 per token), over
+// tiles of rows small enough to stay in cache.
+//
+//	w: [rows][cols/256 block_q5_K]   xq: [nTok][cols/256 block_q8_K]   → out: [nTok, rows]
+func rowsQ5_K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	wb, xb, nb := rowBytes(quant.Q5_K, cols), rowBytes(quant.Q8_K, cols), cols/quant.QKK
+	if nb == 0 || lo >= hi {
+		for t := 0; t < nTok; t++ {
+			for r := lo; r < hi; r++ {
+				out[t*rows+r] = 0
+			}
+		}
+		return
+	}
+	if len(w) < rows*wb || len(xq) < nTok*xb || len(out) < nTok*rows || lo < 0 || hi > rows {
+		panic(fmt.Sprintf("kernels: rowsQ5_K: w %d bytes, xq %d bytes, out %d for %d tokens, %d rows [%d, %d), %d columns",
+			len(w), len(xq), len(out), nTok, rows, lo, hi, cols))
+	}
+	tile := max(1, otherqRowTileBytes/wb)
+	var o [4]float32
+	for r0 := lo; r0 < hi; r0 += tile {
+		r1 := min(r0+tile, hi)
+		t := 0
+		if useAsm && haveOtherQAsm {
+			for ; t+4 <= nTok; t += 4 {
+				for r := r0; r < r1; r++ {
+					q5kDot4AVX2(&w[r*wb], &xq[t*xb], xb, nb, &o[0])
+					out[t*rows+r], out[(t+1)*rows+r], out[(t+2)*rows+r], out[(t+3)*rows+r] = o[0], o[1], o[2], o[3]
+				}
+			}
+		}
+		for ; t < nTok; t++ {
+			xt := xq[t*xb : (t+1)*xb]
+			for r := r0; r < r1; r++ {
+				out[t*rows+r] = dotQ5_KQ8_KFast(w[r*wb:(r+1)*wb], xt, cols)
+			}
+		}
+	}
+}
+
 func init() {
 	if haveOtherQAsm {
 		RegisterQKernel(quant.Q4_1, QKernel{Dot: dotQ4_1Q8_1Fast})
@@ -110,6 +165,6 @@ func init() {
 		RegisterQKernel(quant.Q5_1, QKernel{Dot: dotQ5_1Q8_1Fast})
 		RegisterQKernel(quant.Q2_K, QKernel{Dot: dotQ2_KQ8_KFast})
 		RegisterQKernel(quant.Q3_K, QKernel{Dot: dotQ3_KQ8_KFast})
-		RegisterQKernel(quant.Q5_K, QKernel{Dot: dotQ5_KQ8_KFast})
+		RegisterQKernel(quant.Q5_K, QKernel{Dot: dotQ5_KQ8_KFast, Rows: rowsQ5_K})
 	}
 }

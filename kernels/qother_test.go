@@ -447,3 +447,93 @@ func BenchmarkMatMulQOther(b *testing.B) {
 		}
 	}
 }
+
+// TestOtherQRowsBitIdentical holds every registered Rows kernel to its Dot
+// bit for bit, for token counts around the tile sizes, sub-ranges of rows
+// and up to 8192 columns (with the assembly on, and off).
+func TestOtherQRowsBitIdentical(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	defer func(v bool) { useAsm = v }(useAsm)
+	for _, typ := range otherqTypes {
+		k := LookupQKernel(typ)
+		if k.Rows == nil {
+			continue
+		}
+		for _, asm := range []bool{true, false} {
+			useAsm = asm && haveAVX2FMA
+			for _, s := range [][3]int{{1, 3, 1}, {4, 5, 2}, {7, 9, 8}, {9, 33, 32}, {3, 2, 1}} {
+				nTok, rows, nb := s[0], s[1], s[2]
+				cols := nb * typ.BlockSize()
+				w, _ := randQuantMatrix(t, r, typ, rows, cols)
+				xf := make([]float32, nTok*cols)
+				for i := range xf {
+					xf[i] = float32(r.NormFloat64())
+				}
+				xb := rowBytes(k.Act, cols)
+				xq := make([]byte, nTok*xb)
+				for i := 0; i < nTok; i++ {
+					ConvertRow(k.Act, xq[i*xb:(i+1)*xb], xf[i*cols:(i+1)*cols])
+				}
+				wb := rowBytes(typ, cols)
+				for _, span := range [][2]int{{0, rows}, {rows / 3, rows - rows/4}} {
+					out := make([]float32, nTok*rows)
+					for i := range out {
+						out[i] = -7 // untouched outside [lo, hi)
+					}
+					k.Rows(out, w, xq, nTok, rows, cols, span[0], span[1])
+					for i := 0; i < nTok; i++ {
+						for j := 0; j < rows; j++ {
+							want := float32(-7)
+							if j >= span[0] && j < span[1] {
+								want = otherqDot(typ)(w[j*wb:(j+1)*wb], xq[i*xb:(i+1)*xb], cols)
+							}
+							if got := out[i*rows+j]; math.Float32bits(got) != math.Float32bits(want) {
+								t.Fatalf("%v asm=%v %v rows %v: [%d,%d] = %v, Dot %v", typ, useAsm, s, span, i, j, got, want)
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// BenchmarkMatMulQOtherPrompt measures prompt-shaped products (64 tokens
+// against 2048×2048) per type, with the registered Rows kernel and with a
+// plain loop over Dot (Rows removed for the run): GOP/s counts
+// 2·nTok·rows·cols.
+func BenchmarkMatMulQOtherPrompt(b *testing.B) {
+	defer SetThreads(0)
+	const nTok, rows, cols = 64, 2048, 2048
+	for _, typ := range otherqTypes {
+		for _, path := range []string{"rows", "dot"} {
+			for _, th := range benchThreads {
+				b.Run(fmt.Sprintf("%v/%s/threads=%d", typ, path, th), func(b *testing.B) {
+					qkMu.Lock()
+					saved := qkernel[typ]
+					if path == "dot" {
+						k := *saved
+						k.Rows = nil
+						qkernel[typ] = &k
+					} else if saved.Rows == nil {
+						qkMu.Unlock()
+						b.Skip("no Rows kernel")
+					}
+					qkMu.Unlock()
+					defer func() { qkMu.Lock(); qkernel[typ] = saved; qkMu.Unlock() }()
+					SetThreads(th)
+					r := rand.New(rand.NewPCG(1, 1))
+					w := make([]byte, rowBytes(typ, cols)*rows)
+					if _, err := quant.Quantize(typ, randF32(r, rows*cols), w); err != nil {
+						b.Fatal(err)
+					}
+					x, out := randF32(r, nTok*cols), make([]float32, nTok*rows)
+					for b.Loop() {
+						MatMulQ(out, typ, w, x, nTok, rows, cols)
+					}
+					b.ReportMetric(2*nTok*rows*cols*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				})
+			}
+		}
+	}
+}
