@@ -116,43 +116,48 @@ func q5kDot4AVX2(w, x *byte, xstride, nb int, out *float32)
 // every token before moving on (so they stay in L2).
 const otherqRowTileBytes = 96 << 10
 
-// rowsQ5_K is the Rows kernel of Q5_K: for weight rows [lo, hi) and all
-// nTok tokens, out[t·rows+r] = dotQ5_KQ8_KFast(row r, token t), four tokens
-// at a time with q5kDot4AVX2 (bit-identical to q5kDotAVX2 per token), over
+// q3kDot4AVX2 and q2kDot4AVX2 are q5kDot4AVX2 for Q3_K and Q2_K: four
+// tokens per call, each bit-identical to q3kDotAVX2 (q2kDotAVX2).
+// Implemented in qother_amd64.s.
+//
+//go:noescape
+func q3kDot4AVX2(w, x *byte, xstride, nb int, out *float32)
+
+//go:noescape
+func q2kDot4AVX2(w, x *byte, xstride, nb int, out *float32)
+
+// otherqRows returns the Rows kernel of a k-quant type t (activations Q8_K)
+// from its 4-token assembly kernel dot4 and its Dot: for weight rows
+// [lo, hi) and all nTok tokens, out[tok·rows+r] = dot(row r, token tok),
+// four tokens at a time with dot4 (bit-identical to dot per token), over
 // tiles of rows small enough to stay in cache.
 //
-//	w: [rows][cols/256 block_q5_K]   xq: [nTok][cols/256 block_q8_K]   → out: [nTok, rows]
-func rowsQ5_K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	wb, xb, nb := rowBytes(quant.Q5_K, cols), rowBytes(quant.Q8_K, cols), cols/quant.QKK
-	if nb == 0 || lo >= hi {
-		for t := 0; t < nTok; t++ {
-			for r := lo; r < hi; r++ {
-				out[t*rows+r] = 0
-			}
+//	w: [rows][cols/256 blocks of t]   xq: [nTok][cols/256 block_q8_K]   → out: [nTok, rows]
+func otherqRows(t quant.Type, dot4 func(w, x *byte, xstride, nb int, out *float32), dot func(w, x []byte, n int) float32) func(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	return func(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+		wb, xb, nb := rowBytes(t, cols), rowBytes(quant.Q8_K, cols), cols/quant.QKK
+		if wb < 0 || len(w) < rows*wb || len(xq) < nTok*xb || len(out) < nTok*rows || lo < 0 || hi > rows {
+			panic(fmt.Sprintf("kernels: Rows %v: w %d bytes, xq %d bytes, out %d for %d tokens, %d rows [%d, %d), %d columns",
+				t, len(w), len(xq), len(out), nTok, rows, lo, hi, cols))
 		}
-		return
-	}
-	if len(w) < rows*wb || len(xq) < nTok*xb || len(out) < nTok*rows || lo < 0 || hi > rows {
-		panic(fmt.Sprintf("kernels: rowsQ5_K: w %d bytes, xq %d bytes, out %d for %d tokens, %d rows [%d, %d), %d columns",
-			len(w), len(xq), len(out), nTok, rows, lo, hi, cols))
-	}
-	tile := max(1, otherqRowTileBytes/wb)
-	var o [4]float32
-	for r0 := lo; r0 < hi; r0 += tile {
-		r1 := min(r0+tile, hi)
-		t := 0
-		if useAsm && haveOtherQAsm {
-			for ; t+4 <= nTok; t += 4 {
-				for r := r0; r < r1; r++ {
-					q5kDot4AVX2(&w[r*wb], &xq[t*xb], xb, nb, &o[0])
-					out[t*rows+r], out[(t+1)*rows+r], out[(t+2)*rows+r], out[(t+3)*rows+r] = o[0], o[1], o[2], o[3]
+		tile := max(1, otherqRowTileBytes/max(wb, 1))
+		var o [4]float32
+		for r0 := lo; r0 < hi; r0 += tile {
+			r1 := min(r0+tile, hi)
+			tok := 0
+			if useAsm && haveOtherQAsm && nb > 0 {
+				for ; tok+4 <= nTok; tok += 4 {
+					for r := r0; r < r1; r++ {
+						dot4(&w[r*wb], &xq[tok*xb], xb, nb, &o[0])
+						out[tok*rows+r], out[(tok+1)*rows+r], out[(tok+2)*rows+r], out[(tok+3)*rows+r] = o[0], o[1], o[2], o[3]
+					}
 				}
 			}
-		}
-		for ; t < nTok; t++ {
-			xt := xq[t*xb : (t+1)*xb]
-			for r := r0; r < r1; r++ {
-				out[t*rows+r] = dotQ5_KQ8_KFast(w[r*wb:(r+1)*wb], xt, cols)
+			for ; tok < nTok; tok++ {
+				xt := xq[tok*xb : (tok+1)*xb]
+				for r := r0; r < r1; r++ {
+					out[tok*rows+r] = dot(w[r*wb:(r+1)*wb], xt, cols)
+				}
 			}
 		}
 	}
@@ -163,8 +168,8 @@ func init() {
 		RegisterQKernel(quant.Q4_1, QKernel{Dot: dotQ4_1Q8_1Fast})
 		RegisterQKernel(quant.Q5_0, QKernel{Dot: dotQ5_0Q8_0Fast})
 		RegisterQKernel(quant.Q5_1, QKernel{Dot: dotQ5_1Q8_1Fast})
-		RegisterQKernel(quant.Q2_K, QKernel{Dot: dotQ2_KQ8_KFast})
-		RegisterQKernel(quant.Q3_K, QKernel{Dot: dotQ3_KQ8_KFast})
-		RegisterQKernel(quant.Q5_K, QKernel{Dot: dotQ5_KQ8_KFast, Rows: rowsQ5_K})
+		RegisterQKernel(quant.Q2_K, QKernel{Dot: dotQ2_KQ8_KFast, Rows: otherqRows(quant.Q2_K, q2kDot4AVX2, dotQ2_KQ8_KFast)})
+		RegisterQKernel(quant.Q3_K, QKernel{Dot: dotQ3_KQ8_KFast, Rows: otherqRows(quant.Q3_K, q3kDot4AVX2, dotQ3_KQ8_KFast)})
+		RegisterQKernel(quant.Q5_K, QKernel{Dot: dotQ5_KQ8_KFast, Rows: otherqRows(quant.Q5_K, q5kDot4AVX2, dotQ5_KQ8_KFast)})
 	}
 }
