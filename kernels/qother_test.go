@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"testing"
 
@@ -536,4 +537,71 @@ func BenchmarkMatMulQOtherPrompt(b *testing.B) {
 			}
 		}
 	}
+}
+
+// TestOtherQGGMLVecDot holds every reference to ggml's own generic vec_dot
+// bit for bit (and the fast Dot to it within the rounding bound), on the
+// rows of testdata/qother_vecdot.bin, written by testdata/qother_vecdot.c
+// linked with ggml's unmodified ggml-cpu/quants.c (see its header):
+// quantized and random-bit weight rows of 1-16 blocks, ggml-quantized
+// activations.
+func TestOtherQGGMLVecDot(t *testing.T) {
+	b, err := os.ReadFile("testdata/qother_vecdot.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u32 := func() uint32 {
+		if len(b) < 4 {
+			t.Fatal("qother_vecdot.bin: truncated")
+		}
+		v := binary.LittleEndian.Uint32(b)
+		b = b[4:]
+		return v
+	}
+	take := func(n int) []byte {
+		if n < 0 || len(b) < n {
+			t.Fatal("qother_vecdot.bin: truncated")
+		}
+		v := b[:n]
+		b = b[n:]
+		return v
+	}
+	seen := map[quant.Type]int{}
+	for len(b) > 0 {
+		typ := quant.Type(u32())
+		k := LookupQKernel(typ)
+		if k == nil {
+			t.Fatalf("qother_vecdot.bin: type %v has no kernel", typ)
+		}
+		nc := int(u32())
+		for c := 0; c < nc; c++ {
+			n := int(u32())
+			w := take(rowBytes(typ, n))
+			x := take(rowBytes(k.Act, n))
+			want := math.Float32frombits(u32())
+			got := k.Ref(w, x, n)
+			if math.Float32bits(got) != math.Float32bits(want) && !(math.IsNaN(float64(got)) && math.IsNaN(float64(want))) {
+				t.Errorf("%v case %d (n=%d): Ref = %v (%#08x), ggml %v (%#08x)", typ, c, n, got, math.Float32bits(got), want, math.Float32bits(want))
+			}
+			fast := otherqDot(typ)(w, x, n)
+			wf := !math.IsNaN(float64(want)) && !math.IsInf(float64(want), 0)
+			ff := !math.IsNaN(float64(fast)) && !math.IsInf(float64(fast), 0)
+			if wf != ff {
+				t.Errorf("%v case %d: Dot = %v, ggml %v", typ, c, fast, want)
+			} else if wf {
+				nb := float64(n/typ.BlockSize()) + 16
+				bound := 2 * nb * u / (1 - nb*u) * otherqMagnitude(t, typ, w, x, n)
+				if d := math.Abs(float64(fast) - float64(want)); d > bound {
+					t.Errorf("%v case %d: Dot = %v, ggml %v, |Δ| %g > %g", typ, c, fast, want, d, bound)
+				}
+			}
+			seen[typ]++
+		}
+	}
+	for _, typ := range otherqTypes {
+		if seen[typ] == 0 {
+			t.Errorf("qother_vecdot.bin has no %v rows", typ)
+		}
+	}
+	t.Logf("rows checked: %v", seen)
 }
