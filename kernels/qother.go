@@ -185,35 +185,27 @@ func otherqScalesQ3K(s []byte) (sc [16]int8) {
 func dotQ3_KQ8_KRef(w, x []byte, n int) float32 {
 	nb := otherqCheck("dotQ3_KQ8_KRef", quant.Q3_K, quant.Q8_K, w, x, n)
 	var sums [8]float32
-	var a [256]int8
 	for i := 0; i < nb; i++ {
 		bw, bx := w[i*110:i*110+110], x[i*292:i*292+292]
 		hm := bw[0:32]
 		q8 := bx[4:260]
-		m := uint8(1)
-		for k := 0; k < 2; k++ {
-			q3 := bw[32+32*k : 32+32*k+32]
-			for s := uint(0); s < 8; s += 2 {
-				o := a[128*k+16*int(s):]
-				for l := 0; l < 32; l++ {
-					v := int8((q3[l] >> s) & 3)
-					if hm[l]&m == 0 {
-						v -= 4
-					}
-					o[l] = v
-				}
-				m <<= 1
-			}
-		}
 		sc := otherqScalesQ3K(bw[96:108])
+		// aux32[l] = Σ (scale-32)·q8·a over the elements ≡ l mod 8, as ggml
+		// sums it (its int16 products never overflow: |q8·a| ≤ 512), here
+		// grouped per 32-element slice: groups 2s and 2s+1 of that slice.
 		var aux32 [8]int32
-		for j := 0; j < 16; j++ {
-			scale := int32(sc[j]) - 32
-			for h := 0; h < 2; h++ {
-				base := 16*j + 8*h
+		for k := 0; k < 2; k++ {
+			q3 := bw[32+32*k : 64+32*k]
+			for s := 0; s < 4; s++ {
+				shift, bit := uint(2*s), uint(4*k+s)
+				xs := q8[128*k+32*s : 128*k+32*s+32]
+				scA, scB := int32(sc[8*k+2*s])-32, int32(sc[8*k+2*s+1])-32
 				for l := 0; l < 8; l++ {
-					aux16 := int16(int32(int8(q8[base+l])) * int32(a[base+l]))
-					aux32[l] += scale * int32(aux16)
+					pa := otherqQ3(q3[l], hm[l], shift, bit)*int32(int8(xs[l])) +
+						otherqQ3(q3[l+8], hm[l+8], shift, bit)*int32(int8(xs[l+8]))
+					pb := otherqQ3(q3[l+16], hm[l+16], shift, bit)*int32(int8(xs[l+16])) +
+						otherqQ3(q3[l+24], hm[l+24], shift, bit)*int32(int8(xs[l+24]))
+					aux32[l] += scA*pa + scB*pb
 				}
 			}
 		}
@@ -227,6 +219,12 @@ func dotQ3_KQ8_KRef(w, x []byte, n int) float32 {
 		sumf += sums[l]
 	}
 	return sumf
+}
+
+// otherqQ3 returns one Q3_K value: the 2 bits of q at shift, minus 4 when
+// bit of the hmask byte h is clear (-4..3).
+func otherqQ3(q, h byte, shift, bit uint) int32 {
+	return int32((q>>shift)&3) - 4*int32((h>>bit)&1^1)
 }
 
 // otherqScalesMinsK4 unpacks the 8 6-bit scales and 8 6-bit mins of a
@@ -256,42 +254,34 @@ func otherqScalesMinsK4(s []byte) (sc, mn [8]uint8) {
 func dotQ5_KQ8_KRef(w, x []byte, n int) float32 {
 	nb := otherqCheck("dotQ5_KQ8_KRef", quant.Q5_K, quant.Q8_K, w, x, n)
 	var sums [8]float32
-	var a [256]int8
 	var sumf float32
 	for i := 0; i < nb; i++ {
 		bw, bx := w[i*176:i*176+176], x[i*292:i*292+292]
 		qh := bw[16:48]
 		q8 := bx[4:260]
-		m := uint8(1)
-		for c := 0; c < 4; c++ {
-			q4 := bw[48+32*c : 48+32*c+32]
-			o := a[64*c:]
-			for l := 0; l < 32; l++ {
-				lo, hi := int8(q4[l]&0xF), int8(q4[l]>>4)
-				if qh[l]&m != 0 {
-					lo += 16
-				}
-				if qh[l]&(m<<1) != 0 {
-					hi += 16
-				}
-				o[l], o[l+32] = lo, hi
-			}
-			m <<= 2
-		}
 		sc, mn := otherqScalesMinsK4(bw[4:16])
 		var sumi int32
 		for j := 0; j < 16; j++ {
 			sumi += int32(int16(binary.LittleEndian.Uint16(bx[260+2*j:]))) * int32(mn[j/2])
 		}
+		// aux32[l] = Σ scale·q8·a over the elements ≡ l mod 8, as ggml sums
+		// it (its int16 products never overflow: |q8·a| ≤ 128·31), here
+		// grouped per 64-element chunk c: group 2c (low nibbles, qh bit 2c)
+		// and group 2c+1 (high nibbles, qh bit 2c+1).
 		var aux32 [8]int32
-		for g := 0; g < 8; g++ {
-			scale := int32(sc[g])
-			for h := 0; h < 4; h++ {
-				base := 32*g + 8*h
-				for l := 0; l < 8; l++ {
-					aux16 := int16(int32(int8(q8[base+l])) * int32(a[base+l]))
-					aux32[l] += scale * int32(aux16)
+		for c := 0; c < 4; c++ {
+			q4 := bw[48+32*c : 80+32*c]
+			x0, x1 := q8[64*c:64*c+32], q8[64*c+32:64*c+64]
+			sh := uint(2 * c)
+			s0, s1 := int32(sc[2*c]), int32(sc[2*c+1])
+			for l := 0; l < 8; l++ {
+				var p0, p1 int32
+				for h := l; h < 32; h += 8 {
+					v, hb := q4[h], qh[h]>>sh
+					p0 += int32(v&0xF|(hb&1)<<4) * int32(int8(x0[h]))
+					p1 += int32(v>>4|(hb&2)<<3) * int32(int8(x1[h]))
 				}
+				aux32[l] += s0*p0 + s1*p1
 			}
 		}
 		yd := otherqF32(bx)
