@@ -126,17 +126,30 @@ func q3kDot4AVX2(w, x *byte, xstride, nb int, out *float32)
 //go:noescape
 func q2kDot4AVX2(w, x *byte, xstride, nb int, out *float32)
 
-// otherqRows returns the Rows kernel of a k-quant type t (activations Q8_K)
-// from its 4-token assembly kernel dot4 and its Dot: for weight rows
+// q50Dot4AVX2, q41Dot4AVX2 and q51Dot4AVX2 are the 4-token kernels of Q5_0,
+// Q4_1 and Q5_1: per token bit-identical to q50DotAVX2, q41DotAVX2,
+// q51DotAVX2. Implemented in qother_amd64.s.
+//
+//go:noescape
+func q50Dot4AVX2(w, x *byte, xstride, nb int, out *float32)
+
+//go:noescape
+func q41Dot4AVX2(w, x *byte, xstride, nb int, out *float32)
+
+//go:noescape
+func q51Dot4AVX2(w, x *byte, xstride, nb int, out *float32)
+
+// otherqRows returns the Rows kernel of weight type t with activations of
+// type act from its 4-token assembly kernel dot4 and its Dot: for weight rows
 // [lo, hi) and all nTok tokens, out[tok·rows+r] = dot(row r, token tok),
 // four tokens at a time with dot4 (bit-identical to dot per token), over
 // tiles of rows small enough to stay in cache.
 //
-//	w: [rows][cols/256 blocks of t]   xq: [nTok][cols/256 block_q8_K]   → out: [nTok, rows]
-func otherqRows(t quant.Type, dot4 func(w, x *byte, xstride, nb int, out *float32), dot func(w, x []byte, n int) float32) func(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+//	w: [rows][cols/bs blocks of t]   xq: [nTok][cols/bs blocks of act]   → out: [nTok, rows]
+func otherqRows(t, act quant.Type, dot4 func(w, x *byte, xstride, nb int, out *float32), dot func(w, x []byte, n int) float32) func(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	return func(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-		wb, xb, nb := rowBytes(t, cols), rowBytes(quant.Q8_K, cols), cols/quant.QKK
-		if wb < 0 || len(w) < rows*wb || len(xq) < nTok*xb || len(out) < nTok*rows || lo < 0 || hi > rows {
+		wb, xb, nb := rowBytes(t, cols), rowBytes(act, cols), cols/t.BlockSize()
+		if wb < 0 || xb < 0 || len(w) < rows*wb || len(xq) < nTok*xb || len(out) < nTok*rows || lo < 0 || hi > rows {
 			panic(fmt.Sprintf("kernels: Rows %v: w %d bytes, xq %d bytes, out %d for %d tokens, %d rows [%d, %d), %d columns",
 				t, len(w), len(xq), len(out), nTok, rows, lo, hi, cols))
 		}
@@ -165,11 +178,11 @@ func otherqRows(t quant.Type, dot4 func(w, x *byte, xstride, nb int, out *float3
 
 func init() {
 	if haveOtherQAsm {
-		RegisterQKernel(quant.Q4_1, QKernel{Dot: dotQ4_1Q8_1Fast})
-		RegisterQKernel(quant.Q5_0, QKernel{Dot: dotQ5_0Q8_0Fast})
-		RegisterQKernel(quant.Q5_1, QKernel{Dot: dotQ5_1Q8_1Fast})
-		RegisterQKernel(quant.Q2_K, QKernel{Dot: dotQ2_KQ8_KFast, Rows: otherqRows(quant.Q2_K, q2kDot4AVX2, dotQ2_KQ8_KFast)})
-		RegisterQKernel(quant.Q3_K, QKernel{Dot: dotQ3_KQ8_KFast, Rows: otherqRows(quant.Q3_K, q3kDot4AVX2, dotQ3_KQ8_KFast)})
-		RegisterQKernel(quant.Q5_K, QKernel{Dot: dotQ5_KQ8_KFast, Rows: otherqRows(quant.Q5_K, q5kDot4AVX2, dotQ5_KQ8_KFast)})
+		RegisterQKernel(quant.Q4_1, QKernel{Dot: dotQ4_1Q8_1Fast, Rows: otherqRows(quant.Q4_1, quant.Q8_1, q41Dot4AVX2, dotQ4_1Q8_1Fast)})
+		RegisterQKernel(quant.Q5_0, QKernel{Dot: dotQ5_0Q8_0Fast, Rows: otherqRows(quant.Q5_0, quant.Q8_0, q50Dot4AVX2, dotQ5_0Q8_0Fast)})
+		RegisterQKernel(quant.Q5_1, QKernel{Dot: dotQ5_1Q8_1Fast, Rows: otherqRows(quant.Q5_1, quant.Q8_1, q51Dot4AVX2, dotQ5_1Q8_1Fast)})
+		RegisterQKernel(quant.Q2_K, QKernel{Dot: dotQ2_KQ8_KFast, Rows: otherqRows(quant.Q2_K, quant.Q8_K, q2kDot4AVX2, dotQ2_KQ8_KFast)})
+		RegisterQKernel(quant.Q3_K, QKernel{Dot: dotQ3_KQ8_KFast, Rows: otherqRows(quant.Q3_K, quant.Q8_K, q3kDot4AVX2, dotQ3_KQ8_KFast)})
+		RegisterQKernel(quant.Q5_K, QKernel{Dot: dotQ5_KQ8_KFast, Rows: otherqRows(quant.Q5_K, quant.Q8_K, q5kDot4AVX2, dotQ5_KQ8_KFast)})
 	}
 }
