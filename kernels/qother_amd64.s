@@ -592,6 +592,11 @@ DATA oqOnes16<>+8(SB)/8, $0x0001000100010001
 DATA oqOnes16<>+16(SB)/8, $0x0001000100010001
 DATA oqOnes16<>+24(SB)/8, $0x0001000100010001
 GLOBL oqOnes16<>(SB), RODATA|NOPTR, $32
+DATA oqAllOnes<>+0(SB)/8, $0xffffffffffffffff
+DATA oqAllOnes<>+8(SB)/8, $0xffffffffffffffff
+DATA oqAllOnes<>+16(SB)/8, $0xffffffffffffffff
+DATA oqAllOnes<>+24(SB)/8, $0xffffffffffffffff
+GLOBL oqAllOnes<>(SB), RODATA|NOPTR, $32
 
 // func q50DotAVX2(w, x *byte, nb int) float32
 //
@@ -1768,12 +1773,11 @@ TEXT ·q50Dot4AVX2(SB), NOSPLIT, $32-40
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	VMOVUPS X4, 16(SP)
+	VXORPS X11, X11, X11
 	VMOVDQU oqNib<>(SB), Y15
 	VMOVDQU oqOnes16<>(SB), Y14
 	VMOVDQU oqBitShuf<>(SB), Y13
 	VMOVDQU oqBitOr<>(SB), Y12
-	VPCMPEQB Y11, Y11, Y11
 	VMOVDQU oqF0<>(SB), Y10
 
 q50D4block:
@@ -1784,7 +1788,7 @@ q50D4block:
 	VPBROADCASTD 2(SI), Y3
 	VPSHUFB Y13, Y3, Y3
 	VPOR Y12, Y3, Y3
-	VPCMPEQB Y11, Y3, Y3
+	VPCMPEQB oqAllOnes<>(SB), Y3, Y3
 	VPANDN Y10, Y3, Y3
 	VPOR Y3, Y2, Y2
 	VPSIGNB Y2, Y2, Y3         // |w|
@@ -1882,7 +1886,7 @@ q50D4block:
 //
 // out[t] = q41DotAVX2(w, x + t·xstride, nb) for t = 0..3, bit for bit: per
 // token the same instructions with the same operand roles; each weight
-// block decoded once. d_t at 4t(SP), the x.m·y.s sums at 16+4t(SP).
+// block decoded once. d_t at 4t(SP), the x.m·y_t.s sums in X11.
 TEXT ·q41Dot4AVX2(SB), NOSPLIT, $32-40
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), DI
@@ -1895,7 +1899,7 @@ TEXT ·q41Dot4AVX2(SB), NOSPLIT, $32-40
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	VMOVUPS X4, 16(SP)
+	VXORPS X11, X11, X11
 	VMOVDQU oqNib<>(SB), Y15
 	VMOVDQU oqOnes16<>(SB), Y14
 
@@ -1922,9 +1926,7 @@ q41D4block:
 	VCVTPH2PS X1, X1           // y_t.s
 	VPSHUFD $0x55, X0, X8
 	VMULPS X1, X8, X1          // x.m·y_t.s
-	VMOVUPS 16(SP), X8
-	VADDPS X1, X8, X8
-	VMOVUPS X8, 16(SP)
+	VADDPS X1, X11, X11       // the x.m·y_t.s sums
 	VPMADDUBSW 4(DI), Y2, Y8
 	VPMADDWD Y14, Y8, Y8
 	VCVTDQ2PS Y8, Y8
@@ -1954,6 +1956,7 @@ q41D4block:
 	JNZ  q41D4block
 
 	MOVQ out+32(FP), AX
+	VMOVUPS X11, 16(SP)
 	VMOVUPS Y4, Y0
 	VEXTRACTF128 $1, Y0, X2
 	VADDPS X2, X0, X0
@@ -2001,7 +2004,7 @@ q41D4block:
 //
 // out[t] = q51DotAVX2(w, x + t·xstride, nb) for t = 0..3, bit for bit: per
 // token the same instructions with the same operand roles; each weight
-// block decoded once. d_t at 4t(SP), the x.m·y.s sums at 16+4t(SP).
+// block decoded once. d_t at 4t(SP), the x.m·y_t.s sums in X11.
 TEXT ·q51Dot4AVX2(SB), NOSPLIT, $32-40
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), DI
@@ -2014,12 +2017,11 @@ TEXT ·q51Dot4AVX2(SB), NOSPLIT, $32-40
 	VXORPS Y5, Y5, Y5
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
-	VMOVUPS X4, 16(SP)
+	VXORPS X11, X11, X11
 	VMOVDQU oqNib<>(SB), Y15
 	VMOVDQU oqOnes16<>(SB), Y14
 	VMOVDQU oqBitShuf<>(SB), Y13
 	VMOVDQU oqBitOr<>(SB), Y12
-	VPCMPEQB Y11, Y11, Y11
 	VMOVDQU oqBit4<>(SB), Y10
 
 q51D4block:
@@ -2030,7 +2032,7 @@ q51D4block:
 	VPBROADCASTD 4(SI), Y3
 	VPSHUFB Y13, Y3, Y3
 	VPOR Y12, Y3, Y3
-	VPCMPEQB Y11, Y3, Y3
+	VPCMPEQB oqAllOnes<>(SB), Y3, Y3
 	VPAND Y10, Y3, Y3
 	VPOR Y3, Y2, Y2
 	VPINSRW $0, 0(DI), X1, X1
@@ -2051,9 +2053,7 @@ q51D4block:
 	VCVTPH2PS X1, X1           // y_t.s
 	VPSHUFD $0x55, X0, X8
 	VMULPS X1, X8, X1          // x.m·y_t.s
-	VMOVUPS 16(SP), X8
-	VADDPS X1, X8, X8
-	VMOVUPS X8, 16(SP)
+	VADDPS X1, X11, X11       // the x.m·y_t.s sums
 	VPMADDUBSW 4(DI), Y2, Y8
 	VPMADDWD Y14, Y8, Y8
 	VCVTDQ2PS Y8, Y8
@@ -2083,6 +2083,7 @@ q51D4block:
 	JNZ  q51D4block
 
 	MOVQ out+32(FP), AX
+	VMOVUPS X11, 16(SP)
 	VMOVUPS Y4, Y0
 	VEXTRACTF128 $1, Y0, X2
 	VADDPS X2, X0, X0
