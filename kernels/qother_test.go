@@ -623,3 +623,22 @@ func TestOtherQGGMLVecDot(t *testing.T) {
 	}
 	t.Logf("rows checked: %v", seen)
 }
+
+// TestOtherQZeroColumns multiplies matrices of zero columns: every output
+// is 0 (an empty sum), with or without tokens, and nothing panics.
+func TestOtherQZeroColumns(t *testing.T) {
+	for _, typ := range otherqTypes {
+		for _, nTok := range []int{0, 1, 5} {
+			out := make([]float32, nTok*3)
+			for i := range out {
+				out[i] = 1
+			}
+			MatMulQ(out, typ, nil, nil, nTok, 3, 0)
+			for i, v := range out {
+				if v != 0 {
+					t.Fatalf("%v nTok=%d: out[%d] = %v, want 0", typ, nTok, i, v)
+				}
+			}
+		}
+	}
+}
