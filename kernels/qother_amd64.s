@@ -603,7 +603,8 @@ GLOBL oqAllOnes<>(SB), RODATA|NOPTR, $32
 // nb ≥ 1 blocks of block_q5_0 (w, 22 bytes) against block_q8_0 (x, 34
 // bytes): the 32 signed values (nibble | fifth bit << 4) - 16 built as
 // bytes, times q8 with VPSIGNB/VPMADDUBSW/VPMADDWD (ggml's
-// mul_sum_i8_pairs), 8 int32 lanes converted and FMA'd by x.d·y.d.
+// mul_sum_i8_pairs), 8 int32 lanes converted and FMA'd by x.d·y.d into Y0,
+// block after block; two blocks per loop share one fp16 conversion.
 TEXT ·q50DotAVX2(SB), NOSPLIT, $0-28
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), DI
@@ -616,24 +617,63 @@ TEXT ·q50DotAVX2(SB), NOSPLIT, $0-28
 	VMOVDQU oqBitOr<>(SB), Y12
 	VPCMPEQB Y11, Y11, Y11     // all ones
 	VMOVDQU oqF0<>(SB), Y10
+	CMPQ CX, $2
+	JLT  q50Dtail
 
-q50Dblock:
+q50Dpair:
+	VPBROADCASTW 0(SI), X6
+	VPINSRW $1, 22(SI), X6, X6
+	VPINSRW $2, 0(DI), X6, X6
+	VPINSRW $3, 34(DI), X6, X6
+	VCVTPH2PS X6, X6           // x.d (two blocks), y.d (two blocks)
+	VMOVHLPS X6, X6, X7
+	VMULPS X7, X6, X6          // x.d·y.d of both blocks
+	VBROADCASTSS X6, Y7
+	VMOVSHDUP X6, X8
+	VBROADCASTSS X8, Y8
 	VMOVDQU 6(SI), X2
 	VPSRLW $4, X2, X3
 	VINSERTI128 $1, X3, Y2, Y2
-	VPAND Y15, Y2, Y2          // element j: low nibble j (j<16), high nibble j-16
+	VPAND Y15, Y2, Y2
 	VPBROADCASTD 2(SI), Y3
 	VPSHUFB Y13, Y3, Y3
 	VPOR Y12, Y3, Y3
-	VPCMPEQB Y11, Y3, Y3       // 0xFF where element j has its fifth bit
-	VPANDN Y10, Y3, Y3         // 0xF0 where it has not: nibble|0xF0 = nibble-16
+	VPCMPEQB Y11, Y3, Y3
+	VPANDN Y10, Y3, Y3
 	VPOR Y3, Y2, Y2
 	VMOVDQU 2(DI), Y4
-	VPSIGNB Y2, Y2, Y5         // |w|
-	VPSIGNB Y2, Y4, Y4         // x with the sign of w
+	VPSIGNB Y2, Y2, Y5
+	VPSIGNB Y2, Y4, Y4
 	VPMADDUBSW Y4, Y5, Y5
 	VPMADDWD Y14, Y5, Y5
 	VCVTDQ2PS Y5, Y5
+	VFMADD231PS Y7, Y5, Y0
+	VMOVDQU 28(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y15, Y2, Y2
+	VPBROADCASTD 24(SI), Y3
+	VPSHUFB Y13, Y3, Y3
+	VPOR Y12, Y3, Y3
+	VPCMPEQB Y11, Y3, Y3
+	VPANDN Y10, Y3, Y3
+	VPOR Y3, Y2, Y2
+	VMOVDQU 36(DI), Y4
+	VPSIGNB Y2, Y2, Y5
+	VPSIGNB Y2, Y4, Y4
+	VPMADDUBSW Y4, Y5, Y5
+	VPMADDWD Y14, Y5, Y5
+	VCVTDQ2PS Y5, Y5
+	VFMADD231PS Y8, Y5, Y0
+	ADDQ $44, SI
+	ADDQ $68, DI
+	SUBQ $2, CX
+	CMPQ CX, $2
+	JGE  q50Dpair
+
+q50Dtail:
+	TESTQ CX, CX
+	JEQ  q50Ddone
 	MOVWLZX 0(SI), AX
 	MOVWLZX 0(DI), BX
 	SHLL $16, BX
@@ -643,12 +683,25 @@ q50Dblock:
 	VMOVSHDUP X6, X7
 	VMULSS X7, X6, X6
 	VBROADCASTSS X6, Y7
+	VMOVDQU 6(SI), X2
+	VPSRLW $4, X2, X3
+	VINSERTI128 $1, X3, Y2, Y2
+	VPAND Y15, Y2, Y2
+	VPBROADCASTD 2(SI), Y3
+	VPSHUFB Y13, Y3, Y3
+	VPOR Y12, Y3, Y3
+	VPCMPEQB Y11, Y3, Y3
+	VPANDN Y10, Y3, Y3
+	VPOR Y3, Y2, Y2
+	VMOVDQU 2(DI), Y4
+	VPSIGNB Y2, Y2, Y5
+	VPSIGNB Y2, Y4, Y4
+	VPMADDUBSW Y4, Y5, Y5
+	VPMADDWD Y14, Y5, Y5
+	VCVTDQ2PS Y5, Y5
 	VFMADD231PS Y7, Y5, Y0
-	ADDQ $22, SI
-	ADDQ $34, DI
-	DECQ CX
-	JNZ  q50Dblock
 
+q50Ddone:
 	VEXTRACTF128 $1, Y0, X2
 	VADDPS X2, X0, X0
 	VMOVHLPS X0, X0, X2
