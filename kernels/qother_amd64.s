@@ -95,10 +95,10 @@ block:
 	ORQ  DX, AX
 	SHLQ $32, R8
 	ORQ  R8, R10
-	MOVQ AX, X2
+	VMOVQ AX, X2
 	VPMOVZXBW X2, X2
 	VINSERTI128 $1, X2, Y2, Y2   // 8 scales as words, in both 128-bit lanes
-	MOVQ R10, X3
+	VMOVQ R10, X3
 	VPMOVZXBW X3, X3             // 8 mins as words
 
 	// Mins term: pair sums of the 16 bsums, times the mins.
@@ -308,7 +308,7 @@ q3block:
 	ORL  DX, BX              // scales 12..15
 	SHLQ $32, BX
 	ORQ  BX, AX              // scales 8..15
-	MOVQ R8, X2
+	VMOVQ R8, X2
 	VPINSRQ $1, AX, X2, X2
 	VPSUBB oq32<>(SB), X2, X2
 	VPMOVSXBW X2, Y2            // 16 scales - 32 as words
@@ -316,7 +316,7 @@ q3block:
 	VPERMQ $0xEE, Y2, Y2        // scales 8..15 in both lanes
 
 	MOVWLZX 108(SI), AX
-	MOVQ AX, X6
+	VMOVQ AX, X6
 	VCVTPH2PS X6, X6
 	VMULSS 0(DI), X6, X6
 	VBROADCASTSS X6, Y8
@@ -678,7 +678,7 @@ q50Dtail:
 	MOVWLZX 0(DI), BX
 	SHLL $16, BX
 	ORL BX, AX
-	MOVQ AX, X6
+	VMOVQ AX, X6
 	VCVTPH2PS X6, X6           // x.d, y.d
 	VMOVSHDUP X6, X7
 	VMULSS X7, X6, X6
@@ -869,10 +869,10 @@ q5k4block:
 	ORQ  DX, AX
 	SHLQ $32, R8
 	ORQ  R8, R10
-	MOVQ AX, X2
+	VMOVQ AX, X2
 	VPMOVZXBW X2, X2
 	VINSERTI128 $1, X2, Y2, Y2   // 8 scales as words, in both 128-bit lanes
-	MOVQ R10, X3
+	VMOVQ R10, X3
 	VPMOVZXBW X3, X3             // 8 mins as words
 	VMOVD 0(SI), X0
 	VCVTPH2PS X0, X0             // x.d, x.dmin
@@ -1207,14 +1207,14 @@ q3k4block:
 	ORL  DX, BX
 	SHLQ $32, BX
 	ORQ  BX, AX
-	MOVQ R8, X2
+	VMOVQ R8, X2
 	VPINSRQ $1, AX, X2, X2
 	VPSUBB oq32<>(SB), X2, X2
 	VPMOVSXBW X2, Y2
 	VPERMQ $0x44, Y2, Y3
 	VPERMQ $0xEE, Y2, Y2
 	MOVWLZX 108(SI), AX
-	MOVQ AX, X0
+	VMOVQ AX, X0
 	VCVTPH2PS X0, X0             // x.d
 	VMOVDQU 0(SI), Y10
 	VPXOR Y8, Y8, Y8
