@@ -10,6 +10,8 @@ import (
 	"github.com/llmpipe/llmpipe/quant"
 )
 
+//go:generate go run qother_asmgen.go
+
 // haveOtherQAsm reports whether the assembly kernels of qother_amd64.s can
 // run: AVX2 and FMA, and F16C for the fp16 block scales (VCVTPH2PS).
 var haveOtherQAsm = haveAVX2FMA && cpu.X86.HasF16C
