@@ -68,10 +68,23 @@ func TestQKernels(t *testing.T) {
 				xb := rowBytes(k.Act, cols)
 				xd := make([]float32, nTok*cols)
 				xq := make([]byte, xb)
+				// A block_q8_1 also carries s = fp16(d·Σqs), which the Q4_1 and
+				// Q5_1 dots use for their min term (x.m·y.s) instead of Σ of the
+				// dequantized values: sErr[i][b] = s - d·Σqs is that difference.
+				sErr := make([]float64, nTok*(cols/32))
 				for i := 0; i < nTok; i++ {
 					ConvertRow(k.Act, xq, x[i*cols:(i+1)*cols])
 					if err := quant.Dequantize(k.Act, xq, xd[i*cols:(i+1)*cols]); err != nil {
 						t.Fatal(err)
+					}
+					if k.Act == quant.Q8_1 {
+						for b := 0; b < cols/32; b++ {
+							var sum float64
+							for c := 0; c < 32; c++ {
+								sum += float64(xd[i*cols+32*b+c])
+							}
+							sErr[i*(cols/32)+b] = float64(blockScale(xq[36*b+2:])) - sum
+						}
 					}
 				}
 				ref := make([]float32, nTok*rows)
@@ -84,6 +97,14 @@ func TestQKernels(t *testing.T) {
 							p := float64(wd[j*cols+c]) * float64(xd[i*cols+c])
 							exact += p
 							abs += math.Abs(p)
+						}
+						if k.Act == quant.Q8_1 { // Q4_1, Q5_1: the block's min m is the fp16 at bytes 2-3
+							wb := rowBytes(typ, cols)
+							for b := 0; b < cols/32; b++ {
+								m := float64(blockScale(w[j*wb+b*typ.TypeSize()+2:]))
+								exact += m * sErr[i*(cols/32)+b]
+								abs += math.Abs(m * sErr[i*(cols/32)+b])
+							}
 						}
 						if d := math.Abs(float64(ref[i*rows+j]) - exact); d > (nb+8)*1.2e-7*abs+1e-30 {
 							t.Fatalf("ref [%d,%d] = %v, dequantized float64 dot %v (Σ|w·x| %v)", i, j, ref[i*rows+j], exact, abs)
