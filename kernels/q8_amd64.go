@@ -4,6 +4,7 @@ package kernels
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/llmpipe/llmpipe/quant"
 )
@@ -26,10 +27,12 @@ func q8DotAVX2(w, x *byte, nb int) float32
 func q8Dot4AVX2(w *byte, stride int, x *byte, nb int, out *float32)
 
 // q8Dot4x2AVX2 sets out[t·ostride bytes + i] = q8DotAVX2(w + i·stride,
-// x + t·xstride, nb) for rows i < 4 and tokens t < 2.
+// x + t·xstride, nb) for rows i < 4 and tokens t < 2, reading the scales
+// as float32 from tables: dw[4b+i] (scales4AVX2) and dx[t·nb+b]
+// (scalesQ8AVX2).
 //
 //go:noescape
-func q8Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int)
+func q8Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
 
 // q4DotAVX2 returns the dot product of nb (≥ 1) block_q4_0 at w and nb
 // block_q8_0 at x.
@@ -45,7 +48,19 @@ func q4Dot4AVX2(w *byte, stride int, x *byte, nb int, out *float32)
 // q4Dot4x2AVX2 is q8Dot4x2AVX2 for block_q4_0 weights.
 //
 //go:noescape
-func q4Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int)
+func q4Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
+
+// scales4AVX2 sets dst[4b+i] to the float32 scale of block b (of bb bytes)
+// of row i at w + i·stride, for b < nb (≥ 1) and i < 4.
+//
+//go:noescape
+func scales4AVX2(w *byte, stride int, nb int, bb int, dst *float32)
+
+// scalesQ8AVX2 sets dst[i] to the float32 scale of block_q8_0 i at x, for
+// i < n (≥ 1).
+//
+//go:noescape
+func scalesQ8AVX2(x *byte, n int, dst *float32)
 
 // quantizeQ8_0AVX2 writes nb (≥ 1) block_q8_0 of the 32·nb floats at x to
 // dst, byte-identical to quant's reference quantizer.
@@ -94,13 +109,16 @@ func dotQ4_0Fast(w, x []byte) (float32, bool) {
 // groups of weights across them.
 const rowsTokenBytes = 256 << 10
 
+var scalePool sync.Pool
+
 // rowsQ is QKernel.Rows for Q8_0 (bb = 34) and Q4_0 (bb = 18) weights:
 // 4 rows × 2 tokens per assembly call (4 × 1 for an odd last token, Dot for
 // the last rows when hi-lo is not a multiple of 4). Tokens are taken in
-// chunks whose activations fit in rowsTokenBytes; every element is
-// bit-identical to dot for its row and token.
+// chunks whose activations fit in rowsTokenBytes; the scales of a chunk's
+// tokens and of each 4-row group are converted to float32 once. Every
+// element is bit-identical to dot for its row and token.
 func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
-	k4 func(*byte, int, *byte, int, *float32), k42 func(*byte, int, *byte, int, int, *float32, int),
+	k4 func(*byte, int, *byte, int, *float32), k42 func(*byte, int, *byte, int, int, *float32, int, *float32, *float32),
 	dot func(w, x []byte) float32) {
 	nb := cols / QK
 	wb, xb := nb*bb, nb*Q8_0BlockBytes
@@ -117,14 +135,33 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 		return
 	}
 	chunk := max(2, rowsTokenBytes/xb&^1)
+	var scales []float32 // [4·nb] row-group scales, then [chunk·nb] token scales
+	if nTok >= 2 && hi-lo >= 4 {
+		n := (4 + min(chunk, nTok)) * nb
+		p, _ := scalePool.Get().(*[]float32)
+		if p == nil || cap(*p) < n {
+			s := make([]float32, n)
+			p = &s
+		}
+		defer scalePool.Put(p)
+		scales = (*p)[:n]
+	}
 	for t0 := 0; t0 < nTok; t0 += chunk {
 		t1 := min(t0+chunk, nTok)
+		var dw, dx []float32
+		if scales != nil && t1-t0 >= 2 {
+			dw, dx = scales[:4*nb], scales[4*nb:]
+			scalesQ8AVX2(&xq[t0*xb], (t1-t0)*nb, &dx[0])
+		}
 		r := lo
 		for ; r+4 <= hi; r += 4 {
 			wp := &w[r*wb]
 			t := t0
-			for ; t+2 <= t1; t += 2 {
-				k42(wp, wb, &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows)
+			if dw != nil {
+				scales4AVX2(wp, wb, nb, bb, &dw[0])
+				for ; t+2 <= t1; t += 2 {
+					k42(wp, wb, &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows, &dw[0], &dx[(t-t0)*nb])
+				}
 			}
 			if t < t1 {
 				k4(wp, wb, &xq[t*xb], nb, &out[t*rows+r])

@@ -113,23 +113,19 @@ GLOBL q8perm<>(SB), RODATA|NOPTR, $32
 	VMULPS  X11, X10, X11      \
 	VMOVUPS X11, 0(SP)
 
-// SCALES4x2 stores d(row r, token t) at (16t+4r)(SP) for the tokens at DI
-// and DI+R10.
-#define SCALES4x2 \
-	DW4                        \
-	MOVWLZX 0(DI), AX          \
-	MOVWLZX 0(DI)(R10*1), R11  \
-	SHLL    $16, R11           \
-	ORL     R11, AX            \
-	VMOVD   AX, X11            \
-	VCVTPH2PS X11, X11         \
-	VBROADCASTSS X11, X12      \
-	VMULPS  X12, X10, X12      \
-	VMOVUPS X12, 0(SP)         \
-	VMOVSHDUP X11, X11         \
-	VBROADCASTSS X11, X11      \
-	VMULPS  X11, X10, X11      \
-	VMOVUPS X11, 16(SP)
+// SCALES4x2T stores d(row r, token t) at (16t+4r)(SP) from tables: the 4
+// rows' scales of this block at R12 (4 float32), the tokens' at R13 and
+// R13+R14. Advances R12 by 16 and R13 by 4. Uses X10-X12.
+#define SCALES4x2T \
+	VMOVUPS 0(R12), X10          \
+	VBROADCASTSS 0(R13), X11     \
+	VMULPS  X11, X10, X11        \
+	VMOVUPS X11, 0(SP)           \
+	VBROADCASTSS 0(R13)(R14*1), X12 \
+	VMULPS  X12, X10, X12        \
+	VMOVUPS X12, 16(SP)          \
+	ADDQ    $16, R12             \
+	ADDQ    $4, R13
 
 // Q8ROW: acc += d · float(lanes of w·y), w the 32 quants at wq (memory),
 // y in Y9. Uses Y10, Y11; Y15 holds int16 ones.
@@ -249,8 +245,8 @@ q8d4loop:
 	VZEROUPPER
 	RET
 
-// func q8Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int)
-TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $32-56
+// func q8Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
+TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $32-72
 	MOVQ w+0(FP), SI
 	MOVQ stride+8(FP), BX
 	MOVQ x+16(FP), DI
@@ -258,7 +254,10 @@ TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $32-56
 	MOVQ nb+32(FP), CX
 	MOVQ out+40(FP), DX
 	MOVQ ostride+48(FP), R9
+	MOVQ dw+56(FP), R12
+	MOVQ dx+64(FP), R13
 	LEAQ (SI)(BX*2), R8
+	LEAQ (CX*4), R14
 	VMOVDQU q8ones<>(SB), Y15
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
@@ -270,7 +269,7 @@ TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $32-56
 	VXORPS  Y7, Y7, Y7
 
 q8d42loop:
-	SCALES4x2
+	SCALES4x2T
 	VMOVDQU 2(DI), Y8
 	VMOVDQU 2(DI)(R10*1), Y9
 	Q8ROW2(2(SI), 0(SP), 16(SP), Y0, Y4)
@@ -382,8 +381,8 @@ q4d4loop:
 	VZEROUPPER
 	RET
 
-// func q4Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int)
-TEXT ·q4Dot4x2AVX2(SB), NOSPLIT, $32-56
+// func q4Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
+TEXT ·q4Dot4x2AVX2(SB), NOSPLIT, $32-72
 	MOVQ w+0(FP), SI
 	MOVQ stride+8(FP), BX
 	MOVQ x+16(FP), DI
@@ -391,7 +390,10 @@ TEXT ·q4Dot4x2AVX2(SB), NOSPLIT, $32-56
 	MOVQ nb+32(FP), CX
 	MOVQ out+40(FP), DX
 	MOVQ ostride+48(FP), R9
+	MOVQ dw+56(FP), R12
+	MOVQ dx+64(FP), R13
 	LEAQ (SI)(BX*2), R8
+	LEAQ (CX*4), R14
 	VMOVDQU q8ones<>(SB), Y15
 	VMOVDQU q8nib<>(SB), Y14
 	VMOVDQU q8shift<>(SB), Y13
@@ -405,7 +407,7 @@ TEXT ·q4Dot4x2AVX2(SB), NOSPLIT, $32-56
 	VXORPS  Y7, Y7, Y7
 
 q4d42loop:
-	SCALES4x2
+	SCALES4x2T
 	VMOVDQU q8eight<>(SB), Y10
 	VPMADDUBSW 2(DI), Y10, Y8
 	VPMADDUBSW 2(DI)(R10*1), Y10, Y9
@@ -443,6 +445,49 @@ q4d42loop:
 	VMOVSS X5, 4(DX)(R9*1)
 	VMOVSS X6, 8(DX)(R9*1)
 	VMOVSS X7, 12(DX)(R9*1)
+	VZEROUPPER
+	RET
+
+// func scales4AVX2(w *byte, stride int, nb int, bb int, dst *float32)
+//
+// dst[4b+r] = fp32(scale of block b of row r) for rows r < 4 at w +
+// r·stride, blocks of bb bytes.
+TEXT ·scales4AVX2(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), BX
+	MOVQ nb+16(FP), CX
+	MOVQ bb+24(FP), R9
+	MOVQ dst+32(FP), DX
+	LEAQ (SI)(BX*2), R8
+
+s4loop:
+	DW4
+	VMOVUPS X10, 0(DX)
+	ADDQ R9, SI
+	ADDQ R9, R8
+	ADDQ $16, DX
+	DECQ CX
+	JNZ  s4loop
+	VZEROUPPER
+	RET
+
+// func scalesQ8AVX2(x *byte, n int, dst *float32)
+//
+// dst[i] = fp32(scale of block_q8_0 i at x), i < n.
+TEXT ·scalesQ8AVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ dst+16(FP), DX
+
+sq8loop:
+	MOVWLZX 0(SI), AX
+	VMOVD   AX, X0
+	VCVTPH2PS X0, X0
+	VMOVSS  X0, 0(DX)
+	ADDQ $34, SI
+	ADDQ $4, DX
+	DECQ CX
+	JNZ  sq8loop
 	VZEROUPPER
 	RET
 

@@ -282,7 +282,7 @@ func TestQ8Rows(t *testing.T) {
 		if typ == quant.Q4_0 {
 			dot = DotQ4_0Q8_0
 		}
-		for _, s := range [][3]int{{1, 1, 32}, {2, 4, 64}, {3, 9, 96}, {5, 13, 256}, {7, 6, 32}, {4, 8, 1024}, {67, 5, 4096}} {
+		for _, s := range [][3]int{{1, 1, 32}, {2, 4, 64}, {3, 9, 96}, {5, 13, 256}, {7, 6, 32}, {4, 8, 1024}, {67, 5, 4096}, {61, 9, 4096}} {
 			nTok, rows, cols := s[0], s[1], s[2]
 			nb := cols / QK
 			w := randBlocks(r, rows*nb, bb, 128)
