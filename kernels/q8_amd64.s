@@ -2,6 +2,7 @@
 
 #include "textflag.h"
 
+
 // Q8_0×Q8_0 and Q4_0×Q8_0 dot products in ggml's AVX2 order
 // (ggml-cpu/arch/x86/quants.c, ggml_vec_dot_q8_0_q8_0/_q4_0_q8_0): for
 // each output element one 8-lane float32 accumulator; per block, lane k
@@ -215,6 +216,7 @@ TEXT ·q8Dot4AVX2(SB), NOSPLIT, $32-40
 	MOVQ nb+24(FP), CX
 	MOVQ out+32(FP), DX
 	LEAQ (SI)(BX*2), R8
+	LEAQ (R8)(BX*2), R12
 	VMOVDQU q8ones<>(SB), Y15
 	VXORPS  Y0, Y0, Y0
 	VXORPS  Y1, Y1, Y1
@@ -222,6 +224,13 @@ TEXT ·q8Dot4AVX2(SB), NOSPLIT, $32-40
 	VXORPS  Y3, Y3, Y3
 
 q8d4loop:
+	// Prefetch the next 4 rows, 4·34 bytes a block: from DRAM this
+	// doubles the speed (the 4 interleaved row streams alone read at
+	// about half the rate of one sequential stream).
+	PREFETCHT0 0(R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	ADDQ $136, R12
 	SCALES4
 	VMOVDQU 2(DI), Y9
 	Q8ROW(2(SI), 0(SP), Y0)
@@ -343,6 +352,7 @@ TEXT ·q4Dot4AVX2(SB), NOSPLIT, $32-40
 	MOVQ nb+24(FP), CX
 	MOVQ out+32(FP), DX
 	LEAQ (SI)(BX*2), R8
+	LEAQ (R8)(BX*2), R12
 	VMOVDQU q8ones<>(SB), Y15
 	VMOVDQU q8nib<>(SB), Y14
 	VMOVDQU q8shift<>(SB), Y13
@@ -352,6 +362,10 @@ TEXT ·q4Dot4AVX2(SB), NOSPLIT, $32-40
 	VXORPS  Y3, Y3, Y3
 
 q4d4loop:
+	// Prefetch the next 4 rows, 4·18 bytes a block (see q8Dot4AVX2).
+	PREFETCHT0 0(R12)
+	PREFETCHT0 64(R12)
+	ADDQ $72, R12
 	SCALES4
 	VMOVDQU q8eight<>(SB), Y8
 	VMOVDQU 2(DI), Y9
