@@ -2,7 +2,6 @@
 
 #include "textflag.h"
 
-
 // Q8_0×Q8_0 and Q4_0×Q8_0 dot products in ggml's AVX2 order
 // (ggml-cpu/arch/x86/quants.c, ggml_vec_dot_q8_0_q8_0/_q4_0_q8_0): for
 // each output element one 8-lane float32 accumulator; per block, lane k
