@@ -247,9 +247,10 @@ func TestQ8DotEdgeCases(t *testing.T) {
 		}
 	}
 	// Activation -128 (never made by QuantizeRowQ8_0): against a positive
-	// Q8_0 weight it is exact; against a negative one VPSIGNB wraps and the
-	// product comes out as +128·|w|·(-1)·(-1)… i.e. ggml's sign: we do what
-	// ggml's AVX2 kernel does. Q4_0's kernel is exact for any activation.
+	// Q8_0 weight it is exact; against a negative weight w, VPSIGNB negates
+	// -128 to itself, so each product comes out as |w|·(-128) instead of
+	// +|w|·128: the sign is wrong, exactly as in ggml's AVX2 kernel. Q4_0's
+	// kernel (VPMADDUBSW of unsigned nibbles) is exact for any activation.
 	w, x := mk(0x3c00, 2, Q8_0BlockBytes), mk(0x3c00, -128, Q8_0BlockBytes)
 	if got := DotQ8_0(w, x); got != -2*128*32 {
 		t.Errorf("w=2, x=-128: %v, want %v", got, -2*128*32)
