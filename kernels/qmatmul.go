@@ -176,6 +176,6 @@ func getScratch(n int) []byte {
 func putScratch(b []byte) { scratchPool.Put(&b) }
 
 func init() {
-	RegisterQKernel(quant.Q8_0, QKernel{Act: quant.Q8_0, Ref: func(w, x []byte, n int) float32 { return DotQ8_0(w, x) }})
-	RegisterQKernel(quant.Q4_0, QKernel{Act: quant.Q8_0, Ref: func(w, x []byte, n int) float32 { return DotQ4_0Q8_0(w, x) }})
+	RegisterQKernel(quant.Q8_0, QKernel{Act: quant.Q8_0, Ref: func(w, x []byte, n int) float32 { return dotQ8_0Ref(w, x) }})
+	RegisterQKernel(quant.Q4_0, QKernel{Act: quant.Q8_0, Ref: func(w, x []byte, n int) float32 { return dotQ4_0Ref(w, x) }})
 }
