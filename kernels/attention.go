@@ -105,14 +105,14 @@ func (kv *kvView) headOff(c, kvh int) int {
 }
 
 // scores sets sc[p] = scale·q·k_p for the len(sc) positions starting at
-// offset off of chunk c.
-func (kv *kvView) scores(sc, q []float32, c, off int, scale float32) {
+// offset off of chunk c and returns the largest score (a NaN may or may not
+// be returned; attendHead's NaN handling does not depend on it).
+func (kv *kvView) scores(sc, q []float32, c, off int, scale float32) float32 {
 	n, hd, stride := len(sc), len(q), kv.posStride
 	if kv.k16 != nil {
 		k := kv.k16[c][off : off+(n-1)*stride+hd]
 		if useAsm && haveF16C && hd%8 == 0 && hd > 0 {
-			attnScoresF16(&sc[0], &q[0], &k[0], stride, n, hd, scale)
-			return
+			return attnScoresF16(&sc[0], &q[0], &k[0], stride, n, hd, scale)
 		}
 		// Converted first, the dot products are the float32 path's, so an
 		// f16 cache gives the bits of an f32 cache holding the same values.
@@ -133,16 +133,28 @@ func (kv *kvView) scores(sc, q []float32, c, off int, scale float32) {
 			}
 			sc[p] = s * scale
 		}
-		return
+		return maxF32(sc)
 	}
 	k := kv.k32[c][off : off+(n-1)*stride+hd]
 	if useAsm && hd%8 == 0 && hd > 0 {
-		attnScoresF32(&sc[0], &q[0], &k[0], stride, n, hd, scale)
-		return
+		return attnScoresF32(&sc[0], &q[0], &k[0], stride, n, hd, scale)
 	}
 	for p := range sc {
 		sc[p] = dotFast(q, k[p*stride:p*stride+hd]) * scale
 	}
+	return maxF32(sc)
+}
+
+// maxF32 returns the largest element of x (len(x) > 0), skipping NaNs after
+// the first element.
+func maxF32(x []float32) float32 {
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		}
+	}
+	return m
 }
 
 // accum adds Σ_p w[p]·v_p to out for the len(w) positions starting at
@@ -202,14 +214,8 @@ func attendHead(out, q []float32, kv *kvView, kvh, nCtx int, scale float32) {
 		n := min(attnBlock, kv.chunkLen-within, nCtx-p0)
 		off := kv.headOff(c, kvh) + within*kv.posStride
 		sc := buf[:n]
-		kv.scores(sc, q, c, off, scale)
+		bm := kv.scores(sc, q, c, off, scale)
 		p0 += n
-		bm := sc[0]
-		for _, s := range sc[1:] {
-			if s > bm {
-				bm = s
-			}
-		}
 		if bm == float32(math.Inf(-1)) {
 			// Every score is -Inf or NaN: weights exp(-Inf - m) = 0
 			// unless every block is like this (then NaN below).

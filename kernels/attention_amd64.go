@@ -8,17 +8,18 @@ import "golang.org/x/sys/cpu"
 // f16 KV-cache kernels need it on top of AVX2 and FMA.
 var haveF16C = cpu.X86.HasF16C
 
-// attnScoresF32 sets sc[p] = scale·Σ_{i<hd} q[i]·k[p·stride+i] for p < n;
-// hd is a positive multiple of 8. Implemented in attention_amd64.s.
+// attnScoresF32 sets sc[p] = scale·Σ_{i<hd} q[i]·k[p·stride+i] for p < n
+// and returns the largest (NaNs may be skipped); hd is a positive multiple of
+// 8. Implemented in attention_amd64.s.
 //
 //go:noescape
-func attnScoresF32(sc, q, k *float32, stride, n, hd int, scale float32)
+func attnScoresF32(sc, q, k *float32, stride, n, hd int, scale float32) float32
 
 // attnScoresF16 is attnScoresF32 with half-float keys. Implemented in
 // attention_amd64.s.
 //
 //go:noescape
-func attnScoresF16(sc, q *float32, k *uint16, stride, n, hd int, scale float32)
+func attnScoresF16(sc, q *float32, k *uint16, stride, n, hd int, scale float32) float32
 
 // attnAccumF32 adds Σ_{p<n} w[p]·v[p·stride+i] to out[i] for i < hd (a
 // positive multiple of 8), in order of p with FMA. Implemented in

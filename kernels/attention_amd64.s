@@ -10,32 +10,99 @@
 	VHADDPS x0, x0, x0 \
 	VHADDPS x0, x0, x0
 
-// func attnScoresF32(sc, q, k *float32, stride, n, hd int, scale float32)
+// func attnScoresF32(sc, q *float32, k *float32, stride, n, hd int, scale float32) float32
 //
-// sc[p] = scale · Σ_{i<hd} q[i]·k[p·stride+i] for p < n; hd is a positive
-// multiple of 8. Two 8-lane accumulators (16 elements a step), summed as HSUM.
-TEXT ·attnScoresF32(SB), NOSPLIT, $0-52
+// sc[p] = scale · Σ_{i<hd} q[i]·k[p·stride+i] for p < n (hd a
+// positive multiple of 8), and returns the largest sc[p] (NaNs may be
+// skipped). Eight positions at a time, one ymm accumulator each over hd,
+// reduced together by a VHADDPS tree; the n%8 last positions one at a time
+// with two accumulators (16 elements a step).
+TEXT ·attnScoresF32(SB), NOSPLIT, $0-60
 	MOVQ sc+0(FP), DI
 	MOVQ q+8(FP), SI
 	MOVQ k+16(FP), DX
-	MOVQ stride+24(FP), R8
-	SHLQ $2, R8
+	MOVQ stride+24(FP), R13
+	SHLQ $2, R13
 	MOVQ n+32(FP), CX
 	MOVQ hd+40(FP), R9
-	VMOVSS scale+48(FP), X15
+	VBROADCASTSS scale+48(FP), Y15
+	MOVL $0xff800000, AX
+	VMOVD AX, X14
+	VBROADCASTSS X14, Y14
 
-s32pos:
+attnScoresF32grp:
+	CMPQ CX, $8
+	JLT  attnScoresF32max
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ SI, R10
+	MOVQ DX, R11
+	LEAQ (R11)(R13*2), AX
+	ADDQ R13, AX
+	LEAQ (AX)(R13*2), BX
+	ADDQ R13, BX
+	MOVQ R9, R12
+
+attnScoresF32col:
+	VMOVUPS 0(R10), Y8
+	VFMADD231PS 0(R11), Y8, Y0
+	VFMADD231PS 0(R11)(R13*1), Y8, Y1
+	VFMADD231PS 0(R11)(R13*2), Y8, Y2
+	VFMADD231PS 0(AX), Y8, Y3
+	VFMADD231PS 0(R11)(R13*4), Y8, Y4
+	VFMADD231PS 0(AX)(R13*2), Y8, Y5
+	VFMADD231PS 0(BX), Y8, Y6
+	VFMADD231PS 0(BX)(R13*1), Y8, Y7
+	ADDQ $32, R10
+	ADDQ $32, R11
+	ADDQ $32, AX
+	ADDQ $32, BX
+	SUBQ $8, R12
+	JNZ  attnScoresF32col
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y5, Y4, Y4
+	VHADDPS Y7, Y6, Y6
+	VHADDPS Y2, Y0, Y0
+	VHADDPS Y6, Y4, Y4
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y2
+	VADDPS Y2, Y1, Y1
+	VMULPS Y15, Y1, Y1
+	VMOVUPS Y1, 0(DI)
+	VMAXPS Y1, Y14, Y14
+	ADDQ $32, DI
+	LEAQ (DX)(R13*8), DX
+	SUBQ $8, CX
+	JMP  attnScoresF32grp
+
+attnScoresF32max:
+	// the max of Y14's eight lanes into every lane of X14
+	VEXTRACTF128 $1, Y14, X0
+	VMAXPS X0, X14, X14
+	VPERMILPS $0x4e, X14, X0
+	VMAXPS X0, X14, X14
+	VPERMILPS $0xb1, X14, X0
+	VMAXPS X0, X14, X14
+
+attnScoresF32pos:
 	TESTQ CX, CX
-	JEQ   s32done
+	JEQ   attnScoresF32done
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ SI, R10
 	MOVQ DX, R11
 	MOVQ R9, R12
 
-s32in16:
+attnScoresF32in16:
 	CMPQ R12, $16
-	JLT  s32in8
+	JLT  attnScoresF32in8
 	VMOVUPS 0(R10), Y2
 	VMOVUPS 32(R10), Y3
 	VFMADD231PS 0(R11), Y2, Y0
@@ -43,53 +110,131 @@ s32in16:
 	ADDQ $64, R10
 	ADDQ $64, R11
 	SUBQ $16, R12
-	JMP  s32in16
+	JMP  attnScoresF32in16
 
-s32in8:
+attnScoresF32in8:
 	TESTQ R12, R12
-	JEQ   s32red
+	JEQ   attnScoresF32red
 	VMOVUPS 0(R10), Y2
 	VFMADD231PS 0(R11), Y2, Y0
 
-s32red:
+attnScoresF32red:
 	HSUM(Y0, Y1, X0, X1)
 	VMULSS X15, X0, X0
 	VMOVSS X0, 0(DI)
+	VMAXSS X0, X14, X14
 	ADDQ $4, DI
-	ADDQ R8, DX
+	ADDQ R13, DX
 	DECQ CX
-	JMP  s32pos
+	JMP  attnScoresF32pos
 
-s32done:
+attnScoresF32done:
 	VZEROUPPER
+	VMOVSS X14, ret+56(FP)
 	RET
 
-// func attnScoresF16(sc, q *float32, k *uint16, stride, n, hd int, scale float32)
+// func attnScoresF16(sc, q *float32, k *uint16, stride, n, hd int, scale float32) float32
 //
-// attnScoresF32 with keys stored as IEEE half floats (converted by VCVTPH2PS,
-// exactly).
-TEXT ·attnScoresF16(SB), NOSPLIT, $0-52
+// sc[p] = scale · Σ_{i<hd} q[i]·k[p·stride+i] for p < n (keys as IEEE half floats, converted exactly by VCVTPH2PS;
+// hd a
+// positive multiple of 8), and returns the largest sc[p] (NaNs may be
+// skipped). Eight positions at a time, one ymm accumulator each over hd,
+// reduced together by a VHADDPS tree; the n%8 last positions one at a time
+// with two accumulators (16 elements a step).
+TEXT ·attnScoresF16(SB), NOSPLIT, $0-60
 	MOVQ sc+0(FP), DI
 	MOVQ q+8(FP), SI
 	MOVQ k+16(FP), DX
-	MOVQ stride+24(FP), R8
-	SHLQ $1, R8
+	MOVQ stride+24(FP), R13
+	SHLQ $1, R13
 	MOVQ n+32(FP), CX
 	MOVQ hd+40(FP), R9
-	VMOVSS scale+48(FP), X15
+	VBROADCASTSS scale+48(FP), Y15
+	MOVL $0xff800000, AX
+	VMOVD AX, X14
+	VBROADCASTSS X14, Y14
 
-s16pos:
+attnScoresF16grp:
+	CMPQ CX, $8
+	JLT  attnScoresF16max
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ SI, R10
+	MOVQ DX, R11
+	LEAQ (R11)(R13*2), AX
+	ADDQ R13, AX
+	LEAQ (AX)(R13*2), BX
+	ADDQ R13, BX
+	MOVQ R9, R12
+
+attnScoresF16col:
+	VMOVUPS 0(R10), Y8
+	VCVTPH2PS 0(R11), Y9
+	VFMADD231PS Y9, Y8, Y0
+	VCVTPH2PS 0(R11)(R13*1), Y10
+	VFMADD231PS Y10, Y8, Y1
+	VCVTPH2PS 0(R11)(R13*2), Y11
+	VFMADD231PS Y11, Y8, Y2
+	VCVTPH2PS 0(AX), Y12
+	VFMADD231PS Y12, Y8, Y3
+	VCVTPH2PS 0(R11)(R13*4), Y13
+	VFMADD231PS Y13, Y8, Y4
+	VCVTPH2PS 0(AX)(R13*2), Y9
+	VFMADD231PS Y9, Y8, Y5
+	VCVTPH2PS 0(BX), Y10
+	VFMADD231PS Y10, Y8, Y6
+	VCVTPH2PS 0(BX)(R13*1), Y11
+	VFMADD231PS Y11, Y8, Y7
+	ADDQ $32, R10
+	ADDQ $16, R11
+	ADDQ $16, AX
+	ADDQ $16, BX
+	SUBQ $8, R12
+	JNZ  attnScoresF16col
+	VHADDPS Y1, Y0, Y0
+	VHADDPS Y3, Y2, Y2
+	VHADDPS Y5, Y4, Y4
+	VHADDPS Y7, Y6, Y6
+	VHADDPS Y2, Y0, Y0
+	VHADDPS Y6, Y4, Y4
+	VPERM2F128 $0x20, Y4, Y0, Y1
+	VPERM2F128 $0x31, Y4, Y0, Y2
+	VADDPS Y2, Y1, Y1
+	VMULPS Y15, Y1, Y1
+	VMOVUPS Y1, 0(DI)
+	VMAXPS Y1, Y14, Y14
+	ADDQ $32, DI
+	LEAQ (DX)(R13*8), DX
+	SUBQ $8, CX
+	JMP  attnScoresF16grp
+
+attnScoresF16max:
+	// the max of Y14's eight lanes into every lane of X14
+	VEXTRACTF128 $1, Y14, X0
+	VMAXPS X0, X14, X14
+	VPERMILPS $0x4e, X14, X0
+	VMAXPS X0, X14, X14
+	VPERMILPS $0xb1, X14, X0
+	VMAXPS X0, X14, X14
+
+attnScoresF16pos:
 	TESTQ CX, CX
-	JEQ   s16done
+	JEQ   attnScoresF16done
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	MOVQ SI, R10
 	MOVQ DX, R11
 	MOVQ R9, R12
 
-s16in16:
+attnScoresF16in16:
 	CMPQ R12, $16
-	JLT  s16in8
+	JLT  attnScoresF16in8
 	VCVTPH2PS 0(R11), Y2
 	VCVTPH2PS 16(R11), Y3
 	VFMADD231PS 0(R10), Y2, Y0
@@ -97,32 +242,35 @@ s16in16:
 	ADDQ $64, R10
 	ADDQ $32, R11
 	SUBQ $16, R12
-	JMP  s16in16
+	JMP  attnScoresF16in16
 
-s16in8:
+attnScoresF16in8:
 	TESTQ R12, R12
-	JEQ   s16red
+	JEQ   attnScoresF16red
 	VCVTPH2PS 0(R11), Y2
 	VFMADD231PS 0(R10), Y2, Y0
 
-s16red:
+attnScoresF16red:
 	HSUM(Y0, Y1, X0, X1)
 	VMULSS X15, X0, X0
 	VMOVSS X0, 0(DI)
+	VMAXSS X0, X14, X14
 	ADDQ $4, DI
-	ADDQ R8, DX
+	ADDQ R13, DX
 	DECQ CX
-	JMP  s16pos
+	JMP  attnScoresF16pos
 
-s16done:
+attnScoresF16done:
 	VZEROUPPER
+	VMOVSS X14, ret+56(FP)
 	RET
 
 // func attnAccumF32(out, w, v *float32, stride, n, hd int)
 //
 // out[i] += Σ_{p<n} w[p]·v[p·stride+i] for i < hd (a positive multiple of
-// 8), each element summed in order of p with FMA: columns in blocks of 64
-// (eight ymm accumulators) and then of 8, every block a pass over the n rows.
+// 8) with FMA: columns in blocks of 64 (eight ymm accumulators, each element
+// summed in order of p), then blocks of 8 (four accumulators taking every
+// fourth position); every block is a pass over the n rows.
 TEXT ·attnAccumF32(SB), NOSPLIT, $0-48
 	MOVQ out+0(FP), DI
 	MOVQ v+16(FP), DX
@@ -177,12 +325,35 @@ a32st64:
 	JMP  a32col64
 
 a32col8:
+	// columns 8 at a time: positions p, p+1, p+2, p+3 into four
+	// accumulators (out, 0, 0, 0), summed as (Y0+Y1)+(Y2+Y3) at the end
 	TESTQ R9, R9
 	JEQ   a32done
 	VMOVUPS 0(DI), Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 	MOVQ w+8(FP), R10
 	MOVQ DX, R11
 	MOVQ n+32(FP), CX
+
+a32p8x4:
+	CMPQ CX, $4
+	JLT  a32p8
+	VBROADCASTSS 0(R10), Y15
+	VFMADD231PS 0(R11), Y15, Y0
+	VBROADCASTSS 4(R10), Y14
+	VFMADD231PS 0(R11)(R8*1), Y14, Y1
+	VBROADCASTSS 8(R10), Y13
+	VFMADD231PS 0(R11)(R8*2), Y13, Y2
+	LEAQ (R11)(R8*2), R12
+	ADDQ R8, R12
+	VBROADCASTSS 12(R10), Y12
+	VFMADD231PS 0(R12), Y12, Y3
+	ADDQ $16, R10
+	LEAQ (R11)(R8*4), R11
+	SUBQ $4, CX
+	JMP  a32p8x4
 
 a32p8:
 	TESTQ CX, CX
@@ -195,6 +366,9 @@ a32p8:
 	JMP  a32p8
 
 a32st8:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
 	VMOVUPS Y0, 0(DI)
 	ADDQ $32, DI
 	ADDQ $32, DX
@@ -270,12 +444,39 @@ a16st64:
 	JMP  a16col64
 
 a16col8:
+	// columns 8 at a time: positions p, p+1, p+2, p+3 into four
+	// accumulators (out, 0, 0, 0), summed as (Y0+Y1)+(Y2+Y3) at the end
 	TESTQ R9, R9
 	JEQ   a16done
 	VMOVUPS 0(DI), Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
 	MOVQ w+8(FP), R10
 	MOVQ DX, R11
 	MOVQ n+32(FP), CX
+
+a16p8x4:
+	CMPQ CX, $4
+	JLT  a16p8
+	VBROADCASTSS 0(R10), Y15
+	VCVTPH2PS 0(R11), Y8
+	VFMADD231PS Y8, Y15, Y0
+	VBROADCASTSS 4(R10), Y14
+	VCVTPH2PS 0(R11)(R8*1), Y9
+	VFMADD231PS Y9, Y14, Y1
+	VBROADCASTSS 8(R10), Y13
+	VCVTPH2PS 0(R11)(R8*2), Y10
+	VFMADD231PS Y10, Y13, Y2
+	LEAQ (R11)(R8*2), R12
+	ADDQ R8, R12
+	VBROADCASTSS 12(R10), Y12
+	VCVTPH2PS 0(R12), Y11
+	VFMADD231PS Y11, Y12, Y3
+	ADDQ $16, R10
+	LEAQ (R11)(R8*4), R11
+	SUBQ $4, CX
+	JMP  a16p8x4
 
 a16p8:
 	TESTQ CX, CX
@@ -289,6 +490,9 @@ a16p8:
 	JMP  a16p8
 
 a16st8:
+	VADDPS Y1, Y0, Y0
+	VADDPS Y3, Y2, Y2
+	VADDPS Y2, Y0, Y0
 	VMOVUPS Y0, 0(DI)
 	ADDQ $32, DI
 	ADDQ $16, DX

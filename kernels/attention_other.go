@@ -8,11 +8,11 @@ const haveF16C = false
 // The assembly attention kernels do not exist in this build; useAsm is
 // false, so these are never called.
 
-func attnScoresF32(sc, q, k *float32, stride, n, hd int, scale float32) {
+func attnScoresF32(sc, q, k *float32, stride, n, hd int, scale float32) float32 {
 	panic("kernels: no assembly")
 }
 
-func attnScoresF16(sc, q *float32, k *uint16, stride, n, hd int, scale float32) {
+func attnScoresF16(sc, q *float32, k *uint16, stride, n, hd int, scale float32) float32 {
 	panic("kernels: no assembly")
 }
 
