@@ -40,3 +40,9 @@ func attnAccumF16(out, w *float32, v *uint16, stride, n, hd int)
 //
 //go:noescape
 func attnExpSum(x *float32, n int, m float32) float64
+
+// swigluAVX2 sets out[i] = SiLU(gate[i])·up[i] for i < n (a multiple of 8)
+// with attnExpSum's exp. Implemented in attention_amd64.s.
+//
+//go:noescape
+func swigluAVX2(out, gate, up *float32, n int)

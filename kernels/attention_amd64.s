@@ -503,10 +503,10 @@ a16done:
 	VZEROUPPER
 	RET
 
-// Constants of attnExpSum, eight copies each (one ymm): log2(e); ln 2 split
-// into a short high part and the rest (Cody & Waite); the clamp bounds -87
-// and 88; the Taylor coefficients 1, 1/2!, …, 1/7!; the float32 exponent
-// bias 127 (integer).
+// Constants of attnExpSum and swigluAVX2, eight copies each (one ymm):
+// log2(e); ln 2 split into a short high part and the rest (Cody & Waite);
+// the clamp bounds -87 and 88; the Taylor coefficients 1, 1/2!, …, 1/7!; the
+// float32 exponent bias 127 (integer); -88.72284 (swigluAVX2).
 // log2e at 0
 DATA expc<>+0(SB)/4, $0x3fb8aa3b
 DATA expc<>+4(SB)/4, $0x3fb8aa3b
@@ -624,7 +624,16 @@ DATA expc<>+400(SB)/4, $0x0000007f
 DATA expc<>+404(SB)/4, $0x0000007f
 DATA expc<>+408(SB)/4, $0x0000007f
 DATA expc<>+412(SB)/4, $0x0000007f
-GLOBL expc<>(SB), RODATA|NOPTR, $416
+// -88.72284 at 416 (exp of its negation overflows float32)
+DATA expc<>+416(SB)/4, $0xc2b17218
+DATA expc<>+420(SB)/4, $0xc2b17218
+DATA expc<>+424(SB)/4, $0xc2b17218
+DATA expc<>+428(SB)/4, $0xc2b17218
+DATA expc<>+432(SB)/4, $0xc2b17218
+DATA expc<>+436(SB)/4, $0xc2b17218
+DATA expc<>+440(SB)/4, $0xc2b17218
+DATA expc<>+444(SB)/4, $0xc2b17218
+GLOBL expc<>(SB), RODATA|NOPTR, $448
 
 // func attnExpSum(x *float32, n int, m float32) float64
 //
@@ -692,4 +701,71 @@ expDone:
 	VHADDPD X6, X6, X6
 	VZEROUPPER
 	VMOVSD X6, ret+24(FP)
+	RET
+
+// EXP replaces y by exp(y) as attnExpSum computes it (Y9..Y14 hold its
+// constants; Y1..Y5 are scratch).
+#define EXP(y) \
+	VCMPPS $1, Y14, y, Y5 \
+	VMAXPS y, Y14, y \
+	VMINPS y, Y13, y \
+	VMULPS Y12, y, Y1 \
+	VROUNDPS $0, Y1, Y1 \
+	VMOVAPS y, Y2 \
+	VFNMADD231PS Y11, Y1, Y2 \
+	VFNMADD231PS Y10, Y1, Y2 \
+	VMOVUPS expc<>+352(SB), Y3 \
+	VFMADD213PS expc<>+320(SB), Y2, Y3 \
+	VFMADD213PS expc<>+288(SB), Y2, Y3 \
+	VFMADD213PS expc<>+256(SB), Y2, Y3 \
+	VFMADD213PS expc<>+224(SB), Y2, Y3 \
+	VFMADD213PS expc<>+192(SB), Y2, Y3 \
+	VFMADD213PS Y9, Y2, Y3 \
+	VFMADD213PS Y9, Y2, Y3 \
+	VCVTPS2DQ Y1, Y4 \
+	VPADDD expc<>+384(SB), Y4, Y4 \
+	VPSLLD $23, Y4, Y4 \
+	VMULPS Y4, Y3, Y3 \
+	VANDNPS Y3, Y5, y
+
+// func swigluAVX2(out, gate, up *float32, n int)
+//
+// out[i] = gate[i]/(1 + exp(-gate[i])) · up[i] for i < n (a multiple of 8),
+// exp as attnExpSum's (its argument clamped at 88). For gate ≤ -88.72284,
+// where float32 exp(-gate) overflows, SiLU is gate·0 as the formula then
+// gives (-0, or NaN for -Inf), not gate/exp(88).
+TEXT ·swigluAVX2(SB), NOSPLIT, $0-32
+	MOVQ out+0(FP), DI
+	MOVQ gate+8(FP), SI
+	MOVQ up+16(FP), DX
+	MOVQ n+24(FP), CX
+	VMOVUPS expc<>+0(SB), Y12
+	VMOVUPS expc<>+32(SB), Y11
+	VMOVUPS expc<>+64(SB), Y10
+	VMOVUPS expc<>+96(SB), Y14
+	VMOVUPS expc<>+128(SB), Y13
+	VMOVUPS expc<>+160(SB), Y9
+	VXORPS Y15, Y15, Y15
+
+sgLoop:
+	TESTQ CX, CX
+	JEQ   sgDone
+	VMOVUPS 0(SI), Y0
+	VSUBPS Y0, Y15, Y6
+	EXP(Y6)
+	VADDPS Y9, Y6, Y6
+	VDIVPS Y6, Y0, Y7
+	VCMPPS $2, expc<>+416(SB), Y0, Y8
+	VMULPS Y15, Y0, Y6
+	VBLENDVPS Y8, Y6, Y7, Y7
+	VMULPS 0(DX), Y7, Y7
+	VMOVUPS Y7, 0(DI)
+	ADDQ $32, SI
+	ADDQ $32, DX
+	ADDQ $32, DI
+	SUBQ $8, CX
+	JMP  sgLoop
+
+sgDone:
+	VZEROUPPER
 	RET

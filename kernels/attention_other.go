@@ -21,3 +21,5 @@ func attnAccumF32(out, w, v *float32, stride, n, hd int) { panic("kernels: no as
 func attnAccumF16(out, w *float32, v *uint16, stride, n, hd int) { panic("kernels: no assembly") }
 
 func attnExpSum(x *float32, n int, m float32) float64 { panic("kernels: no assembly") }
+
+func swigluAVX2(out, gate, up *float32, n int) { panic("kernels: no assembly") }
