@@ -23,6 +23,7 @@ type KVCache struct {
 	ctx  int
 	n    int
 	f16  bool
+	task attnTask
 }
 
 // NewKVCache returns an empty cache for up to ctx positions of nKVHeads
@@ -35,6 +36,7 @@ func NewKVCache(ctx, nKVHeads, headDim int, f16 bool) (*KVCache, error) {
 	c := &KVCache{ctx: ctx, f16: f16, view: kvView{
 		chunkLen: attnBlock, posStride: headDim, headMajor: true, nKVHeads: nKVHeads, headDim: headDim,
 	}}
+	c.task.fn = c.task.chunk
 	if f16 {
 		c.view.k16, c.view.v16 = make([][]uint16, chunks), make([][]uint16, chunks)
 	} else {
@@ -158,5 +160,5 @@ func AttentionCached(out, q []float32, c *KVCache, pos0, nTok, nHeads int, scale
 	if nTok == 0 {
 		return
 	}
-	attendRows(out, q, kv, pos0, nTok, nHeads, scale)
+	attendRows(&c.task, out, q, kv, pos0, nTok, nHeads, scale)
 }
