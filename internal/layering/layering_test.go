@@ -43,6 +43,8 @@ var allowed = map[string][]string{
 	"internal/mmap":        {},
 	"model/llama":          {"model", "kernels", "tensor", "format/gguf", "format/llama2c", "format/safetensors"},
 	"generate":             {"model", "tokenizer"},
+	"grammar":              {"tokenizer"},
+	"grammar/grammarcheck": {"grammar", "tokenizer", "tokenizer/llamavocab", "format/gguf", "model", "model/llama"},
 	"hub":                  {},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},

@@ -1,0 +1,812 @@
+package grammar
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Whitespace selects where generated JSON may hold spaces.
+type Whitespace int
+
+const (
+	// Compact allows no whitespace at all: the output looks like Go's
+	// json.Marshal, the shortest text and the fewest tokens.
+	Compact Whitespace = iota
+	// Spaced allows one optional space after each structural token
+	// ("{", "[", ":", ",") and each value.
+	Spaced
+)
+
+// SchemaOptions configures [FromJSONSchema]. The zero value is compact
+// output.
+type SchemaOptions struct {
+	// Whitespace is the whitespace policy (default Compact).
+	Whitespace Whitespace
+}
+
+// CompileJSONSchema converts a JSON Schema to GBNF with [FromJSONSchema] and
+// parses it.
+func CompileJSONSchema(schema []byte, opts SchemaOptions) (*Grammar, error) {
+	src, err := FromJSONSchema(schema, opts)
+	if err != nil {
+		return nil, err
+	}
+	g, err := Parse(src)
+	if err != nil {
+		return nil, fmt.Errorf("grammar: the GBNF made from the JSON Schema does not parse (a bug): %w", err)
+	}
+	return g, nil
+}
+
+// annotations are schema keywords that do not constrain values.
+var annotations = map[string]bool{
+	"$schema": true, "$id": true, "$comment": true, "title": true, "description": true,
+	"examples": true, "default": true, "deprecated": true, "readOnly": true, "writeOnly": true,
+	"$defs": true, "definitions": true, "$anchor": true, "contentMediaType": true,
+}
+
+// supported are the keywords FromJSONSchema enforces.
+var supported = map[string]bool{
+	"type": true, "properties": true, "required": true, "additionalProperties": true,
+	"items": true, "prefixItems": true, "minItems": true, "maxItems": true,
+	"enum": true, "const": true, "anyOf": true, "oneOf": true, "allOf": true, "$ref": true,
+	"minLength": true, "maxLength": true, "pattern": true, "format": true,
+	"minimum": true, "maximum": true, "exclusiveMinimum": true, "exclusiveMaximum": true,
+}
+
+// FromJSONSchema converts a JSON Schema (draft 2020-12 and earlier drafts'
+// common subset) to GBNF whose root matches exactly the JSON texts that the
+// schema accepts, as llama.cpp's json-schema-to-grammar does:
+//
+//   - type: object, array, string, number, integer, boolean, null, or a list
+//     of them; a schema with no type (or true) is any JSON value.
+//   - properties, required, additionalProperties (false or absent: no other
+//     keys; true or a schema: other keys after the listed ones). Required
+//     properties come first in the order of properties, then any subset of
+//     the optional ones in that order.
+//   - items, prefixItems, minItems, maxItems; enum; const; anyOf and oneOf
+//     (as alternatives: oneOf's exclusivity is not enforced); allOf of
+//     object schemas (their properties merged); $ref to #/$defs/…,
+//     #/definitions/… or any other local JSON pointer (recursion allowed).
+//   - minLength, maxLength; pattern (an anchored ^…$ regular expression, see
+//     below); format date, time, date-time and uuid.
+//   - minimum, maximum, exclusiveMinimum, exclusiveMaximum on integers.
+//
+// Numbers are at most 16 digits before and after the point. Any other
+// keyword (and a format not listed) is an error that names it and where it
+// is, never ignored; annotations (title, description, $comment, examples,
+// default…) are allowed.
+//
+// Patterns take literal characters, ., classes […] and [^…] with ranges,
+// \d \w \s \D \W \S and escaped punctuation, groups (…) and (?:…),
+// alternation and the quantifiers * + ? {m} {m,} {m,n}. The characters a
+// pattern generates are written as they are in the JSON text, so a pattern
+// cannot produce ", \ or control characters (they would need escapes).
+func FromJSONSchema(schema []byte, opts SchemaOptions) (string, error) {
+	root, err := parseJSON(schema)
+	if err != nil {
+		return "", fmt.Errorf("grammar: JSON Schema: %w", err)
+	}
+	c := &conv{root: root, opts: opts, rules: map[string]string{}, refs: map[string]string{}}
+	body, err := c.body(root, "root", "#")
+	if err != nil {
+		return "", err
+	}
+	c.set("root", body)
+	var b strings.Builder
+	for _, name := range c.order {
+		fmt.Fprintf(&b, "%s ::= %s\n", name, c.rules[name])
+	}
+	return b.String(), nil
+}
+
+// conv builds the rules of one schema.
+type conv struct {
+	root  *jval
+	opts  SchemaOptions
+	rules map[string]string
+	order []string
+	refs  map[string]string // $ref → rule name
+	depth int
+}
+
+// unique returns name, or name-N when name is taken.
+func (c *conv) unique(name string) string {
+	if _, ok := c.rules[name]; !ok {
+		return name
+	}
+	for i := 1; ; i++ {
+		n := name + "-" + strconv.Itoa(i)
+		if _, ok := c.rules[n]; !ok {
+			return n
+		}
+	}
+}
+
+// set defines rule name (reserved or new).
+func (c *conv) set(name, body string) {
+	if _, ok := c.rules[name]; !ok {
+		c.order = append(c.order, name)
+	}
+	c.rules[name] = body
+}
+
+// add defines a rule with body under name (or name-N), reusing a rule of
+// that name with the same body.
+func (c *conv) add(name, body string) string {
+	if old, ok := c.rules[name]; ok && old == body {
+		return name
+	}
+	name = c.unique(name)
+	c.set(name, body)
+	return name
+}
+
+// reserve claims a rule name before its body is known (for $ref cycles).
+func (c *conv) reserve(name string) string {
+	name = c.unique(name)
+	c.set(name, `""`)
+	return name
+}
+
+// ruleName turns a property or definition name into rule-name characters.
+func ruleName(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r < 128 && isWordChar(byte(r)) && r != '_' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('-')
+		}
+	}
+	if b.Len() == 0 {
+		return "x"
+	}
+	return b.String()
+}
+
+// literal is s as a GBNF string literal.
+func literal(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		b.WriteString(escapeRune(r, '"'))
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// Primitive rules, each with the rules it uses.
+var primitives = map[string]struct {
+	body string
+	deps []string
+}{
+	"boolean":       {`("true" | "false") space`, []string{"space"}},
+	"null":          {`"null" space`, []string{"space"}},
+	"char":          {`[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})`, nil},
+	"string":        {`"\"" char* "\"" space`, []string{"char", "space"}},
+	"integral-part": {`"0" | [1-9] [0-9]{0,15}`, nil},
+	"decimal-part":  {`[0-9]{1,16}`, nil},
+	"integer":       {`"-"? integral-part space`, []string{"integral-part", "space"}},
+	"number":        {`"-"? integral-part ("." decimal-part)? ([eE] [-+]? integral-part)? space`, []string{"integral-part", "decimal-part", "space"}},
+	"value":         {`object | array | string | number | boolean | null`, []string{"object", "array", "string", "number", "boolean", "null"}},
+	"object":        {`"{" space (string ":" space value ("," space string ":" space value)*)? "}" space`, []string{"string", "value", "space"}},
+	"array":         {`"[" space (value ("," space value)*)? "]" space`, []string{"value", "space"}},
+	"date":          {`[0-9]{4} "-" ("0" [1-9] | "1" [0-2]) "-" ("0" [1-9] | [12] [0-9] | "3" [01])`, nil},
+	"time":          {`([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9] ":" [0-5] [0-9] ("." [0-9]{3})? ("Z" | [+-] ([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9])`, nil},
+	"date-time":     {`date "T" time`, []string{"date", "time"}},
+	"uuid":          {`[0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12}`, nil},
+}
+
+// prim defines the primitive rule name (and what it uses) and returns name.
+func (c *conv) prim(name string) string {
+	if _, ok := c.rules[name]; ok {
+		return name
+	}
+	if name == "space" {
+		if c.opts.Whitespace == Spaced {
+			c.set("space", `" "?`)
+		} else {
+			c.set("space", `""`)
+		}
+		return name
+	}
+	p := primitives[name]
+	c.set(name, p.body)
+	for _, d := range p.deps {
+		c.prim(d)
+	}
+	return name
+}
+
+func schemaErr(path, format string, args ...any) error {
+	return fmt.Errorf("grammar: JSON Schema at %s: %s", path, fmt.Sprintf(format, args...))
+}
+
+// visit defines a rule for schema s named after name and returns its name.
+func (c *conv) visit(s *jval, name, path string) (string, error) {
+	body, err := c.body(s, name, path)
+	if err != nil {
+		return "", err
+	}
+	if isRuleName(body) {
+		return body, nil
+	}
+	return c.add(name, body), nil
+}
+
+func isRuleName(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if !isWordChar(s[i]) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// body returns the GBNF expression for schema s.
+func (c *conv) body(s *jval, name, path string) (string, error) {
+	c.depth++
+	defer func() { c.depth-- }()
+	if c.depth > 200 {
+		return "", schemaErr(path, "schema nested too deeply")
+	}
+	switch s.kind {
+	case 'b':
+		if s.b {
+			return c.prim("value"), nil
+		}
+		return "", schemaErr(path, "the schema false allows no value")
+	case 'o':
+	default:
+		return "", schemaErr(path, "a schema must be an object or a boolean, not a %s", s.kindName())
+	}
+	var bad []string
+	for _, kv := range s.obj {
+		if !supported[kv.k] && !annotations[kv.k] {
+			bad = append(bad, kv.k)
+		}
+	}
+	if len(bad) > 0 {
+		return "", schemaErr(path, "unsupported keyword(s) %s: the grammar could not enforce them", strings.Join(bad, ", "))
+	}
+	if ref := s.get("$ref"); ref != nil {
+		if len(s.obj) > 1 {
+			for _, kv := range s.obj {
+				if kv.k != "$ref" && !annotations[kv.k] {
+					return "", schemaErr(path, "keyword %s next to $ref is not supported", kv.k)
+				}
+			}
+		}
+		return c.ref(ref, path)
+	}
+	for _, kw := range []string{"anyOf", "oneOf"} {
+		if alts := s.get(kw); alts != nil {
+			if alts.kind != 'a' || len(alts.arr) == 0 {
+				return "", schemaErr(path+"/"+kw, "want a non-empty array of schemas")
+			}
+			for _, kv := range s.obj {
+				if kv.k != kw && !annotations[kv.k] {
+					return "", schemaErr(path, "keyword %s next to %s is not supported", kv.k, kw)
+				}
+			}
+			var parts []string
+			for i, sub := range alts.arr {
+				r, err := c.visit(sub, name+"-"+strconv.Itoa(i), fmt.Sprintf("%s/%s/%d", path, kw, i))
+				if err != nil {
+					return "", err
+				}
+				parts = append(parts, r)
+			}
+			return strings.Join(parts, " | "), nil
+		}
+	}
+	if all := s.get("allOf"); all != nil {
+		merged, err := c.mergeAllOf(s, all, path)
+		if err != nil {
+			return "", err
+		}
+		return c.body(merged, name, path)
+	}
+	if v := s.get("const"); v != nil {
+		var b strings.Builder
+		v.compact(&b)
+		return literal(b.String()) + " " + c.prim("space"), nil
+	}
+	if v := s.get("enum"); v != nil {
+		if v.kind != 'a' || len(v.arr) == 0 {
+			return "", schemaErr(path+"/enum", "want a non-empty array")
+		}
+		var parts []string
+		for _, x := range v.arr {
+			var b strings.Builder
+			x.compact(&b)
+			parts = append(parts, literal(b.String()))
+		}
+		return "(" + strings.Join(parts, " | ") + ") " + c.prim("space"), nil
+	}
+	typ := s.get("type")
+	if typ != nil && typ.kind == 'a' {
+		var parts []string
+		for i, t := range typ.arr {
+			if t.kind != 's' {
+				return "", schemaErr(fmt.Sprintf("%s/type/%d", path, i), "want a type name")
+			}
+			one := &jval{kind: 'o'}
+			for _, kv := range s.obj {
+				if kv.k == "type" {
+					one.obj = append(one.obj, jkv{"type", t})
+				} else {
+					one.obj = append(one.obj, kv)
+				}
+			}
+			r, err := c.visit(one, name+"-"+ruleName(t.str), path)
+			if err != nil {
+				return "", err
+			}
+			parts = append(parts, r)
+		}
+		if len(parts) == 0 {
+			return "", schemaErr(path+"/type", "empty list of types")
+		}
+		return strings.Join(parts, " | "), nil
+	}
+	t := ""
+	if typ != nil {
+		if typ.kind != 's' {
+			return "", schemaErr(path+"/type", "want a string or an array of strings")
+		}
+		t = typ.str
+	}
+	if t == "" {
+		switch {
+		case s.get("properties") != nil || s.get("additionalProperties") != nil || s.get("required") != nil:
+			t = "object"
+		case s.get("items") != nil || s.get("prefixItems") != nil || s.get("minItems") != nil || s.get("maxItems") != nil:
+			t = "array"
+		case s.get("minLength") != nil || s.get("maxLength") != nil || s.get("pattern") != nil || s.get("format") != nil:
+			t = "string"
+		case s.get("minimum") != nil || s.get("maximum") != nil || s.get("exclusiveMinimum") != nil || s.get("exclusiveMaximum") != nil:
+			return "", schemaErr(path, "minimum/maximum without type integer are not supported")
+		default:
+			return c.prim("value"), nil
+		}
+	}
+	switch t {
+	case "object":
+		return c.object(s, name, path)
+	case "array":
+		return c.array(s, name, path)
+	case "string":
+		return c.str(s, path)
+	case "integer":
+		return c.integer(s, path)
+	case "number":
+		if err := onlyKeys(s, path, "number"); err != nil {
+			return "", err
+		}
+		return c.prim("number"), nil
+	case "boolean":
+		if err := onlyKeys(s, path, "boolean"); err != nil {
+			return "", err
+		}
+		return c.prim("boolean"), nil
+	case "null":
+		if err := onlyKeys(s, path, "null"); err != nil {
+			return "", err
+		}
+		return c.prim("null"), nil
+	}
+	return "", schemaErr(path+"/type", "unknown type %q", t)
+}
+
+// typeKeys lists, per type, the keywords that constrain it.
+var typeKeys = map[string][]string{
+	"object":  {"properties", "required", "additionalProperties"},
+	"array":   {"items", "prefixItems", "minItems", "maxItems"},
+	"string":  {"minLength", "maxLength", "pattern", "format"},
+	"integer": {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
+}
+
+// onlyKeys rejects constraints that type t cannot carry (number ranges, for
+// one) instead of ignoring them.
+func onlyKeys(s *jval, path, t string) error {
+	for _, kv := range s.obj {
+		if kv.k == "type" || annotations[kv.k] || slices.Contains(typeKeys[t], kv.k) {
+			continue
+		}
+		for other, keys := range typeKeys {
+			if other != t && slices.Contains(keys, kv.k) {
+				if t == "number" && other == "integer" {
+					return schemaErr(path, "%s on type number is not supported (only on integer)", kv.k)
+				}
+				return schemaErr(path, "%s does not apply to type %s", kv.k, t)
+			}
+		}
+	}
+	return nil
+}
+
+// ref resolves a local $ref and returns the name of its rule.
+func (c *conv) ref(ref *jval, path string) (string, error) {
+	if ref.kind != 's' {
+		return "", schemaErr(path+"/$ref", "want a string")
+	}
+	if name, ok := c.refs[ref.str]; ok {
+		return name, nil
+	}
+	p, ok := strings.CutPrefix(ref.str, "#")
+	if !ok {
+		return "", schemaErr(path+"/$ref", "only local references (#/$defs/…) are supported, not %q", ref.str)
+	}
+	target := c.root
+	if p != "" {
+		if !strings.HasPrefix(p, "/") {
+			return "", schemaErr(path+"/$ref", "reference %q is not a JSON pointer", ref.str)
+		}
+		for _, tok := range strings.Split(p[1:], "/") {
+			tok = strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")
+			switch target.kind {
+			case 'o':
+				target = target.get(tok)
+			case 'a':
+				i, err := strconv.Atoi(tok)
+				if err != nil || i < 0 || i >= len(target.arr) {
+					target = nil
+				} else {
+					target = target.arr[i]
+				}
+			default:
+				target = nil
+			}
+			if target == nil {
+				return "", schemaErr(path+"/$ref", "reference %q points at nothing", ref.str)
+			}
+		}
+	}
+	last := ref.str[strings.LastIndex(ref.str, "/")+1:]
+	name := c.reserve("ref-" + ruleName(last))
+	c.refs[ref.str] = name
+	body, err := c.body(target, name, ref.str)
+	if err != nil {
+		return "", err
+	}
+	c.set(name, body)
+	return name, nil
+}
+
+// mergeAllOf merges allOf's object schemas (properties, required) into one.
+func (c *conv) mergeAllOf(s, all *jval, path string) (*jval, error) {
+	if all.kind != 'a' || len(all.arr) == 0 {
+		return nil, schemaErr(path+"/allOf", "want a non-empty array of schemas")
+	}
+	props := &jval{kind: 'o'}
+	req := &jval{kind: 'a'}
+	out := &jval{kind: 'o'}
+	parts := append([]*jval{}, all.arr...)
+	rest := &jval{kind: 'o'}
+	for _, kv := range s.obj {
+		if kv.k != "allOf" {
+			rest.obj = append(rest.obj, kv)
+		}
+	}
+	parts = append(parts, rest)
+	for i, p := range parts {
+		ppath := fmt.Sprintf("%s/allOf/%d", path, i)
+		for p.kind == 'o' && p.get("$ref") != nil {
+			r := p.get("$ref")
+			if r.kind != 's' || !strings.HasPrefix(r.str, "#/") {
+				return nil, schemaErr(ppath, "allOf takes local references only")
+			}
+			t := c.root
+			for _, tok := range strings.Split(r.str[2:], "/") {
+				if t = t.get(strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")); t == nil {
+					return nil, schemaErr(ppath, "reference %q points at nothing", r.str)
+				}
+			}
+			p = t
+		}
+		if p.kind != 'o' {
+			return nil, schemaErr(ppath, "allOf takes object schemas")
+		}
+		for _, kv := range p.obj {
+			switch {
+			case kv.k == "properties" && kv.v.kind == 'o':
+				props.obj = append(props.obj, kv.v.obj...)
+			case kv.k == "required" && kv.v.kind == 'a':
+				req.arr = append(req.arr, kv.v.arr...)
+			case kv.k == "type" && kv.v.kind == 's' && kv.v.str == "object", annotations[kv.k]:
+			default:
+				return nil, schemaErr(ppath, "allOf can only merge object schemas (properties, required), not %s", kv.k)
+			}
+		}
+	}
+	out.obj = append(out.obj, jkv{"type", &jval{kind: 's', str: "object"}}, jkv{"properties", props}, jkv{"required", req})
+	return out, nil
+}
+
+// object builds the rule body of an object schema.
+func (c *conv) object(s *jval, name, path string) (string, error) {
+	if err := onlyKeys(s, path, "object"); err != nil {
+		return "", err
+	}
+	props := s.get("properties")
+	if props != nil && props.kind != 'o' {
+		return "", schemaErr(path+"/properties", "want an object")
+	}
+	required := map[string]bool{}
+	var reqOrder []string
+	if r := s.get("required"); r != nil {
+		if r.kind != 'a' {
+			return "", schemaErr(path+"/required", "want an array of strings")
+		}
+		for i, x := range r.arr {
+			if x.kind != 's' {
+				return "", schemaErr(fmt.Sprintf("%s/required/%d", path, i), "want a string")
+			}
+			if !required[x.str] {
+				required[x.str] = true
+				reqOrder = append(reqOrder, x.str)
+			}
+		}
+	}
+	add := s.get("additionalProperties")
+	extra := add != nil && (add.kind == 'o' || add.kind == 'b' && add.b)
+	if add != nil && add.kind != 'o' && add.kind != 'b' {
+		return "", schemaErr(path+"/additionalProperties", "want a boolean or a schema")
+	}
+	if props == nil && (add == nil || add.kind == 'b' && add.b) && len(required) == 0 {
+		return c.prim("object"), nil
+	}
+	space := c.prim("space")
+	kvRule := map[string]string{}
+	var req, opt []string
+	defined := map[string]bool{}
+	if props != nil {
+		for _, kv := range props.obj {
+			defined[kv.k] = true
+			sub, err := c.visit(kv.v, name+"-"+ruleName(kv.k), path+"/properties/"+kv.k)
+			if err != nil {
+				return "", err
+			}
+			kvRule[kv.k] = c.add(name+"-"+ruleName(kv.k)+"-kv", literal(jsonString(kv.k))+" "+space+` ":" `+space+" "+sub)
+			if required[kv.k] {
+				req = append(req, kv.k)
+			} else {
+				opt = append(opt, kv.k)
+			}
+		}
+	}
+	for _, k := range reqOrder {
+		if defined[k] {
+			continue
+		}
+		if add != nil && add.kind == 'b' && !add.b {
+			return "", schemaErr(path+"/required", "required property %q is not in properties and additionalProperties is false", k)
+		}
+		val := c.prim("value")
+		if add != nil && add.kind == 'o' {
+			var err error
+			if val, err = c.visit(add, name+"-additional", path+"/additionalProperties"); err != nil {
+				return "", err
+			}
+		}
+		kvRule[k] = c.add(name+"-"+ruleName(k)+"-kv", literal(jsonString(k))+" "+space+` ":" `+space+" "+val)
+		req = append(req, k)
+	}
+	if extra {
+		val := c.prim("value")
+		if add.kind == 'o' {
+			var err error
+			if val, err = c.visit(add, name+"-additional", path+"/additionalProperties"); err != nil {
+				return "", err
+			}
+		}
+		kvRule["*"] = c.add(name+"-additional-kv", c.prim("string")+` ":" `+space+" "+val)
+		opt = append(opt, "*")
+	}
+	var rest func(ks []string, firstOptional bool) string
+	rest = func(ks []string, firstOptional bool) string {
+		k := ks[0]
+		kv := kvRule[k]
+		comma := `("," ` + space + " " + kv + ")"
+		var res string
+		switch {
+		case firstOptional && k == "*":
+			res = comma + "*"
+		case firstOptional:
+			res = comma + "?"
+		case k == "*":
+			res = kv + " " + comma + "*"
+		default:
+			res = kv
+		}
+		if len(ks) > 1 {
+			res += " " + c.add(name+"-"+ruleName(k)+"-rest", rest(ks[1:], true))
+		}
+		return res
+	}
+	var b strings.Builder
+	b.WriteString(`"{" ` + space)
+	for i, k := range req {
+		if i > 0 {
+			b.WriteString(` "," ` + space)
+		}
+		b.WriteString(" " + kvRule[k])
+	}
+	if len(opt) > 0 {
+		b.WriteString(" (")
+		if len(req) > 0 {
+			b.WriteString(` "," ` + space + " (")
+		}
+		for i := range opt {
+			if i > 0 {
+				b.WriteString(" |")
+			}
+			b.WriteString(" " + rest(opt[i:], false))
+		}
+		if len(req) > 0 {
+			b.WriteString(" )")
+		}
+		b.WriteString(" )?")
+	}
+	b.WriteString(` "}" ` + space)
+	return b.String(), nil
+}
+
+// count reads a non-negative integer keyword (nil when absent).
+func count(s *jval, key, path string) (int, bool, error) {
+	v := s.get(key)
+	if v == nil {
+		return 0, false, nil
+	}
+	if v.kind != 'n' {
+		return 0, false, schemaErr(path+"/"+key, "want a non-negative integer")
+	}
+	n, err := strconv.ParseFloat(v.str, 64)
+	if err != nil || n < 0 || n != float64(int64(n)) {
+		return 0, false, schemaErr(path+"/"+key, "want a non-negative integer, not %s", v.str)
+	}
+	if n > MaxRepeat {
+		return 0, false, schemaErr(path+"/"+key, "%s is above the limit %d", v.str, MaxRepeat)
+	}
+	return int(n), true, nil
+}
+
+// repeatRange renders {lo,hi} (hi absent: {lo,}).
+func repeatRange(lo, hi int, haveHi bool) string {
+	if !haveHi {
+		return "{" + strconv.Itoa(lo) + ",}"
+	}
+	if lo == hi {
+		return "{" + strconv.Itoa(lo) + "}"
+	}
+	return "{" + strconv.Itoa(lo) + "," + strconv.Itoa(hi) + "}"
+}
+
+// array builds the rule body of an array schema.
+func (c *conv) array(s *jval, name, path string) (string, error) {
+	if err := onlyKeys(s, path, "array"); err != nil {
+		return "", err
+	}
+	space := c.prim("space")
+	lo, _, err := count(s, "minItems", path)
+	if err != nil {
+		return "", err
+	}
+	hi, haveHi, err := count(s, "maxItems", path)
+	if err != nil {
+		return "", err
+	}
+	if haveHi && hi < lo {
+		return "", schemaErr(path, "maxItems %d is below minItems %d", hi, lo)
+	}
+	items := s.get("items")
+	prefix := s.get("prefixItems")
+	if items != nil && items.kind == 'a' { // draft 4-2019 tuple form
+		prefix, items = items, nil
+	}
+	if prefix != nil {
+		if prefix.kind != 'a' {
+			return "", schemaErr(path+"/prefixItems", "want an array of schemas")
+		}
+		if items != nil && !(items.kind == 'b' && !items.b) {
+			return "", schemaErr(path+"/items", "items next to prefixItems (extra tuple items) is not supported")
+		}
+		if s.get("minItems") != nil || s.get("maxItems") != nil {
+			return "", schemaErr(path, "minItems/maxItems with prefixItems are not supported")
+		}
+		var b strings.Builder
+		b.WriteString(`"[" ` + space)
+		for i, it := range prefix.arr {
+			r, err := c.visit(it, name+"-"+strconv.Itoa(i), fmt.Sprintf("%s/prefixItems/%d", path, i))
+			if err != nil {
+				return "", err
+			}
+			if i > 0 {
+				b.WriteString(` "," ` + space)
+			}
+			b.WriteString(" " + r)
+		}
+		b.WriteString(` "]" ` + space)
+		return b.String(), nil
+	}
+	var item string
+	if items != nil {
+		if item, err = c.visit(items, name+"-item", path+"/items"); err != nil {
+			return "", err
+		}
+	} else {
+		item = c.prim("value")
+	}
+	if haveHi && hi == 0 {
+		return `"[" ` + space + ` "]" ` + space, nil
+	}
+	more := ""
+	switch {
+	case !haveHi:
+		more = `("," ` + space + " " + item + ")" + repeatRange(max(lo-1, 0), 0, false)
+	case hi > 1:
+		more = `("," ` + space + " " + item + ")" + repeatRange(max(lo-1, 0), hi-1, true)
+	}
+	list := item
+	if more != "" {
+		list += " " + more
+	}
+	if lo == 0 {
+		list = "(" + list + ")?"
+	}
+	return `"[" ` + space + " " + list + ` "]" ` + space, nil
+}
+
+// str builds the rule body of a string schema.
+func (c *conv) str(s *jval, path string) (string, error) {
+	if err := onlyKeys(s, path, "string"); err != nil {
+		return "", err
+	}
+	space := c.prim("space")
+	if f := s.get("format"); f != nil {
+		if f.kind != 's' {
+			return "", schemaErr(path+"/format", "want a string")
+		}
+		switch f.str {
+		case "date", "time", "date-time", "uuid":
+		default:
+			return "", schemaErr(path+"/format", "format %q is not supported (date, time, date-time, uuid are)", f.str)
+		}
+		if s.get("pattern") != nil || s.get("minLength") != nil || s.get("maxLength") != nil {
+			return "", schemaErr(path, "format with pattern/minLength/maxLength is not supported")
+		}
+		return `"\"" ` + c.prim(f.str) + ` "\"" ` + space, nil
+	}
+	if p := s.get("pattern"); p != nil {
+		if p.kind != 's' {
+			return "", schemaErr(path+"/pattern", "want a string")
+		}
+		if s.get("minLength") != nil || s.get("maxLength") != nil {
+			return "", schemaErr(path, "pattern with minLength/maxLength is not supported")
+		}
+		expr, err := regexToGBNF(p.str)
+		if err != nil {
+			return "", schemaErr(path+"/pattern", "%v", err)
+		}
+		return `"\"" ` + expr + ` "\"" ` + space, nil
+	}
+	lo, _, err := count(s, "minLength", path)
+	if err != nil {
+		return "", err
+	}
+	hi, haveHi, err := count(s, "maxLength", path)
+	if err != nil {
+		return "", err
+	}
+	if haveHi && hi < lo {
+		return "", schemaErr(path, "maxLength %d is below minLength %d", hi, lo)
+	}
+	if lo == 0 && !haveHi {
+		return c.prim("string"), nil
+	}
+	return `"\"" ` + c.prim("char") + repeatRange(lo, hi, haveHi) + ` "\"" ` + space, nil
+}
