@@ -3,6 +3,7 @@ package grammar
 import (
 	"encoding/binary"
 	"slices"
+	"unicode/utf8"
 )
 
 // snode is one entry of an interned stack: pos is an element index (the
@@ -20,6 +21,7 @@ type dstate struct {
 	stacks []int32
 	val    rune
 	need   uint8
+	seqLen uint8 // length of the partly read character's encoding
 	accept bool    // the text so far is a full match
 	final  bool    // a full match that no byte can extend
 	next   []int32 // per byte: 0 unknown, -1 dead, else state id + 1
@@ -60,7 +62,7 @@ func newAutomaton(g *Grammar) *automaton {
 	}
 	var stacks []int32
 	stacks = a.normalize(0, 0, stacks, 0)
-	a.start = a.intern(sortUnique(stacks), 0, 0)
+	a.start = a.intern(sortUnique(stacks), 0, 0, 0)
 	return a
 }
 
@@ -129,9 +131,9 @@ func sortUnique(s []int32) []int32 {
 }
 
 // intern returns the id of the state (stacks, val, need), making it when new.
-func (a *automaton) intern(stacks []int32, val rune, need uint8) int32 {
+func (a *automaton) intern(stacks []int32, val rune, need, seqLen uint8) int32 {
 	k := a.key[:0]
-	k = append(k, need)
+	k = append(k, need, seqLen)
 	k = binary.LittleEndian.AppendUint32(k, uint32(val))
 	for _, s := range stacks {
 		k = binary.LittleEndian.AppendUint32(k, uint32(s))
@@ -140,7 +142,7 @@ func (a *automaton) intern(stacks []int32, val rune, need uint8) int32 {
 	if id, ok := a.stateIdx[string(k)]; ok {
 		return id
 	}
-	st := &dstate{stacks: slices.Clone(stacks), val: val, need: need, min: -1}
+	st := &dstate{stacks: slices.Clone(stacks), val: val, need: need, seqLen: seqLen, min: -1}
 	if need == 0 && len(stacks) > 0 && stacks[0] == 0 {
 		st.accept = true
 		st.final = len(stacks) == 1
@@ -174,34 +176,42 @@ func (a *automaton) next(s int32, b byte) int32 {
 
 func (a *automaton) step(st *dstate, b byte) int32 {
 	var val rune
-	var need uint8
+	var need, seqLen uint8
 	if st.need == 0 {
 		switch {
 		case b < 0x80:
 			return a.advance(st.stacks, rune(b))
-		case b&0xE0 == 0xC0:
+		case b >= 0xC2 && b <= 0xDF:
 			val, need = rune(b&0x1F), 1
 		case b&0xF0 == 0xE0:
 			val, need = rune(b&0x0F), 2
-		case b&0xF8 == 0xF0:
+		case b >= 0xF0 && b <= 0xF4:
 			val, need = rune(b&0x07), 3
 		default:
 			return -1
 		}
+		seqLen = need + 1
 	} else {
 		if b&0xC0 != 0x80 {
 			return -1
 		}
-		val, need = st.val<<6|rune(b&0x3F), st.need-1
-		if need == 0 {
-			return a.advance(st.stacks, val)
-		}
+		val, need, seqLen = st.val<<6|rune(b&0x3F), st.need-1, st.seqLen
 	}
-	// A partial character: keep the stacks whose class holds some
-	// character starting with these bytes.
+	// The characters these bytes can still become: no overlong forms, no
+	// surrogates, nothing above U+10FFFF (UTF-8 as RFC 3629 defines it).
 	shift := 6 * uint(need)
 	lo := val << shift
 	hi := lo | (1<<shift - 1)
+	lo = max(lo, [5]rune{0, 0, 0x80, 0x800, 0x10000}[seqLen])
+	hi = min(hi, utf8.MaxRune)
+	if lo > hi || lo >= 0xD800 && hi <= 0xDFFF {
+		return -1
+	}
+	if need == 0 {
+		return a.advance(st.stacks, val)
+	}
+	// A partial character: keep the stacks whose class holds some
+	// character starting with these bytes.
 	keep := a.tmp[:0]
 	for _, id := range st.stacks {
 		if id == 0 {
@@ -216,7 +226,7 @@ func (a *automaton) step(st *dstate, b byte) int32 {
 	if len(keep) == 0 {
 		return -1
 	}
-	return a.intern(keep, val, need)
+	return a.intern(keep, val, need, seqLen)
 }
 
 // advance is the state after the stacks read the character c.
@@ -236,7 +246,7 @@ func (a *automaton) advance(stacks []int32, c rune) int32 {
 	}
 	out = sortUnique(out)
 	a.tmp = out
-	return a.intern(out, 0, 0)
+	return a.intern(out, 0, 0, 0)
 }
 
 // minBytes is the fewest bytes that complete a full match from state s.
