@@ -21,7 +21,7 @@ type dstate struct {
 	stacks []int32
 	val    rune
 	need   uint8
-	seqLen uint8 // length of the partly read character's encoding
+	seqLen uint8   // length of the partly read character's encoding
 	accept bool    // the text so far is a full match
 	final  bool    // a full match that no byte can extend
 	next   []int32 // per byte: 0 unknown, -1 dead, else state id + 1
