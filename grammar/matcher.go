@@ -32,7 +32,7 @@ type engine struct {
 	nv    int
 	eog   []uint64 // bitset of end-of-generation ids
 	eogs  []int
-	trie  trie
+	trie  *trie
 
 	budget map[[2]int32][]uint64 // (state, byte limit) → mask
 }
@@ -53,25 +53,52 @@ type tedge struct {
 	node int32
 }
 
-// NewMatcher prepares grammar g for a vocabulary: vocab[id] holds the bytes
-// id decodes to in the middle of a text (see tokenizer.TokenByter); an empty
-// entry is a control token, never allowed. The ids in eog end generation:
-// they are allowed exactly when the text so far is a full match.
-func NewMatcher(g *Grammar, vocab [][]byte, eog []int) (*Matcher, error) {
-	if g == nil {
-		return nil, fmt.Errorf("grammar: NewMatcher: nil grammar")
-	}
+// Vocabulary is a vocabulary prepared for matching: its byte trie and
+// end-of-generation ids. Build it once per model and make matchers for
+// many grammars from it; it is immutable and safe for concurrent use.
+type Vocabulary struct {
+	vocab [][]byte
+	eog   []uint64
+	eogs  []int
+	trie  trie
+}
+
+// NewVocabulary prepares a vocabulary: vocab[id] holds the bytes id decodes
+// to in the middle of a text (see tokenizer.TokenByter); an empty entry is a
+// control token, never allowed. The ids in eog end generation: they are
+// allowed exactly when the text so far is a full match.
+func NewVocabulary(vocab [][]byte, eog []int) (*Vocabulary, error) {
 	nv := len(vocab)
-	e := &engine{a: newAutomaton(g), vocab: vocab, nv: nv, eog: make([]uint64, (nv+63)/64), budget: map[[2]int32][]uint64{}}
+	v := &Vocabulary{vocab: vocab, eog: make([]uint64, (nv+63)/64)}
 	for _, id := range eog {
 		if id < 0 || id >= nv {
-			return nil, fmt.Errorf("grammar: NewMatcher: end-of-generation id %d outside the vocabulary of %d", id, nv)
+			return nil, fmt.Errorf("grammar: end-of-generation id %d outside the vocabulary of %d", id, nv)
 		}
-		e.eog[id/64] |= 1 << (id % 64)
-		e.eogs = append(e.eogs, id)
+		v.eog[id/64] |= 1 << (id % 64)
+		v.eogs = append(v.eogs, id)
 	}
-	e.trie = buildTrie(vocab, e.eog)
+	v.trie = buildTrie(vocab, v.eog)
+	return v, nil
+}
+
+// Matcher returns a matcher for grammar g at its start.
+func (v *Vocabulary) Matcher(g *Grammar) (*Matcher, error) {
+	if g == nil {
+		return nil, fmt.Errorf("grammar: nil grammar")
+	}
+	e := &engine{a: newAutomaton(g), vocab: v.vocab, nv: len(v.vocab), eog: v.eog, eogs: v.eogs, trie: &v.trie, budget: map[[2]int32][]uint64{}}
 	return &Matcher{e: e, state: e.a.start}, nil
+}
+
+// NewMatcher is NewVocabulary(vocab, eog) followed by Matcher(g). Callers
+// that match several grammars against one vocabulary should keep the
+// Vocabulary instead: building its trie is most of NewMatcher's cost.
+func NewMatcher(g *Grammar, vocab [][]byte, eog []int) (*Matcher, error) {
+	v, err := NewVocabulary(vocab, eog)
+	if err != nil {
+		return nil, err
+	}
+	return v.Matcher(g)
 }
 
 func (e *engine) isEOG(id int) bool { return e.eog[id/64]&(1<<(id%64)) != 0 }
@@ -312,7 +339,7 @@ func (e *engine) walk(s int32, limit int) ([]uint64, int) {
 		state int32
 	}
 	stack := []item{{0, s}}
-	t := &e.trie
+	t := e.trie
 	for len(stack) > 0 {
 		it := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]

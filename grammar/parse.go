@@ -214,7 +214,7 @@ func (p *parser) parseRule() error {
 		return p.errAt(start, "rule %s is defined twice (first at line %d, column %d)", name, prev.Line, prev.Col)
 	}
 	p.defined[id] = start
-	p.skipSpace()
+	p.skipSeqSpace(false)
 	alts, err := p.parseAlternates(name, false)
 	if err != nil {
 		return err
@@ -237,7 +237,7 @@ func (p *parser) parseAlternates(name string, nested bool) ([][]elem, error) {
 		alts = append(alts, seq)
 		if p.pos < len(p.src) && p.src[p.pos] == '|' {
 			p.pos++
-			p.skipSpace()
+			p.skipSeqSpace(nested)
 			continue
 		}
 		return alts, nil

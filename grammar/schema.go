@@ -604,7 +604,11 @@ func (c *conv) object(s *jval, name, path string) (string, error) {
 				return "", err
 			}
 		}
-		kvRule["*"] = c.add(name+"-additional-kv", c.prim("string")+` ":" `+space+" "+val)
+		key := c.prim("string")
+		if len(defined) > 0 {
+			key = c.notKeys(name+"-additional-key", defined)
+		}
+		kvRule["*"] = c.add(name+"-additional-kv", key+` ":" `+space+" "+val)
 		opt = append(opt, "*")
 	}
 	var rest func(ks []string, firstOptional bool) string
@@ -809,4 +813,54 @@ func (c *conv) str(s *jval, path string) (string, error) {
 		return c.prim("string"), nil
 	}
 	return `"\"" ` + c.prim("char") + repeatRange(lo, hi, haveHi) + ` "\"" ` + space, nil
+}
+
+// notKeys defines a rule for a JSON string that is none of keys (written
+// without escapes), so that additional properties cannot repeat a listed
+// one: a trie of the keys, where each node may end (unless a key ends
+// there), go on along the trie, or leave it with any other character.
+func (c *conv) notKeys(name string, keys map[string]bool) string {
+	type node struct {
+		kids map[rune]*node
+		end  bool
+	}
+	root := &node{kids: map[rune]*node{}}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	slices.Sort(sorted)
+	for _, k := range sorted {
+		n := root
+		for _, r := range k {
+			if n.kids[r] == nil {
+				n.kids[r] = &node{kids: map[rune]*node{}}
+			}
+			n = n.kids[r]
+		}
+		n.end = true
+	}
+	char := c.prim("char")
+	space := c.prim("space")
+	var rule func(n *node, name string) string
+	rule = func(n *node, name string) string {
+		var alts []string
+		if !n.end {
+			alts = append(alts, `"\""`)
+		}
+		excl := []rng{{'"', '"'}, {'\\', '\\'}, {0, 0x1F}, {0x7F, 0x7F}}
+		runes := make([]rune, 0, len(n.kids))
+		for r := range n.kids {
+			runes = append(runes, r)
+		}
+		slices.Sort(runes)
+		for i, r := range runes {
+			excl = append(excl, rng{r, r})
+			alts = append(alts, charLiteral(r)+" "+rule(n.kids[r], name+"-"+strconv.Itoa(i)))
+		}
+		other := newCharSet(excl, true)
+		alts = append(alts, "("+other.gbnf()+` | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})) `+char+`* "\""`)
+		return c.add(name, strings.Join(alts, " | "))
+	}
+	return "(" + `"\"" ` + rule(root, name) + " " + space + ")"
 }
