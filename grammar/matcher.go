@@ -250,7 +250,8 @@ func (m *Matcher) Allowed(id int) bool {
 }
 
 // Mask sets to -Inf the logits of every id that may not come next; ids at or
-// beyond the vocabulary size are masked too.
+// beyond the vocabulary size are masked too. After an end-of-generation
+// token every id is masked.
 func (m *Matcher) Mask(logits []float32) {
 	mask := m.mask()
 	ninf := float32(math.Inf(-1))
@@ -276,7 +277,7 @@ func (m *Matcher) Mask(logits []float32) {
 func (m *Matcher) mask() []uint64 {
 	e := m.e
 	if m.ended {
-		return e.eog
+		return make([]uint64, len(e.eog)) // nothing follows end of generation
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

@@ -35,7 +35,7 @@ func CompileJSONSchema(schema []byte, opts SchemaOptions) (*Grammar, error) {
 	}
 	g, err := Parse(src)
 	if err != nil {
-		return nil, fmt.Errorf("grammar: the GBNF made from the JSON Schema does not parse (a bug): %w", err)
+		return nil, fmt.Errorf("grammar: JSON Schema: %w", err)
 	}
 	return g, nil
 }
