@@ -13,7 +13,10 @@
 //     llama.cpp's common/json-schema-to-grammar.cpp: required properties
 //     first, then optional ones in the order given) and [CompileJSONSchema]
 //     parses it. Keywords it cannot enforce are an error naming them.
-//   - [NewMatcher] matches a grammar against a vocabulary: Mask sets the
+//   - [NewVocabulary] prepares a vocabulary once per model (the bytes of each
+//     token, from tokenizer.VocabBytes, and its end-of-generation ids) and
+//     [Vocabulary.Matcher] (or [NewMatcher] in one call) matches a grammar
+//     against it: Mask sets the
 //     logits of every token that may not come next to -Inf, Accept advances
 //     by one token. Tokens may span several grammar symbols and may end in
 //     the middle of a UTF-8 character.

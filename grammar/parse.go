@@ -22,6 +22,7 @@ type SyntaxError struct {
 	Msg       string
 }
 
+// Error formats the error as "grammar: line L, column C: message".
 func (e *SyntaxError) Error() string {
 	return fmt.Sprintf("grammar: line %d, column %d: %s", e.Line, e.Col, e.Msg)
 }
