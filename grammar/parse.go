@@ -380,6 +380,8 @@ func (p *parser) parseSequence(name string, nested bool) ([]elem, error) {
 			}
 		case c == '|' || c == ')' || c == '\n' || c == '\r':
 			return seq, nil
+		case c == '<' || c == '!' && strings.HasPrefix(p.src[p.pos:], "!<"):
+			return nil, p.errAt(start, "token references (<[id]>, <token>, !<…>) are not supported: write the token's text as a literal")
 		default:
 			return nil, p.errAt(start, "unexpected %s", p.describe(start))
 		}

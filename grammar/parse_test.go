@@ -72,6 +72,8 @@ func TestParseErrors(t *testing.T) {
 		{"duplicate", "root ::= \"a\"\nroot ::= \"b\"", 2, 1, "defined twice (first at line 1, column 1)"},
 		{"stray character", "root ::= \"a\" @", 1, 14, "unexpected '@'"},
 		{"unclosed brace", `root ::= "a"{2`, 1, 15, "expecting }"},
+		{"token reference", "root ::= <[1000]> \"x\"", 1, 10, "token references"},
+		{"negated token reference", "root ::= !<think>", 1, 10, "token references"},
 		{"invalid utf-8", "root ::= \"\xff\"", 1, 11, "invalid UTF-8"},
 	}
 	for _, tc := range tests {

@@ -68,10 +68,16 @@ var supported = map[string]bool{
 //     the optional ones in that order.
 //   - items, prefixItems, minItems, maxItems; enum; const; anyOf and oneOf
 //     (as alternatives: oneOf's exclusivity is not enforced); allOf of
-//     object schemas (their properties merged); $ref to #/$defs/…,
+//     object schemas (properties and required merged; an anyOf of objects
+//     that require nothing adds optional properties) or of enums/consts
+//     (intersected); $ref to #/$defs/…,
 //     #/definitions/… or any other local JSON pointer (recursion allowed).
 //   - minLength, maxLength; pattern (an anchored ^…$ regular expression, see
-//     below); format date, time, date-time and uuid.
+//     below); format date, time, date-time, uuid, email, hostname, ipv4 and
+//     uri (simplified: common forms, not every form the RFCs allow).
+//   - type next to anyOf/oneOf narrows each branch to that type (branches
+//     of other types are dropped); a type list splits the schema per type,
+//     each keeping the keywords of its type.
 //   - minimum, maximum, exclusiveMinimum, exclusiveMaximum on integers.
 //
 // Numbers are at most 16 digits before and after the point. Any other
@@ -183,21 +189,27 @@ var primitives = map[string]struct {
 	body string
 	deps []string
 }{
-	"boolean":       {`("true" | "false") space`, []string{"space"}},
-	"null":          {`"null" space`, []string{"space"}},
-	"char":          {`[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})`, nil},
-	"string":        {`"\"" char* "\"" space`, []string{"char", "space"}},
-	"integral-part": {`"0" | [1-9] [0-9]{0,15}`, nil},
-	"decimal-part":  {`[0-9]{1,16}`, nil},
-	"integer":       {`"-"? integral-part space`, []string{"integral-part", "space"}},
-	"number":        {`"-"? integral-part ("." decimal-part)? ([eE] [-+]? integral-part)? space`, []string{"integral-part", "decimal-part", "space"}},
-	"value":         {`object | array | string | number | boolean | null`, []string{"object", "array", "string", "number", "boolean", "null"}},
-	"object":        {`"{" space (string ":" space value ("," space string ":" space value)*)? "}" space`, []string{"string", "value", "space"}},
-	"array":         {`"[" space (value ("," space value)*)? "]" space`, []string{"value", "space"}},
-	"date":          {`[0-9]{4} "-" ("0" [1-9] | "1" [0-2]) "-" ("0" [1-9] | [12] [0-9] | "3" [01])`, nil},
-	"time":          {`([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9] ":" [0-5] [0-9] ("." [0-9]{3})? ("Z" | [+-] ([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9])`, nil},
-	"date-time":     {`date "T" time`, []string{"date", "time"}},
-	"uuid":          {`[0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12}`, nil},
+	"boolean":        {`("true" | "false") space`, []string{"space"}},
+	"null":           {`"null" space`, []string{"space"}},
+	"char":           {`[^"\\\x7F\x00-\x1F] | "\\" (["\\/bfnrt] | "u" [0-9a-fA-F]{4})`, nil},
+	"string":         {`"\"" char* "\"" space`, []string{"char", "space"}},
+	"integral-part":  {`"0" | [1-9] [0-9]{0,15}`, nil},
+	"decimal-part":   {`[0-9]{1,16}`, nil},
+	"integer":        {`"-"? integral-part space`, []string{"integral-part", "space"}},
+	"number":         {`"-"? integral-part ("." decimal-part)? ([eE] [-+]? integral-part)? space`, []string{"integral-part", "decimal-part", "space"}},
+	"value":          {`object | array | string | number | boolean | null`, []string{"object", "array", "string", "number", "boolean", "null"}},
+	"object":         {`"{" space (string ":" space value ("," space string ":" space value)*)? "}" space`, []string{"string", "value", "space"}},
+	"array":          {`"[" space (value ("," space value)*)? "]" space`, []string{"value", "space"}},
+	"date":           {`[0-9]{4} "-" ("0" [1-9] | "1" [0-2]) "-" ("0" [1-9] | [12] [0-9] | "3" [01])`, nil},
+	"time":           {`([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9] ":" [0-5] [0-9] ("." [0-9]{3})? ("Z" | [+-] ([01] [0-9] | "2" [0-3]) ":" [0-5] [0-9])`, nil},
+	"date-time":      {`date "T" time`, []string{"date", "time"}},
+	"email":          {`[a-zA-Z0-9._%+-]+ "@" [a-zA-Z0-9-]+ ("." [a-zA-Z0-9-]+)* "." [a-zA-Z]{2,16}`, nil},
+	"hostname":       {`hostname-label ("." hostname-label)*`, []string{"hostname-label"}},
+	"hostname-label": {`[a-zA-Z0-9] ([a-zA-Z0-9-]{0,61} [a-zA-Z0-9])?`, nil},
+	"ipv4":           {`ipv4-octet "." ipv4-octet "." ipv4-octet "." ipv4-octet`, []string{"ipv4-octet"}},
+	"ipv4-octet":     {`"25" [0-5] | "2" [0-4] [0-9] | "1" [0-9] [0-9] | [1-9] [0-9] | [0-9]`, nil},
+	"uri":            {`[a-zA-Z] [a-zA-Z0-9+.-]* ":" [^"\\\x00-\x20\x7F]+`, nil},
+	"uuid":           {`[0-9a-fA-F]{8} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{4} "-" [0-9a-fA-F]{12}`, nil},
 }
 
 // prim defines the primitive rule name (and what it uses) and returns name.
@@ -287,18 +299,35 @@ func (c *conv) body(s *jval, name, path string) (string, error) {
 			if alts.kind != 'a' || len(alts.arr) == 0 {
 				return "", schemaErr(path+"/"+kw, "want a non-empty array of schemas")
 			}
+			var typ *jval
 			for _, kv := range s.obj {
-				if kv.k != kw && !annotations[kv.k] {
-					return "", schemaErr(path, "keyword %s next to %s is not supported", kv.k, kw)
+				switch {
+				case kv.k == "type":
+					typ = kv.v
+				case kv.k != kw && !annotations[kv.k]:
+					return "", schemaErr(path, "keyword %s next to %s is not supported (only type is)", kv.k, kw)
 				}
 			}
 			var parts []string
 			for i, sub := range alts.arr {
-				r, err := c.visit(sub, name+"-"+strconv.Itoa(i), fmt.Sprintf("%s/%s/%d", path, kw, i))
+				bpath := fmt.Sprintf("%s/%s/%d", path, kw, i)
+				if typ != nil {
+					var ok bool
+					var err error
+					if sub, ok, err = c.narrow(sub, typ, bpath); err != nil {
+						return "", err
+					} else if !ok {
+						continue // this branch allows none of the types
+					}
+				}
+				r, err := c.visit(sub, name+"-"+strconv.Itoa(i), bpath)
 				if err != nil {
 					return "", err
 				}
 				parts = append(parts, r)
+			}
+			if len(parts) == 0 {
+				return "", schemaErr(path, "no %s branch allows the type next to it", kw)
 			}
 			return strings.Join(parts, " | "), nil
 		}
@@ -336,9 +365,10 @@ func (c *conv) body(s *jval, name, path string) (string, error) {
 			}
 			one := &jval{kind: 'o'}
 			for _, kv := range s.obj {
-				if kv.k == "type" {
+				switch {
+				case kv.k == "type":
 					one.obj = append(one.obj, jkv{"type", t})
-				} else {
+				case annotations[kv.k] || slices.Contains(typeKeys[t.str], kv.k) || !isTypeKey(kv.k):
 					one.obj = append(one.obj, kv)
 				}
 			}
@@ -475,56 +505,6 @@ func (c *conv) ref(ref *jval, path string) (string, error) {
 	}
 	c.set(name, body)
 	return name, nil
-}
-
-// mergeAllOf merges allOf's object schemas (properties, required) into one.
-func (c *conv) mergeAllOf(s, all *jval, path string) (*jval, error) {
-	if all.kind != 'a' || len(all.arr) == 0 {
-		return nil, schemaErr(path+"/allOf", "want a non-empty array of schemas")
-	}
-	props := &jval{kind: 'o'}
-	req := &jval{kind: 'a'}
-	out := &jval{kind: 'o'}
-	parts := append([]*jval{}, all.arr...)
-	rest := &jval{kind: 'o'}
-	for _, kv := range s.obj {
-		if kv.k != "allOf" {
-			rest.obj = append(rest.obj, kv)
-		}
-	}
-	parts = append(parts, rest)
-	for i, p := range parts {
-		ppath := fmt.Sprintf("%s/allOf/%d", path, i)
-		for p.kind == 'o' && p.get("$ref") != nil {
-			r := p.get("$ref")
-			if r.kind != 's' || !strings.HasPrefix(r.str, "#/") {
-				return nil, schemaErr(ppath, "allOf takes local references only")
-			}
-			t := c.root
-			for _, tok := range strings.Split(r.str[2:], "/") {
-				if t = t.get(strings.ReplaceAll(strings.ReplaceAll(tok, "~1", "/"), "~0", "~")); t == nil {
-					return nil, schemaErr(ppath, "reference %q points at nothing", r.str)
-				}
-			}
-			p = t
-		}
-		if p.kind != 'o' {
-			return nil, schemaErr(ppath, "allOf takes object schemas")
-		}
-		for _, kv := range p.obj {
-			switch {
-			case kv.k == "properties" && kv.v.kind == 'o':
-				props.obj = append(props.obj, kv.v.obj...)
-			case kv.k == "required" && kv.v.kind == 'a':
-				req.arr = append(req.arr, kv.v.arr...)
-			case kv.k == "type" && kv.v.kind == 's' && kv.v.str == "object", annotations[kv.k]:
-			default:
-				return nil, schemaErr(ppath, "allOf can only merge object schemas (properties, required), not %s", kv.k)
-			}
-		}
-	}
-	out.obj = append(out.obj, jkv{"type", &jval{kind: 's', str: "object"}}, jkv{"properties", props}, jkv{"required", req})
-	return out, nil
 }
 
 // object builds the rule body of an object schema.
@@ -712,6 +692,12 @@ func (c *conv) array(s *jval, name, path string) (string, error) {
 	if items != nil && items.kind == 'a' { // draft 4-2019 tuple form
 		prefix, items = items, nil
 	}
+	if prefix != nil && prefix.kind == 'o' { // one schema: llama.cpp reads it as items
+		if items != nil {
+			return "", schemaErr(path+"/prefixItems", "want an array of schemas")
+		}
+		prefix, items = nil, prefix
+	}
 	if prefix != nil {
 		if prefix.kind != 'a' {
 			return "", schemaErr(path+"/prefixItems", "want an array of schemas")
@@ -776,9 +762,9 @@ func (c *conv) str(s *jval, path string) (string, error) {
 			return "", schemaErr(path+"/format", "want a string")
 		}
 		switch f.str {
-		case "date", "time", "date-time", "uuid":
+		case "date", "time", "date-time", "uuid", "email", "hostname", "ipv4", "uri":
 		default:
-			return "", schemaErr(path+"/format", "format %q is not supported (date, time, date-time, uuid are)", f.str)
+			return "", schemaErr(path+"/format", "format %q is not supported (date, time, date-time, uuid, email, hostname, ipv4, uri are)", f.str)
 		}
 		if s.get("pattern") != nil || s.get("minLength") != nil || s.get("maxLength") != nil {
 			return "", schemaErr(path, "format with pattern/minLength/maxLength is not supported")
