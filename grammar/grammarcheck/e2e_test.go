@@ -260,6 +260,11 @@ term ::= factor (("*" | "/") factor)*
 factor ::= [0-9]{1,3} | "(" expr ")"`, "Tom counted"},
 		{"list", `root ::= ("- " item "\n"){2,4}
 item ::= [a-z]+ (" " [a-z]+){0,3}`, "The list of toys:"},
+		{"json", `root ::= obj
+val ::= obj | arr | str | [0-9]{1,4} | "true" | "false" | "null"
+obj ::= "{" (str ":" val ("," str ":" val){0,3})? "}"
+arr ::= "[" (val ("," val){0,3})? "]"
+str ::= "\"" [a-zA-Z .]{0,12} "\""`, "Lily said"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			g, err := grammar.Parse(tc.src)
@@ -270,6 +275,9 @@ item ::= [a-z]+ (" " [a-z]+){0,3}`, "The list of toys:"},
 			t.Logf("%q", out)
 			if !g.Match([]byte(out)) {
 				t.Fatalf("output %q is not a sentence of the grammar", out)
+			}
+			if tc.name == "json" && !json.Valid([]byte(out)) {
+				t.Fatalf("output %q is not JSON", out)
 			}
 		})
 	}
