@@ -262,6 +262,12 @@ func (m *Matcher) Mask(logits []float32) {
 			continue
 		}
 		end := min(n, w*64+64)
+		if bits == 0 {
+			for i := w * 64; i < end; i++ {
+				logits[i] = ninf
+			}
+			continue
+		}
 		for i := w * 64; i < end; i++ {
 			if bits&(1<<(i-w*64)) == 0 {
 				logits[i] = ninf
@@ -354,8 +360,15 @@ func (e *engine) walk(s int32, limit int) ([]uint64, int) {
 				}
 			}
 		}
+		st := a.states[it.state]
 		for _, ed := range t.edges[n.e0:n.e1] {
-			if ns := a.next(it.state, ed.b); ns >= 0 {
+			var ns int32
+			if st.next != nil && st.next[ed.b] != 0 { // cached transition (the common case)
+				ns = st.next[ed.b] - 1
+			} else {
+				ns = a.next(it.state, ed.b)
+			}
+			if ns >= 0 {
 				stack = append(stack, item{ed.node, ns})
 			}
 		}

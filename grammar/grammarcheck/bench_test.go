@@ -10,6 +10,7 @@ import (
 	"github.com/llmpipe/llmpipe/grammar"
 	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/tokenizer/hf"
 	"github.com/llmpipe/llmpipe/tokenizer/llamavocab"
 )
 
@@ -99,8 +100,25 @@ func run(b *testing.B, newM func() *grammar.Matcher, pool [][]float32) {
 	b.ReportMetric(float64(b.N)/float64(docs+1), "tokens/doc")
 }
 
+// vocab128k loads the 128256-token Llama 3 vocabulary (HF tokenizer.json).
+func vocab128k(tb testing.TB) ([][]byte, []int) {
+	tok, err := hf.Load(shared.Path(tb, "tokenizers/hf/llama3/tokenizer.json"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	vocab, err := tokenizer.VocabBytes(tok)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return vocab, tok.Specials().EOG
+}
+
 func benchSetup(b *testing.B) (*grammar.Vocabulary, *grammar.Grammar, [][]float32) {
-	vocab, eog := vocab32k(b)
+	return benchSetupVocab(b, vocab32k)
+}
+
+func benchSetupVocab(b *testing.B, load func(testing.TB) ([][]byte, []int)) (*grammar.Vocabulary, *grammar.Grammar, [][]float32) {
+	vocab, eog := load(b)
 	g, err := grammar.CompileJSONSchema([]byte(benchSchema), grammar.SchemaOptions{})
 	if err != nil {
 		b.Fatal(err)
@@ -130,6 +148,32 @@ func BenchmarkMaskAccept32k(b *testing.B) {
 // automaton and mask caches) for every document: a first request.
 func BenchmarkMaskAccept32kCold(b *testing.B) {
 	v, g, pool := benchSetup(b)
+	run(b, func() *grammar.Matcher {
+		m, err := v.Matcher(g)
+		if err != nil {
+			b.Fatal(err)
+		}
+		m.SetMaxTokens(300)
+		return m
+	}, pool)
+}
+
+// BenchmarkMaskAccept128k is BenchmarkMaskAccept32k with the Llama 3
+// vocabulary (128256 tokens, byte-level BPE).
+func BenchmarkMaskAccept128k(b *testing.B) {
+	v, g, pool := benchSetupVocab(b, vocab128k)
+	start, err := v.Matcher(g)
+	if err != nil {
+		b.Fatal(err)
+	}
+	start.SetMaxTokens(300)
+	run(b, start.Clone, pool)
+}
+
+// BenchmarkMaskAccept128kCold is BenchmarkMaskAccept32kCold with the Llama 3
+// vocabulary.
+func BenchmarkMaskAccept128kCold(b *testing.B) {
+	v, g, pool := benchSetupVocab(b, vocab128k)
 	run(b, func() *grammar.Matcher {
 		m, err := v.Matcher(g)
 		if err != nil {

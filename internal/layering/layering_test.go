@@ -44,7 +44,7 @@ var allowed = map[string][]string{
 	"model/llama":          {"model", "kernels", "tensor", "format/gguf", "format/llama2c", "format/safetensors"},
 	"generate":             {"model", "tokenizer"},
 	"grammar":              {"tokenizer"},
-	"grammar/grammarcheck": {"grammar", "tokenizer", "tokenizer/llamavocab", "format/gguf", "model", "model/llama"},
+	"grammar/grammarcheck": {"grammar", "tokenizer", "tokenizer/llamavocab", "tokenizer/hf", "format/gguf", "model", "model/llama"},
 	"hub":                  {},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
