@@ -24,7 +24,6 @@ type dstate struct {
 	seqLen uint8   // length of the partly read character's encoding
 	accept bool    // the text so far is a full match
 	final  bool    // a full match that no byte can extend
-	next   []int32 // per byte: 0 unknown, -1 dead, else state id + 1
 	min    int     // fewest bytes to a full match; -1 until computed
 
 	// Matcher caches (see matcher.go).
@@ -45,6 +44,9 @@ type automaton struct {
 	states   []*dstate
 	stateIdx map[string]int32
 	start    int32
+	// trans holds the byte transitions, 256 per state: 0 not computed yet,
+	// -1 dead, else the next state's id + 1.
+	trans []int32
 
 	buf, key []byte
 	tmp      []int32
@@ -62,7 +64,7 @@ func newAutomaton(g *Grammar) *automaton {
 	}
 	var stacks []int32
 	stacks = a.normalize(0, 0, stacks, 0)
-	a.start = a.intern(sortUnique(stacks), 0, 0, 0)
+	a.start = a.intern(sortUnique(stacks), 0, 0, 0, false)
 	return a
 }
 
@@ -130,11 +132,18 @@ func sortUnique(s []int32) []int32 {
 	return slices.Compact(s)
 }
 
-// intern returns the id of the state (stacks, val, need), making it when new.
-func (a *automaton) intern(stacks []int32, val rune, need, seqLen uint8) int32 {
+// intern returns the id of the state (stacks, val, need, seqLen), making it
+// when new.
+func (a *automaton) intern(stacks []int32, val rune, need, seqLen uint8, wild bool) int32 {
 	k := a.key[:0]
 	k = append(k, need, seqLen)
-	k = binary.LittleEndian.AppendUint32(k, uint32(val))
+	if wild {
+		// val is left out of the key: any partial value with these
+		// stacks behaves alike, and the first one met stands for all.
+		k = append(k, 1)
+	} else {
+		k = binary.LittleEndian.AppendUint32(k, uint32(val))
+	}
 	for _, s := range stacks {
 		k = binary.LittleEndian.AppendUint32(k, uint32(s))
 	}
@@ -149,27 +158,24 @@ func (a *automaton) intern(stacks []int32, val rune, need, seqLen uint8) int32 {
 	}
 	id := int32(len(a.states))
 	a.states = append(a.states, st)
+	a.trans = append(a.trans, make([]int32, 256)...)
 	a.stateIdx[string(k)] = id
 	return id
 }
 
 // next returns the state after byte b, or -1 when no sentence continues so.
 func (a *automaton) next(s int32, b byte) int32 {
-	st := a.states[s]
-	if st.next == nil {
-		st.next = make([]int32, 256)
-	}
-	if t := st.next[b]; t != 0 {
+	if t := a.trans[int(s)<<8|int(b)]; t != 0 {
 		if t < 0 {
 			return -1
 		}
 		return t - 1
 	}
-	t := a.step(st, b)
+	t := a.step(a.states[s], b)
 	if t < 0 {
-		st.next[b] = -1
+		a.trans[int(s)<<8|int(b)] = -1
 	} else {
-		st.next[b] = t + 1
+		a.trans[int(s)<<8|int(b)] = t + 1
 	}
 	return t
 }
@@ -200,10 +206,10 @@ func (a *automaton) step(st *dstate, b byte) int32 {
 	// The characters these bytes can still become: no overlong forms, no
 	// surrogates, nothing above U+10FFFF (UTF-8 as RFC 3629 defines it).
 	shift := 6 * uint(need)
-	lo := val << shift
-	hi := lo | (1<<shift - 1)
-	lo = max(lo, [5]rune{0, 0, 0x80, 0x800, 0x10000}[seqLen])
-	hi = min(hi, utf8.MaxRune)
+	rawLo := val << shift
+	rawHi := rawLo | (1<<shift - 1)
+	minL := [5]rune{0, 0, 0x80, 0x800, 0x10000}[seqLen]
+	lo, hi := max(rawLo, minL), min(rawHi, utf8.MaxRune)
 	if lo > hi || lo >= 0xD800 && hi <= 0xDFFF {
 		return -1
 	}
@@ -226,7 +232,18 @@ func (a *automaton) step(st *dstate, b byte) int32 {
 	if len(keep) == 0 {
 		return -1
 	}
-	return a.intern(keep, val, need, seqLen)
+	// When every character these bytes can still become is valid UTF-8 and
+	// in every kept stack's class, the rest of the character cannot change
+	// the outcome: the state does not depend on val (one state instead of
+	// one per partial value, thousands in a string with a big vocabulary).
+	wild := rawLo == lo && rawHi == hi && (hi < 0xD800 || lo > 0xDFFF)
+	for _, id := range keep {
+		if !wild {
+			break
+		}
+		wild = a.g.sets[a.g.elems[a.nodes[id].pos].arg].containsRange(lo, hi)
+	}
+	return a.intern(keep, val, need, seqLen, wild)
 }
 
 // advance is the state after the stacks read the character c.
@@ -246,7 +263,7 @@ func (a *automaton) advance(stacks []int32, c rune) int32 {
 	}
 	out = sortUnique(out)
 	a.tmp = out
-	return a.intern(out, 0, 0, 0)
+	return a.intern(out, 0, 0, 0, false)
 }
 
 // minBytes is the fewest bytes that complete a full match from state s.

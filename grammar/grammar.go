@@ -60,6 +60,21 @@ func (s *charSet) intersects(lo, hi rune) bool {
 	return false
 }
 
+// containsRange reports whether every code point in [lo, hi] is in the set
+// (ranges are merged, so one range must hold them all).
+func (s *charSet) containsRange(lo, hi rune) bool {
+	for _, r := range s.ranges {
+		if r.lo <= lo {
+			if r.hi >= hi {
+				return true
+			}
+			continue
+		}
+		return false
+	}
+	return false
+}
+
 // newCharSet normalises ranges (sorted, merged; negated against
 // [0, utf8.MaxRune] when neg is set).
 func newCharSet(in []rng, neg bool) charSet {

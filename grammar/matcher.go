@@ -37,20 +37,17 @@ type engine struct {
 	budget map[[2]int32][]uint64 // (state, byte limit) → mask
 }
 
-// trie is the vocabulary as a byte trie, flattened: node i's children are
-// edges[nodes[i].e0 : nodes[i].e1] and the ids that end at it are
-// toks[nodes[i].t0 : nodes[i].t1].
+// trie is the vocabulary as a byte trie laid out in preorder: node i is
+// entered by byte b[i] from its parent at depth depth[i]-1, its subtree is
+// nodes [i, i+size[i]), and the ids that end at it are toks[t0[i]:t0[i+1]].
+// A walk is one pass over the arrays that jumps over dead subtrees.
 type trie struct {
-	nodes []tnode
-	edges []tedge
+	b     []byte
+	depth []uint16
+	size  []int32
+	t0    []int32 // len(nodes)+1
 	toks  []int32
-}
-
-type tnode struct{ e0, e1, t0, t1 int32 }
-
-type tedge struct {
-	b    byte
-	node int32
+	maxD  int
 }
 
 // Vocabulary is a vocabulary prepared for matching: its byte trie and
@@ -103,11 +100,15 @@ func NewMatcher(g *Grammar, vocab [][]byte, eog []int) (*Matcher, error) {
 
 func (e *engine) isEOG(id int) bool { return e.eog[id/64]&(1<<(id%64)) != 0 }
 
+// maxTokenLen bounds the bytes of one token (deeper trie levels would not
+// fit the depth field).
+const maxTokenLen = 1 << 15
+
 // buildTrie builds the trie of every non-empty, non-EOG entry.
 func buildTrie(vocab [][]byte, eog []uint64) trie {
 	ids := make([]int32, 0, len(vocab))
 	for id, b := range vocab {
-		if len(b) > 0 && eog[id/64]&(1<<(id%64)) == 0 {
+		if len(b) > 0 && len(b) < maxTokenLen && eog[id/64]&(1<<(id%64)) == 0 {
 			ids = append(ids, int32(id))
 		}
 	}
@@ -118,46 +119,34 @@ func buildTrie(vocab [][]byte, eog []uint64) trie {
 		return int(x - y)
 	})
 	var t trie
-	// build makes the node for ids (all sharing their first depth bytes)
-	// and returns its index; children are added breadth-first per node.
-	var build func(ids []int32, depth int) int32
-	build = func(ids []int32, depth int) int32 {
-		n := int32(len(t.nodes))
-		t.nodes = append(t.nodes, tnode{})
+	// build appends the node for ids (all sharing their first depth bytes,
+	// entered by byte b) and its subtree in preorder.
+	var build func(ids []int32, depth int, b byte)
+	build = func(ids []int32, depth int, b byte) {
+		n := len(t.b)
+		t.b = append(t.b, b)
+		t.depth = append(t.depth, uint16(depth))
+		t.size = append(t.size, 0)
+		t.t0 = append(t.t0, int32(len(t.toks)))
+		t.maxD = max(t.maxD, depth)
 		i := 0
-		t0 := int32(len(t.toks))
 		for i < len(ids) && len(vocab[ids[i]]) == depth {
 			t.toks = append(t.toks, ids[i])
 			i++
 		}
-		t1 := int32(len(t.toks))
-		type group struct {
-			b      byte
-			lo, hi int
-		}
-		var groups []group
 		for i < len(ids) {
-			b := vocab[ids[i]][depth]
+			c := vocab[ids[i]][depth]
 			j := i
-			for j < len(ids) && vocab[ids[j]][depth] == b {
+			for j < len(ids) && vocab[ids[j]][depth] == c {
 				j++
 			}
-			groups = append(groups, group{b, i, j})
+			build(ids[i:j], depth+1, c)
 			i = j
 		}
-		e0 := int32(len(t.edges))
-		for _, gr := range groups {
-			t.edges = append(t.edges, tedge{b: gr.b})
-		}
-		e1 := int32(len(t.edges))
-		for k, gr := range groups {
-			child := build(ids[gr.lo:gr.hi], depth+1)
-			t.edges[e0+int32(k)].node = child
-		}
-		t.nodes[n] = tnode{e0: e0, e1: e1, t0: t0, t1: t1}
-		return n
+		t.size[n] = int32(len(t.b) - n)
 	}
-	build(ids, 0)
+	build(ids, 0, 0)
+	t.t0 = append(t.t0, int32(len(t.toks)))
 	return t
 }
 
@@ -341,37 +330,35 @@ func (e *engine) walk(s int32, limit int) ([]uint64, int) {
 			mask[id/64] |= 1 << (id % 64)
 		}
 	}
-	type item struct {
-		node  int32
-		state int32
-	}
-	stack := []item{{0, s}}
 	t := e.trie
-	for len(stack) > 0 {
-		it := stack[len(stack)-1]
-		stack = stack[:len(stack)-1]
-		n := t.nodes[it.node]
-		if n.t1 > n.t0 && it.node != 0 {
-			mb := a.minBytes(it.state)
+	states := make([]int32, t.maxD+1)
+	states[0] = s
+	trans := a.trans
+	for i, n := 1, len(t.b); i < n; {
+		d := t.depth[i]
+		ps := states[d-1]
+		var ns int32
+		if x := trans[int(ps)<<8|int(t.b[i])]; x != 0 { // cached: the common case
+			ns = x - 1
+		} else {
+			ns = a.next(ps, t.b[i])
+			trans = a.trans // next may grow the table
+		}
+		if ns < 0 {
+			i += int(t.size[i]) // no token below can match
+			continue
+		}
+		states[d] = ns
+		if k0, k1 := t.t0[i], t.t0[i+1]; k1 > k0 {
+			mb := a.minBytes(ns)
 			if mb <= limit {
 				maxAfter = max(maxAfter, mb)
-				for _, id := range t.toks[n.t0:n.t1] {
+				for _, id := range t.toks[k0:k1] {
 					mask[id/64] |= 1 << (id % 64)
 				}
 			}
 		}
-		st := a.states[it.state]
-		for _, ed := range t.edges[n.e0:n.e1] {
-			var ns int32
-			if st.next != nil && st.next[ed.b] != 0 { // cached transition (the common case)
-				ns = st.next[ed.b] - 1
-			} else {
-				ns = a.next(it.state, ed.b)
-			}
-			if ns >= 0 {
-				stack = append(stack, item{ed.node, ns})
-			}
-		}
+		i++
 	}
 	return mask, maxAfter
 }

@@ -211,3 +211,86 @@ item ::= "x" | "{" item "}"`)
 		}
 	}
 }
+
+// TestUTF8Validity holds the automaton to RFC 3629: no overlong forms, no
+// surrogates, nothing above U+10FFFF, whatever the grammar allows.
+func TestUTF8Validity(t *testing.T) {
+	g := mustParse(t, `root ::= .`)
+	for _, tc := range []struct {
+		b    []byte
+		want bool
+	}{
+		{[]byte{0x7F}, true},
+		{[]byte{0xC2, 0x80}, true},
+		{[]byte{0xC0, 0x80}, false}, // overlong NUL
+		{[]byte{0xC1, 0xBF}, false},
+		{[]byte{0xE0, 0xA0, 0x80}, true},
+		{[]byte{0xE0, 0x80, 0x80}, false}, // overlong
+		{[]byte{0xED, 0x9F, 0xBF}, true},  // U+D7FF
+		{[]byte{0xED, 0xA0, 0x80}, false}, // U+D800, a surrogate
+		{[]byte{0xEE, 0x80, 0x80}, true},
+		{[]byte{0xF0, 0x90, 0x80, 0x80}, true},
+		{[]byte{0xF0, 0x80, 0x80, 0x80}, false}, // overlong
+		{[]byte{0xF4, 0x8F, 0xBF, 0xBF}, true},  // U+10FFFF
+		{[]byte{0xF4, 0x90, 0x80, 0x80}, false}, // above U+10FFFF
+		{[]byte{0xF5, 0x80, 0x80, 0x80}, false},
+		{[]byte{0x80}, false},
+		{[]byte{0xC3}, false}, // incomplete
+	} {
+		if got := g.Match(tc.b); got != tc.want {
+			t.Errorf("% x: Match = %v, want %v", tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestPartialUTF8Classes checks that partial characters are judged by the
+// class: after the byte C3 (U+00C0-U+00FF) a class that leaves out é
+// (C3 A9) must still refuse A9 while allowing A0 (à), and a class holding
+// the whole block allows every continuation.
+func TestPartialUTF8Classes(t *testing.T) {
+	vocab := [][]byte{nil, {0xC3}, {0xA9}, {0xA0}, []byte("a"), {0xC2}}
+	for _, tc := range []struct {
+		src  string
+		want []int // allowed after C3
+	}{
+		{`root ::= [^é]+`, []int{3}},
+		{`root ::= [^a]+`, []int{2, 3}},
+		{`root ::= [à-é]+`, []int{2, 3}},
+		{`root ::= [à-è]+ | "é!"`, []int{2, 3}},
+		{`root ::= [a-z]+`, nil},
+	} {
+		g := mustParse(t, tc.src)
+		m, err := NewMatcher(g, vocab, []int{0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.want == nil {
+			if m.Allowed(1) {
+				t.Errorf("%s: C3 allowed", tc.src)
+			}
+			continue
+		}
+		// Prime the automaton with another partial value (C2) first, so a
+		// wrongly shared state would show.
+		if p := m.Clone(); p.Allowed(5) {
+			if err := p.Accept(5); err != nil {
+				t.Fatal(err)
+			}
+			allowedIDs(p, len(vocab))
+		}
+		if err := m.Accept(1); err != nil {
+			t.Fatalf("%s: %v", tc.src, err)
+		}
+		if got := allowedIDs(m, len(vocab)); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: after C3 allowed %v, want %v", tc.src, got, tc.want)
+		}
+	}
+	// The representative of a shared partial state must not leak: after
+	// "é" (wild in [^a]) comes a check on the full character.
+	g := mustParse(t, `root ::= [^a]* "!"`)
+	for _, s := range []string{"é!", "à!", "日本!", "😀!"} {
+		if !g.Match([]byte(s)) {
+			t.Errorf("%q should match", s)
+		}
+	}
+}
