@@ -21,10 +21,10 @@ type dstate struct {
 	stacks []int32
 	val    rune
 	need   uint8
-	seqLen uint8   // length of the partly read character's encoding
-	accept bool    // the text so far is a full match
-	final  bool    // a full match that no byte can extend
-	min    int     // fewest bytes to a full match; -1 until computed
+	seqLen uint8 // length of the partly read character's encoding
+	accept bool  // the text so far is a full match
+	final  bool  // a full match that no byte can extend
+	min    int   // fewest bytes to a full match; -1 until computed
 
 	// Matcher caches (see matcher.go).
 	mask     []uint64

@@ -4,5 +4,8 @@ package grammarcheck
 
 import "time"
 
-// cpuTime is unavailable here; benchmarks then report 0 cpu-ns/token.
+// cpuTime is unavailable here; benchmarks then report 0.
 func cpuTime() time.Duration { return 0 }
+
+// threadTime is unavailable here; benchmarks then report 0.
+func threadTime() time.Duration { return 0 }
