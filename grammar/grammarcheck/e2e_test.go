@@ -308,3 +308,52 @@ func TestStoriesBudget(t *testing.T) {
 		t.Logf("budget %d: %s", budget, out)
 	}
 }
+
+// TestMaskMatchesAccept walks seeded random documents on the stories260K
+// vocabulary (512 tokens, byte fallback) and checks at every step that Mask
+// allows exactly the ids that Accept takes, so the trie walk and the
+// byte-by-byte automaton agree.
+func TestMaskMatchesAccept(t *testing.T) {
+	_, v := loadModel(t, "models/stories260K.gguf")
+	vocab, err := tokenizer.VocabBytes(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	voc, err := grammar.NewVocabulary(vocab, v.Specials().EOG)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, src := range []string{benchSchema, schemas[2].schema, schemas[4].schema} {
+		g, err := grammar.CompileJSONSchema([]byte(src), grammar.SchemaOptions{Whitespace: grammar.Spaced})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := voc.Matcher(g)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := uint64(7)
+		logits := make([]float32, len(vocab))
+		for step := 0; step < 80 && !m.Done(); step++ {
+			m.Mask(logits)
+			var allowed []int
+			for id := range vocab {
+				ok := !math.IsInf(float64(logits[id]), -1)
+				if got := m.Clone().Accept(id) == nil; got != ok {
+					t.Fatalf("step %d: id %d %q: Mask allows %v, Accept takes %v", step, id, vocab[id], ok, got)
+				}
+				if ok {
+					allowed = append(allowed, id)
+				}
+				logits[id] = 0
+			}
+			if len(allowed) == 0 {
+				t.Fatalf("step %d: nothing allowed", step)
+			}
+			r = r*6364136223846793005 + 1442695040888963407
+			if err := m.Accept(allowed[(r>>33)%uint64(len(allowed))]); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}
