@@ -294,3 +294,48 @@ func TestPartialUTF8Classes(t *testing.T) {
 		}
 	}
 }
+
+// TestClonesConcurrent runs clones of one matcher (beams) from several
+// goroutines; they share the automaton and its caches (run with -race).
+func TestClonesConcurrent(t *testing.T) {
+	g := mustParse(t, `root ::= "[" ([a-c]{1,3} ("," [a-c]{1,3})*)? "]"`)
+	vocab := vocabOf("", "[", "]", ",", "a", "b", "c", "ab", "bc]", "[a", "c,")
+	m, err := NewMatcher(g, vocab, []int{0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan string)
+	for w := range 4 {
+		c := m.Clone()
+		go func() {
+			var out strings.Builder
+			logits := make([]float32, len(vocab))
+			r := uint64(w + 1)
+			for step := 0; step < 30 && !c.Done(); step++ {
+				clear(logits)
+				c.Mask(logits)
+				var ids []int
+				for id, l := range logits {
+					if !math.IsInf(float64(l), -1) {
+						ids = append(ids, id)
+					}
+				}
+				if len(ids) == 0 {
+					break
+				}
+				r = r*6364136223846793005 + 1442695040888963407
+				id := ids[(r>>33)%uint64(len(ids))]
+				if c.Accept(id) != nil {
+					break
+				}
+				out.Write(vocab[id])
+			}
+			done <- out.String()
+		}()
+	}
+	for range 4 {
+		if s := <-done; !g.MatchPrefix([]byte(s)) {
+			t.Errorf("%q is not a prefix of the grammar", s)
+		}
+	}
+}
