@@ -78,7 +78,8 @@ var supported = map[string]bool{
 //   - type next to anyOf/oneOf narrows each branch to that type (branches
 //     of other types are dropped); a type list splits the schema per type,
 //     each keeping the keywords of its type.
-//   - minimum, maximum, exclusiveMinimum, exclusiveMaximum on integers.
+//   - minimum, maximum, exclusiveMinimum, exclusiveMaximum on integers, and on
+//     numbers when the bounds are whole (a bounded number has no exponent).
 //
 // Numbers are at most 16 digits before and after the point. Any other
 // keyword (and a format not listed) is an error that names it and where it
@@ -399,7 +400,7 @@ func (c *conv) body(s *jval, name, path string) (string, error) {
 		case s.get("minLength") != nil || s.get("maxLength") != nil || s.get("pattern") != nil || s.get("format") != nil:
 			t = "string"
 		case s.get("minimum") != nil || s.get("maximum") != nil || s.get("exclusiveMinimum") != nil || s.get("exclusiveMaximum") != nil:
-			return "", schemaErr(path, "minimum/maximum without type integer are not supported")
+			t = "number"
 		default:
 			return c.prim("value"), nil
 		}
@@ -414,10 +415,7 @@ func (c *conv) body(s *jval, name, path string) (string, error) {
 	case "integer":
 		return c.integer(s, path)
 	case "number":
-		if err := onlyKeys(s, path, "number"); err != nil {
-			return "", err
-		}
-		return c.prim("number"), nil
+		return c.number(s, path)
 	case "boolean":
 		if err := onlyKeys(s, path, "boolean"); err != nil {
 			return "", err
@@ -438,6 +436,7 @@ var typeKeys = map[string][]string{
 	"array":   {"items", "prefixItems", "minItems", "maxItems"},
 	"string":  {"minLength", "maxLength", "pattern", "format"},
 	"integer": {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
+	"number":  {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"},
 }
 
 // onlyKeys rejects constraints that type t cannot carry (number ranges, for
@@ -449,9 +448,6 @@ func onlyKeys(s *jval, path, t string) error {
 		}
 		for other, keys := range typeKeys {
 			if other != t && slices.Contains(keys, kv.k) {
-				if t == "number" && other == "integer" {
-					return schemaErr(path, "%s on type number is not supported (only on integer)", kv.k)
-				}
 				return schemaErr(path, "%s does not apply to type %s", kv.k, t)
 			}
 		}

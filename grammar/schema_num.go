@@ -154,3 +154,114 @@ func sameLen(a, b string) string {
 	}
 	return strings.Join(parts, " | ")
 }
+
+// number builds the rule body of a number schema. Bounds must be whole
+// numbers (minimum 0, maximum 100…); a bounded number is written without an
+// exponent, with at most 16 digits after the point.
+func (c *conv) number(s *jval, path string) (string, error) {
+	if err := onlyKeys(s, path, "number"); err != nil {
+		return "", err
+	}
+	var lo, hi int64
+	var haveLo, haveHi, loExcl, hiExcl bool
+	for _, k := range []string{"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"} {
+		f, ok, err := bound(s, k, path)
+		if err != nil {
+			return "", err
+		}
+		if !ok {
+			continue
+		}
+		if f != math.Trunc(f) || math.Abs(f) >= math.Pow10(maxIntDigits) {
+			return "", schemaErr(path+"/"+k, "%s %v on type number is not supported (only whole-number bounds below 1e16 are)", k, f)
+		}
+		n := int64(f)
+		switch k {
+		case "minimum", "exclusiveMinimum":
+			excl := k == "exclusiveMinimum"
+			if !haveLo || n > lo || n == lo && excl {
+				lo, loExcl = n, excl
+			}
+			haveLo = true
+		default:
+			excl := k == "exclusiveMaximum"
+			if !haveHi || n < hi || n == hi && excl {
+				hi, hiExcl = n, excl
+			}
+			haveHi = true
+		}
+	}
+	if !haveLo && !haveHi {
+		return c.prim("number"), nil
+	}
+	if haveLo && haveHi && (lo > hi || lo == hi && (loExcl || hiExcl)) {
+		return "", schemaErr(path, "no number lies between the minimum and the maximum")
+	}
+	var parts []string
+	// x >= 0: magnitudes from max(lo, 0) up to hi.
+	if !haveHi || hi >= 0 {
+		a, aExcl := int64(0), false
+		if haveLo && lo >= 0 {
+			a, aExcl = lo, loExcl
+		}
+		if p := magnitude(a, hi, aExcl, hiExcl, haveHi); p != "" {
+			parts = append(parts, p)
+		}
+	}
+	// x < 0: "-" and magnitudes y > 0 with -hi <= y <= -lo.
+	if !haveLo || lo < 0 {
+		a, aExcl := int64(0), true // y > 0
+		if haveHi && hi < 0 {
+			a, aExcl = -hi, hiExcl
+		}
+		if p := magnitude(a, -lo, aExcl, loExcl, haveLo); p != "" {
+			parts = append(parts, `"-" (`+p+")")
+		}
+	}
+	if len(parts) == 0 {
+		return "", schemaErr(path, "no number lies between the minimum and the maximum")
+	}
+	return "(" + strings.Join(parts, " | ") + ") " + c.prim("space"), nil
+}
+
+// Fractions of a bounded number.
+const (
+	anyFrac     = `("." [0-9]{1,16})?`
+	zeroFrac    = `("." "0"{1,16})?`
+	nonzeroFrac = `"." "0"{0,15} [1-9] [0-9]{0,14}`
+)
+
+// magnitude is the expression for decimal numbers y (no sign) with a <= y
+// <= b (a < y when aExcl, y < b when bExcl; no upper bound unless haveB),
+// a and b whole and a >= 0.
+func magnitude(a, b int64, aExcl, bExcl, haveB bool) string {
+	top := int64(math.Pow10(maxIntDigits)) - 1
+	if !haveB {
+		b, bExcl = top, false
+	}
+	if a > b {
+		return ""
+	}
+	if a == b {
+		if aExcl || bExcl {
+			return ""
+		}
+		return intRange(a, a) + " " + zeroFrac
+	}
+	var parts []string
+	if aExcl {
+		parts = append(parts, intRange(a, a)+" "+nonzeroFrac)
+	} else {
+		parts = append(parts, intRange(a, a)+" "+anyFrac)
+	}
+	if a+1 <= b-1 {
+		parts = append(parts, "("+natRange(a+1, b-1)+") "+anyFrac)
+	}
+	switch {
+	case !haveB:
+		parts = append(parts, "("+natRange(b, b)+") "+anyFrac)
+	case !bExcl:
+		parts = append(parts, intRange(b, b)+" "+zeroFrac)
+	}
+	return strings.Join(parts, " | ")
+}
