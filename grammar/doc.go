@@ -21,6 +21,19 @@
 //     by one token. Tokens may span several grammar symbols and may end in
 //     the middle of a UTF-8 character.
 //
+// # Differences from llama.cpp's GBNF
+//
+// The dot matches any character, a line break included (llama.cpp's
+// CHAR_ANY). A rule may go on over several lines outside parentheses: it
+// ends where the next "name ::=" begins (llama.cpp requires parentheses or a
+// trailing "|"), so every grammar llama.cpp reads is read the same way.
+// Token references (<[id]>, <token>, !<…>) are not supported and are an
+// error. Repetition counts are limited to [MaxRepeat].
+//
+// A [Matcher] is done ([Matcher.Done]) after an end-of-generation token, or
+// when the text is a full match that nothing can extend; [Matcher.CanEnd]
+// tells whether the text so far is a full match.
+//
 // # How matching works
 //
 // A grammar position is a stack of rule positions, as in llama.cpp's
