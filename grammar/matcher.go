@@ -197,7 +197,9 @@ func (m *Matcher) MinBytes() int {
 }
 
 // Accept advances the matcher by token id. It is an error, and the matcher
-// is unchanged, when id may not come next.
+// is unchanged, when the grammar does not allow id next. (Accept checks the
+// grammar only: a token that the budget filter of SetMaxTokens masked, but
+// the grammar allows, is accepted.)
 func (m *Matcher) Accept(id int) error {
 	e := m.e
 	if id < 0 || id >= e.nv {
