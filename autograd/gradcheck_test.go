@@ -85,8 +85,10 @@ func gradCheck(t *testing.T, name string, rng *rand.Rand, in []*Var, f func(ops[
 	}
 }
 
-// checkClose requires |got − want| ≤ tol·(|want| + 0.01·max|want| + 1e-9)
-// elementwise and reports the worst element.
+// checkClose requires |got − want| ≤ tol·(|want| + 0.01·max|want|) + 1e-7
+// elementwise (the absolute term covers gradients that are zero in exact
+// arithmetic, such as those of a key bias, which softmax cancels) and reports
+// the worst element.
 func checkClose(t *testing.T, what string, got []float32, want []float64, tol float64) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -98,7 +100,7 @@ func checkClose(t *testing.T, what string, got []float32, want []float64, tol fl
 	}
 	worst, wi := 0.0, -1
 	for i, w := range want {
-		e := math.Abs(float64(got[i])-w) / (math.Abs(w) + 0.01*mx + 1e-9)
+		e := max(0, math.Abs(float64(got[i])-w)-1e-7) / (math.Abs(w) + 0.01*mx + 1e-12)
 		if e > worst || math.IsNaN(e) {
 			worst, wi = e, i
 		}
@@ -224,7 +226,7 @@ func TestOpGradients(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			gradCheck(t, c.name, rng, c.in(rng), c.f, c.g, 2e-3)
+			gradCheck(t, c.name, rng, c.in(rng), c.f, c.g, 1e-4)
 		})
 	}
 }
