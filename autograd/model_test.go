@@ -14,12 +14,12 @@ import (
 // (LayerNorm, learned positions, biases, GELU, output tied to the token
 // embedding).
 type testModel struct {
-	gpt2                                     bool
+	gpt2                                    bool
 	vocab, dim, layers, heads, kvHeads, ffn int
-	T, batch                                 int
-	mode                                     kernels.RoPEMode
-	names                                    []string // parameters, in a fixed order
-	shapes                                   map[string][2]int
+	T, batch                                int
+	mode                                    kernels.RoPEMode
+	names                                   []string // parameters, in a fixed order
+	shapes                                  map[string][2]int
 }
 
 func (m *testModel) hd() int { return m.dim / m.heads }
@@ -176,7 +176,11 @@ func TestModelGradients(t *testing.T) {
 		m    *testModel
 	}{
 		{"llama", newTestModel(false, 11, 16, 2, 2, 1, 24, 6, 2)},
-		{"llama-neox", func() *testModel { m := newTestModel(false, 11, 8, 1, 2, 2, 12, 5, 2); m.mode = kernels.RoPENeoX; return m }()},
+		{"llama-neox", func() *testModel {
+			m := newTestModel(false, 11, 8, 1, 2, 2, 12, 5, 2)
+			m.mode = kernels.RoPENeoX
+			return m
+		}()},
 		{"gpt2", newTestModel(true, 11, 16, 2, 2, 2, 32, 6, 2)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
