@@ -18,12 +18,9 @@ import (
 //	go test -run '^$' -bench TrainStep -benchtime 3x ./autograd/
 func BenchmarkTrainStep(b *testing.B) {
 	for _, gpt2 := range []bool{false, true} {
-		m := newTestModel(gpt2, 4096, 256, 8, 8, 8, 768, 256, 2)
-		name := "llama"
-		if gpt2 {
-			name = "gpt2"
-			m.ffn = 1024 // GPT-2's 4·dim MLP
-			*m = *newTestModel(true, 4096, 256, 8, 8, 8, 1024, 256, 2)
+		m, name := newTestModel(false, 4096, 256, 8, 8, 8, 768, 256, 2), "llama"
+		if gpt2 { // GPT-2's MLP is 4·dim wide
+			m, name = newTestModel(true, 4096, 256, 8, 8, 8, 1024, 256, 2), "gpt2"
 		}
 		rng := rand.New(rand.NewPCG(1, 1))
 		p := m.params(rng, 1)
