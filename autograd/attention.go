@@ -73,6 +73,7 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 	tp.record(func() {
 		dO, vh, khT, qhT := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T), make([]float32, hd*T)
 		dOT, dS, tmp := make([]float32, hd*T), make([]float32, T*T), make([]float32, T*hd)
+		tT := make([]float32, T*T) // a transposed T×T matrix
 		for b := 0; b < batch; b++ {
 			r0 := b * T
 			for h := 0; h < nHeads; h++ {
@@ -103,13 +104,15 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 				if k.RequiresGrad() {
 					// dK[p, i] = Σ_t dS[t, p]·q[t, i]
 					gatherT(qhT, q.Data, r0, T, qDim, qo, hd)
-					kernels.MatMul(tmp, qhT, transpose(dS, T, T), T, hd, T)
+					transposeInto(tT, dS, T, T)
+					kernels.MatMul(tmp, qhT, tT, T, hd, T)
 					scatterAdd(k.Grad, tmp, r0, T, kvDim, kvo, hd)
 				}
 				if v.RequiresGrad() {
 					// dV[p, i] = Σ_t P[t, p]·dO[t, i]
 					transposeInto(dOT, dO, T, hd)
-					kernels.MatMul(tmp, dOT, transpose(P, T, T), T, hd, T)
+					transposeInto(tT, P, T, T)
+					kernels.MatMul(tmp, dOT, tT, T, hd, T)
 					scatterAdd(v.Grad, tmp, r0, T, kvDim, kvo, hd)
 				}
 			}
@@ -147,15 +150,6 @@ func scatter(dst, src []float32, r0, n, cols, off, w int) {
 func scatterAdd(dst, src []float32, r0, n, cols, off, w int) {
 	for t := 0; t < n; t++ {
 		kernels.Add(dst[(r0+t)*cols+off:(r0+t)*cols+off+w], src[t*w:(t+1)*w])
-	}
-}
-
-// transposeInto writes the [cols, rows] transpose of a [rows, cols] into dst.
-func transposeInto(dst, a []float32, rows, cols int) {
-	for r := 0; r < rows; r++ {
-		for c, x := range a[r*cols : (r+1)*cols] {
-			dst[c*rows+r] = x
-		}
 	}
 }
 

@@ -71,6 +71,7 @@ func (v *Var) String() string {
 // forward math alone. A Tape is not safe for concurrent use.
 type Tape struct {
 	back []func()
+	free [][]float32 // scratch buffers for backward closures (scratch, release)
 }
 
 // NewTape returns an empty tape.
@@ -142,6 +143,23 @@ func (tp *Tape) tracks(ins ...*Var) bool {
 	}
 	return false
 }
+
+// scratch returns a buffer of n elements (not zeroed) for a backward
+// closure, reusing one released earlier where one is large enough.
+func (tp *Tape) scratch(n int) []float32 {
+	for i, b := range tp.free {
+		if cap(b) >= n {
+			last := len(tp.free) - 1
+			tp.free[i] = tp.free[last]
+			tp.free = tp.free[:last]
+			return b[:n]
+		}
+	}
+	return make([]float32, n)
+}
+
+// release hands buffers from scratch back for reuse.
+func (tp *Tape) release(bs ...[]float32) { tp.free = append(tp.free, bs...) }
 
 // record appends a backward closure.
 func (tp *Tape) record(f func()) { tp.back = append(tp.back, f) }
