@@ -153,13 +153,16 @@ func SwiGLU(tp *Tape, gate, up *Var) *Var {
 		return y
 	}
 	tp.record(func() {
+		gg, ug := gate.RequiresGrad(), up.RequiresGrad()
 		for i, g := range y.Grad {
+			// one exp per element: σ(gate), SiLU = gate·σ, SiLU' = σ·(1 + gate·(1 − σ))
 			gv := gate.Data[i]
-			if gate.RequiresGrad() {
-				gate.Grad[i] += g * up.Data[i] * siluGrad(gv)
+			s := 1 / (1 + float32(math.Exp(float64(-gv))))
+			if gg {
+				gate.Grad[i] += g * up.Data[i] * s * (1 + gv*(1-s))
 			}
-			if up.RequiresGrad() {
-				up.Grad[i] += g * kernels.SiLU(gv)
+			if ug {
+				up.Grad[i] += g * gv * s
 			}
 		}
 	})
