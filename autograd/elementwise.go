@@ -123,17 +123,24 @@ var geluC = math.Sqrt(2 / math.Pi)
 // (kernels has no GELU yet, so it is computed here, in float64 per element).
 func GELU(tp *Tape, x *Var) *Var {
 	y := tp.result(x.Rows, x.Cols, x)
+	var ths []float32 // tanh(·) per element, kept for the backward pass
+	if y.Grad != nil {
+		ths = make([]float32, len(x.Data))
+	}
 	for i, v := range x.Data {
 		u := float64(v)
-		y.Data[i] = float32(0.5 * u * (1 + math.Tanh(geluC*(u+0.044715*u*u*u))))
+		th := math.Tanh(geluC * (u + 0.044715*u*u*u))
+		y.Data[i] = float32(0.5 * u * (1 + th))
+		if ths != nil {
+			ths[i] = float32(th)
+		}
 	}
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
 		for i, g := range y.Grad {
-			u := float64(x.Data[i])
-			th := math.Tanh(geluC * (u + 0.044715*u*u*u))
+			u, th := float64(x.Data[i]), float64(ths[i])
 			d := 0.5*(1+th) + 0.5*u*(1-th*th)*geluC*(1+3*0.044715*u*u)
 			x.Grad[i] += g * float32(d)
 		}
