@@ -37,6 +37,8 @@ var allowed = map[string][]string{
 	"chat/jinja":           {},
 	"tensor":               {},
 	"kernels":              {"quant", "tensor"},
+	"autograd":             {"kernels", "tensor"},
+	"optim":                {"autograd"},
 	"model":                {"format/gguf"},
 	"format/llama2c":       {"tokenizer", "tokenizer/spm"},
 	"format/safetensors":   {"internal/mmap"},
