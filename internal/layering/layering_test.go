@@ -45,6 +45,7 @@ var allowed = map[string][]string{
 	"sample":               {},
 	"generate":             {"model", "tokenizer", "sample"},
 	"hub":                  {},
+	"server/web":           {}, // the embedded chat page: standard library only
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
 	"tools/benchvs":        {"format/gguf"}, // developer tool (side-by-side benchmark with llama.cpp), imported by nothing
