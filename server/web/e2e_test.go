@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -56,6 +57,8 @@ type fakeAPI struct {
 	mu       sync.Mutex
 	requests []map[string]any
 	replies  [][]string // the content pieces of each reply, in order
+	// cancelled counts requests whose client went away mid-stream.
+	cancelled int
 }
 
 func (f *fakeAPI) chat(w http.ResponseWriter, r *http.Request) {
@@ -77,6 +80,9 @@ func (f *fakeAPI) chat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pieces := f.replies[(n-1)%len(f.replies)]
+	if last["content"] == "tell a long story" {
+		pieces = slices.Repeat([]string{" and", " then"}, 100) // 8 s at 40 ms a piece: the page stops it
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	fl := w.(http.Flusher)
@@ -93,7 +99,14 @@ func (f *fakeAPI) chat(w http.ResponseWriter, r *http.Request) {
 	}
 	send(chunk(`{"role":"assistant","content":""}`, ""))
 	for _, p := range pieces {
-		time.Sleep(40 * time.Millisecond)
+		select {
+		case <-time.After(40 * time.Millisecond):
+		case <-r.Context().Done(): // the page stopped the request
+			f.mu.Lock()
+			f.cancelled++
+			f.mu.Unlock()
+			return
+		}
 		b, _ := json.Marshal(p)
 		send(chunk(`{"content":`+string(b)+`}`, ""))
 	}
@@ -110,7 +123,7 @@ func (f *fakeAPI) models(w http.ResponseWriter, r *http.Request) {
 }
 
 // TestBrowser loads the page in headless Chromium against a fake streaming
-// API, has two exchanges and one error, and saves a screenshot to
+// API, has two exchanges, stops a third reply and shows an error, and saves a screenshot to
 // $LLMPIPE_TEST_OUT (or the test's temporary folder).
 func TestBrowser(t *testing.T) {
 	chromium, node, modules := browserTools(t)
@@ -145,6 +158,7 @@ func TestBrowser(t *testing.T) {
 		`E2E_EXPECT=["Once upon a time.","The end!"]`,
 		"E2E_SYSTEM=You are terse.",
 		"E2E_TEMPERATURE=0.5",
+		"E2E_STOP_MESSAGE=tell a long story",
 		"E2E_ERROR_MESSAGE=please fail",
 		"E2E_ERROR_TEXT=unsupported field: logit_bias_x (invalid_request_error)",
 	)
@@ -158,12 +172,17 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("no screenshot at %s: %v", shot, err)
 	}
 
+	srv.Close() // waits for the handlers: the stopped stream has seen its cancellation
+
 	// What the page sent: the whole conversation each time, the system
 	// prompt first, the settings, and a streaming request with usage.
 	api.mu.Lock()
 	defer api.mu.Unlock()
-	if len(api.requests) != 3 {
-		t.Fatalf("the page made %d chat requests, want 3", len(api.requests))
+	if len(api.requests) != 4 {
+		t.Fatalf("the page made %d chat requests, want 4", len(api.requests))
+	}
+	if api.cancelled != 1 {
+		t.Errorf("%d streams were cancelled by the client, want 1 (the stopped one)", api.cancelled)
 	}
 	type msg struct{ Role, Content string }
 	wantMsgs := [][]msg{
@@ -192,8 +211,10 @@ func TestBrowser(t *testing.T) {
 			t.Errorf("request %d: sent a seed though the box was empty", i+1)
 		}
 	}
-	if last := api.requests[2]["messages"].([]any); len(last) != 6 {
-		t.Errorf("the failing request carried %d messages, want 6", len(last))
+	// The stopped reply's text stays in the conversation: the failing
+	// request carries system, 3 exchanges and its message.
+	if last := api.requests[3]["messages"].([]any); len(last) != 8 {
+		t.Errorf("the failing request carried %d messages, want 8", len(last))
 	}
 	if strings.Contains(string(b), "outside its origin") {
 		t.Error("the page fetched from outside its origin")

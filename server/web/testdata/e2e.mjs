@@ -11,6 +11,8 @@
 //                       absent: any non-empty reply will do (a real model)
 //   E2E_SYSTEM          a system prompt to type into the settings (optional)
 //   E2E_TEMPERATURE     a temperature to type into the settings (optional)
+//   E2E_STOP_MESSAGE    a message whose reply is long enough to stop with the
+//                       Stop button once it starts (optional)
 //   E2E_ERROR_MESSAGE   a message the server answers with an error, and
 //   E2E_ERROR_TEXT      the error text the page must then show (both optional)
 //   E2E_TIMEOUT_MS      how long to wait for each reply (default 30000)
@@ -67,6 +69,22 @@ try {
     console.log(`reply ${i + 1}: ${JSON.stringify(got)} [${stats}]`);
   }
 
+  if (env.E2E_STOP_MESSAGE) {
+    // A long reply, stopped as soon as it starts: the text so far stays,
+    // marked as stopped, and the page can send again.
+    await message.fill(env.E2E_STOP_MESSAGE);
+    await message.press("Enter");
+    const reply = replies.nth(messages.length);
+    await reply.locator(".text").filter({ hasText: /\S/ }).waitFor({ timeout });
+    await page.getByRole("button", { name: "Stop" }).click();
+    await page.waitForFunction((el) => el.getAttribute("aria-busy") === "false", await reply.elementHandle(), { timeout });
+    const stats = await reply.locator(".stats").textContent();
+    if (!stats.endsWith("· stopped")) fail(`stopped reply: stats ${JSON.stringify(stats)} do not say stopped`);
+    if (!(await page.getByRole("button", { name: "Send" }).isEnabled())) fail("Send stays disabled after Stop");
+    if (await page.getByRole("button", { name: "Stop" }).isEnabled()) fail("Stop stays enabled after Stop");
+    console.log(`stopped reply: ${JSON.stringify(await reply.locator(".text").textContent())} [${stats}]`);
+  }
+
   if (env.E2E_ERROR_MESSAGE) {
     await message.fill(env.E2E_ERROR_MESSAGE);
     await page.getByRole("button", { name: "Send" }).click();
@@ -75,7 +93,8 @@ try {
     const text = await alert.textContent();
     if (!text.includes(env.E2E_ERROR_TEXT || "")) fail(`error shown: ${JSON.stringify(text)}, want it to hold ${JSON.stringify(env.E2E_ERROR_TEXT)}`);
     if ((await message.inputValue()) !== env.E2E_ERROR_MESSAGE) fail("the failed message was not given back to the input box");
-    if ((await replies.count()) !== messages.length) fail("a failed request left a reply in the log");
+    const kept = messages.length + (env.E2E_STOP_MESSAGE ? 1 : 0);
+    if ((await replies.count()) !== kept) fail("a failed request left a reply in the log");
     console.log(`error shown: ${JSON.stringify(text)}`);
   }
 
