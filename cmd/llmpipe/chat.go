@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -132,7 +133,13 @@ turns.`,
 				opts: opts, kvF16: kvF16,
 				out: cmd.OutOrStdout(), errOut: cmd.ErrOrStderr(),
 			}
-			return s.loop(cmd.Context(), cmd.InOrStdin())
+			// Ctrl-C is ours: during a reply it stops the reply, at the
+			// prompt it ends the chat. (main's handler also cancels the
+			// command's context on it; the chat does not stop on that.)
+			intr := make(chan os.Signal, 1)
+			signal.Notify(intr, os.Interrupt)
+			defer signal.Stop(intr)
+			return s.loop(context.WithoutCancel(cmd.Context()), cmd.InOrStdin(), intr)
 		},
 	}
 	applyThreads = addThreadsFlag(cmd)
@@ -283,9 +290,15 @@ type chatSession struct {
 	errOut    io.Writer // notes, statistics, errors
 }
 
-// loop reads messages and commands until /quit, the end of in, or ctx ends.
-func (s *chatSession) loop(ctx context.Context, in io.Reader) error {
-	r := bufio.NewReader(in)
+// errInterrupted is what reading input returns when Ctrl-C is pressed at
+// the prompt.
+var errInterrupted = errors.New("interrupted")
+
+// loop reads messages and commands until /quit, the end of in, Ctrl-C at
+// the prompt, or ctx ends. Ctrl-C (intr) during a reply stops that reply.
+func (s *chatSession) loop(ctx context.Context, in io.Reader, intr <-chan os.Signal) error {
+	src := newLineSource(in, intr)
+	defer src.close()
 	interactive := isTerminal(in)
 	fmt.Fprintf(s.errOut, "llmpipe chat: %s, context %d tokens, %s; /help lists the commands\n",
 		s.model.Arch(), s.model.ContextLength(), s.format.name)
@@ -293,15 +306,16 @@ func (s *chatSession) loop(ctx context.Context, in io.Reader) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		text, err := readMessage(r, s.out, interactive)
-		if errors.Is(err, io.EOF) && text == "" {
+		text, err := readMessage(src.next, s.out, interactive)
+		if errors.Is(err, errInterrupted) {
+			fmt.Fprintln(s.out)
 			return nil
 		}
 		if err != nil && !errors.Is(err, io.EOF) {
 			return fmt.Errorf("reading input: %w", err)
 		}
 		if strings.TrimSpace(text) == "" {
-			if errors.Is(err, io.EOF) {
+			if err != nil { // io.EOF
 				return nil
 			}
 			continue
@@ -314,20 +328,89 @@ func (s *chatSession) loop(ctx context.Context, in io.Reader) error {
 			if quit {
 				return nil
 			}
-			continue
-		}
-		text = strings.TrimPrefix(text, "/") // "//x" sends "/x"
-		if gerr := s.reply(ctx, text); gerr != nil {
+		} else if rerr := s.replyInterruptible(ctx, strings.TrimPrefix(text, "/"), intr); rerr != nil { // "//x" sends "/x"
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			fmt.Fprintf(s.errOut, "error: %v\n", gerr)
+			fmt.Fprintf(s.errOut, "error: %v\n", rerr)
 		}
-		if errors.Is(err, io.EOF) {
+		if err != nil { // io.EOF after a last message
 			return nil
 		}
 	}
 }
+
+// replyInterruptible is reply, stopped by a signal on intr.
+func (s *chatSession) replyInterruptible(ctx context.Context, user string, intr <-chan os.Signal) error {
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan struct{})
+	defer close(done)
+	go func() {
+		select {
+		case <-intr:
+			cancel()
+		case <-done:
+		}
+	}()
+	return s.reply(rctx, user)
+}
+
+// lineSource reads lines on its own goroutine, so that waiting for input
+// can be interrupted.
+type lineSource struct {
+	lines chan lineRead
+	done  chan struct{}
+	intr  <-chan os.Signal
+	err   error // the read error once it came: every later next returns it
+}
+
+type lineRead struct {
+	line string
+	err  error
+}
+
+func newLineSource(in io.Reader, intr <-chan os.Signal) *lineSource {
+	src := &lineSource{lines: make(chan lineRead), done: make(chan struct{}), intr: intr}
+	go func() {
+		r := bufio.NewReader(in)
+		for {
+			line, err := r.ReadString('\n')
+			select {
+			case src.lines <- lineRead{line, err}:
+			case <-src.done:
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	return src
+}
+
+// next returns the next line without its line ending; a last line
+// without one comes with a nil error, then io.EOF. A signal on intr
+// returns errInterrupted.
+func (src *lineSource) next() (string, error) {
+	if src.err != nil {
+		return "", src.err
+	}
+	select {
+	case l := <-src.lines:
+		src.err = l.err
+		line := strings.TrimSuffix(strings.TrimSuffix(l.line, "\n"), "\r")
+		if errors.Is(l.err, io.EOF) && line != "" {
+			return line, nil
+		}
+		return line, l.err
+	case <-src.intr:
+		return "", errInterrupted
+	}
+}
+
+// close ends the reading goroutine once its read returns.
+func (src *lineSource) close() { close(src.done) }
 
 // isTerminal reports whether in is a character device (a terminal): then
 // the chat shows prompts.
@@ -340,23 +423,15 @@ func isTerminal(in io.Reader) bool {
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
-// readMessage reads one message: a line; lines ending in \ continue it
-// (the \ becomes a newline); a line holding only """ starts paste mode,
-// which ends at the next such line. It returns io.EOF with what it read
-// when the input ends.
-func readMessage(r *bufio.Reader, out io.Writer, interactive bool) (string, error) {
+// readMessage reads one message with readLine: a line; lines ending in \
+// continue it (the \ becomes a newline); a line holding only """ starts
+// paste mode, which ends at the next such line. At the end of the input it
+// returns what it read with io.EOF.
+func readMessage(readLine func() (string, error), out io.Writer, interactive bool) (string, error) {
 	prompt := func(p string) {
 		if interactive {
 			fmt.Fprint(out, p)
 		}
-	}
-	readLine := func() (string, error) {
-		line, err := r.ReadString('\n')
-		line = strings.TrimSuffix(strings.TrimSuffix(line, "\n"), "\r")
-		if err == io.EOF && line != "" {
-			return line, nil // a last line without a newline
-		}
-		return line, err
 	}
 	prompt(">>> ")
 	line, err := readLine()
@@ -543,20 +618,26 @@ func (s *chatSession) reply(ctx context.Context, user string) error {
 	if s.format.tmpl == nil {
 		opts.Stop = append(slices.Clone(opts.Stop), plainStop)
 	}
-	started := false // leading whitespace of a reply is not shown or kept
+	var shown strings.Builder // leading whitespace of a reply is not shown or kept
 	opts.OnText = func(t string) error {
-		if !started {
+		if shown.Len() == 0 {
 			if t = strings.TrimLeft(t, " \t\r\n"); t == "" {
 				return nil
 			}
-			started = true
 		}
+		shown.WriteString(t)
 		_, err := io.WriteString(s.out, t)
 		return err
 	}
 	res, err := generate.Run(ctx, s.model, s.tok, ids, opts)
-	if started {
+	if shown.Len() > 0 {
 		fmt.Fprintln(s.out)
+	}
+	if errors.Is(err, context.Canceled) {
+		// Stopped by Ctrl-C: the text so far stays in the conversation.
+		s.turns = append(s.turns, chatTurn{user: user, assistant: strings.TrimSpace(shown.String())})
+		fmt.Fprintln(s.errOut, "(reply stopped)")
+		return nil
 	}
 	if err != nil {
 		return err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -11,7 +10,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/llmpipe/llmpipe/generate"
 	"github.com/llmpipe/llmpipe/internal/shared"
@@ -246,10 +247,11 @@ func TestReadMessage(t *testing.T) {
 		{name: "empty", in: "", want: nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := bufio.NewReader(strings.NewReader(tc.in))
+			src := newLineSource(strings.NewReader(tc.in), nil)
+			defer src.close()
 			var got []string
 			for {
-				msg, err := readMessage(r, io.Discard, false)
+				msg, err := readMessage(src.next, io.Discard, false)
 				if err != nil && !errors.Is(err, io.EOF) {
 					t.Fatal(err)
 				}
@@ -275,4 +277,83 @@ func TestReplyReserve(t *testing.T) {
 			t.Errorf("replyReserve(%d, %d) = %d, want %d", tc.maxTokens, tc.ctx, got, tc.want)
 		}
 	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// signalWriter sends on intr at its first write, then gives the reply's
+// watcher a moment to cancel it.
+type signalWriter struct {
+	syncBuffer
+	intr chan os.Signal
+	sent bool
+}
+
+func (w *signalWriter) Write(p []byte) (int, error) {
+	if !w.sent {
+		w.sent = true
+		w.intr <- os.Interrupt
+		time.Sleep(50 * time.Millisecond)
+	}
+	return w.syncBuffer.Write(p)
+}
+
+// TestChatInterrupt: Ctrl-C during a reply stops it and keeps its text in
+// the conversation; Ctrl-C at the prompt ends the chat.
+func TestChatInterrupt(t *testing.T) {
+	path := shared.Path(t, "models/stories260K.gguf")
+	m, tok, closeModel, err := loadRunModel(path, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeModel()
+	intr := make(chan os.Signal, 1)
+	out := &signalWriter{intr: intr}
+	var errOut syncBuffer
+	maxTokens := 200
+	s := &chatSession{cmd: newChatCmd(), sf: &samplingFlags{}, maxTokens: &maxTokens, model: &reuseModel{Model: m}, tok: tok,
+		format: chatFormat{name: "plain text"}, out: out, errOut: &errOut}
+	inR, inW := io.Pipe()
+	done := make(chan error, 1)
+	go func() { done <- s.loop(context.Background(), inR, intr) }()
+	io.WriteString(inW, "Once upon a time\n")
+	deadline := time.After(20 * time.Second)
+	for !strings.Contains(errOut.String(), "(reply stopped)") {
+		select {
+		case err := <-done:
+			t.Fatalf("chat ended (%v) before the reply stopped:\n%s", err, errOut.String())
+		case <-deadline:
+			t.Fatal("the reply did not stop")
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+	if len(s.turns) != 1 || s.turns[0].assistant == "" || len(strings.Fields(s.turns[0].assistant)) > 100 {
+		t.Fatalf("after the stop the history is %q", s.turns)
+	}
+	intr <- os.Interrupt // at the prompt
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("chat ended with %v", err)
+		}
+	case <-deadline:
+		t.Fatal("Ctrl-C at the prompt did not end the chat")
+	}
+	inW.Close()
 }
