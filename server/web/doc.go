@@ -25,4 +25,15 @@
 // role="alert" errors, with no framework.
 //
 // This package serves the page only; the API is package server's.
+//
+// # Testing
+//
+// TestBrowser drives the page in headless Chromium through testdata/e2e.mjs
+// (playwright-core, Debian's /usr/bin/chromium, never a downloaded browser)
+// against a fake streaming API, and saves a screenshot to $LLMPIPE_TEST_OUT
+// (else the test's temporary folder; the log says where). It needs node
+// and a node_modules folder holding playwright-core, named by
+// $LLMPIPE_NODE_MODULES; .ci/run installs both and sets it. Without them the
+// test skips, or fails under CI=true. The script's environment variables
+// (its header lists them) let it run against a real server too.
 package web

@@ -111,7 +111,7 @@
     controller = new AbortController();
     sendBtn.disabled = true;
     stopBtn.disabled = false;
-    let content = "", chunks = 0, usage = null, firstAt = 0, lastAt = 0, stopped = false;
+    let content = "", chunks = 0, usage = null, firstAt = 0, lastAt = 0, stopped = false, finish = null;
     const startAt = performance.now();
     try {
       const res = await fetch("v1/chat/completions", {
@@ -128,7 +128,9 @@
         const chunk = JSON.parse(data);
         if (chunk.error) throw new Error(apiError(chunk, "error"));
         if (chunk.usage) usage = chunk.usage;
-        const delta = chunk.choices && chunk.choices[0] && chunk.choices[0].delta;
+        const choice = chunk.choices && chunk.choices[0];
+        if (choice && choice.finish_reason) finish = choice.finish_reason;
+        const delta = choice && choice.delta;
         if (delta && typeof delta.content === "string" && delta.content !== "") {
           const now = performance.now();
           if (!firstAt) firstAt = now;
@@ -151,7 +153,8 @@
     }
     if (turn !== epoch) return;
     const tokens = usage && Number.isInteger(usage.completion_tokens) ? usage.completion_tokens : chunks;
-    stats.textContent = formatStats(tokens, firstAt, lastAt, startAt) + (stopped ? " · stopped" : "");
+    stats.textContent = formatStats(tokens, firstAt, lastAt, startAt) +
+      (stopped ? " · stopped" : finish === "length" ? " · cut at max tokens" : "");
     if (content !== "") messages.push({ role: "assistant", content });
     else { // nothing came back: drop the turn and give the text back to retry
       messages.pop();
