@@ -158,6 +158,7 @@ func TestBrowser(t *testing.T) {
 		`E2E_EXPECT=["Once upon a time.","The end!"]`,
 		"E2E_SYSTEM=You are terse.",
 		"E2E_TEMPERATURE=0.5",
+		"E2E_MAX_TOKENS=64",
 		"E2E_STOP_MESSAGE=tell a long story",
 		"E2E_ERROR_MESSAGE=please fail",
 		"E2E_ERROR_TEXT=unsupported field: logit_bias_x (invalid_request_error)",
@@ -203,8 +204,8 @@ func TestBrowser(t *testing.T) {
 		if req["stream"] != true || so["include_usage"] != true {
 			t.Errorf("request %d: stream %v, stream_options %v; want true, include_usage", i+1, req["stream"], req["stream_options"])
 		}
-		if req["model"] != "fake-model" || req["temperature"] != 0.5 || req["top_p"] != 1.0 || req["max_tokens"] != 256.0 {
-			t.Errorf("request %d: model %v temperature %v top_p %v max_tokens %v; want fake-model, 0.5, 1, 256",
+		if req["model"] != "fake-model" || req["temperature"] != 0.5 || req["top_p"] != 1.0 || req["max_tokens"] != 64.0 {
+			t.Errorf("request %d: model %v temperature %v top_p %v max_tokens %v; want fake-model, 0.5, 1, 64",
 				i+1, req["model"], req["temperature"], req["top_p"], req["max_tokens"])
 		}
 		if _, ok := req["seed"]; ok {
@@ -215,6 +216,9 @@ func TestBrowser(t *testing.T) {
 	// request carries system, 3 exchanges and its message.
 	if last := api.requests[3]["messages"].([]any); len(last) != 8 {
 		t.Errorf("the failing request carried %d messages, want 8", len(last))
+	}
+	if !strings.Contains(string(b), "stopped reply: ") {
+		t.Error("the long reply was not stopped with the Stop button")
 	}
 	if strings.Contains(string(b), "outside its origin") {
 		t.Error("the page fetched from outside its origin")
