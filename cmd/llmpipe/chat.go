@@ -30,10 +30,9 @@ import (
 //	Assistant:
 //
 // one line per message (a message's own newlines are kept), the prompt
-// ending in "Assistant:"; the reply stops at plainStop.
-const (
-	plainStop = "\nUser:"
-)
+// ending in "Assistant:"; the reply stops at plainStop. It is the same
+// text as package server's plain format for such models.
+const plainStop = "\nUser:"
 
 // chatSetFlags are the flags /set may change, as named on the command line.
 var chatSetFlags = []string{"temperature", "top-k", "top-p", "min-p", "typical-p", "repeat-penalty", "repeat-last-n",
