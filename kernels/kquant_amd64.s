@@ -92,6 +92,15 @@ DATA kqMasks<>+112(SB)/8, $0xc0c0c0c0c0c0c0c0
 DATA kqMasks<>+120(SB)/8, $0xc0c0c0c0c0c0c0c0
 GLOBL kqMasks<>(SB), RODATA|NOPTR, $128
 
+// kqK4Lo and kqK4Hi mask the dwords of the Q4_K scale unpacking (Q4K_SCALES).
+DATA kqK4Lo<>+0(SB)/8, $0x0f0f0f0f3f3f3f3f
+DATA kqK4Lo<>+8(SB)/8, $0x0f0f0f0f3f3f3f3f
+GLOBL kqK4Lo<>(SB), RODATA|NOPTR, $16
+DATA kqK4Hi<>+0(SB)/8, $0x3030303000000000
+DATA kqK4Hi<>+8(SB)/8, $0x3030303000000000
+GLOBL kqK4Hi<>(SB), RODATA|NOPTR, $16
+
+
 // HSUM8 sets the low lane of x to hsum8(y) (x is y's xmm name; t a scratch xmm).
 #define HSUM8(y, x, t) \
 	VEXTRACTF128 $1, y, t \
@@ -103,34 +112,23 @@ GLOBL kqMasks<>(SB), RODATA|NOPTR, $128
 
 // Q4K_SCALES reads a block_q4_K at SI: X0 = [d, dmin, 0, 0] (fp16 → fp32),
 // Y7 = the 8 6-bit scales as int16 in both 128-bit lanes, X5 = the 8 mins as
-// int16. Clobbers AX, R8-R12, X4.
+// int16. The 12 scale bytes are unpacked as ggml's utmp shuffle does, in
+// SIMD: dwords [s0 & 0x3f, s2 & 0x0f | (s0>>6)<<4, s1 & 0x3f,
+// s2>>4 & 0x0f | (s1>>6)<<4] of the scale dwords s0..s2 hold the scales of
+// groups 0-3, 4-7, then the mins of groups 0-3, 4-7. Clobbers AX, X4, X6.
 #define Q4K_SCALES \
 	MOVL         0(SI), AX \
 	VMOVD        AX, X0 \
 	VCVTPH2PS    X0, X0 \
-	MOVL         4(SI), R8 \
-	MOVL         8(SI), R9 \
-	MOVL         12(SI), R10 \
-	MOVL         R10, R11 \
-	SHRL         $4, R11 \
-	ANDL         $0x0f0f0f0f, R11 \
-	MOVL         R9, R12 \
-	SHRL         $6, R12 \
-	ANDL         $0x03030303, R12 \
-	SHLL         $4, R12 \
-	ORL          R12, R11 \
-	ANDL         $0x3f3f3f3f, R9 \
-	ANDL         $0x0f0f0f0f, R10 \
-	MOVL         R8, R12 \
-	SHRL         $6, R12 \
-	ANDL         $0x03030303, R12 \
-	SHLL         $4, R12 \
-	ORL          R12, R10 \
-	ANDL         $0x3f3f3f3f, R8 \
-	VMOVD        R8, X4 \
-	VPINSRD      $1, R10, X4, X4 \
-	VPINSRD      $2, R9, X4, X4 \
-	VPINSRD      $3, R11, X4, X4 \
+	VMOVDQU      4(SI), X4 \
+	VPSHUFD      $0x98, X4, X5 \
+	VPSRLD       $4, X5, X6 \
+	VPBLENDD     $8, X6, X5, X5 \
+	VPAND        kqK4Lo<>(SB), X5, X5 \
+	VPSHUFD      $0x50, X4, X6 \
+	VPSRLD       $2, X6, X6 \
+	VPAND        kqK4Hi<>(SB), X6, X6 \
+	VPOR         X6, X5, X4 \
 	VPMOVZXBW    X4, Y4 \
 	VEXTRACTI128 $1, Y4, X5 \
 	VINSERTI128  $1, X4, Y4, Y7
