@@ -54,9 +54,71 @@ func dotQ6KFast(w, x []byte, n int) float32 {
 	return dotQ6KAVX2(&w[0], &x[0], nb)
 }
 
+// dotQ4KAVX2x4 sets *(out + t·ostride bytes) = dotQ4KAVX2(w, x + t·xstride,
+// nb) for t = 0..3, bit for bit, unpacking each weight block once.
+//
+//go:noescape
+func dotQ4KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+
+// dotQ6KAVX2x4 is dotQ4KAVX2x4 for block_q6_K weights.
+//
+//go:noescape
+func dotQ6KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+
+// kqRowTile is how many weight rows the k-quant Rows kernels run through
+// for each group of four tokens before moving to the next rows: 32 rows of
+// 4096 Q4_K columns are 72 KiB, which stays in L2 while every token group
+// passes over them.
+const kqRowTile = 32
+
+// rowsKQ is QKernel.Rows for the k-quants: out[t·rows+r] = dot(row r of
+// w, token t of xq) for r in [lo, hi), every t < nTok, four tokens per
+// x4 call (bit-identical to one, see dotQ4KAVX2x4) and the leftover tokens
+// one by one. Without the assembly it loops over dot (the reference).
+func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
+	wBlock int, dot func(w, x []byte, n int) float32, dot1 func(w, x *byte, nb int) float32,
+	dot4 func(w, x *byte, xstride, nb int, out *float32, ostride int)) {
+	nb := cols / qkK
+	wb, xb := nb*wBlock, nb*q8KBlockBytes
+	if lo >= hi || nTok == 0 {
+		return
+	}
+	_, _, _ = w[hi*wb-1], xq[nTok*xb-1], out[(nTok-1)*rows+hi-1]
+	if !useAsm || !haveKQuantAsm || nb == 0 {
+		for t := 0; t < nTok; t++ {
+			for r := lo; r < hi; r++ {
+				out[t*rows+r] = dot(w[r*wb:(r+1)*wb], xq[t*xb:(t+1)*xb], cols)
+			}
+		}
+		return
+	}
+	for r0 := lo; r0 < hi; r0 += kqRowTile {
+		r1 := min(r0+kqRowTile, hi)
+		t := 0
+		for ; t+4 <= nTok; t += 4 {
+			for r := r0; r < r1; r++ {
+				dot4(&w[r*wb], &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows)
+			}
+		}
+		for ; t < nTok; t++ {
+			for r := r0; r < r1; r++ {
+				out[t*rows+r] = dot1(&w[r*wb], &xq[t*xb], nb)
+			}
+		}
+	}
+}
+
+func rowsQ4K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KFast, dotQ4KAVX2, dotQ4KAVX2x4)
+}
+
+func rowsQ6K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q6KBlockBytes, dotQ6KFast, dotQ6KAVX2, dotQ6KAVX2x4)
+}
+
 func init() {
 	if haveKQuantAsm {
-		RegisterQKernel(quant.Q4_K, QKernel{Dot: dotQ4KFast})
-		RegisterQKernel(quant.Q6_K, QKernel{Dot: dotQ6KFast})
+		RegisterQKernel(quant.Q4_K, QKernel{Dot: dotQ4KFast, Rows: rowsQ4K})
+		RegisterQKernel(quant.Q6_K, QKernel{Dot: dotQ6KFast, Rows: rowsQ6K})
 	}
 }

@@ -111,27 +111,27 @@ GLOBL kqK4Hi<>(SB), RODATA|NOPTR, $16
 	VADDSS       t, x, x
 
 // Q4K_SCALES reads a block_q4_K at SI: X0 = [d, dmin, 0, 0] (fp16 → fp32),
-// Y7 = the 8 6-bit scales as int16 in both 128-bit lanes, X5 = the 8 mins as
-// int16. The 12 scale bytes are unpacked as ggml's utmp shuffle does, in
-// SIMD: dwords [s0 & 0x3f, s2 & 0x0f | (s0>>6)<<4, s1 & 0x3f,
+// Y7 = the 8 6-bit scales as int16 in both 128-bit lanes, X5 = the 8 mins
+// as int16; xt/yt is a scratch register. The 12 scale bytes are unpacked
+// as ggml's utmp shuffle does, in SIMD: dwords [s0 & 0x3f, s2 & 0x0f | (s0>>6)<<4, s1 & 0x3f,
 // s2>>4 & 0x0f | (s1>>6)<<4] of the scale dwords s0..s2 hold the scales of
-// groups 0-3, 4-7, then the mins of groups 0-3, 4-7. Clobbers AX, X4, X6.
-#define Q4K_SCALES \
+// groups 0-3, 4-7, then the mins of groups 0-3, 4-7. Clobbers AX, X6.
+#define Q4K_SCALES(xt, yt) \
 	MOVL         0(SI), AX \
 	VMOVD        AX, X0 \
 	VCVTPH2PS    X0, X0 \
-	VMOVDQU      4(SI), X4 \
-	VPSHUFD      $0x98, X4, X5 \
+	VMOVDQU      4(SI), xt \
+	VPSHUFD      $0x98, xt, X5 \
 	VPSRLD       $4, X5, X6 \
 	VPBLENDD     $8, X6, X5, X5 \
 	VPAND        kqK4Lo<>(SB), X5, X5 \
-	VPSHUFD      $0x50, X4, X6 \
+	VPSHUFD      $0x50, xt, X6 \
 	VPSRLD       $2, X6, X6 \
 	VPAND        kqK4Hi<>(SB), X6, X6 \
-	VPOR         X6, X5, X4 \
-	VPMOVZXBW    X4, Y4 \
-	VEXTRACTI128 $1, Y4, X5 \
-	VINSERTI128  $1, X4, Y4, Y7
+	VPOR         X6, X5, xt \
+	VPMOVZXBW    xt, yt \
+	VEXTRACTI128 $1, yt, X5 \
+	VINSERTI128  $1, xt, yt, Y7
 
 // Q4K_CHUNK adds to Y8 the scaled products of 64-quant chunk j (byte
 // offsets qoff = 16+32j in the block_q4_K at SI, xoff = 4+64j in the
@@ -165,7 +165,7 @@ TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-28
 	JEQ  q4done
 
 q4block:
-	Q4K_SCALES
+	Q4K_SCALES(X4, Y4)
 	// [d, dmin] · y.d; X3 = dmin·y.d in every lane, Y2 = d·y.d.
 	VBROADCASTSS 0(DI), X1
 	VMULPS       X1, X0, X0
@@ -273,4 +273,246 @@ q6done:
 	HSUM8(Y14, X14, X1)
 	VZEROUPPER
 	VMOVSS X14, ret+24(FP)
+	RET
+
+// The four-token kernels compute one weight row against four activation
+// rows at once, unpacking each weight block once. Every token goes through
+// exactly the float operations of dotQ4KAVX2/dotQ6KAVX2 in the same order
+// (only the exact integer sums are formed in another order), so each
+// result is bit-identical to the one-token kernel's.
+
+// Q4K_TOK adds token xp's scaled products of chunk quants Y12 (low) and
+// Y13 (high nibbles), scales Y5/Y6, into s. Clobbers Y1.
+#define Q4K_TOK(xp, s, xoff) \
+	VPMADDUBSW xoff(xp), Y12, Y1 \
+	VPMADDWD   Y5, Y1, Y1 \
+	VPADDD     Y1, s, s \
+	VPMADDUBSW xoff+32(xp), Y13, Y1 \
+	VPMADDWD   Y6, Y1, Y1 \
+	VPADDD     Y1, s, s
+
+// Q4K_CHUNK4 is Q4K_CHUNK for the four tokens at DI, R8, R9, R10 (sums in
+// Y8-Y11). Clobbers Y1, Y5, Y6, Y12, Y13.
+#define Q4K_CHUNK4(qoff, xoff, soff) \
+	VMOVDQU qoff(SI), Y12 \
+	VPSRLW  $4, Y12, Y13 \
+	VPAND   Y15, Y12, Y12 \
+	VPAND   Y15, Y13, Y13 \
+	VPSHUFB kqShufK4<>+soff(SB), Y7, Y5 \
+	VPSHUFB kqShufK4<>+soff+32(SB), Y7, Y6 \
+	Q4K_TOK(DI, Y8, xoff) \
+	Q4K_TOK(R8, Y9, xoff) \
+	Q4K_TOK(R9, Y10, xoff) \
+	Q4K_TOK(R10, Y11, xoff)
+
+// Q4K_MINS does dotQ4KAVX2's accm step for token xp, its accm at moff(SP).
+// X0 = [d, dmin] of the weight block, X5 its mins. Clobbers X1, X6, X12,
+// X13.
+#define Q4K_MINS(xp, moff) \
+	VBROADCASTSS 0(xp), X1 \
+	VMULPS       X1, X0, X1 \
+	VPSHUFD      $0x55, X1, X6 \
+	VMOVDQU      260(xp), X12 \
+	VPHADDW      276(xp), X12, X12 \
+	VPMADDWD     X12, X5, X12 \
+	VCVTDQ2PS    X12, X12 \
+	VMOVUPS      moff(SP), X13 \
+	VFNMADD231PS X12, X6, X13 \
+	VMOVUPS      X13, moff(SP)
+
+// Q4K_ACC does dotQ4KAVX2's acc step for token xp: a += (d·y.d)·float(s).
+// Clobbers Y1.
+#define Q4K_ACC(xp, s, a) \
+	VCVTDQ2PS    s, s \
+	VBROADCASTSS 0(xp), X1 \
+	VMULPS       X1, X0, X1 \
+	VBROADCASTSS X1, Y1 \
+	VFMADD231PS  s, Y1, a
+
+// Q4K_FINISH stores hsum8(a) + reduce(accm at moff(SP)) to dst, as
+// dotQ4KAVX2 returns it. Clobbers X1, X13.
+#define Q4K_FINISH(moff, a, xa, dst) \
+	VMOVUPS   moff(SP), X13 \
+	VMOVHLPS  X13, X13, X1 \
+	VADDPS    X1, X13, X13 \
+	VMOVSHDUP X13, X1 \
+	VADDSS    X1, X13, X13 \
+	HSUM8(a, xa, X1) \
+	VADDSS    X13, xa, xa \
+	VMOVSS    xa, dst
+
+// func dotQ4KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+//
+// For t = 0..3: *(out + t·ostride bytes) = dotQ4KAVX2(w, x + t·xstride, nb).
+TEXT ·dotQ4KAVX2x4(SB), NOSPLIT, $64-48
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xstride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	LEAQ (DI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y14, Y14, Y14
+	VMOVUPS Y2, 0(SP)
+	VMOVUPS Y2, 32(SP)
+	TESTQ CX, CX
+	JEQ  q4x4done
+
+q4x4block:
+	Q4K_SCALES(X1, Y1)
+	Q4K_MINS(DI, 0)
+	Q4K_MINS(R8, 16)
+	Q4K_MINS(R9, 32)
+	Q4K_MINS(R10, 48)
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	Q4K_CHUNK4(16, 4, 0)
+	Q4K_CHUNK4(48, 68, 64)
+	Q4K_CHUNK4(80, 132, 128)
+	Q4K_CHUNK4(112, 196, 192)
+	Q4K_ACC(DI, Y8, Y2)
+	Q4K_ACC(R8, Y9, Y3)
+	Q4K_ACC(R9, Y10, Y4)
+	Q4K_ACC(R10, Y11, Y14)
+	ADDQ $144, SI
+	ADDQ $292, DI
+	ADDQ $292, R8
+	ADDQ $292, R9
+	ADDQ $292, R10
+	DECQ CX
+	JNZ  q4x4block
+
+q4x4done:
+	MOVQ out+32(FP), DX
+	MOVQ ostride+40(FP), BX
+	Q4K_FINISH(0, Y2, X2, (DX))
+	Q4K_FINISH(16, Y3, X3, (DX)(BX*1))
+	Q4K_FINISH(32, Y4, X4, (DX)(BX*2))
+	LEAQ (BX)(BX*2), BX
+	Q4K_FINISH(48, Y14, X14, (DX)(BX*1))
+	VZEROUPPER
+	RET
+
+// Q6K_TOK adds token xp's scaled products of chunk quants Y0 (scales Y5)
+// into s. Clobbers Y1.
+#define Q6K_TOK(xp, s, xoff) \
+	VPMADDUBSW xoff(xp), Y0, Y1 \
+	VPMADDWD   Y5, Y1, Y1 \
+	VPADDD     Y1, s, s
+
+// Q6K_MUL4 is Q6K_MUL for the four tokens at DI, R8, R9, R10 (sums in
+// Y8-Y11): the chunk's high bits in Y0, low bits the low nibbles of lo,
+// the 16 int8 scales in X6. Clobbers Y0, Y1, Y5.
+#define Q6K_MUL4(lo, xoff, soff) \
+	VPAND     Y15, lo, Y1 \
+	VPOR      Y0, Y1, Y0 \
+	VPSHUFB   kqShufQ6<>+soff(SB), X6, X5 \
+	VPMOVSXBW X5, Y5 \
+	Q6K_TOK(DI, Y8, xoff) \
+	Q6K_TOK(R8, Y9, xoff) \
+	Q6K_TOK(R9, Y10, xoff) \
+	Q6K_TOK(R10, Y11, xoff)
+
+// Q6K_HALF4 is Q6K_HALF for four tokens. Clobbers Y0, Y1, Y5, Y7, Y12,
+// Y13.
+#define Q6K_HALF4(qlo, qho, xo, so) \
+	VMOVDQU qlo(SI), Y12 \
+	VMOVDQU qlo+32(SI), Y13 \
+	VMOVDQU qho(SI), Y7 \
+	VPAND   kqMasks<>+0(SB), Y7, Y0 \
+	VPSLLW  $4, Y0, Y0 \
+	Q6K_MUL4(Y12, xo, so) \
+	VPAND   kqMasks<>+32(SB), Y7, Y0 \
+	VPSLLW  $2, Y0, Y0 \
+	Q6K_MUL4(Y13, xo+32, so+16) \
+	VPSRLW  $4, Y12, Y12 \
+	VPSRLW  $4, Y13, Y13 \
+	VPAND   kqMasks<>+64(SB), Y7, Y0 \
+	Q6K_MUL4(Y12, xo+64, so+32) \
+	VPAND   kqMasks<>+96(SB), Y7, Y0 \
+	VPSRLW  $2, Y0, Y0 \
+	Q6K_MUL4(Y13, xo+96, so+48)
+
+// Q6K_SUB starts token xp's integer sum s at -32·(scales · bsums) (Y5 the
+// int16 scales), as dotQ6KAVX2 ends it. Clobbers Y1.
+#define Q6K_SUB(xp, s) \
+	VPMADDWD 260(xp), Y5, Y1 \
+	VPSLLD   $5, Y1, Y1 \
+	VPXOR    s, s, s \
+	VPSUBD   Y1, s, s
+
+// Q6K_ACC does dotQ6KAVX2's acc step for token xp (X0 = fp16(d) as fp32).
+// Clobbers Y1.
+#define Q6K_ACC(xp, s, a) \
+	VMULSS       0(xp), X0, X1 \
+	VBROADCASTSS X1, Y1 \
+	VCVTDQ2PS    s, s \
+	VFMADD231PS  s, Y1, a
+
+// func dotQ6KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+//
+// For t = 0..3: *(out + t·ostride bytes) = dotQ6KAVX2(w, x + t·xstride, nb).
+TEXT ·dotQ6KAVX2x4(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xstride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	LEAQ (DI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y14, Y14, Y14
+	TESTQ CX, CX
+	JEQ  q6x4done
+
+q6x4block:
+	VMOVDQU   192(SI), X6
+	VPMOVSXBW X6, Y5
+	Q6K_SUB(DI, Y8)
+	Q6K_SUB(R8, Y9)
+	Q6K_SUB(R9, Y10)
+	Q6K_SUB(R10, Y11)
+	Q6K_HALF4(0, 128, 4, 0)
+	Q6K_HALF4(64, 160, 132, 64)
+	MOVWLZX   208(SI), AX
+	VMOVD     AX, X0
+	VCVTPH2PS X0, X0
+	Q6K_ACC(DI, Y8, Y2)
+	Q6K_ACC(R8, Y9, Y3)
+	Q6K_ACC(R9, Y10, Y4)
+	Q6K_ACC(R10, Y11, Y14)
+	ADDQ $210, SI
+	ADDQ $292, DI
+	ADDQ $292, R8
+	ADDQ $292, R9
+	ADDQ $292, R10
+	DECQ CX
+	JNZ  q6x4block
+
+q6x4done:
+	MOVQ out+32(FP), DX
+	MOVQ ostride+40(FP), BX
+	HSUM8(Y2, X2, X1)
+	VMOVSS X2, (DX)
+	HSUM8(Y3, X3, X1)
+	VMOVSS X3, (DX)(BX*1)
+	HSUM8(Y4, X4, X1)
+	VMOVSS X4, (DX)(BX*2)
+	LEAQ (BX)(BX*2), BX
+	HSUM8(Y14, X14, X1)
+	VMOVSS X14, (DX)(BX*1)
+	VZEROUPPER
 	RET

@@ -355,3 +355,51 @@ func TestKQuantQuantizedWeights(t *testing.T) {
 		}
 	}
 }
+
+// TestKQuantRowsBitIdentical holds the Rows kernels (four tokens per
+// assembly call where the CPU has it) to Dot bit for bit, for 0..9 tokens,
+// sub-ranges of rows and every weight mode, NaN/Inf scales included.
+func TestKQuantRowsBitIdentical(t *testing.T) {
+	r := rand.New(rand.NewPCG(29, 30))
+	for _, typ := range kqTypes {
+		k := LookupQKernel(typ)
+		if k.Rows == nil {
+			t.Skipf("%v: no Rows kernel in this build", typ)
+		}
+		for _, cols := range []int{256, 768, 2048} {
+			for nTok := 0; nTok <= 9; nTok++ {
+				asm := useAsm
+				if nTok == 5 {
+					useAsm = false // the fallback loop: Rows is the reference too
+				}
+				rows, nb := 37, cols/qkK
+				wb, xb := rowBytes(typ, cols), nb*q8KBlockBytes
+				w, xq := make([]byte, rows*wb), make([]byte, nTok*xb)
+				randKWeights(r, typ, w, rows*nb, nTok%4)
+				randQ8K(r, xq, nTok*nb, nTok%3)
+				out := make([]float32, nTok*rows)
+				for i := range out {
+					out[i] = -7
+				}
+				lo, hi := 3, 3+r.IntN(rows-3)+1
+				k.Rows(out, w, xq, nTok, rows, cols, lo, hi)
+				for ti := 0; ti < nTok; ti++ {
+					for j := 0; j < rows; j++ {
+						got := out[ti*rows+j]
+						if j < lo || j >= hi {
+							if got != -7 {
+								t.Fatalf("%v cols=%d nTok=%d: row %d outside [%d,%d) written", typ, cols, nTok, j, lo, hi)
+							}
+							continue
+						}
+						want := k.Dot(w[j*wb:(j+1)*wb], xq[ti*xb:(ti+1)*xb], cols)
+						if math.Float32bits(got) != math.Float32bits(want) {
+							t.Fatalf("%v cols=%d nTok=%d [%d,%d]: Rows %v, Dot %v", typ, cols, nTok, ti, j, got, want)
+						}
+					}
+				}
+				useAsm = asm
+			}
+		}
+	}
+}
