@@ -83,7 +83,6 @@ func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 	if lo >= hi || nTok == 0 {
 		return
 	}
-	_, _, _ = w[hi*wb-1], xq[nTok*xb-1], out[(nTok-1)*rows+hi-1]
 	if !useAsm || !haveKQuantAsm || nb == 0 {
 		for t := 0; t < nTok; t++ {
 			for r := lo; r < hi; r++ {
@@ -92,6 +91,7 @@ func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 		}
 		return
 	}
+	_, _, _ = w[hi*wb-1], xq[nTok*xb-1], out[(nTok-1)*rows+hi-1]
 	for r0 := lo; r0 < hi; r0 += kqRowTile {
 		r1 := min(r0+kqRowTile, hi)
 		t := 0

@@ -278,7 +278,7 @@ func TestKQuantFastVsRef(t *testing.T) {
 func TestKQuantMatMul(t *testing.T) {
 	r := rand.New(rand.NewPCG(25, 26))
 	for _, typ := range kqTypes {
-		for _, shape := range [][3]int{{1, 37, 512}, {4, 9, 256}, {7, 33, 1024}, {13, 5, 768}} {
+		for _, shape := range [][3]int{{1, 37, 512}, {4, 9, 256}, {7, 33, 1024}, {13, 5, 768}, {5, 3, 0}} {
 			nTok, rows, cols := shape[0], shape[1], shape[2]
 			nb, wb := cols/qkK, rowBytes(typ, cols)
 			w := make([]byte, rows*wb)
