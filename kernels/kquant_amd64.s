@@ -100,8 +100,8 @@ DATA kqK4Hi<>+0(SB)/8, $0x3030303000000000
 DATA kqK4Hi<>+8(SB)/8, $0x3030303000000000
 GLOBL kqK4Hi<>(SB), RODATA|NOPTR, $16
 
-
-// HSUM8 sets the low lane of x to hsum8(y) (x is y's xmm name; t a scratch xmm).
+// HSUM8 sets the low lane of x to hsum8(y) (x is y's xmm name; t a
+// scratch xmm).
 #define HSUM8(y, x, t) \
 	VEXTRACTF128 $1, y, t \
 	VADDPS       x, t, x \
@@ -113,9 +113,10 @@ GLOBL kqK4Hi<>(SB), RODATA|NOPTR, $16
 // Q4K_SCALES reads a block_q4_K at SI: X0 = [d, dmin, 0, 0] (fp16 → fp32),
 // Y7 = the 8 6-bit scales as int16 in both 128-bit lanes, X5 = the 8 mins
 // as int16; xt/yt is a scratch register. The 12 scale bytes are unpacked
-// as ggml's utmp shuffle does, in SIMD: dwords [s0 & 0x3f, s2 & 0x0f | (s0>>6)<<4, s1 & 0x3f,
-// s2>>4 & 0x0f | (s1>>6)<<4] of the scale dwords s0..s2 hold the scales of
-// groups 0-3, 4-7, then the mins of groups 0-3, 4-7. Clobbers AX, X6.
+// as ggml's utmp shuffle does, in SIMD: from the scale dwords s0, s1, s2,
+// the dwords [s0 & 0x3f, s2 & 0x0f | (s0>>6)<<4, s1 & 0x3f,
+// s2>>4 & 0x0f | (s1>>6)<<4] (bytewise) hold the scales of groups 0-3 and
+// 4-7, then the mins of groups 0-3 and 4-7. Clobbers AX, X6.
 #define Q4K_SCALES(xt, yt) \
 	MOVL         0(SI), AX \
 	VMOVD        AX, X0 \
