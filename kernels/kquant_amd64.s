@@ -100,6 +100,14 @@ DATA kqK4Hi<>+0(SB)/8, $0x3030303000000000
 DATA kqK4Hi<>+8(SB)/8, $0x3030303000000000
 GLOBL kqK4Hi<>(SB), RODATA|NOPTR, $16
 
+// kqNib is 32 bytes of 0x0f (the four-token kernels keep it in memory).
+DATA kqNib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA kqNib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA kqNib<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA kqNib<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL kqNib<>(SB), RODATA|NOPTR, $32
+
+
 // HSUM8 sets the low lane of x to hsum8(y) (x is y's xmm name; t a
 // scratch xmm).
 #define HSUM8(y, x, t) \
@@ -110,17 +118,17 @@ GLOBL kqK4Hi<>(SB), RODATA|NOPTR, $16
 	VMOVSHDUP    x, t \
 	VADDSS       t, x, x
 
-// Q4K_SCALES reads a block_q4_K at SI: X0 = [d, dmin, 0, 0] (fp16 → fp32),
+// Q4K_SCALES reads a block_q4_K at SI: xd = [d, dmin, 0, 0] (fp16 → fp32),
 // Y7 = the 8 6-bit scales as int16 in both 128-bit lanes, X5 = the 8 mins
 // as int16; xt/yt is a scratch register. The 12 scale bytes are unpacked
 // as ggml's utmp shuffle does, in SIMD: from the scale dwords s0, s1, s2,
 // the dwords [s0 & 0x3f, s2 & 0x0f | (s0>>6)<<4, s1 & 0x3f,
 // s2>>4 & 0x0f | (s1>>6)<<4] (bytewise) hold the scales of groups 0-3 and
 // 4-7, then the mins of groups 0-3 and 4-7. Clobbers AX, X6.
-#define Q4K_SCALES(xt, yt) \
+#define Q4K_SCALES(xd, xt, yt) \
 	MOVL         0(SI), AX \
-	VMOVD        AX, X0 \
-	VCVTPH2PS    X0, X0 \
+	VMOVD        AX, xd \
+	VCVTPH2PS    xd, xd \
 	VMOVDQU      4(SI), xt \
 	VPSHUFD      $0x98, xt, X5 \
 	VPSRLD       $4, X5, X6 \
@@ -166,7 +174,7 @@ TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-28
 	JEQ  q4done
 
 q4block:
-	Q4K_SCALES(X4, Y4)
+	Q4K_SCALES(X0, X4, Y4)
 	// [d, dmin] · y.d; X3 = dmin·y.d in every lane, Y2 = d·y.d.
 	VBROADCASTSS 0(DI), X1
 	VMULPS       X1, X0, X0
@@ -293,12 +301,13 @@ q6done:
 	VPADDD     Y1, s, s
 
 // Q4K_CHUNK4 is Q4K_CHUNK for the four tokens at DI, R8, R9, R10 (sums in
-// Y8-Y11). Clobbers Y1, Y5, Y6, Y12, Y13.
+// Y8-Y11), the nibble mask read from memory. Clobbers Y1, Y5, Y6, Y12,
+// Y13.
 #define Q4K_CHUNK4(qoff, xoff, soff) \
 	VMOVDQU qoff(SI), Y12 \
 	VPSRLW  $4, Y12, Y13 \
-	VPAND   Y15, Y12, Y12 \
-	VPAND   Y15, Y13, Y13 \
+	VPAND   kqNib<>(SB), Y12, Y12 \
+	VPAND   kqNib<>(SB), Y13, Y13 \
 	VPSHUFB kqShufK4<>+soff(SB), Y7, Y5 \
 	VPSHUFB kqShufK4<>+soff+32(SB), Y7, Y6 \
 	Q4K_TOK(DI, Y8, xoff) \
@@ -306,46 +315,50 @@ q6done:
 	Q4K_TOK(R9, Y10, xoff) \
 	Q4K_TOK(R10, Y11, xoff)
 
-// Q4K_MINS does dotQ4KAVX2's accm step for token xp, its accm at moff(SP).
-// X0 = [d, dmin] of the weight block, X5 its mins. Clobbers X1, X6, X12,
-// X13.
-#define Q4K_MINS(xp, moff) \
-	VBROADCASTSS 0(xp), X1 \
-	VMULPS       X1, X0, X1 \
-	VPSHUFD      $0x55, X1, X6 \
-	VMOVDQU      260(xp), X12 \
-	VPHADDW      276(xp), X12, X12 \
-	VPMADDWD     X12, X5, X12 \
-	VCVTDQ2PS    X12, X12 \
-	VMOVUPS      moff(SP), X13 \
-	VFNMADD231PS X12, X6, X13 \
-	VMOVUPS      X13, moff(SP)
+// Q4K_MINS2 does dotQ4KAVX2's accm step for two tokens at once: m holds
+// token pa's 4 accm lanes in its low half and pb's in its high half. The
+// pair sums of both tokens' bsums come from one VPHADDW (then VPERMQ puts
+// each token's 8 sums in its own half); Y5 = the weight block's mins in both
+// halves, Y1 = its dmin in every lane. Lane for lane these are the
+// operations of dotQ4KAVX2. Clobbers X6 (Y6), Y8, Y12.
+#define Q4K_MINS2(pa, pb, m) \
+	VMOVDQU      260(pa), Y12 \
+	VPHADDW      260(pb), Y12, Y12 \
+	VPERMQ       $0xd8, Y12, Y12 \
+	VPMADDWD     Y12, Y5, Y12 \
+	VCVTDQ2PS    Y12, Y12 \
+	VBROADCASTSS 0(pa), X6 \
+	VBROADCASTSS 0(pb), X8 \
+	VINSERTF128  $1, X8, Y6, Y6 \
+	VMULPS       Y1, Y6, Y6 \
+	VFNMADD231PS Y12, Y6, m
 
-// Q4K_ACC does dotQ4KAVX2's acc step for token xp: a += (d·y.d)·float(s).
-// Clobbers Y1.
+// Q4K_ACC does dotQ4KAVX2's acc step for token xp: a += (d·y.d)·float(s),
+// X5 = [d, dmin] of the weight block. Clobbers Y1.
 #define Q4K_ACC(xp, s, a) \
 	VCVTDQ2PS    s, s \
 	VBROADCASTSS 0(xp), X1 \
-	VMULPS       X1, X0, X1 \
+	VMULPS       X1, X5, X1 \
 	VBROADCASTSS X1, Y1 \
 	VFMADD231PS  s, Y1, a
 
-// Q4K_FINISH stores hsum8(a) + reduce(accm at moff(SP)) to dst, as
-// dotQ4KAVX2 returns it. Clobbers X1, X13.
-#define Q4K_FINISH(moff, a, xa, dst) \
-	VMOVUPS   moff(SP), X13 \
-	VMOVHLPS  X13, X13, X1 \
-	VADDPS    X1, X13, X13 \
-	VMOVSHDUP X13, X1 \
-	VADDSS    X1, X13, X13 \
+// Q4K_FINISH stores hsum8(a) + reduce(accm xmm m) to dst, as dotQ4KAVX2
+// returns it. Clobbers X1.
+#define Q4K_FINISH(m, a, xa, dst) \
+	VMOVHLPS  m, m, X1 \
+	VADDPS    X1, m, m \
+	VMOVSHDUP m, X1 \
+	VADDSS    X1, m, m \
 	HSUM8(a, xa, X1) \
-	VADDSS    X13, xa, xa \
+	VADDSS    m, xa, xa \
 	VMOVSS    xa, dst
 
 // func dotQ4KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
 //
 // For t = 0..3: *(out + t·ostride bytes) = dotQ4KAVX2(w, x + t·xstride, nb).
-TEXT ·dotQ4KAVX2x4(SB), NOSPLIT, $64-48
+// acc of the tokens in Y2, Y3, Y4, Y14; accm of tokens 0, 1 in Y15 and of
+// tokens 2, 3 in Y0 (low, high halves).
+TEXT ·dotQ4KAVX2x4(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ x+8(FP), DI
 	MOVQ xstride+16(FP), AX
@@ -353,24 +366,22 @@ TEXT ·dotQ4KAVX2x4(SB), NOSPLIT, $64-48
 	LEAQ (DI)(AX*1), R8
 	LEAQ (R8)(AX*1), R9
 	LEAQ (R9)(AX*1), R10
-	MOVL $0x0f0f0f0f, AX
-	VMOVD AX, X15
-	VPBROADCASTD X15, Y15
+	VXORPS Y0, Y0, Y0
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
 	VXORPS Y4, Y4, Y4
 	VXORPS Y14, Y14, Y14
-	VMOVUPS Y2, 0(SP)
-	VMOVUPS Y2, 32(SP)
+	VXORPS Y15, Y15, Y15
 	TESTQ CX, CX
 	JEQ  q4x4done
 
 q4x4block:
-	Q4K_SCALES(X1, Y1)
-	Q4K_MINS(DI, 0)
-	Q4K_MINS(R8, 16)
-	Q4K_MINS(R9, 32)
-	Q4K_MINS(R10, 48)
+	Q4K_SCALES(X13, X1, Y1)
+	VINSERTI128  $1, X5, Y5, Y5
+	VMOVSHDUP    X13, X1
+	VBROADCASTSS X1, Y1
+	Q4K_MINS2(DI, R8, Y15)
+	Q4K_MINS2(R9, R10, Y0)
 	VPXOR Y8, Y8, Y8
 	VPXOR Y9, Y9, Y9
 	VPXOR Y10, Y10, Y10
@@ -379,6 +390,9 @@ q4x4block:
 	Q4K_CHUNK4(48, 68, 64)
 	Q4K_CHUNK4(80, 132, 128)
 	Q4K_CHUNK4(112, 196, 192)
+	MOVL      0(SI), AX
+	VMOVD     AX, X5
+	VCVTPH2PS X5, X5
 	Q4K_ACC(DI, Y8, Y2)
 	Q4K_ACC(R8, Y9, Y3)
 	Q4K_ACC(R9, Y10, Y4)
@@ -394,11 +408,13 @@ q4x4block:
 q4x4done:
 	MOVQ out+32(FP), DX
 	MOVQ ostride+40(FP), BX
-	Q4K_FINISH(0, Y2, X2, (DX))
-	Q4K_FINISH(16, Y3, X3, (DX)(BX*1))
-	Q4K_FINISH(32, Y4, X4, (DX)(BX*2))
+	VEXTRACTF128 $1, Y15, X13
+	VEXTRACTF128 $1, Y0, X12
+	Q4K_FINISH(X15, Y2, X2, (DX))
+	Q4K_FINISH(X13, Y3, X3, (DX)(BX*1))
+	Q4K_FINISH(X0, Y4, X4, (DX)(BX*2))
 	LEAQ (BX)(BX*2), BX
-	Q4K_FINISH(48, Y14, X14, (DX)(BX*1))
+	Q4K_FINISH(X12, Y14, X14, (DX)(BX*1))
 	VZEROUPPER
 	RET
 
