@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/llmpipe/llmpipe/quant"
 )
 
 func randF32(rng *rand.Rand, n int) []float32 {
@@ -43,7 +45,7 @@ func BenchmarkMatVec(b *testing.B) {
 // weight matrix) and reports GFLOP/s (2·nTok·rows·cols per call).
 func BenchmarkMatMul(b *testing.B) {
 	defer SetThreads(0)
-	for _, s := range []struct{ nTok, rows, cols int }{{64, 768, 288}, {64, 2048, 2048}} {
+	for _, s := range []struct{ nTok, rows, cols int }{{64, 768, 288}, {64, 2048, 2048}, {256, 2048, 768}, {256, 768, 2048}} {
 		for _, th := range benchThreads {
 			b.Run(fmt.Sprintf("%dx%dx%d/threads=%d", s.nTok, s.rows, s.cols, th), func(b *testing.B) {
 				SetThreads(th)
@@ -54,6 +56,50 @@ func BenchmarkMatMul(b *testing.B) {
 				}
 				b.ReportMetric(2*float64(s.nTok*s.rows*s.cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 			})
+		}
+	}
+}
+
+// BenchmarkMatMulHalf measures MatMulQ with F16 (and BF16) weights on the
+// bench-110m shapes (rows x cols: FFN 2048x768 and 768x2048, output head
+// 32000x768) for one token (decode; GB/s of weights read) and a 256-token
+// prompt (GFLOP/s), with the assembly ("fast") and with the plain-Go
+// reference ("ref"; ~0.2 GB/s for F16, so only for one token).
+func BenchmarkMatMulHalf(b *testing.B) {
+	defer SetThreads(0)
+	for _, s := range []struct {
+		typ              quant.Type
+		nTok, rows, cols int
+	}{
+		{quant.F16, 1, 2048, 768}, {quant.F16, 1, 768, 2048}, {quant.F16, 1, 32000, 768},
+		{quant.F16, 256, 2048, 768}, {quant.F16, 256, 768, 2048}, {quant.F16, 256, 32000, 768},
+		{quant.BF16, 1, 2048, 768}, {quant.BF16, 256, 2048, 768},
+	} {
+		for _, impl := range []string{"fast", "ref"} {
+			if impl == "ref" && s.nTok > 1 {
+				continue
+			}
+			for _, th := range benchThreads {
+				b.Run(fmt.Sprintf("%v/%dx%dx%d/%s/threads=%d", s.typ, s.nTok, s.rows, s.cols, impl, th), func(b *testing.B) {
+					SetThreads(th)
+					old := useAsm
+					useAsm = impl == "fast"
+					defer func() { useAsm = old }()
+					rng := rand.New(rand.NewPCG(1, 1))
+					wf := randF32(rng, s.rows*s.cols)
+					w := make([]byte, 2*len(wf))
+					if _, err := quant.Quantize(s.typ, wf, w); err != nil {
+						b.Fatal(err)
+					}
+					x, out := randF32(rng, s.nTok*s.cols), make([]float32, s.nTok*s.rows)
+					for b.Loop() {
+						MatMulQ(out, s.typ, w, x, s.nTok, s.rows, s.cols)
+					}
+					sec := b.Elapsed().Seconds() / float64(b.N)
+					b.ReportMetric(2*float64(s.nTok*s.rows*s.cols)/sec/1e9, "GFLOP/s")
+					b.ReportMetric(float64(len(w))/sec/1e9, "GB/s")
+				})
+			}
 		}
 	}
 }
