@@ -146,9 +146,11 @@ const halfBlockBytes = 96 << 10
 
 // rows is the kernel's Rows: out[t·rows+r] = dotRow(row r of w, token t of
 // xq) for r in [lo, hi), t < nTok. The tokens are converted to float32 once
-// (exact), then 4 rows at a time go through dot4 against each token, in
-// blocks of rows that stay in cache; leftover rows use dot. Every element
-// has dotRow's bits.
+// (exact). For one or two tokens, 4 rows at a time go through dot4 against
+// each token, in blocks of rows that stay in cache, leftover rows through
+// dot. For three or more (prompt processing), each block of rows is
+// converted to float32 too and multiplied by the float32 register tiles
+// (gemm), which sum in the same order. Every element has dotRow's bits.
 func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	wb := 2 * cols
 	if nTok < 0 || rows < 0 || cols < 0 || lo < 0 || hi < lo || hi > rows || len(w) < rows*wb || len(xq) < nTok*wb || len(out) < nTok*rows {
@@ -168,6 +170,21 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 	defer putF32Scratch(xf)
 	for t := 0; t < nTok; t++ {
 		h.toF32Padded(xf[t*c8:(t+1)*c8], xq[t*wb:(t+1)*wb])
+	}
+	if nTok >= 3 {
+		// Prompt: convert a block of rows to float32 (exact, zero-padded
+		// like the tail of dot) and run the float32 register tiles on it.
+		blk := max(4, gemmBlockBytes/(4*c8)&^3)
+		wf := getF32Scratch(min(blk, hi-lo) * c8)
+		defer putF32Scratch(wf)
+		for r0 := lo; r0 < hi; r0 += blk {
+			r1 := min(r0+blk, hi)
+			for r := r0; r < r1; r++ {
+				h.toF32Padded(wf[(r-r0)*c8:(r-r0+1)*c8], w[r*wb:(r+1)*wb])
+			}
+			gemm(out[r0:], rows, wf, c8, xf, c8, c8, r1-r0, nTok)
+		}
+		return
 	}
 	blk := max(4, halfBlockBytes/wb&^3)
 	for r0 := lo; r0 < hi; r0 += blk {
