@@ -124,6 +124,12 @@ loop4_f16:
 	TESTQ CX, CX
 	JEQ   tail4_f16
 	VMOVUPS (DI), Y4
+	// Fetch the same bytes of the next 4 rows (6 KiB ahead for 768
+	// columns): short rows end before the hardware prefetcher ramps up.
+	PREFETCHT0 (SI)(AX*4)
+	PREFETCHT0 (R8)(AX*4)
+	PREFETCHT0 (R9)(AX*4)
+	PREFETCHT0 (R10)(AX*4)
 	CVTM((SI), Y5)
 	CVTM((R8), Y6)
 	CVTM((R9), Y7)
@@ -272,6 +278,12 @@ loop4_bf16:
 	TESTQ CX, CX
 	JEQ   tail4_bf16
 	VMOVUPS (DI), Y4
+	// Fetch the same bytes of the next 4 rows (6 KiB ahead for 768
+	// columns): short rows end before the hardware prefetcher ramps up.
+	PREFETCHT0 (SI)(AX*4)
+	PREFETCHT0 (R8)(AX*4)
+	PREFETCHT0 (R9)(AX*4)
+	PREFETCHT0 (R10)(AX*4)
 	CVTM((SI), Y5)
 	CVTM((R8), Y6)
 	CVTM((R9), Y7)

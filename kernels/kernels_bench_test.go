@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"github.com/llmpipe/llmpipe/quant"
 )
@@ -14,6 +15,23 @@ func randF32(rng *rand.Rand, n int) []float32 {
 		x[i] = float32(rng.NormFloat64())
 	}
 	return x
+}
+
+// reportRates reports GFLOP/s (and GB/s when bytes > 0) of b's loop, by wall
+// time and per second of process CPU time since cpu0 (processCPU before the
+// loop; "GFLOP/cpu-s", omitted where CPU time is not available). On a shared
+// machine the wall-time rate drops whenever other processes take the cores;
+// the CPU-time rate does not (with 2 threads it counts both threads, so it
+// is a per-core rate, and polling workers count as busy).
+func reportRates(b *testing.B, cpu0 time.Duration, flops, bytes float64) {
+	n, wall := float64(b.N), b.Elapsed().Seconds()
+	b.ReportMetric(flops*n/wall/1e9, "GFLOP/s")
+	if bytes > 0 {
+		b.ReportMetric(bytes*n/wall/1e9, "GB/s")
+	}
+	if cpu := (processCPU() - cpu0).Seconds(); cpu0 > 0 && cpu > 0 {
+		b.ReportMetric(flops*n/cpu/1e9, "GFLOP/cpu-s")
+	}
 }
 
 // benchThreads are the worker-pool sizes the matrix benchmarks run with. They
@@ -31,11 +49,11 @@ func BenchmarkMatVec(b *testing.B) {
 				SetThreads(th)
 				rng := rand.New(rand.NewPCG(1, 1))
 				w, x, out := randF32(rng, s.rows*s.cols), randF32(rng, s.cols), make([]float32, s.rows)
-				b.SetBytes(int64(4 * s.rows * s.cols))
+				cpu0 := processCPU()
 				for b.Loop() {
 					MatVec(out, w, x)
 				}
-				b.ReportMetric(2*float64(s.rows*s.cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				reportRates(b, cpu0, 2*float64(s.rows*s.cols), 4*float64(s.rows*s.cols))
 			})
 		}
 	}
@@ -51,10 +69,11 @@ func BenchmarkMatMul(b *testing.B) {
 				SetThreads(th)
 				rng := rand.New(rand.NewPCG(1, 1))
 				w, x, out := randF32(rng, s.rows*s.cols), randF32(rng, s.nTok*s.cols), make([]float32, s.nTok*s.rows)
+				cpu0 := processCPU()
 				for b.Loop() {
 					MatMul(out, w, x, s.nTok, s.rows, s.cols)
 				}
-				b.ReportMetric(2*float64(s.nTok*s.rows*s.cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+				reportRates(b, cpu0, 2*float64(s.nTok*s.rows*s.cols), 0)
 			})
 		}
 	}
@@ -92,12 +111,11 @@ func BenchmarkMatMulHalf(b *testing.B) {
 						b.Fatal(err)
 					}
 					x, out := randF32(rng, s.nTok*s.cols), make([]float32, s.nTok*s.rows)
+					cpu0 := processCPU()
 					for b.Loop() {
 						MatMulQ(out, s.typ, w, x, s.nTok, s.rows, s.cols)
 					}
-					sec := b.Elapsed().Seconds() / float64(b.N)
-					b.ReportMetric(2*float64(s.nTok*s.rows*s.cols)/sec/1e9, "GFLOP/s")
-					b.ReportMetric(float64(len(w))/sec/1e9, "GB/s")
+					reportRates(b, cpu0, 2*float64(s.nTok*s.rows*s.cols), float64(len(w)))
 				})
 			}
 		}
