@@ -348,17 +348,17 @@ func TestFallbackMatchesRef(t *testing.T) {
 }
 
 // TestGemmBitIdentical checks the register-tiled product gives every
-// element exactly dotFast's bits, for 0..13 rows, 0..8 tokens, every length
-// 0..40 and some long ones, row and token strides longer than the rows,
+// element exactly dotFast's bits, for 0..70 rows, 0..8 tokens, every length
+// 0..40 and long ones, row and token strides longer than the rows,
 // unaligned starts, and a NaN and an Inf among the weights.
 func TestGemmBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
-	lengths := []int{64, 100, 255, 771, 2048}
+	lengths := []int{64, 100, 255, 771, 1025, 1029, 1500, 2048}
 	for n := 0; n <= 40; n++ {
 		lengths = append(lengths, n)
 	}
 	for _, n := range lengths {
-		for _, s := range [][2]int{{1, 1}, {4, 3}, {5, 4}, {8, 2}, {13, 8}, {3, 7}, {12, 6}, {0, 3}, {4, 0}} {
+		for _, s := range [][2]int{{1, 1}, {4, 3}, {5, 4}, {8, 2}, {13, 8}, {3, 7}, {12, 6}, {0, 3}, {4, 0}, {70, 4}} {
 			nr, nt := s[0], s[1]
 			ws, xs, os := n+rng.IntN(3), n+rng.IntN(9), nr+rng.IntN(2)
 			offW, offX := rng.IntN(8), rng.IntN(8)
