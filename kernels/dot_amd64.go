@@ -42,6 +42,15 @@ func dotFast(a, b []float32) float32 {
 	if !useAsm || len(a) == 0 {
 		return dotRef(a, b)
 	}
+	if len(a) < 8 {
+		// The kernels read a short last chunk from the row's last 8
+		// elements; a row shorter than that is padded with zeros, which
+		// sums in the same order.
+		var pa, pb [8]float32
+		copy(pa[:], a)
+		copy(pb[:], b[:len(a)])
+		return dotAVX2(&pa[0], &pb[0], 8)
+	}
 	return dotAVX2(&a[0], &b[0], len(a))
 }
 
@@ -54,7 +63,7 @@ func dotRows(out, w, x []float32) {
 		panic("kernels: dotRows: shape mismatch")
 	}
 	r := 0
-	if useAsm && cols > 0 {
+	if useAsm && cols >= 8 {
 		for ; r+8 <= len(out); r += 8 {
 			dot8AVX2(&w[r*cols], cols, &x[0], cols, &out[r])
 		}
@@ -80,7 +89,7 @@ func gemm(out []float32, os int, w []float32, ws int, x []float32, xs int, n, nr
 	if len(w) < (nr-1)*ws+n || len(x) < (nt-1)*xs+n || len(out) < (nt-1)*os+nr || ws < n || xs < n || os < nr {
 		panic("kernels: gemm: shape mismatch")
 	}
-	if !useAsm || n == 0 {
+	if !useAsm || n < 8 {
 		for t := 0; t < nt; t++ {
 			for r := 0; r < nr; r++ {
 				out[t*os+r] = dotFast(w[r*ws:r*ws+n], x[t*xs:t*xs+n])

@@ -6,12 +6,53 @@
 // f16_amd64.s) sums in one order, whatever kernel computes it, so that
 // MatVec, MatMul, the tiled kernels and thread counts all give the same
 // bits: one 8-lane FMA accumulator per output, acc = fma(w[8j:8j+8],
-// x[8j:8j+8], acc) for chunks j = 0, 1, ..., the last partial chunk loaded
-// with its missing lanes zero (VMASKMOVPS), then the lanes are joined as
+// x[8j:8j+8], acc) for chunks j = 0, 1, ..., the last partial chunk with
+// its missing lanes zero, then the lanes are joined as
 // ((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7)).
+//
+// A last partial chunk of m < 8 elements is read as the 8 elements that end
+// the row (never a byte outside it: masked loads may fault on AMD for
+// masked-off lanes, the APM leaves it to the implementation), moved down
+// by VPERMPS and masked, so the kernels need n ≥ 8 or n a multiple of 8;
+// the Go callers pad shorter rows.
 
-// f32TailMask<>+32-4m holds 8 dwords whose first m are all ones: the
-// VMASKMOVPS mask of a last chunk of m < 8 elements.
+// f32TailPerm<>+32m holds the VPERMPS indices (8-m+i)&7 that move the last
+// m of 8 loaded elements to lanes 0..m-1.
+DATA f32TailPerm<>+0(SB)/8, $0x0000000100000000
+DATA f32TailPerm<>+8(SB)/8, $0x0000000300000002
+DATA f32TailPerm<>+16(SB)/8, $0x0000000500000004
+DATA f32TailPerm<>+24(SB)/8, $0x0000000700000006
+DATA f32TailPerm<>+32(SB)/8, $0x0000000000000007
+DATA f32TailPerm<>+40(SB)/8, $0x0000000200000001
+DATA f32TailPerm<>+48(SB)/8, $0x0000000400000003
+DATA f32TailPerm<>+56(SB)/8, $0x0000000600000005
+DATA f32TailPerm<>+64(SB)/8, $0x0000000700000006
+DATA f32TailPerm<>+72(SB)/8, $0x0000000100000000
+DATA f32TailPerm<>+80(SB)/8, $0x0000000300000002
+DATA f32TailPerm<>+88(SB)/8, $0x0000000500000004
+DATA f32TailPerm<>+96(SB)/8, $0x0000000600000005
+DATA f32TailPerm<>+104(SB)/8, $0x0000000000000007
+DATA f32TailPerm<>+112(SB)/8, $0x0000000200000001
+DATA f32TailPerm<>+120(SB)/8, $0x0000000400000003
+DATA f32TailPerm<>+128(SB)/8, $0x0000000500000004
+DATA f32TailPerm<>+136(SB)/8, $0x0000000700000006
+DATA f32TailPerm<>+144(SB)/8, $0x0000000100000000
+DATA f32TailPerm<>+152(SB)/8, $0x0000000300000002
+DATA f32TailPerm<>+160(SB)/8, $0x0000000400000003
+DATA f32TailPerm<>+168(SB)/8, $0x0000000600000005
+DATA f32TailPerm<>+176(SB)/8, $0x0000000000000007
+DATA f32TailPerm<>+184(SB)/8, $0x0000000200000001
+DATA f32TailPerm<>+192(SB)/8, $0x0000000300000002
+DATA f32TailPerm<>+200(SB)/8, $0x0000000500000004
+DATA f32TailPerm<>+208(SB)/8, $0x0000000700000006
+DATA f32TailPerm<>+216(SB)/8, $0x0000000100000000
+DATA f32TailPerm<>+224(SB)/8, $0x0000000200000001
+DATA f32TailPerm<>+232(SB)/8, $0x0000000400000003
+DATA f32TailPerm<>+240(SB)/8, $0x0000000600000005
+DATA f32TailPerm<>+248(SB)/8, $0x0000000000000007
+GLOBL f32TailPerm<>(SB), RODATA|NOPTR, $256
+
+// f32TailMask<>+32-4m holds 8 dwords whose first m are all ones.
 DATA f32TailMask<>+0(SB)/8, $0xffffffffffffffff
 DATA f32TailMask<>+8(SB)/8, $0xffffffffffffffff
 DATA f32TailMask<>+16(SB)/8, $0xffffffffffffffff
@@ -22,13 +63,25 @@ DATA f32TailMask<>+48(SB)/8, $0
 DATA f32TailMask<>+56(SB)/8, $0
 GLOBL f32TailMask<>(SB), RODATA|NOPTR, $64
 
-// TAILMASK loads into y the mask for the m = reg (1..7) last elements;
-// reg is clobbered (×4), t holds an address.
-#define TAILMASK(reg, t, y) \
+// TAILSETUP loads the permutation (into p) and the mask (into k) for a last
+// chunk of m = reg (1..7) elements and leaves 4m in reg; t and u are
+// clobbered.
+#define TAILSETUP(reg, t, u, p, k) \
+	MOVQ reg, t \
+	SHLQ $5, t \
+	LEAQ f32TailPerm<>(SB), u \
+	VMOVDQU (u)(t*1), p \
 	SHLQ $2, reg \
 	LEAQ f32TailMask<>+32(SB), t \
 	SUBQ reg, t \
-	VMOVDQU (t), y
+	VMOVDQU (t), k
+
+// TAILLOAD sets y to the last chunk whose 8 elements end at m (an address
+// expression 32 bytes before the row's end): lanes 0..m-1 hold the row's
+// last m elements, the others +0.
+#define TAILLOAD(m, p, k, y) \
+	VPERMPS m, p, y \
+	VANDPS k, y, y
 
 // REDUCE8 sums the 8 lanes of y into the low lane of x (y's xmm name) in
 // the order ((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7)).
@@ -48,6 +101,8 @@ GLOBL f32TailMask<>(SB), RODATA|NOPTR, $64
 	VADDPS t, xa, xa
 
 // func dotAVX2(a, b *float32, n int) float32
+//
+// n ≥ 8 or n a multiple of 8.
 TEXT ·dotAVX2(SB), NOSPLIT, $0-28
 	MOVQ a+0(FP), SI
 	MOVQ b+8(FP), DI
@@ -70,9 +125,11 @@ loop:
 tail:
 	TESTQ BX, BX
 	JEQ   reduce
-	TAILMASK(BX, AX, Y3)
-	VMASKMOVPS (SI), Y3, Y1
-	VMASKMOVPS (DI), Y3, Y2
+	TAILSETUP(BX, AX, DX, Y4, Y3)
+	ADDQ  BX, SI
+	ADDQ  BX, DI
+	TAILLOAD(-32(SI), Y4, Y3, Y1)
+	TAILLOAD(-32(DI), Y4, Y3, Y2)
 	VFMADD231PS Y2, Y1, Y0
 
 reduce:
@@ -85,6 +142,7 @@ reduce:
 //
 // out[i] = Σ_{j<n} w[i·stride+j]·x[j] for the 8 rows i = 0..7, each in
 // dotAVX2's order, loading x once for 8 rows (8 independent FMA chains).
+// n ≥ 8 or n a multiple of 8.
 TEXT ·dot8AVX2(SB), NOSPLIT, $0-40
 	MOVQ w+0(FP), SI
 	MOVQ stride+8(FP), AX
@@ -130,23 +188,27 @@ loop8:
 tail8:
 	TESTQ BX, BX
 	JEQ   reduce8
-	TAILMASK(BX, R10, Y9)
-	VMASKMOVPS (DI), Y9, Y8
-	VMASKMOVPS (SI), Y9, Y10
+	TAILSETUP(BX, R10, R11, Y11, Y9)
+	ADDQ  BX, SI
+	ADDQ  BX, R8
+	ADDQ  BX, R9
+	ADDQ  BX, DI
+	TAILLOAD(-32(DI), Y11, Y9, Y8)
+	TAILLOAD(-32(SI), Y11, Y9, Y10)
 	VFMADD231PS Y10, Y8, Y0
-	VMASKMOVPS (SI)(AX*1), Y9, Y10
+	TAILLOAD(-32(SI)(AX*1), Y11, Y9, Y10)
 	VFMADD231PS Y10, Y8, Y1
-	VMASKMOVPS (SI)(AX*2), Y9, Y10
+	TAILLOAD(-32(SI)(AX*2), Y11, Y9, Y10)
 	VFMADD231PS Y10, Y8, Y2
-	VMASKMOVPS (R8), Y9, Y10
+	TAILLOAD(-32(R8), Y11, Y9, Y10)
 	VFMADD231PS Y10, Y8, Y3
-	VMASKMOVPS (SI)(AX*4), Y9, Y10
+	TAILLOAD(-32(SI)(AX*4), Y11, Y9, Y10)
 	VFMADD231PS Y10, Y8, Y4
-	VMASKMOVPS (R8)(AX*2), Y9, Y10
+	TAILLOAD(-32(R8)(AX*2), Y11, Y9, Y10)
 	VFMADD231PS Y10, Y8, Y5
-	VMASKMOVPS (R9), Y9, Y10
+	TAILLOAD(-32(R9), Y11, Y9, Y10)
 	VFMADD231PS Y10, Y8, Y6
-	VMASKMOVPS (R8)(AX*4), Y9, Y10
+	TAILLOAD(-32(R8)(AX*4), Y11, Y9, Y10)
 	VFMADD231PS Y10, Y8, Y7
 
 reduce8:
@@ -163,7 +225,7 @@ reduce8:
 // each in dotAVX2's order: 12 accumulators, each chunk of w loaded once
 // for 3 tokens and each chunk of x once for 4 rows. The last partial
 // chunk's x goes through a 96-byte stack buffer, since all 16 registers
-// are in use.
+// are in use. n ≥ 8 or n a multiple of 8.
 TEXT ·tile43AVX2(SB), NOSPLIT, $96-56
 	MOVQ w+0(FP), SI
 	MOVQ ws+8(FP), AX
@@ -221,29 +283,32 @@ loop43:
 tail43:
 	TESTQ DX, DX
 	JEQ   reduce43
-	TAILMASK(DX, R9, Y15)
-	VMASKMOVPS (DI), Y15, Y12
-	VMASKMOVPS (DI)(BX*1), Y15, Y13
-	VMASKMOVPS (DI)(BX*2), Y15, Y14
+	TAILSETUP(DX, R9, R10, Y14, Y15)
+	ADDQ  DX, SI
+	ADDQ  DX, R8
+	ADDQ  DX, DI
+	TAILLOAD(-32(DI), Y14, Y15, Y12)
+	TAILLOAD(-32(DI)(BX*1), Y14, Y15, Y13)
 	VMOVUPS Y12, 0(SP)
 	VMOVUPS Y13, 32(SP)
-	VMOVUPS Y14, 64(SP)
-	VMASKMOVPS (SI), Y15, Y12
-	VMASKMOVPS (SI)(AX*1), Y15, Y13
-	VMASKMOVPS (SI)(AX*2), Y15, Y14
-	VMASKMOVPS (R8), Y15, Y15
+	TAILLOAD(-32(DI)(BX*2), Y14, Y15, Y12)
+	VMOVUPS Y12, 64(SP)
+	TAILLOAD(-32(SI), Y14, Y15, Y12)
+	TAILLOAD(-32(SI)(AX*1), Y14, Y15, Y13)
 	VFMADD231PS 0(SP), Y12, Y0
 	VFMADD231PS 32(SP), Y12, Y1
 	VFMADD231PS 64(SP), Y12, Y2
 	VFMADD231PS 0(SP), Y13, Y3
 	VFMADD231PS 32(SP), Y13, Y4
 	VFMADD231PS 64(SP), Y13, Y5
-	VFMADD231PS 0(SP), Y14, Y6
-	VFMADD231PS 32(SP), Y14, Y7
-	VFMADD231PS 64(SP), Y14, Y8
-	VFMADD231PS 0(SP), Y15, Y9
-	VFMADD231PS 32(SP), Y15, Y10
-	VFMADD231PS 64(SP), Y15, Y11
+	TAILLOAD(-32(SI)(AX*2), Y14, Y15, Y12)
+	TAILLOAD(-32(R8), Y14, Y15, Y13)
+	VFMADD231PS 0(SP), Y12, Y6
+	VFMADD231PS 32(SP), Y12, Y7
+	VFMADD231PS 64(SP), Y12, Y8
+	VFMADD231PS 0(SP), Y13, Y9
+	VFMADD231PS 32(SP), Y13, Y10
+	VFMADD231PS 64(SP), Y13, Y11
 
 reduce43:
 	MOVQ out+40(FP), DI
