@@ -121,3 +121,29 @@ func BenchmarkMatMulHalf(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkConvertRowHalf compares the activation conversion MatMulQ does
+// for F16/BF16 weights today (ConvertRow: quant.Quantize, one value at a
+// time) with the assembly conversion (convertRowF16/convertRowBF16, the
+// same bytes), on one 768-wide token.
+func BenchmarkConvertRowHalf(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	x := randF32(rng, 768)
+	dst := make([]byte, 2*len(x))
+	for _, c := range []struct {
+		name string
+		f    func()
+	}{
+		{"F16/ConvertRow", func() { ConvertRow(quant.F16, dst, x) }},
+		{"F16/convertRowF16", func() { convertRowF16(dst, x) }},
+		{"BF16/ConvertRow", func() { ConvertRow(quant.BF16, dst, x) }},
+		{"BF16/convertRowBF16", func() { convertRowBF16(dst, x) }},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				c.f()
+			}
+			b.ReportMetric(float64(len(x))*float64(b.N)/b.Elapsed().Seconds()/1e9, "Gvalues/s")
+		})
+	}
+}
