@@ -12,9 +12,9 @@ import (
 	"github.com/llmpipe/llmpipe/tensor"
 )
 
-// haveF16C reports whether the F16 kernels can run: AVX2, FMA and F16C
+// haveHalfAsm reports whether the F16 kernels can run: AVX2, FMA and F16C
 // (VCVTPH2PS/VCVTPS2PH). The BF16 kernels need only AVX2 and FMA.
-var haveF16C = haveAVX2FMA && cpu.X86.HasF16C
+var haveHalfAsm = haveAVX2FMA && cpu.X86.HasF16C
 
 // The kernels of f16_amd64.s. Each dot product has one 8-lane FMA
 // accumulator per output over chunks of 8 elements, the last chunk
@@ -77,7 +77,7 @@ type halfKernel struct {
 
 var (
 	f16Kernel = &halfKernel{
-		ok:  func() bool { return useAsm && haveF16C },
+		ok:  func() bool { return useAsm && haveHalfAsm },
 		ref: dotF16Ref, dot: dotF16AVX2, dot4: dot4F16X, toF32: cvtF16ToF32, one: tensor.F16ToF32,
 	}
 	bf16Kernel = &halfKernel{
@@ -87,7 +87,7 @@ var (
 )
 
 func init() {
-	if haveF16C {
+	if haveHalfAsm {
 		RegisterQKernel(quant.F16, QKernel{
 			Dot: func(w, x []byte, n int) float32 { return f16Kernel.dotRow(w, x, n) },
 			Rows: func(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
@@ -223,7 +223,7 @@ func convertRowF16(dst []byte, x []float32) {
 		panic(fmt.Sprintf("kernels: convertRowF16 of %d values into %d bytes", len(x), len(dst)))
 	}
 	n8 := len(x) &^ 7
-	if useAsm && haveF16C && n8 > 0 {
+	if useAsm && haveHalfAsm && n8 > 0 {
 		cvtF32ToF16(&dst[0], &x[0], n8)
 	} else {
 		n8 = 0

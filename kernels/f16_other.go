@@ -8,9 +8,9 @@ import (
 	"github.com/llmpipe/llmpipe/tensor"
 )
 
-// haveF16C is false: this build has no assembly kernels, and F16/BF16
+// haveHalfAsm is false: this build has no assembly kernels, and F16/BF16
 // matrix products use the references of halfdot.go.
-const haveF16C = false
+const haveHalfAsm = false
 
 // convertRowF16 sets dst to the little-endian binary16 encoding of x, as
 // quant.Quantize(quant.F16, x, dst) does. len(dst) must be 2·len(x).

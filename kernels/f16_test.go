@@ -89,8 +89,8 @@ func fastHalfBound(n int, abs float64) float64 {
 	return k*u/(1-k*u)*abs + float64(n)*0x1p-53*abs
 }
 
-// sameFloat reports whether a and b have the same bits, or are both NaN.
-func sameFloat(a, b float32) bool {
+// sameBitsOrNaN reports whether a and b have the same bits, or are both NaN.
+func sameBitsOrNaN(a, b float32) bool {
 	return math.Float32bits(a) == math.Float32bits(b) || (a != a && b != b)
 }
 
@@ -99,7 +99,7 @@ func sameFloat(a, b float32) bool {
 // at every length 0..300 and at long lengths, at element and odd byte
 // offsets, with and without subnormals and near-overflow values.
 func TestHalfDotFastVsRef(t *testing.T) {
-	t.Logf("AVX2+FMA %v, F16C %v", haveAVX2FMA, haveF16C)
+	t.Logf("AVX2+FMA %v, F16C %v", haveAVX2FMA, haveHalfAsm)
 	for _, h := range halfTypes {
 		t.Run(h.t.String(), func(t *testing.T) {
 			k := LookupQKernel(h.t)
@@ -235,7 +235,7 @@ func TestHalfRowsBitIdentical(t *testing.T) {
 							continue
 						}
 						want := k.Dot(w[2*r*cols:2*(r+1)*cols], xq[2*tk*cols:2*(tk+1)*cols], cols)
-						if !sameFloat(got, want) {
+						if !sameBitsOrNaN(got, want) {
 							t.Fatalf("%v cols=%d rows=%d nTok=%d token %d row %d: Rows %v (%#x), Dot %v (%#x)",
 								h.t, cols, rows, nTok, tk, r, got, math.Float32bits(got), want, math.Float32bits(want))
 						}
@@ -291,7 +291,7 @@ func TestHalfFallbackIsRef(t *testing.T) {
 		k := LookupQKernel(h.t)
 		for _, n := range []int{0, 1, 9, 64, 301} {
 			w, x := randHalves(rng, h, n, true), randHalves(rng, h, n, true)
-			if got, want := kernelDot(k)(w, x, n), k.Ref(w, x, n); !sameFloat(got, want) {
+			if got, want := kernelDot(k)(w, x, n), k.Ref(w, x, n); !sameBitsOrNaN(got, want) {
 				t.Fatalf("%v n=%d: Dot %v, Ref %v", h.t, n, got, want)
 			}
 		}
