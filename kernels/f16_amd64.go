@@ -33,6 +33,11 @@ func dotF16AVX2(w, x *byte, n int) float32
 //go:noescape
 func dot4F16X(w *byte, stride int, x *float32, n int, out *float32)
 
+// dot8F16X is dot4F16X for 8 rows.
+//
+//go:noescape
+func dot8F16X(w *byte, stride int, x *float32, n int, out *float32)
+
 // cvtF16ToF32 converts n binary16 values (n a multiple of 8) to float32.
 //
 //go:noescape
@@ -47,6 +52,11 @@ func dotBF16AVX2(w, x *byte, n int) float32
 //
 //go:noescape
 func dot4BF16X(w *byte, stride int, x *float32, n int, out *float32)
+
+// dot8BF16X is dot8F16X for bfloat16 rows.
+//
+//go:noescape
+func dot8BF16X(w *byte, stride int, x *float32, n int, out *float32)
 
 // cvtBF16ToF32 is cvtF16ToF32 for bfloat16.
 //
@@ -71,6 +81,7 @@ type halfKernel struct {
 	ref   func(w, x []byte, n int) float32
 	dot   func(w, x *byte, n int) float32
 	dot4  func(w *byte, stride int, x *float32, n int, out *float32)
+	dot8  func(w *byte, stride int, x *float32, n int, out *float32)
 	toF32 func(dst *float32, src *byte, n int)
 	one   func(h uint16) float32
 }
@@ -78,11 +89,11 @@ type halfKernel struct {
 var (
 	f16Kernel = &halfKernel{
 		ok:  func() bool { return useAsm && haveHalfAsm },
-		ref: dotF16Ref, dot: dotF16AVX2, dot4: dot4F16X, toF32: cvtF16ToF32, one: tensor.F16ToF32,
+		ref: dotF16Ref, dot: dotF16AVX2, dot4: dot4F16X, dot8: dot8F16X, toF32: cvtF16ToF32, one: tensor.F16ToF32,
 	}
 	bf16Kernel = &halfKernel{
 		ok:  func() bool { return useAsm },
-		ref: dotBF16Ref, dot: dotBF16AVX2, dot4: dot4BF16X, toF32: cvtBF16ToF32, one: tensor.BF16ToF32,
+		ref: dotBF16Ref, dot: dotBF16AVX2, dot4: dot4BF16X, dot8: dot8BF16X, toF32: cvtBF16ToF32, one: tensor.BF16ToF32,
 	}
 )
 
@@ -146,9 +157,9 @@ const halfBlockBytes = 96 << 10
 
 // rows is the kernel's Rows: out[t·rows+r] = dotRow(row r of w, token t of
 // xq) for r in [lo, hi), t < nTok. The tokens are converted to float32 once
-// (exact). For one or two tokens, 4 rows at a time go through dot4 against
-// each token, in blocks of rows that stay in cache, leftover rows through
-// dot. For three or more (prompt processing), each block of rows is
+// (exact). For one or two tokens, 8 rows at a time go through dot8 (then
+// 4 through dot4) against each token, in blocks of rows that stay in cache,
+// leftover rows through dot. For three or more (prompt processing), each block of rows is
 // converted to float32 too and multiplied by the float32 register tiles
 // (gemm), which sum in the same order. Every element has dotRow's bits.
 func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
@@ -192,6 +203,9 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 		for t := 0; t < nTok; t++ {
 			o := out[t*rows : (t+1)*rows]
 			r := r0
+			for ; r+8 <= r1; r += 8 {
+				h.dot8(&w[r*wb], wb, &xf[t*c8], cols, &o[r])
+			}
 			for ; r+4 <= r1; r += 4 {
 				h.dot4(&w[r*wb], wb, &xf[t*c8], cols, &o[r])
 			}

@@ -39,6 +39,14 @@ GLOBL halfTailShuf<>(SB), RODATA|NOPTR, $128
 	VEXTRACTF128 $1, y, t \
 	VADDPS t, x, x
 
+// TAILCVT converts the last chunk of a 16-bit row into y (lanes past the
+// row's end zero): m is the 16 bytes that end at the row's end, X13 the
+// halfTailShuf control for the chunk's length.
+#define TAILCVT(m, y) \
+	VMOVDQU m, X14 \
+	VPSHUFB X13, X14, X14 \
+	CVTR(X14, y)
+
 // REDUCE4 sums each of a, b, c, d in REDUCE8's order into lanes 0-3 of xa
 // (a's xmm name); b, c are clobbered.
 #define REDUCE4(a, b, c, d, xa, t) \
@@ -129,7 +137,7 @@ loop4_f16:
 	PREFETCHT0 (SI)(AX*4)
 	PREFETCHT0 (R8)(AX*4)
 	PREFETCHT0 (R9)(AX*4)
-	PREFETCHT0 (R10)(AX*4)
+	PREFETCHT1 (R10)(AX*4)
 	CVTM((SI), Y5)
 	CVTM((R8), Y6)
 	CVTM((R9), Y7)
@@ -174,6 +182,102 @@ tail4_f16:
 reduce4_f16:
 	REDUCE4(Y0, Y1, Y2, Y3, X0, X4)
 	VMOVUPS X0, (DX)
+	VZEROUPPER
+	RET
+
+// func dot8F16X(w *byte, stride int, x *float32, n int, out *float32)
+//
+// dot4F16X for 8 rows (8 FMA chains, 8 memory streams).
+TEXT ·dot8F16X(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), AX
+	MOVQ x+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	LEAQ (SI)(AX*2), R8
+	ADDQ AX, R8              // row 3
+	LEAQ (R8)(AX*2), R9
+	ADDQ AX, R9              // row 6
+	MOVQ CX, BX
+	ANDQ $7, BX
+	SHRQ $3, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ (SI)(AX*8), R10     // the next 8 rows, prefetched as one stream
+
+loop8:
+	TESTQ CX, CX
+	JEQ   tail8
+	// 128 bytes of the 8 rows are used per step: fetch the next 128 bytes
+	// of the next 8 rows' region (as long as this one) into L2, not L1:
+	// for 4 KiB rows that region is the size of L1.
+	PREFETCHT1 (R10)
+	PREFETCHT1 64(R10)
+	VMOVUPS (DI), Y8
+	CVTM((SI), Y9)
+	CVTM((SI)(AX*1), Y10)
+	CVTM((SI)(AX*2), Y11)
+	CVTM((R8), Y12)
+	VFMADD231PS Y8, Y9, Y0
+	VFMADD231PS Y8, Y10, Y1
+	VFMADD231PS Y8, Y11, Y2
+	VFMADD231PS Y8, Y12, Y3
+	CVTM((SI)(AX*4), Y9)
+	CVTM((R8)(AX*2), Y10)
+	CVTM((R9), Y11)
+	CVTM((R8)(AX*4), Y12)
+	VFMADD231PS Y8, Y9, Y4
+	VFMADD231PS Y8, Y10, Y5
+	VFMADD231PS Y8, Y11, Y6
+	VFMADD231PS Y8, Y12, Y7
+	ADDQ  $16, SI
+	ADDQ  $16, R8
+	ADDQ  $16, R9
+	ADDQ  $128, R10
+	ADDQ  $32, DI
+	DECQ  CX
+	JMP   loop8
+
+tail8:
+	TESTQ BX, BX
+	JEQ   reduce8
+	MOVQ  BX, R10
+	SHLQ  $4, R10
+	LEAQ  halfTailShuf<>(SB), R11
+	VMOVDQU (R11)(R10*1), X13
+	LEAQ  -16(BX)(BX*1), R10  // 2m-16
+	ADDQ  R10, SI
+	ADDQ  R10, R8
+	ADDQ  R10, R9
+	VMOVUPS (DI), Y8
+	TAILCVT((SI), Y9)
+	TAILCVT((SI)(AX*1), Y10)
+	TAILCVT((SI)(AX*2), Y11)
+	TAILCVT((R8), Y12)
+	VFMADD231PS Y8, Y9, Y0
+	VFMADD231PS Y8, Y10, Y1
+	VFMADD231PS Y8, Y11, Y2
+	VFMADD231PS Y8, Y12, Y3
+	TAILCVT((SI)(AX*4), Y9)
+	TAILCVT((R8)(AX*2), Y10)
+	TAILCVT((R9), Y11)
+	TAILCVT((R8)(AX*4), Y12)
+	VFMADD231PS Y8, Y9, Y4
+	VFMADD231PS Y8, Y10, Y5
+	VFMADD231PS Y8, Y11, Y6
+	VFMADD231PS Y8, Y12, Y7
+
+reduce8:
+	REDUCE4(Y0, Y1, Y2, Y3, X0, X8)
+	REDUCE4(Y4, Y5, Y6, Y7, X4, X8)
+	VMOVUPS X0, (DX)
+	VMOVUPS X4, 16(DX)
 	VZEROUPPER
 	RET
 
@@ -283,7 +387,7 @@ loop4_bf16:
 	PREFETCHT0 (SI)(AX*4)
 	PREFETCHT0 (R8)(AX*4)
 	PREFETCHT0 (R9)(AX*4)
-	PREFETCHT0 (R10)(AX*4)
+	PREFETCHT1 (R10)(AX*4)
 	CVTM((SI), Y5)
 	CVTM((R8), Y6)
 	CVTM((R9), Y7)
@@ -328,6 +432,102 @@ tail4_bf16:
 reduce4_bf16:
 	REDUCE4(Y0, Y1, Y2, Y3, X0, X4)
 	VMOVUPS X0, (DX)
+	VZEROUPPER
+	RET
+
+// func dot8BF16X(w *byte, stride int, x *float32, n int, out *float32)
+//
+// dot4BF16X for 8 rows (8 FMA chains, 8 memory streams).
+TEXT ·dot8BF16X(SB), NOSPLIT, $0-40
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), AX
+	MOVQ x+16(FP), DI
+	MOVQ n+24(FP), CX
+	MOVQ out+32(FP), DX
+	LEAQ (SI)(AX*2), R8
+	ADDQ AX, R8              // row 3
+	LEAQ (R8)(AX*2), R9
+	ADDQ AX, R9              // row 6
+	MOVQ CX, BX
+	ANDQ $7, BX
+	SHRQ $3, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	LEAQ (SI)(AX*8), R10     // the next 8 rows, prefetched as one stream
+
+loop8:
+	TESTQ CX, CX
+	JEQ   tail8
+	// 128 bytes of the 8 rows are used per step: fetch the next 128 bytes
+	// of the next 8 rows' region (as long as this one) into L2, not L1:
+	// for 4 KiB rows that region is the size of L1.
+	PREFETCHT1 (R10)
+	PREFETCHT1 64(R10)
+	VMOVUPS (DI), Y8
+	CVTM((SI), Y9)
+	CVTM((SI)(AX*1), Y10)
+	CVTM((SI)(AX*2), Y11)
+	CVTM((R8), Y12)
+	VFMADD231PS Y8, Y9, Y0
+	VFMADD231PS Y8, Y10, Y1
+	VFMADD231PS Y8, Y11, Y2
+	VFMADD231PS Y8, Y12, Y3
+	CVTM((SI)(AX*4), Y9)
+	CVTM((R8)(AX*2), Y10)
+	CVTM((R9), Y11)
+	CVTM((R8)(AX*4), Y12)
+	VFMADD231PS Y8, Y9, Y4
+	VFMADD231PS Y8, Y10, Y5
+	VFMADD231PS Y8, Y11, Y6
+	VFMADD231PS Y8, Y12, Y7
+	ADDQ  $16, SI
+	ADDQ  $16, R8
+	ADDQ  $16, R9
+	ADDQ  $128, R10
+	ADDQ  $32, DI
+	DECQ  CX
+	JMP   loop8
+
+tail8:
+	TESTQ BX, BX
+	JEQ   reduce8
+	MOVQ  BX, R10
+	SHLQ  $4, R10
+	LEAQ  halfTailShuf<>(SB), R11
+	VMOVDQU (R11)(R10*1), X13
+	LEAQ  -16(BX)(BX*1), R10  // 2m-16
+	ADDQ  R10, SI
+	ADDQ  R10, R8
+	ADDQ  R10, R9
+	VMOVUPS (DI), Y8
+	TAILCVT((SI), Y9)
+	TAILCVT((SI)(AX*1), Y10)
+	TAILCVT((SI)(AX*2), Y11)
+	TAILCVT((R8), Y12)
+	VFMADD231PS Y8, Y9, Y0
+	VFMADD231PS Y8, Y10, Y1
+	VFMADD231PS Y8, Y11, Y2
+	VFMADD231PS Y8, Y12, Y3
+	TAILCVT((SI)(AX*4), Y9)
+	TAILCVT((R8)(AX*2), Y10)
+	TAILCVT((R9), Y11)
+	TAILCVT((R8)(AX*4), Y12)
+	VFMADD231PS Y8, Y9, Y4
+	VFMADD231PS Y8, Y10, Y5
+	VFMADD231PS Y8, Y11, Y6
+	VFMADD231PS Y8, Y12, Y7
+
+reduce8:
+	REDUCE4(Y0, Y1, Y2, Y3, X0, X8)
+	REDUCE4(Y4, Y5, Y6, Y7, X4, X8)
+	VMOVUPS X0, (DX)
+	VMOVUPS X4, 16(DX)
 	VZEROUPPER
 	RET
 
