@@ -151,17 +151,25 @@ func (h *halfKernel) toF32Padded(dst []float32, src []byte) {
 	clear(dst[n:])
 }
 
+// halfTokenBlock is how many tokens rows() converts to float32 at a time
+// for a prompt (a multiple of the register tile's 3 tokens), so its scratch
+// stays under 96·cols·4 bytes however long the prompt; each block of weight
+// rows is converted once per token block (1/96 of the multiply-adds; 48
+// was measurably slower, 96 and 192 were not).
+const halfTokenBlock = 96
+
 // halfBlockBytes is how many bytes of weight rows rows() runs against every
 // token before moving on (they stay in L2).
 const halfBlockBytes = 96 << 10
 
 // rows is the kernel's Rows: out[t·rows+r] = dotRow(row r of w, token t of
-// xq) for r in [lo, hi), t < nTok. The tokens are converted to float32 once
-// (exact). For one or two tokens, 8 rows at a time go through dot8 (then
-// 4 through dot4) against each token, in blocks of rows that stay in cache,
-// leftover rows through dot. For three or more (prompt processing), each block of rows is
-// converted to float32 too and multiplied by the float32 register tiles
-// (gemm), which sum in the same order. Every element has dotRow's bits.
+// xq) for r in [lo, hi), t < nTok. The tokens are converted to float32
+// (exact). For one or two tokens, 8 rows at a time go through dot8 (then 4
+// through dot4) against each token, in blocks of rows that stay in cache,
+// leftover rows through dot. For three or more (prompt processing), blocks
+// of 96 tokens and L2-sized blocks of rows are converted to float32 and
+// multiplied by the float32 register tiles (gemm), which sum in the same
+// order. Every element has dotRow's bits.
 func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	wb := 2 * cols
 	if nTok < 0 || rows < 0 || cols < 0 || lo < 0 || hi < lo || hi > rows || len(w) < rows*wb || len(xq) < nTok*wb || len(out) < nTok*rows {
@@ -177,25 +185,36 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 		return
 	}
 	c8 := (cols + 7) &^ 7
+	if nTok >= 3 {
+		// Prompt: per block of tokens (bounded scratch, however long the
+		// prompt), convert the tokens and then each L2-sized block of rows
+		// to float32 (exact, zero-padded like the tail of dot) and run the
+		// float32 register tiles on them.
+		tb := min(nTok, halfTokenBlock)
+		xf := getF32Scratch(tb * c8)
+		defer putF32Scratch(xf)
+		blk := max(4, gemmBlockBytes/(4*c8)&^3)
+		wf := getF32Scratch(min(blk, hi-lo) * c8)
+		defer putF32Scratch(wf)
+		for t0 := 0; t0 < nTok; t0 += tb {
+			t1 := min(t0+tb, nTok)
+			for t := t0; t < t1; t++ {
+				h.toF32Padded(xf[(t-t0)*c8:(t-t0+1)*c8], xq[t*wb:(t+1)*wb])
+			}
+			for r0 := lo; r0 < hi; r0 += blk {
+				r1 := min(r0+blk, hi)
+				for r := r0; r < r1; r++ {
+					h.toF32Padded(wf[(r-r0)*c8:(r-r0+1)*c8], w[r*wb:(r+1)*wb])
+				}
+				gemm(out[t0*rows+r0:], rows, wf, c8, xf, c8, c8, r1-r0, t1-t0)
+			}
+		}
+		return
+	}
 	xf := getF32Scratch(nTok * c8)
 	defer putF32Scratch(xf)
 	for t := 0; t < nTok; t++ {
 		h.toF32Padded(xf[t*c8:(t+1)*c8], xq[t*wb:(t+1)*wb])
-	}
-	if nTok >= 3 {
-		// Prompt: convert a block of rows to float32 (exact, zero-padded
-		// like the tail of dot) and run the float32 register tiles on it.
-		blk := max(4, gemmBlockBytes/(4*c8)&^3)
-		wf := getF32Scratch(min(blk, hi-lo) * c8)
-		defer putF32Scratch(wf)
-		for r0 := lo; r0 < hi; r0 += blk {
-			r1 := min(r0+blk, hi)
-			for r := r0; r < r1; r++ {
-				h.toF32Padded(wf[(r-r0)*c8:(r-r0+1)*c8], w[r*wb:(r+1)*wb])
-			}
-			gemm(out[r0:], rows, wf, c8, xf, c8, c8, r1-r0, nTok)
-		}
-		return
 	}
 	blk := max(4, halfBlockBytes/wb&^3)
 	for r0 := lo; r0 < hi; r0 += blk {

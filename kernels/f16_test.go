@@ -212,7 +212,7 @@ func TestHalfRowsBitIdentical(t *testing.T) {
 		rng := rand.New(rand.NewPCG(31, uint64(h.t)))
 		colsList := []int{1, 3, 7, 8, 9, 15, 16, 17, 31, 40, 63, 64, 65, 100, 257, 300, 771}
 		for _, cols := range colsList {
-			for _, s := range [][2]int{{1, 1}, {5, 1}, {9, 2}, {13, 3}, {4, 5}, {23, 7}} {
+			for _, s := range [][2]int{{1, 1}, {5, 1}, {9, 2}, {13, 3}, {4, 5}, {23, 7}, {6, 101}} {
 				rows, nTok := s[0], s[1]
 				w, xq := randHalves(rng, h, rows*cols, true), randHalves(rng, h, nTok*cols, true)
 				if cols > 2 {
