@@ -268,7 +268,7 @@ func TestExportTiedAndErrors(t *testing.T) {
 // randomModel returns a Llama model with seeded random F32 weights (PCG
 // seed, 0): dim 64, 2 layers, 4 heads (2 KV heads, head size 16), FFN 96,
 // context 128, an untied output. Weights are uniform in ±scale with
-// scale 0.5 for the embedding and output (so greedy choices have clear
+// scale 0.5 for the embedding, 2 for the output (so greedy choices have clear
 // margins) and 1/√fan-in elsewhere; norms are 1 + uniform ±0.1.
 func randomModel(vocab int, seed uint64) *Model {
 	c := Config{Arch: "llama", ContextLength: 128, Dim: 64, NumLayers: 2, FFNDim: 96, NumHeads: 4, NumKVHeads: 2,
@@ -308,6 +308,6 @@ func randomModel(vocab int, seed uint64) *Model {
 		})
 	}
 	w.OutputNorm = norm(c.Dim)
-	w.Output = mat(vocab, c.Dim, 0.5)
+	w.Output = mat(vocab, c.Dim, 2)
 	return &Model{Config: c, Weights: w}
 }
