@@ -113,6 +113,9 @@ func save(path string, s State, wrap func(io.Writer) io.Writer) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
+	if err = tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		return fmt.Errorf("checkpoint: %w", err)
+	}
 	if _, err = safetensors.Write(wrap(tmp), ts, md); err != nil {
 		return fmt.Errorf("checkpoint: writing %s: %w", path, err)
 	}

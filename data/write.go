@@ -40,6 +40,11 @@ func Create(path string, vocab int) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data: %w", err)
 	}
+	if err := f.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		f.Close()
+		os.Remove(f.Name())
+		return nil, fmt.Errorf("data: %w", err)
+	}
 	w := &Writer{path: path, tmp: f.Name(), vocab: vocab, width: WidthFor(vocab), f: f, bw: bufio.NewWriterSize(f, 1<<16)}
 	// The header's count is written by Commit; a zero count until then.
 	if _, err := w.bw.Write(appendHeader(nil, Header{Width: w.width, Vocab: vocab})); err != nil {

@@ -252,6 +252,9 @@ func writeFileAtomic(path string, data []byte) error {
 			os.Remove(tmp.Name())
 		}
 	}()
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes it 0600
+		return fmt.Errorf("llama: export: %w", err)
+	}
 	if _, err := tmp.Write(data); err != nil {
 		return fmt.Errorf("llama: export: %s: %w", path, err)
 	}
