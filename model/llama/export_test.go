@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -310,4 +311,83 @@ func randomModel(vocab int, seed uint64) *Model {
 	w.OutputNorm = norm(c.Dim)
 	w.Output = mat(vocab, c.Dim, 2)
 	return &Model{Config: c, Weights: w}
+}
+
+// TestBPETokenizerKVs: the bpetrain tokenizer.json becomes llama.cpp's gpt2
+// metadata; layouts llama.cpp would tokenize differently are errors.
+func TestBPETokenizerKVs(t *testing.T) {
+	b, err := os.ReadFile("testdata/export_bpe512_tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvs, err := BPETokenizerKVs(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := &gguf.File{KV: kvs}
+	if m, _ := f.String("tokenizer.ggml.model"); m != "gpt2" {
+		t.Errorf("model %q", m)
+	}
+	if p, _ := f.String("tokenizer.ggml.pre"); p != "gpt-2" {
+		t.Errorf("pre %q", p)
+	}
+	toks, _ := f.Strings("tokenizer.ggml.tokens")
+	types, _ := f.Int32s("tokenizer.ggml.token_type")
+	merges, _ := f.Strings("tokenizer.ggml.merges")
+	if len(toks) != 512 || len(types) != 512 || len(merges) != 255 {
+		t.Fatalf("%d tokens, %d types, %d merges", len(toks), len(types), len(merges))
+	}
+	if toks[511] != "<|endoftext|>" || types[511] != tokenTypeControl || types[0] != tokenTypeNormal || toks[32] != "A" {
+		t.Errorf("tokens %q… %q, types %d %d", toks[:2], toks[511], types[0], types[511])
+	}
+	if eos, _ := f.Uint("tokenizer.ggml.eos_token_id"); eos != 511 {
+		t.Errorf("eos %d", eos)
+	}
+	edit := func(from, to string) []byte { return []byte(strings.Replace(string(b), from, to, 1)) }
+	for _, tc := range []struct {
+		name string
+		json []byte
+		want string
+	}{
+		{"not json", []byte("{"), "tokenizer.json"},
+		{"wordpiece", edit(`"type": "BPE"`, `"type": "WordPiece"`), "only byte-level BPE"},
+		{"normalizer", edit(`"normalizer": null`, `"normalizer": {"type": "NFC"}`), "normalizer"},
+		{"prefix space", edit(`"add_prefix_space": false`, `"add_prefix_space": true`), "pre-tokenizer"},
+		{"empty", []byte(`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "empty"},
+		{"bad merge", []byte(`{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["abc"]}, "pre_tokenizer": {"type": "ByteLevel"}}`), "left right"},
+		{"hole", []byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 2}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "no token has id 1"},
+		{"clash", []byte(`{"added_tokens": [{"id": 0, "content": "x", "special": true}], "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "both"},
+	} {
+		if _, err := BPETokenizerKVs(tc.json); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: err %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	// merges as pairs (tokenizers ≥ 0.20) are accepted too.
+	pairs := []byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}, "pre_tokenizer": {"type": "ByteLevel"}}`)
+	kvs, err = BPETokenizerKVs(pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := (&gguf.File{KV: kvs}).Strings("tokenizer.ggml.merges"); !slices.Equal(m, []string{"a b"}) {
+		t.Errorf("merges %q", m)
+	}
+}
+
+// FuzzBPETokenizerKVs: any tokenizer.json gives metadata or an error, never
+// a panic; accepted metadata has as many types as tokens, one per id.
+func FuzzBPETokenizerKVs(f *testing.F) {
+	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": [["a", "b"]]}, "pre_tokenizer": {"type": "ByteLevel"}}`))
+	f.Add([]byte(`{"added_tokens": [{"id": 1, "content": "<|endoftext|>", "special": true}], "model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["a a"]}, "pre_tokenizer": {"type": "ByteLevel"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		kvs, err := BPETokenizerKVs(b)
+		if err != nil {
+			return
+		}
+		g := &gguf.File{KV: kvs}
+		toks, _ := g.Strings("tokenizer.ggml.tokens")
+		types, _ := g.Int32s("tokenizer.ggml.token_type")
+		if len(toks) == 0 || len(toks) != len(types) {
+			t.Fatalf("%d tokens, %d types", len(toks), len(types))
+		}
+	})
 }

@@ -80,17 +80,21 @@ func BPETokenizerKVs(tokenizerJSON []byte) ([]gguf.KV, error) {
 	if pt == nil || pt.Type != "ByteLevel" || pt.AddPrefixSpace || (pt.UseRegex != nil && !*pt.UseRegex) {
 		return nil, fmt.Errorf("llama: tokenizer.json: the pre-tokenizer must be ByteLevel with the GPT-2 regex and no prefix space (llama.cpp pre \"gpt-2\")")
 	}
-	n := len(tj.Model.Vocab)
-	for _, a := range tj.AddedTokens {
-		if a.ID >= n {
-			n = a.ID + 1
+	n := 0 // the largest id + 1
+	for s, id := range tj.Model.Vocab {
+		if id < 0 || id >= maxDim {
+			return nil, fmt.Errorf("llama: tokenizer.json: token %q has id %d outside [0, %d)", s, id, maxDim)
 		}
+		n = max(n, id+1)
+	}
+	for _, a := range tj.AddedTokens {
+		if a.ID < 0 || a.ID >= maxDim {
+			return nil, fmt.Errorf("llama: tokenizer.json: added token %q has id %d outside [0, %d)", a.Content, a.ID, maxDim)
+		}
+		n = max(n, a.ID+1)
 	}
 	if n == 0 {
 		return nil, fmt.Errorf("llama: tokenizer.json has an empty vocabulary")
-	}
-	if n > maxDim {
-		return nil, fmt.Errorf("llama: tokenizer.json: id %d is out of range", n-1)
 	}
 	tokens := make([]string, n)
 	types := make([]int32, n)
