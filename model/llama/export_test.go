@@ -355,7 +355,9 @@ func TestBPETokenizerKVs(t *testing.T) {
 		{"prefix space", edit(`"add_prefix_space": false`, `"add_prefix_space": true`), "pre-tokenizer"},
 		{"empty", []byte(`{"model": {"type": "BPE", "vocab": {}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "empty"},
 		{"bad merge", []byte(`{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": ["abc"]}, "pre_tokenizer": {"type": "ByteLevel"}}`), "left right"},
-		{"hole", []byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 2}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "no token has id 1"},
+		{"hole", []byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 2}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "only 2 tokens"},
+		{"hole hidden by a duplicate", []byte(`{"added_tokens": [{"id": 0, "content": "a", "special": false}], "model": {"type": "BPE", "vocab": {"a": 0, "b": 2}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "no token has id 1"},
+		{"huge id", []byte(`{"model": {"type": "BPE", "vocab": {"a": 16000000}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "only 1 tokens"},
 		{"clash", []byte(`{"added_tokens": [{"id": 0, "content": "x", "special": true}], "model": {"type": "BPE", "vocab": {"a": 0}, "merges": []}, "pre_tokenizer": {"type": "ByteLevel"}}`), "both"},
 	} {
 		if _, err := BPETokenizerKVs(tc.json); err == nil || !strings.Contains(err.Error(), tc.want) {

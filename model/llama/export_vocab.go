@@ -96,6 +96,10 @@ func BPETokenizerKVs(tokenizerJSON []byte) ([]gguf.KV, error) {
 	if n == 0 {
 		return nil, fmt.Errorf("llama: tokenizer.json has an empty vocabulary")
 	}
+	if k := len(tj.Model.Vocab) + len(tj.AddedTokens); n > k {
+		// checked before allocating n entries for a hostile id
+		return nil, fmt.Errorf("llama: tokenizer.json: ids go up to %d but there are only %d tokens (ids must be 0..n-1 without gaps)", n-1, k)
+	}
 	tokens := make([]string, n)
 	types := make([]int32, n)
 	set := make([]bool, n)
