@@ -393,3 +393,44 @@ func FuzzBPETokenizerKVs(f *testing.F) {
 		}
 	})
 }
+
+// TestExportArchVariants: the qwen2 (biases), qwen3 (q/k head norms) and
+// rope_freqs variants of arch_test.go survive WriteGGUF → Load with
+// identical logits, and qwen2/qwen3 survive WriteSafetensors →
+// FromSafetensors too; rope_freqs has no config.json form and is refused.
+func TestExportArchVariants(t *testing.T) {
+	for _, kind := range archVariants {
+		t.Run(kind, func(t *testing.T) {
+			b := archVariant(t, kind)
+			f, err := gguf.Read(bytes.NewReader(b), int64(len(b)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			m, err := Load(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m2, f2, _ := exportGGUF(t, m, ExportOptions{Tokenizer: TokenizerKVs(f)})
+			if arch, _ := f2.String("general.architecture"); arch != m.Arch() {
+				t.Errorf("architecture %q, want %q", arch, m.Arch())
+			}
+			if d := maxLogitDiff(t, m, m2, storiesTokens); d != 0 {
+				t.Errorf("GGUF: max |Δlogit| %g", d)
+			}
+			dir := t.TempDir()
+			err = m.WriteSafetensors(dir, ExportOptions{})
+			if kind == "ropefreqs" {
+				if err == nil || !strings.Contains(err.Error(), "rope_freqs") {
+					t.Errorf("rope_freqs to safetensors: err %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := maxLogitDiff(t, m, loadHF(t, dir), storiesTokens); d != 0 {
+				t.Errorf("safetensors: max |Δlogit| %g", d)
+			}
+		})
+	}
+}
