@@ -2,6 +2,7 @@ package llama
 
 import (
 	"bytes"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -432,5 +433,34 @@ func TestExportArchVariants(t *testing.T) {
 				t.Errorf("safetensors: max |Δlogit| %g", d)
 			}
 		})
+	}
+}
+
+// errAfter fails every write after n bytes.
+type errAfter struct{ n int }
+
+func (e *errAfter) Write(p []byte) (int, error) {
+	if len(p) > e.n {
+		k := e.n
+		e.n = 0
+		return k, errors.New("disk full")
+	}
+	e.n -= len(p)
+	return len(p), nil
+}
+
+// TestExportWriterFails: a writer that fails at any point gives an error
+// from WriteGGUF, never a panic or a silent short file.
+func TestExportWriterFails(t *testing.T) {
+	m := randomModel(64, 1)
+	var full bytes.Buffer
+	total, err := m.WriteGGUF(&full, ExportOptions{Type: quant.Q8_0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int64{0, 10, 1000, total / 2, total - 1} {
+		if _, err := m.WriteGGUF(&errAfter{n: int(n)}, ExportOptions{Type: quant.Q8_0}); err == nil || !strings.Contains(err.Error(), "disk full") {
+			t.Errorf("fail after %d of %d bytes: err %v", n, total, err)
+		}
 	}
 }
