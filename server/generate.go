@@ -142,7 +142,8 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *genRequest, maxP
 					e.Status, e.Message, e.Code = http.StatusGatewayTimeout, fmt.Sprintf("generation exceeded the server's timeout of %v", s.cfg.Timeout), strp("timeout")
 				}
 				if g.set.stream {
-					st.fail(e)
+					st.fail(e) // the headers are sent: the error goes in the stream
+					return nil
 				}
 				return e
 			}
