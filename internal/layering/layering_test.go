@@ -46,7 +46,6 @@ var allowed = map[string][]string{
 	"generate":             {"model", "tokenizer", "sample"},
 	"hub":                  {},
 	"server":               {"model", "tokenizer", "sample", "chat"},
-	"server/web":           {},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
 	"tools/benchvs":        {"format/gguf"}, // developer tool (side-by-side benchmark with llama.cpp), imported by nothing
