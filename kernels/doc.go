@@ -1,35 +1,55 @@
-// Package kernels is the math at the bottom of the runtime: plain loops over
-// []float32 that a transformer's forward pass is made of.
+// Package kernels is the math at the bottom of the runtime: the loops over
+// []float32 (and ggml's block-quantized bytes) that a transformer's forward
+// pass is made of.
 //
 // Every kernel starts as the reference version: the obvious loop, written to
-// be read and to define the result. Fast versions sit next to it and are
-// tested against it. So far: MatVec and MatMul run each row's dot product in
-// Go assembly (dot_amd64.s: AVX2+FMA, 8-wide lanes in 4 accumulators, ggml's
-// ggml_vec_dot_f32 order and reduction) where golang.org/x/sys/cpu reports
-// AVX2 and FMA, and the plain-Go reference otherwise (other GOARCHes, or
-// -tags purego); they agree with the reference within float32 rounding
-// (Higham's γ_{n+1}·Σ|a·b| bound). MatVec, MatMul, MatMulQ8_0 and MatMulQ4_0
-// split their output rows across one process-wide pool of persistent worker
-// goroutines (SetThreads; default GOMAXPROCS); each row is computed whole by
-// one goroutine, so results are bit-for-bit the same for any thread count. Kernels work on flat slices
-// in row-major order with the shapes given in each doc comment; a slice of the
-// wrong length is a programmer error and panics with the shapes.
+// be read and to define the result. Fast versions sit next to it, in Go
+// assembly for amd64 with AVX2+FMA (+F16C where halves are converted),
+// selected at run time with golang.org/x/sys/cpu, and tests hold each one to
+// its reference at many lengths, odd offsets, NaN/Inf and extreme values.
+// Other GOARCHes, CPUs without AVX2, and builds with -tags purego run the
+// references. Every assembly function ends with VZEROUPPER.
 //
-// The formulas follow the papers and ggml's CPU backend (ggml-cpu/ops.cpp):
-// RMSNorm (Zhang & Sennrich 2019), rotary position embedding (Su et al. 2021,
-// "RoFormer"), SiLU/SwiGLU (Shazeer 2020, "GLU Variants Improve Transformer"),
-// scaled dot-product attention with grouped KV heads (Vaswani et al. 2017;
-// Ainslie et al. 2023, "GQA"). Sums that ggml accumulates in double (RMSNorm's
-// mean square, softmax's denominator) are accumulated in float64 here too.
+// # Matrix products
 //
-// Block-quantized matrices (blocks.go) follow ggml's formats (ggml-common.h)
-// and reference kernels (ggml-quants.c quantize_row_q8_0_ref, ggml-cpu's
-// ggml_vec_dot_q8_0_q8_0 and ggml_vec_dot_q4_0_q8_0 generic versions): the
-// activation row is quantized to Q8_0, each block's integer dot product is
-// exact, and the per-block results are scaled and summed in float32 in block
-// order. The code is kept byte-identical to package quant by a test in
-// cmd/llmpipe (the import table keeps kernels free of project imports).
+// MatVec and MatMul (f32) run each row's dot product in assembly
+// (dot_amd64.s, dot3_amd64.s: 8-wide lanes in 4 accumulators, ggml's
+// ggml_vec_dot_f32 reduction). MatMulQ multiplies a matrix stored in any
+// ggml type by a batch of activation rows the way ggml's CPU backend does
+// (ggml-cpu.c type_traits_cpu): each activation row is first converted to
+// the type's vec_dot_type (ConvertRow: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for
+// Q4_1/Q5_1, Q8_K for the k-quants, F16/BF16 for F16/BF16), then every
+// output element is one vec_dot. Each weight type registers a QKernel
+// (RegisterQKernel): Ref, ggml's generic vec_dot (ggml-cpu/quants.c, same
+// integer and float order; checked bit for bit against ggml's own code in
+// testdata/qother_vecdot.bin for Q4_1…Q5_K), and on amd64 a fast Dot that
+// sums in ggml's AVX2 order (ggml-cpu/arch/x86/quants.c) plus Rows, register
+// tiles of several weight rows × tokens for prompt processing whose every
+// element is bit-identical to Dot. So a result depends neither on the batch
+// size, nor on the tiling, nor on the thread count.
 //
-// Names of dimensions: nTok (tokens in a batch), nCtx (positions in the KV
-// cache), dim, headDim, nHeads, nKVHeads, rows/cols of a weight matrix.
+// All matrix products split their output rows across one process-wide pool
+// of persistent worker goroutines (SetThreads; default GOMAXPROCS); each
+// element is computed whole by one goroutine.
+//
+// # Attention, RoPE and the rest
+//
+// AttentionCached runs causal scaled dot-product attention with grouped KV
+// heads (Vaswani et al. 2017; Ainslie et al. 2023, "GQA") for a batch of
+// queries over a KVCache, which stores keys and values in chunks of 128
+// positions, in float32 or as real fp16 halves (llama.cpp's default cache
+// type), allocated as positions are used. Scores, the online softmax (its
+// denominator summed in float64) and the weighted sum of V run in AVX2 with
+// a polynomial exp within a few ulp of math.Exp; tokens × heads are split
+// over the pool. RoPE (Su et al. 2021, "RoFormer"; normal and NeoX
+// pairings, linear scaling, rope_freqs factors) takes its angles in ggml's
+// order (ggml_rope_cache_init); RoPETable computes them once per forward
+// pass. RMSNorm (Zhang & Sennrich 2019) and softmax accumulate in float64
+// as ggml does; SwiGLU (Shazeer 2020) has an AVX2 path on the same exp.
+//
+// Kernels work on flat slices in row-major order with the shapes given in
+// each doc comment; a slice of the wrong length is a programmer error and
+// panics with the shapes. Names of dimensions: nTok (tokens in a batch),
+// nCtx (positions in the KV cache), dim, headDim, nHeads, nKVHeads,
+// rows/cols of a weight matrix.
 package kernels

@@ -150,11 +150,29 @@ func SiLU(x float32) float32 {
 // SwiGLU computes out[i] = SiLU(gate[i])·up[i], the gated feed-forward
 // activation of Llama. out may be gate or up.
 //
+// With AVX2+FMA, whole groups of 8 use an AVX2 polynomial exp (attnExpSum's,
+// within 3 ulp of math.Exp; like ggml's own SIMD ggml_v_silu, not libm) and
+// agree with swigluRef to a few ulp (or 1e-35·|up| for gates below -88,
+// where SiLU is under 1e-36), with NaN and ±Inf where it has them. The rest
+// is swigluRef.
+//
 //	gate, up: [n]   → out: [n]
 func SwiGLU(out, gate, up []float32) {
 	if len(gate) != len(out) || len(up) != len(out) {
 		panic(fmt.Sprintf("kernels: SwiGLU out %d gate %d up %d", len(out), len(gate), len(up)))
 	}
+	n8 := 0
+	if useAsm {
+		n8 = len(out) &^ 7
+		if n8 > 0 {
+			swigluAVX2(&out[0], &gate[0], &up[0], n8)
+		}
+	}
+	swigluRef(out[n8:], gate[n8:], up[n8:])
+}
+
+// swigluRef is the reference SwiGLU: SiLU (math.Exp) times up, per element.
+func swigluRef(out, gate, up []float32) {
 	for i := range out {
 		out[i] = SiLU(gate[i]) * up[i]
 	}

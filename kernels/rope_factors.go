@@ -21,7 +21,7 @@ func RoPEFactors(x []float32, nHeads, headDim, ropeDim, pos int, base, freqScale
 		panic(fmt.Sprintf("kernels: RoPEFactors x %d elements, want [%d, %d], ropeDim %d, %d factors", len(x), nHeads, headDim, ropeDim, len(factors)))
 	}
 	half := ropeDim / 2
-	thetaScale := float32(math.Pow(float64(base), -2/float64(ropeDim)))
+	thetaScale := ropeThetaScale(base, ropeDim)
 	theta := float32(pos)
 	for i := 0; i < half; i++ {
 		ff := float32(1)

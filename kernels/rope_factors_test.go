@@ -33,3 +33,29 @@ func TestRoPEFactors(t *testing.T) {
 		t.Errorf("pair 1 with factor 4: (%v, %v), want (%v, %v)", b[2], b[3], wa, wb)
 	}
 }
+
+// TestRoPETableFactors: RoPETable with factors + RoPERotate gives
+// RoPEFactors' bits at every position, in both pairings.
+func TestRoPETableFactors(t *testing.T) {
+	const nHeads, headDim, ropeDim, nTok, pos0 = 3, 8, 8, 5, 11
+	factors := []float32{1, 1.7, 4, 8}
+	x := make([]float32, nTok*nHeads*headDim)
+	for i := range x {
+		x[i] = float32(i%7) - 2.5
+	}
+	cos, sin := make([]float32, nTok*ropeDim/2), make([]float32, nTok*ropeDim/2)
+	RoPETable(cos, sin, pos0, ropeDim, 500000, 0.5, factors)
+	for _, mode := range []RoPEMode{RoPENormal, RoPENeoX} {
+		a := append([]float32(nil), x...)
+		RoPERotate(a, cos, sin, nTok, nHeads, headDim, ropeDim, mode)
+		for tk := 0; tk < nTok; tk++ {
+			b := append([]float32(nil), x[tk*nHeads*headDim:(tk+1)*nHeads*headDim]...)
+			RoPEFactors(b, nHeads, headDim, ropeDim, pos0+tk, 500000, 0.5, factors, mode)
+			for i, v := range b {
+				if a[tk*nHeads*headDim+i] != v {
+					t.Fatalf("%v token %d [%d]: table %v, RoPEFactors %v", mode, tk, i, a[tk*nHeads*headDim+i], v)
+				}
+			}
+		}
+	}
+}

@@ -25,8 +25,9 @@ type Model interface {
 // SequenceOptions configures one sequence's state. The zero value keeps the
 // KV cache in float32.
 type SequenceOptions struct {
-	// KVF16 rounds the cached keys and values to float16, as llama.cpp's
-	// default f16 KV cache stores them (its results then match more closely).
+	// KVF16 stores the cached keys and values as float16 (half the memory
+	// of float32), as llama.cpp's default f16 KV cache does; its results
+	// then match llama.cpp's more closely.
 	KVF16 bool
 }
 

@@ -199,6 +199,7 @@ func newRunCmd() *cobra.Command {
 		maxTokens         int
 		asJSON, kvF16     bool
 		sf                samplingFlags
+		cf                constraintFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "run --model PATH [--tokenizer PATH] --prompt TEXT [--max-tokens N] [sampling flags] [--json]",
@@ -218,6 +219,12 @@ llama.cpp's own defaults are --temperature 0.8 --top-k 40 --top-p 0.95
 --stop string (never printed, even across tokens), at --max-tokens, or when
 the context is full. --beams N runs beam search instead (HF semantics:
 --length-penalty, --early-stopping) and prints the best beam.
+
+--json-schema FILE and --grammar FILE (llama.cpp's GBNF syntax) constrain
+the output token by token: ids that cannot continue the grammar are masked
+before sampling, end of text is allowed only where the grammar may end, and
+with --max-tokens the grammar is steered to finish within the budget, so the
+output parses even from a model that knows nothing of JSON.
 
 --json prints one object at the end instead:
 {"prompt_ids":[...],"ids":[...],"text":"...","prompt_tok_s":X,"gen_tok_s":Y,
@@ -244,6 +251,8 @@ beside it or any --tokenizer that tokenize accepts.`,
   llmpipe run --model stories260K.gguf --prompt "Once upon a time" --temperature 0.8 --top-k 40 --top-p 0.95 --min-p 0.05 --seed 42
   llmpipe run --model stories260K.gguf --prompt "Once upon a time" --stop "." --stop "!" --json --logprobs 3
   llmpipe run --model stories260K.gguf --prompt "Once upon a time" --beams 4 --max-tokens 32 --json
+  llmpipe run --model stories260K.gguf --prompt "Lily's pet:" --json-schema pet.schema.json --max-tokens 64
+  llmpipe run --model stories260K.gguf --prompt "Sum:" --grammar arith.gbnf --temperature 0.7 --seed 1
   llmpipe run --model ../shared/data/models/stories260K-q8_0.gguf --prompt "Once upon a time" --kv-f16
   llmpipe run --model stories260K.bin --tokenizer tok512.bin --prompt "Once upon a time"
   llmpipe run --model ./SmolLM-135M --prompt "The capital of France is"`,
@@ -263,11 +272,25 @@ beside it or any --tokenizer that tokenize accepts.`,
 				return err
 			}
 			opts.MaxTokens, opts.KVF16 = maxTokens, kvF16
+			g, err := cf.grammar()
+			if err != nil {
+				return err
+			}
+			if g != nil && opts.Beam.Width > 0 {
+				return errors.New("--beams cannot be combined with --json-schema or --grammar")
+			}
 			m, tok, closeModel, err := loadRunModel(modelPath, tokPath)
 			if err != nil {
 				return err
 			}
 			defer closeModel()
+			if g != nil {
+				cm, err := constraintMatcher(g, tok, maxTokens)
+				if err != nil {
+					return err
+				}
+				opts.Sample.Constraint = cm
+			}
 			w := bufio.NewWriter(cmd.OutOrStdout())
 			defer w.Flush()
 			if !asJSON {
@@ -323,6 +346,7 @@ beside it or any --tokenizer that tokenize accepts.`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object at the end instead of streaming text")
 	cmd.Flags().BoolVar(&kvF16, "kv-f16", false, "keep the KV cache in float16, as llama.cpp does by default")
 	sf.add(cmd)
+	cf.add(cmd)
 	return cmd
 }
 

@@ -117,7 +117,7 @@ func serveRunJSON(t *testing.T, args ...string) runResult {
 // the plain format; a seeded sampled completion equals run with the seed.
 func TestServeMatchesRun(t *testing.T) {
 	path := shared.Path(t, "models/stories260K.gguf")
-	url := startServe(t, "--model", path, "--parallel", "4", "--prefill-chunk", "8")
+	url := startServe(t, "--model", path, "--parallel", "4")
 	prompts := []string{"Once upon a time", "The little dog", "Lily and Ben went to the park. They saw a big", "One day"}
 	got := make([]serveResult, len(prompts))
 	var wg sync.WaitGroup

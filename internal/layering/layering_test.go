@@ -44,6 +44,8 @@ var allowed = map[string][]string{
 	"model/llama":          {"model", "kernels", "quant", "tensor", "format/gguf", "format/llama2c", "format/safetensors"},
 	"sample":               {},
 	"generate":             {"model", "tokenizer", "sample"},
+	"grammar":              {"tokenizer"},
+	"grammar/grammarcheck": {"grammar", "tokenizer", "tokenizer/llamavocab", "tokenizer/hf", "format/gguf", "model", "model/llama"},
 	"hub":                  {},
 	"server":               {"model", "tokenizer", "sample", "chat"},
 	"cmd/llmpipe":          {"..."},

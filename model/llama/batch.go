@@ -7,7 +7,6 @@ import (
 
 	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
-	"github.com/llmpipe/llmpipe/tensor"
 )
 
 // batchScratch holds the activations of one batched step: the rows of every
@@ -32,7 +31,10 @@ func (m *Model) ForwardBatch(seqs []model.Sequence, ids [][]int) ([][]float32, e
 	c, w := &m.Config, m.Weights
 	b := batchPool.Get().(*batchScratch)
 	defer batchPool.Put(b)
-	offs := m.runLayers(b, ss, ids)
+	offs, err := m.runLayers(b, ss, ids)
+	if err != nil {
+		return nil, err
+	}
 	dim, nSeq := c.Dim, len(ss)
 	// last: [nSeq, dim] ← RMSNorm of each sequence's last row; logits: [nSeq, vocab]
 	b.last = grow(b.last, nSeq*dim)
@@ -105,18 +107,38 @@ func (m *Model) checkBatch(seqs []model.Sequence, ids [][]int) ([]*Sequence, err
 // runLayers runs every layer over the rows of all sequences, leaving the
 // final hidden states in b.x ([nTok, dim], before the output norm), and
 // advances each sequence. Row offsets: sequence i holds rows offs[i]..offs[i+1]-1.
-func (m *Model) runLayers(b *batchScratch, ss []*Sequence, ids [][]int) []int {
+// Everything but the weight products runs per sequence, on the same slices
+// Forward would see for the same ids (SwiGLU's vector blocks included).
+func (m *Model) runLayers(b *batchScratch, ss []*Sequence, ids [][]int) ([]int, error) {
 	c, w := &m.Config, m.Weights
 	offs := make([]int, len(ss)+1)
 	for i := range ss {
 		offs[i+1] = offs[i] + len(ids[i])
 	}
 	nTok := offs[len(ss)]
-	dim, qDim, kvDim, hd := c.Dim, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim, c.HeadDim
+	dim, qDim, kvDim, hd, ffn := c.Dim, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim, c.HeadDim, c.FFNDim
+	// each sequence's KV caches (made on first use, as Forward does) and
+	// the RoPE angles of its positions, shared by all layers
+	half := c.RopeDim / 2
+	for i, s := range ss {
+		if s.kv == nil {
+			kv := make([]*kernels.KVCache, len(w.Layers))
+			for il := range kv {
+				var err error
+				if kv[il], err = kernels.NewKVCache(c.ContextLength, c.NumKVHeads, hd, s.opts.KVF16); err != nil {
+					return nil, fmt.Errorf("llama: layer %d: %w", il, err)
+				}
+			}
+			s.kv = kv
+		}
+		n := offs[i+1] - offs[i]
+		s.ropeCos, s.ropeSin = grow(s.ropeCos, n*half), grow(s.ropeSin, n*half)
+		kernels.RoPETable(s.ropeCos, s.ropeSin, s.n, c.RopeDim, c.RopeBase, c.RopeFreqScale, w.RopeFreqs)
+	}
 	b.x, b.xb, b.xb2 = grow(b.x, nTok*dim), grow(b.xb, nTok*dim), grow(b.xb2, nTok*dim)
 	b.q, b.att = grow(b.q, nTok*qDim), grow(b.att, nTok*qDim)
 	b.kNew, b.vNew = grow(b.kNew, nTok*kvDim), grow(b.vNew, nTok*kvDim)
-	b.gate, b.up = grow(b.gate, nTok*c.FFNDim), grow(b.up, nTok*c.FFNDim)
+	b.gate, b.up = grow(b.gate, nTok*ffn), grow(b.up, nTok*ffn)
 	x, xb, xb2 := b.x, b.xb, b.xb2
 	for i := range ss {
 		for j, id := range ids[i] {
@@ -124,11 +146,13 @@ func (m *Model) runLayers(b *batchScratch, ss []*Sequence, ids [][]int) []int {
 			w.TokenEmbd.row(x[t*dim:(t+1)*dim], id)
 		}
 	}
+	scale := float32(1 / math.Sqrt(float64(hd)))
 	for il := range w.Layers {
 		l := &w.Layers[il]
 		for t := 0; t < nTok; t++ {
 			kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], l.AttnNorm, c.RMSEps)
 		}
+		// q, k, v of every row: one product per weight
 		l.Query.mulT(b.q, xb, nTok)
 		l.Key.mulT(b.kNew, xb, nTok)
 		l.Value.mulT(b.vNew, xb, nTok)
@@ -140,9 +164,17 @@ func (m *Model) runLayers(b *batchScratch, ss []*Sequence, ids [][]int) []int {
 				kernels.RMSNorm(b.kNew[i*hd:(i+1)*hd], b.kNew[i*hd:(i+1)*hd], l.KNorm, c.RMSEps)
 			}
 		}
+		// RoPE, the KV cache and attention: each sequence on its own
 		for i, s := range ss {
 			t0, t1 := offs[i], offs[i+1]
-			s.attend(il, b.att[t0*qDim:t1*qDim], b.q[t0*qDim:t1*qDim], b.kNew[t0*kvDim:t1*kvDim], b.vNew[t0*kvDim:t1*kvDim], t1-t0)
+			q, k, v, att := b.q[t0*qDim:t1*qDim], b.kNew[t0*kvDim:t1*kvDim], b.vNew[t0*kvDim:t1*kvDim], b.att[t0*qDim:t1*qDim]
+			n := t1 - t0
+			kernels.RoPERotate(q, s.ropeCos, s.ropeSin, n, c.NumHeads, hd, c.RopeDim, c.RopeMode)
+			kernels.RoPERotate(k, s.ropeCos, s.ropeSin, n, c.NumKVHeads, hd, c.RopeDim, c.RopeMode)
+			if err := s.kv[il].Store(s.n, k, v); err != nil {
+				return nil, fmt.Errorf("llama: batch sequence %d, layer %d: %w", i, il, err)
+			}
+			kernels.AttentionCached(att, q, s.kv[il], s.n, n, c.NumHeads, scale)
 		}
 		l.AttnOutput.mulT(xb2, b.att, nTok)
 		kernels.Add(x[:nTok*dim], xb2[:nTok*dim])
@@ -151,50 +183,17 @@ func (m *Model) runLayers(b *batchScratch, ss []*Sequence, ids [][]int) []int {
 		}
 		l.FFNGate.mulT(b.gate, xb, nTok)
 		l.FFNUp.mulT(b.up, xb, nTok)
-		kernels.SwiGLU(b.gate, b.gate, b.up)
+		for i := range ss {
+			g, u := b.gate[offs[i]*ffn:offs[i+1]*ffn], b.up[offs[i]*ffn:offs[i+1]*ffn]
+			kernels.SwiGLU(g, g, u)
+		}
 		l.FFNDown.mulT(xb2, b.gate, nTok)
 		kernels.Add(x[:nTok*dim], xb2[:nTok*dim])
 	}
 	for i, s := range ss {
 		s.n += offs[i+1] - offs[i]
 	}
-	return offs
-}
-
-// attend is one layer's attention for nTok of the sequence's tokens at
-// positions s.n..: it rotates q and k by their positions, appends k and v to
-// the layer's cache and writes the causal attention of each token into att,
-// exactly as Forward does.
-//
-//	q, att: [nTok, nHeads·headDim]   k, v: [nTok, nKVHeads·headDim]
-func (s *Sequence) attend(il int, att, q, k, v []float32, nTok int) {
-	c, w := &s.m.Config, s.m.Weights
-	pos0, qDim, kvDim, hd := s.n, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim, c.HeadDim
-	if s.k == nil {
-		s.k, s.v = make([][]float32, c.NumLayers), make([][]float32, c.NumLayers)
-	}
-	for t := 0; t < nTok; t++ {
-		qt, kt := q[t*qDim:(t+1)*qDim], k[t*kvDim:(t+1)*kvDim]
-		if w.RopeFreqs != nil {
-			kernels.RoPEFactors(qt, c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, w.RopeFreqs, c.RopeMode)
-			kernels.RoPEFactors(kt, c.NumKVHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, w.RopeFreqs, c.RopeMode)
-			continue
-		}
-		kernels.RoPE(qt, c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
-		kernels.RoPE(kt, c.NumKVHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
-	}
-	if s.opts.KVF16 {
-		tensor.RoundF16(k)
-		tensor.RoundF16(v)
-	}
-	s.k[il] = append(s.k[il][:pos0*kvDim], k...)
-	s.v[il] = append(s.v[il][:pos0*kvDim], v...)
-	s.scores = grow(s.scores, pos0+nTok)
-	scale := float32(1 / math.Sqrt(float64(hd)))
-	for t := 0; t < nTok; t++ {
-		kernels.Attention(att[t*qDim:(t+1)*qDim], q[t*qDim:(t+1)*qDim], s.k[il], s.v[il], s.scores,
-			pos0+t+1, c.NumHeads, c.NumKVHeads, hd, scale)
-	}
+	return offs, nil
 }
 
 // EmbeddingSize implements model.Embedder: the model width.
@@ -213,7 +212,9 @@ func (m *Model) Embed(ids []int) ([]float32, error) {
 	c, w := &m.Config, m.Weights
 	b := batchPool.Get().(*batchScratch)
 	defer batchPool.Put(b)
-	m.runLayers(b, ss, [][]int{ids})
+	if _, err := m.runLayers(b, ss, [][]int{ids}); err != nil {
+		return nil, err
+	}
 	dim := c.Dim
 	sum := make([]float64, dim)
 	row := make([]float32, dim)

@@ -7,7 +7,6 @@ import (
 	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
-	"github.com/llmpipe/llmpipe/tensor"
 )
 
 // Arch registers the llama architecture in a model.Registry.
@@ -62,18 +61,27 @@ func (m *Model) VocabSize() int { return m.Config.VocabSize }
 
 // NewSequence implements model.Model.
 func (m *Model) NewSequence(opts model.SequenceOptions) model.Sequence {
-	return &Sequence{m: m, opts: opts, k: make([][]float32, m.Config.NumLayers), v: make([][]float32, m.Config.NumLayers)}
+	return &Sequence{m: m, opts: opts}
 }
 
 // Sequence is one sequence's KV cache and scratch buffers.
 type Sequence struct {
 	m    *Model
 	opts model.SequenceOptions
-	n    int         // positions cached
-	k, v [][]float32 // per layer: [n, nKVHeads·headDim]
+	n    int                // positions cached
+	kv   []*kernels.KVCache // per layer: keys and values of positions 0..n-1, made by the first Forward
 
 	// scratch, sized for the largest batch so far
-	x, xb, xb2, q, att, gate, up, kNew, vNew, scores, logits []float32
+	x, xb, xb2, q, att, gate, up, kNew, vNew, ropeCos, ropeSin, logits []float32
+}
+
+// KVBytes returns the memory the sequence's KV cache holds.
+func (s *Sequence) KVBytes() int {
+	n := 0
+	for _, c := range s.kv {
+		n += c.Bytes()
+	}
+	return n
 }
 
 // Len implements model.Sequence.
@@ -107,9 +115,22 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 	s.q, s.att = grow(s.q, nTok*qDim), grow(s.att, nTok*qDim)
 	s.kNew, s.vNew = grow(s.kNew, nTok*kvDim), grow(s.vNew, nTok*kvDim)
 	s.gate, s.up = grow(s.gate, nTok*c.FFNDim), grow(s.up, nTok*c.FFNDim)
-	s.scores = grow(s.scores, pos0+nTok)
+	if s.kv == nil {
+		s.kv = make([]*kernels.KVCache, len(w.Layers))
+		for il := range s.kv {
+			kv, err := kernels.NewKVCache(c.ContextLength, c.NumKVHeads, hd, s.opts.KVF16)
+			if err != nil {
+				return nil, fmt.Errorf("llama: layer %d: %w", il, err)
+			}
+			s.kv[il] = kv
+		}
+	}
 	x, xb, xb2 := s.x, s.xb, s.xb2
 	scale := float32(1 / math.Sqrt(float64(hd)))
+	// ropeCos, ropeSin: [nTok, ropeDim/2] ← the rotation angles of positions pos0.., shared by all layers
+	half := c.RopeDim / 2
+	s.ropeCos, s.ropeSin = grow(s.ropeCos, nTok*half), grow(s.ropeSin, nTok*half)
+	kernels.RoPETable(s.ropeCos, s.ropeSin, pos0, c.RopeDim, c.RopeBase, c.RopeFreqScale, w.RopeFreqs)
 
 	// x: [nTok, dim] ← rows of the token embedding
 	for t, id := range ids {
@@ -135,28 +156,14 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 			}
 		}
 		// rotate q and k by their positions pos0+t
-		for t := 0; t < nTok; t++ {
-			qt, kt := s.q[t*qDim:(t+1)*qDim], s.kNew[t*kvDim:(t+1)*kvDim]
-			if w.RopeFreqs != nil {
-				kernels.RoPEFactors(qt, c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, w.RopeFreqs, c.RopeMode)
-				kernels.RoPEFactors(kt, c.NumKVHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, w.RopeFreqs, c.RopeMode)
-				continue
-			}
-			kernels.RoPE(qt, c.NumHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
-			kernels.RoPE(kt, c.NumKVHeads, hd, c.RopeDim, pos0+t, c.RopeBase, c.RopeFreqScale, c.RopeMode)
+		kernels.RoPERotate(s.q, s.ropeCos, s.ropeSin, nTok, c.NumHeads, hd, c.RopeDim, c.RopeMode)
+		kernels.RoPERotate(s.kNew, s.ropeCos, s.ropeSin, nTok, c.NumKVHeads, hd, c.RopeDim, c.RopeMode)
+		// KV cache of layer il: [pos0+nTok, kvDim] (f16 halves with KVF16)
+		if err := s.kv[il].Store(pos0, s.kNew, s.vNew); err != nil {
+			return nil, fmt.Errorf("llama: layer %d: %w", il, err)
 		}
-		if s.opts.KVF16 {
-			tensor.RoundF16(s.kNew)
-			tensor.RoundF16(s.vNew)
-		}
-		// KV cache of layer il: [pos0+nTok, kvDim]
-		s.k[il] = append(s.k[il][:pos0*kvDim], s.kNew...)
-		s.v[il] = append(s.v[il][:pos0*kvDim], s.vNew...)
 		// att: [nTok, nHeads·headDim] ← causal attention of token t over positions 0..pos0+t
-		for t := 0; t < nTok; t++ {
-			kernels.Attention(s.att[t*qDim:(t+1)*qDim], s.q[t*qDim:(t+1)*qDim], s.k[il], s.v[il], s.scores,
-				pos0+t+1, c.NumHeads, c.NumKVHeads, hd, scale)
-		}
+		kernels.AttentionCached(s.att, s.q, s.kv[il], pos0, nTok, c.NumHeads, scale)
 		// x += att·Woᵀ   [nTok, dim]
 		l.AttnOutput.mulT(xb2, s.att, nTok)
 		kernels.Add(x, xb2)
