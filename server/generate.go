@@ -85,6 +85,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *genRequest, maxP
 				if c, err = g.constraint(); err != nil {
 					return invalid("response_format", "response_format: %v", err)
 				}
+				// a grammar that knows the budget ends its text within it (complete JSON)
+				if b, ok := c.(interface{ SetMaxTokens(int) }); ok {
+					b.SetMaxTokens(maxes[pi])
+				}
 			}
 			smp, err := g.set.sampler(idx, c)
 			if err != nil {

@@ -10,15 +10,20 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/llmpipe/llmpipe/chat"
+	"github.com/llmpipe/llmpipe/grammar"
 	"github.com/llmpipe/llmpipe/model/llama"
+	"github.com/llmpipe/llmpipe/sample"
 	"github.com/llmpipe/llmpipe/server"
+	"github.com/llmpipe/llmpipe/tokenizer"
 )
 
 func newServeCmd() *cobra.Command {
@@ -101,8 +106,7 @@ cancels the rest. The address is printed on stderr once listening (use
 					cfg.Template, cfg.TemplateArgs = t, cc.Args()
 				}
 			}
-			// TODO(lead): response_format json_schema: set cfg.JSONSchema from package grammar
-			// (grammar.CompileJSONSchema + a Matcher over the tokenizer's vocabulary) once it is merged.
+			cfg.JSONSchema = schemaConstraints(tok)
 			// TODO(lead): mount the chat page: cfg.Web = web.Handler() once server/web is merged.
 			srv, err := server.New(cfg)
 			if err != nil {
@@ -188,4 +192,53 @@ func serveChatConfig(modelPath string) *chat.Config {
 		return nil
 	}
 	return cc
+}
+
+// schemaConstraints returns server.Config.JSONSchema: a JSON schema
+// compiled by package grammar (compact JSON) into a token matcher over tok's
+// vocabulary. The vocabulary trie is built on first use; compiled schemas
+// are kept (up to 64), each request's choices getting a clone at the start.
+func schemaConstraints(tok tokenizer.Tokenizer) func([]byte) (sample.Constraint, error) {
+	var (
+		once   sync.Once
+		vocab  *grammar.Vocabulary
+		vErr   error
+		mu     sync.Mutex
+		protos = map[string]*grammar.Matcher{}
+	)
+	return func(schema []byte) (sample.Constraint, error) {
+		once.Do(func() {
+			var vb [][]byte
+			if vb, vErr = tokenizer.VocabBytes(tok); vErr != nil {
+				return
+			}
+			sp := tok.Specials()
+			eog := slices.Clone(sp.EOG)
+			if sp.EOS >= 0 && !slices.Contains(eog, sp.EOS) {
+				eog = append(eog, sp.EOS)
+			}
+			vocab, vErr = grammar.NewVocabulary(vb, eog)
+		})
+		if vErr != nil {
+			return nil, fmt.Errorf("constrained decoding: %w", vErr)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if p, ok := protos[string(schema)]; ok {
+			return p.Clone(), nil
+		}
+		g, err := grammar.CompileJSONSchema(schema, grammar.SchemaOptions{Whitespace: grammar.Compact})
+		if err != nil {
+			return nil, err
+		}
+		p, err := vocab.Matcher(g)
+		if err != nil {
+			return nil, err
+		}
+		if len(protos) >= 64 {
+			clear(protos)
+		}
+		protos[string(schema)] = p
+		return p.Clone(), nil
+	}
 }
