@@ -203,21 +203,19 @@ func (s *scheduler) loop() {
 			s.mu.Unlock()
 			return
 		}
-		// drop cancelled jobs, then admit queued ones up to parallel
-		s.active = slices.DeleteFunc(s.active, func(j *job) bool {
+		// drop cancelled jobs (running or waiting), then admit queued ones up to parallel
+		cancelled := func(j *job) bool {
 			if err := j.ctx.Err(); err != nil {
 				s.finish(j, "", err)
 				return true
 			}
 			return false
-		})
+		}
+		s.active = slices.DeleteFunc(s.active, cancelled)
+		s.queue = slices.DeleteFunc(s.queue, cancelled)
 		for len(s.active) < s.parallel && len(s.queue) > 0 {
 			j := s.queue[0]
 			s.queue = s.queue[1:]
-			if err := j.ctx.Err(); err != nil {
-				s.finish(j, "", err)
-				continue
-			}
 			s.start(j)
 			s.active = append(s.active, j)
 		}

@@ -197,3 +197,31 @@ func TestTimeout(t *testing.T) {
 		t.Fatalf("%d %s", code, body)
 	}
 }
+
+// TestCancelWhileQueued: a waiting request whose client leaves frees its
+// queue slot at the next step, while another runs.
+func TestCancelWhileQueued(t *testing.T) {
+	s, ts := newTest(t, &fakeModel{ctx: 512, delay: 2 * time.Millisecond}, func(c *Config) { c.Parallel, c.QueueSize = 1, 1 })
+	running, err := http.Post(ts.URL+"/v1/completions", "application/json", strings.NewReader(`{"prompt":"a","max_tokens":300,"stream":true}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Body.Close()
+	waitFor(t, "the first stream to run", func() bool { return s.metrics.active.Load() == 1 })
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v1/completions", strings.NewReader(`{"prompt":"a","max_tokens":5}`))
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	waitFor(t, "the second to queue", func() bool { return s.metrics.queueDepth.Load() == 1 })
+	if code, _ := post(t, ts.URL+"/v1/completions", `{"prompt":"a","max_tokens":5}`); code != http.StatusTooManyRequests {
+		t.Fatalf("third request with a full queue: %d, want 429", code)
+	}
+	cancel()
+	waitFor(t, "the queued request to be dropped", func() bool { return s.metrics.count("cancelled") == 1 && s.metrics.queueDepth.Load() == 0 })
+	if s.metrics.active.Load() != 1 {
+		t.Fatal("the running stream stopped")
+	}
+}
