@@ -43,6 +43,7 @@ downloads from the Hugging Face hub or any URL with resume and sha256 (pull).`,
 	}
 	root.AddCommand(newTokenizeCmd(), newTemplateCmd())
 	root.AddCommand(newRunCmd())
+	root.AddCommand(newChatCmd())
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newPullCmd())

@@ -23,6 +23,7 @@ import (
 	"github.com/llmpipe/llmpipe/model/llama"
 	"github.com/llmpipe/llmpipe/sample"
 	"github.com/llmpipe/llmpipe/server"
+	"github.com/llmpipe/llmpipe/server/web"
 	"github.com/llmpipe/llmpipe/tokenizer"
 )
 
@@ -41,7 +42,8 @@ func newServeCmd() *cobra.Command {
 		Short: "Serve a model over an OpenAI-compatible HTTP API with continuous batching",
 		Long: `serve loads a model (as run does) and answers OpenAI API requests:
 POST /v1/chat/completions, POST /v1/completions, POST /v1/embeddings,
-GET /v1/models, GET /health and GET /metrics (Prometheus text).
+GET /v1/models, GET /health and GET /metrics (Prometheus text). GET /
+serves a chat page (embedded; no CDN) that talks to the same API.
 
 Up to --parallel sequences are decoded together: each step runs all of them
 through one batched forward pass, admitting queued requests between steps
@@ -107,7 +109,7 @@ cancels the rest. The address is printed on stderr once listening (use
 				}
 			}
 			cfg.JSONSchema = schemaConstraints(tok)
-			// TODO(lead): mount the chat page: cfg.Web = web.Handler() once server/web is merged.
+			cfg.Web = web.Handler() // the chat page at "/"
 			srv, err := server.New(cfg)
 			if err != nil {
 				return err

@@ -147,6 +147,12 @@ func TestServeMatchesRun(t *testing.T) {
 	if c.Choices[0].Message.Content != want.Text || c.Usage.PromptTokens != len(want.PromptIDs) {
 		t.Errorf("chat: serve %q, run %q", c.Choices[0].Message.Content, want.Text)
 	}
+	// the chat page is mounted at /
+	if resp, err := http.Get(url + "/"); err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+		t.Errorf("GET /: %v %v", err, resp)
+	} else {
+		resp.Body.Close()
+	}
 	s := servePost(t, url+"/v1/completions", `{"prompt":"Once upon a time","max_tokens":40,"temperature":0.8,"seed":42}`)
 	want = serveRunJSON(t, "--model", path, "--prompt", "Once upon a time", "--max-tokens", "40", "--temperature", "0.8", "--seed", "42")
 	if s.Choices[0].Text != want.Text {

@@ -37,6 +37,8 @@ var allowed = map[string][]string{
 	"chat/jinja":           {},
 	"tensor":               {},
 	"kernels":              {"quant", "tensor"},
+	"autograd":             {"kernels", "tensor"},
+	"optim":                {"autograd"},
 	"model":                {"format/gguf"},
 	"format/llama2c":       {"tokenizer", "tokenizer/spm"},
 	"format/safetensors":   {"internal/mmap"},
@@ -47,6 +49,7 @@ var allowed = map[string][]string{
 	"grammar":              {"tokenizer"},
 	"grammar/grammarcheck": {"grammar", "tokenizer", "tokenizer/llamavocab", "tokenizer/hf", "format/gguf", "model", "model/llama"},
 	"hub":                  {},
+	"server/web":           {}, // the embedded chat page: standard library only
 	"server":               {"model", "tokenizer", "sample", "chat"},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},

@@ -1,0 +1,157 @@
+package autograd
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/llmpipe/llmpipe/kernels"
+)
+
+// Attention is causal scaled dot-product attention with grouped KV heads
+// (Vaswani et al. 2017; Ainslie et al. 2023) over batch sequences of T
+// tokens each, stored one after another (the rows of q, k and v are
+// [batch·T]). Query head h of token t reads KV head h/(nHeads/nKVHeads) of
+// the positions p ≤ t of its own sequence:
+//
+//	P = softmax_p(scale · q_{t,h}·k_{p,h'})   (p > t masked out)
+//	out_{t,h} = Σ_p P_{t,p} · v_{p,h'}
+//	q: [batch·T, nHeads·headDim]   k, v: [batch·T, nKVHeads·headDim]   → [batch·T, nHeads·headDim]
+//
+// Per sequence and head, the score and weighted-value products are
+// kernels.MatMul calls on the head's gathered [T, headDim] slices (the
+// masked half is computed and discarded; the products run at the kernel's
+// speed). The probabilities P are kept for the backward pass
+// (batch·nHeads·T² floats), which is, with dS = P ⊙ (dP − Σ_p P⊙dP)·scale:
+//
+//	dP = dO·Vᵀ   dQ = dS·K   dK += dSᵀ·Q   dV += Pᵀ·dO
+func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float32) *Var {
+	if batch <= 0 || nHeads <= 0 || nKVHeads <= 0 || nHeads%nKVHeads != 0 || q.Cols%nHeads != 0 ||
+		q.Rows%batch != 0 || k.Rows != q.Rows || v.Rows != q.Rows ||
+		k.Cols != nKVHeads*(q.Cols/nHeads) || v.Cols != k.Cols {
+		panic(fmt.Sprintf("autograd: Attention q %v k %v v %v batch %d nHeads %d nKVHeads %d", q, k, v, batch, nHeads, nKVHeads))
+	}
+	T, hd := q.Rows/batch, q.Cols/nHeads
+	qDim, kvDim, group := q.Cols, k.Cols, nHeads/nKVHeads
+	y := tp.result(q.Rows, qDim, q, k, v)
+	track := y.Grad != nil
+	var probs []float32
+	if track {
+		probs = make([]float32, batch*nHeads*T*T)
+	}
+	qh, kh, vt := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T)
+	s, oh := make([]float32, T*T), make([]float32, T*hd)
+	for b := 0; b < batch; b++ {
+		r0 := b * T
+		for h := 0; h < nHeads; h++ {
+			qo, kvo := h*hd, (h/group)*hd
+			gather(qh, q.Data, r0, T, qDim, qo, hd)
+			if h%group == 0 {
+				gather(kh, k.Data, r0, T, kvDim, kvo, hd)
+				gatherT(vt, v.Data, r0, T, kvDim, kvo, hd)
+			}
+			// s[t, p] = q_t·k_p
+			kernels.MatMul(s, kh, qh, T, T, hd)
+			for t := 0; t < T; t++ {
+				row := s[t*T : (t+1)*T]
+				for p := 0; p <= t; p++ {
+					row[p] *= scale
+				}
+				kernels.Softmax(row[:t+1])
+				clear(row[t+1:])
+			}
+			// oh[t, i] = Σ_p P[t, p]·v[p, i]
+			kernels.MatMul(oh, vt, s, T, hd, T)
+			scatter(y.Data, oh, r0, T, qDim, qo, hd)
+			if track {
+				copy(probs[(b*nHeads+h)*T*T:], s)
+			}
+		}
+	}
+	if !track {
+		return y
+	}
+	tp.record(func() {
+		dO, vh, khT, qhT := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T), make([]float32, hd*T)
+		dOT, dS, tmp := make([]float32, hd*T), make([]float32, T*T), make([]float32, T*hd)
+		tT := make([]float32, T*T) // a transposed T×T matrix
+		for b := 0; b < batch; b++ {
+			r0 := b * T
+			for h := 0; h < nHeads; h++ {
+				qo, kvo := h*hd, (h/group)*hd
+				P := probs[(b*nHeads+h)*T*T : (b*nHeads+h+1)*T*T]
+				gather(dO, y.Grad, r0, T, qDim, qo, hd)
+				gather(vh, v.Data, r0, T, kvDim, kvo, hd)
+				// dP[t, p] = dO_t·v_p, then dS in place
+				kernels.MatMul(dS, vh, dO, T, T, hd)
+				for t := 0; t < T; t++ {
+					pr, dr := P[t*T:(t+1)*T], dS[t*T:(t+1)*T]
+					var sum float64
+					for p := 0; p <= t; p++ {
+						sum += float64(pr[p]) * float64(dr[p])
+					}
+					sf := float32(sum)
+					for p := 0; p <= t; p++ {
+						dr[p] = pr[p] * (dr[p] - sf) * scale
+					}
+					clear(dr[t+1:])
+				}
+				if q.RequiresGrad() {
+					// dQ[t, i] = Σ_p dS[t, p]·k[p, i]
+					gatherT(khT, k.Data, r0, T, kvDim, kvo, hd)
+					kernels.MatMul(tmp, khT, dS, T, hd, T)
+					scatterAdd(q.Grad, tmp, r0, T, qDim, qo, hd)
+				}
+				if k.RequiresGrad() {
+					// dK[p, i] = Σ_t dS[t, p]·q[t, i]
+					gatherT(qhT, q.Data, r0, T, qDim, qo, hd)
+					transposeInto(tT, dS, T, T)
+					kernels.MatMul(tmp, qhT, tT, T, hd, T)
+					scatterAdd(k.Grad, tmp, r0, T, kvDim, kvo, hd)
+				}
+				if v.RequiresGrad() {
+					// dV[p, i] = Σ_t P[t, p]·dO[t, i]
+					transposeInto(dOT, dO, T, hd)
+					transposeInto(tT, P, T, T)
+					kernels.MatMul(tmp, dOT, tT, T, hd, T)
+					scatterAdd(v.Grad, tmp, r0, T, kvDim, kvo, hd)
+				}
+			}
+		}
+	})
+	return y
+}
+
+// gather copies columns off..off+w of rows r0..r0+n of the [*, cols] matrix
+// src into dst [n, w].
+func gather(dst, src []float32, r0, n, cols, off, w int) {
+	for t := 0; t < n; t++ {
+		copy(dst[t*w:(t+1)*w], src[(r0+t)*cols+off:(r0+t)*cols+off+w])
+	}
+}
+
+// gatherT is gather transposed: dst [w, n].
+func gatherT(dst, src []float32, r0, n, cols, off, w int) {
+	for t := 0; t < n; t++ {
+		row := src[(r0+t)*cols+off : (r0+t)*cols+off+w]
+		for i, x := range row {
+			dst[i*n+t] = x
+		}
+	}
+}
+
+// scatter copies src [n, w] into columns off..off+w of rows r0.. of dst.
+func scatter(dst, src []float32, r0, n, cols, off, w int) {
+	for t := 0; t < n; t++ {
+		copy(dst[(r0+t)*cols+off:(r0+t)*cols+off+w], src[t*w:(t+1)*w])
+	}
+}
+
+// scatterAdd is scatter with +=.
+func scatterAdd(dst, src []float32, r0, n, cols, off, w int) {
+	for t := 0; t < n; t++ {
+		kernels.Add(dst[(r0+t)*cols+off:(r0+t)*cols+off+w], src[t*w:(t+1)*w])
+	}
+}
+
+// DefaultScale returns 1/√headDim, the usual attention scale.
+func DefaultScale(headDim int) float32 { return float32(1 / math.Sqrt(float64(headDim))) }
