@@ -68,6 +68,9 @@ cancels the rest. The address is printed on stderr once listening (use
   curl -s http://127.0.0.1:8080/v1/completions -d '{"prompt":"Once upon a time","max_tokens":32,"temperature":0}'`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// SIGTERM (and Ctrl-C) from now on: a graceful stop once serving
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
 			if err := applyThreads(); err != nil {
 				return err
 			}
@@ -126,8 +129,6 @@ cancels the rest. The address is printed on stderr once listening (use
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "llmpipe serve: %s (context %d, parallel %d, %s) listening on http://%s\n",
 				cfg.ModelID, m.ContextLength(), cmp.Or(parallel, server.DefaultParallel), template, ln.Addr())
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-			defer stop()
 			served := make(chan error, 1)
 			go func() { served <- hs.Serve(ln) }()
 			select {
