@@ -286,7 +286,7 @@ func (s *scheduler) step(active []*job) []*job {
 		seqs, who = append(seqs, j.seq), append(who, j)
 	}
 	start := time.Now()
-	logits, err := forward(s.m, seqs, ids)
+	logits, err := safeForward(s.m, seqs, ids)
 	if err != nil {
 		for _, j := range who {
 			s.finish(j, "", fmt.Errorf("forward pass: %w", err))
@@ -310,6 +310,17 @@ func (s *scheduler) step(active []*job) []*job {
 	}
 	s.metrics.step(sampled, time.Since(start))
 	return done
+}
+
+// safeForward is forward with a panic turned into an error: a bug in a
+// model fails the jobs of its batch, not the whole server.
+func safeForward(m model.Model, seqs []model.Sequence, ids [][]int) (logits [][]float32, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			logits, err = nil, fmt.Errorf("panic in the model: %v", r)
+		}
+	}()
+	return forward(m, seqs, ids)
 }
 
 // forward runs one step: ForwardBatch when the model has it, else each

@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/llmpipe/llmpipe/model"
 )
 
 // waitFor polls cond for up to 5 s.
@@ -223,5 +226,30 @@ func TestCancelWhileQueued(t *testing.T) {
 	waitFor(t, "the queued request to be dropped", func() bool { return s.metrics.count("cancelled") == 1 && s.metrics.queueDepth.Load() == 0 })
 	if s.metrics.active.Load() != 1 {
 		t.Fatal("the running stream stopped")
+	}
+}
+
+// panicModel panics in its forward pass.
+type panicModel struct{ *fakeModel }
+
+func (panicModel) ForwardBatch(seqs []model.Sequence, ids [][]int) ([][]float32, error) {
+	panic("boom")
+}
+
+// TestModelPanic: a model that panics fails the request with a 500; the
+// server keeps serving.
+func TestModelPanic(t *testing.T) {
+	s, err := New(Config{Model: panicModel{&fakeModel{ctx: 64}}, Tokenizer: fakeTok{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ts := httptest.NewServer(s.Handler())
+	defer ts.Close()
+	for range 2 {
+		code, body := post(t, ts.URL+"/v1/completions", `{"prompt":"a"}`)
+		if code != 500 || !strings.Contains(string(body), "panic in the model: boom") {
+			t.Fatalf("%d %s", code, body)
+		}
 	}
 }
