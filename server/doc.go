@@ -30,7 +30,11 @@
 // steps; a job whose client disconnected or whose timeout passed is dropped
 // at the next step. Sampling follows generate.Run's order (the sample
 // package's chain, stop strings held back across tokens, the same finish
-// reasons), so greedy output equals `llmpipe run`'s.
+// reasons), so greedy output equals `llmpipe run`'s. (A prompt longer than
+// PrefillChunk is cached in chunks; ForwardBatch equals Forward bit for bit
+// for the same chunks, and Forward is chunk-invariant when the model's FFN
+// width is a multiple of 8, as in every released model; stories260K's 172
+// is not, so there its long prompts may differ from run's in the last ulp.)
 //
 // The package does not load models or open listeners: cmd/llmpipe's serve
 // command does, binding 127.0.0.1 by default.
