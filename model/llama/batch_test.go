@@ -13,7 +13,8 @@ import (
 // chunks of different sizes, mixed with the others' decode steps, give
 // logits bit-identical to each sequence run alone with Forward (the prompt
 // in the same chunks, then one id at a time), for f32 and q8_0 weights, f32
-// and f16 KV caches, on one thread and on several. (Forward itself is not
+// and f16 KV caches, on one thread and on several (stories260K f32 and
+// q8_0, and llama-2-tiny-random). (Forward itself is not
 // bit-invariant to how a prompt is chunked: SwiGLU's 8-wide blocks span
 // rows when the FFN width is not a multiple of 8, as stories260K's 172.)
 func TestForwardBatchEqualsForward(t *testing.T) {
@@ -24,7 +25,7 @@ func TestForwardBatchEqualsForward(t *testing.T) {
 	}
 	const steps = 12
 	chunk := []int{5, 3, 7}
-	for _, name := range []string{"models/stories260K.gguf", "models/stories260K-q8_0.gguf"} {
+	for _, name := range []string{"models/stories260K.gguf", "models/stories260K-q8_0.gguf", "models/llama-2-tiny-random.gguf"} {
 		m := loadModel(t, name)
 		for _, f16 := range []bool{false, true} {
 			for _, threads := range []int{1, 3} {
