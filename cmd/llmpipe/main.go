@@ -48,5 +48,6 @@ downloads from the Hugging Face hub or any URL with resume and sha256 (pull).`,
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newPullCmd())
 	root.AddCommand(newExportCmd())
+	root.AddCommand(newServeCmd())
 	return root
 }
