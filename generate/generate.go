@@ -177,16 +177,13 @@ func Run(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, promptIDs 
 		}
 	}
 	var text []byte
-	stops := &stopper{stops: opts.Stop, emit: func(s string) error {
-		if s == "" {
-			return nil
-		}
+	stops := NewStopper(opts.Stop, func(s string) error {
 		text = append(text, s...)
 		if opts.OnText != nil {
 			return opts.OnText(s)
 		}
 		return nil
-	}}
+	})
 
 	seq := m.NewSequence(model.SequenceOptions{KVF16: opts.KVF16})
 	start := now()
@@ -230,12 +227,12 @@ func Run(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, promptIDs 
 		if err != nil {
 			return nil, fmt.Errorf("generate: decoding id %d: %w", id, err)
 		}
-		stopped, err := stops.push(s)
+		stopped, err := stops.Push(s)
 		if err != nil {
 			return nil, err
 		}
 		if stopped {
-			res.Stop, res.StopString = StopString, stops.hit
+			res.Stop, res.StopString = StopString, stops.Hit()
 			break
 		}
 		if opts.MaxTokens > 0 && len(res.IDs) >= opts.MaxTokens {
@@ -259,13 +256,13 @@ func Run(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, promptIDs 
 		if err != nil {
 			return nil, fmt.Errorf("generate: decoding: %w", err)
 		}
-		stopped, err := stops.push(s)
+		stopped, err := stops.Push(s)
 		if err != nil {
 			return nil, err
 		}
 		if stopped {
-			res.Stop, res.StopString = StopString, stops.hit
-		} else if err := stops.flush(); err != nil {
+			res.Stop, res.StopString = StopString, stops.Hit()
+		} else if err := stops.Flush(); err != nil {
 			return nil, err
 		}
 	}

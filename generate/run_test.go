@@ -130,22 +130,22 @@ func TestStopper(t *testing.T) {
 		}
 		for step := 1; step <= 5; step++ {
 			var out strings.Builder
-			st := &stopper{stops: stops, emit: func(s string) error {
+			st := NewStopper(stops, func(s string) error {
 				out.WriteString(s)
 				if !strings.HasPrefix(want, out.String()) {
 					t.Errorf("stops %q: emitted %q, past %q", stops, out.String(), want)
 				}
 				return nil
-			}}
+			})
 			stopped := false
 			for i := 0; i < len(text) && !stopped; i += step {
 				var err error
-				if stopped, err = st.push(text[i:min(i+step, len(text))]); err != nil {
+				if stopped, err = st.Push(text[i:min(i+step, len(text))]); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if !stopped {
-				st.flush()
+				st.Flush()
 			}
 			if out.String() != want {
 				t.Errorf("stops %q, pieces of %d: %q, want %q", stops, step, out.String(), want)

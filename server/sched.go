@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/llmpipe/llmpipe/generate"
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/sample"
 	"github.com/llmpipe/llmpipe/tokenizer"
@@ -39,7 +40,7 @@ type job struct {
 	ids    []int // generated ids
 	next   int   // the id to feed in the next step
 	stream *tokenizer.StreamDecoder
-	stop   *stopper
+	stop   *generate.Stopper
 	text   strings.Builder // text emitted by the stopper during the current step
 }
 
@@ -247,7 +248,7 @@ func (s *scheduler) start(j *job) {
 	for _, id := range j.prompt {
 		j.stream.Add(id) //nolint:errcheck // ids were checked against the vocabulary
 	}
-	j.stop = &stopper{stops: j.stops, emit: func(t string) error { j.text.WriteString(t); return nil }}
+	j.stop = generate.NewStopper(j.stops, func(t string) error { j.text.WriteString(t); return nil })
 }
 
 // finish sends a job's last event: its finish reason or error.
@@ -373,7 +374,7 @@ func (s *scheduler) advance(j *job, logits []float32) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("decoding id %d: %w", id, err)
 	}
-	stopped, _ := j.stop.push(txt)
+	stopped, _ := j.stop.Push(txt)
 	reason := ""
 	switch {
 	case stopped:
@@ -404,8 +405,8 @@ func (s *scheduler) flush(j *job) error {
 	if err != nil {
 		return fmt.Errorf("decoding: %w", err)
 	}
-	if stopped, _ := j.stop.push(txt); !stopped {
-		j.stop.flush() //nolint:errcheck // emit never fails
+	if stopped, _ := j.stop.Push(txt); !stopped {
+		j.stop.Flush() //nolint:errcheck // emit never fails
 	}
 	return nil
 }

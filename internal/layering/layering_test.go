@@ -52,7 +52,7 @@ var allowed = map[string][]string{
 	"server/web":           {}, // the embedded chat page: standard library only
 	"data":                 {"tokenizer", "internal/mmap"},
 	"checkpoint":           {"format/safetensors"},
-	"server":               {"model", "tokenizer", "sample", "chat"},
+	"server":               {"model", "tokenizer", "sample", "chat", "generate"},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
 	"tools/benchvs":        {"format/gguf"}, // developer tool (side-by-side benchmark with llama.cpp), imported by nothing
