@@ -71,13 +71,11 @@ func (b BeamOptions) check(opts Options) error {
 	return nil
 }
 
-// SequenceCloner is implemented by a model.Sequence that can copy itself
+// SequenceCloner is model.Cloner: a model.Sequence that can copy itself
 // (its KV cache and position). Beam search uses it, when the model's
-// sequences have it, to fork a beam without re-running its prefix.
-type SequenceCloner interface {
-	// Clone returns an independent copy of the sequence.
-	Clone() model.Sequence
-}
+// sequences have it (llama's do), to fork a beam without re-running its
+// prefix.
+type SequenceCloner = model.Cloner
 
 // beam is one running hypothesis: its ids, their log-probabilities, its
 // sequence (prompt + ids cached) and the logits after its last id.
@@ -105,14 +103,15 @@ type beamCand struct {
 //
 // Each beam has its own model.Sequence. When two beams continue from the
 // same parent, the first takes the parent's sequence; the second gets a
-// copy if the sequence is a SequenceCloner, else (model.Sequence has no
-// KV-cache copy today) a fresh Sequence that re-runs prompt + parent's ids +
-// its new id as one batched prefill. That costs up to
-// (Width−1)·(prompt + generated) extra prefill positions per step in the
-// worst case, so a long search grows quadratically with its length (on
-// stories260K, 4 beams over the whole 512-token context take ~30 s on
-// 2 cores against 0.3 s for greedy decoding), and nothing while each beam has
-// one child (width 1 never forks, so it is exactly greedy decoding).
+// copy when the sequence is a model.Cloner (llama's share the KV cache's
+// full chunks and copy at most one chunk per layer), so every step runs
+// one position per beam. A sequence that cannot clone makes the second
+// child a fresh Sequence that re-runs prompt + parent's ids + its new id as
+// one batched prefill: up to (Width−1)·(prompt + generated) extra positions
+// per step, quadratic in the length of the search. Width 1 never forks, so
+// it is exactly greedy decoding. (The batched re-run rounds a few logits
+// differently from one-position steps, so scores without Clone may differ
+// from those with it by float32 rounding, ~1e-6.)
 func beamSearch(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, promptIDs []int, opts Options) (*Result, error) {
 	bo := opts.Beam
 	W, N := bo.Width, bo.N
@@ -221,7 +220,8 @@ func beamSearch(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, pro
 			break
 		}
 		// Extend: each parent's sequence goes to its first child; later
-		// children re-run the parent's prefix in a fresh sequence.
+		// children get a clone of it, or re-run the parent's prefix in a
+		// fresh sequence when it cannot clone.
 		claimed := make([]bool, len(beams))
 		nb := make([]beam, len(next))
 		for i, c := range next {
@@ -246,7 +246,7 @@ func beamSearch(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, pro
 		feeds := make([][]int, len(next))
 		for i, c := range next {
 			parent := beams[c.parent].seq
-			switch cl, ok := parent.(SequenceCloner); {
+			switch cl, ok := parent.(model.Cloner); {
 			case !claimed[c.parent]:
 				claimed[c.parent] = true
 				nb[i].seq, feeds[i] = parent, []int{c.id}

@@ -18,8 +18,9 @@
 // Beam search (Options.Beam) follows HF transformers' BeamSearchScorer:
 // width, length penalty score/len^α, early stopping, N sequences returned
 // with Score = the sum of their ids' log-probabilities. Each beam owns a
-// model.Sequence; a beam that forks re-runs its prefix in a fresh Sequence
-// (the model API has no KV-cache copy), see beamSearch for the cost.
+// model.Sequence; a beam that forks gets a model.Cloner copy of its
+// parent's, or re-runs its prefix in a fresh Sequence when the model's
+// sequences cannot clone (see beamSearch for the cost).
 //
 // The loop follows llama.cpp's examples/simple (tokenize, llama_decode of the
 // prompt, sample, decode one token, stop at llama_vocab_is_eog). This package

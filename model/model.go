@@ -49,6 +49,27 @@ type Sequence interface {
 // ErrContextFull is returned when a Sequence has no room for more positions.
 var ErrContextFull = errors.New("context full")
 
+// Cloner is implemented by a Sequence that can fork: beam search and
+// parallel samples continue one prefix several ways without running it
+// again.
+type Cloner interface {
+	// Clone returns an independent copy of the sequence: the same positions
+	// and KV cache, after which Forward (or Truncate) on either never
+	// changes what the other computes. The copy may share the memory of
+	// cached positions that neither side can change any more.
+	Clone() Sequence
+}
+
+// Truncater is implemented by a Sequence that can drop its last positions:
+// a chat or a server keeps the prefix a new prompt shares with the cached
+// ids and runs only the rest.
+type Truncater interface {
+	// Truncate drops positions n.. (0 ≤ n ≤ Len(), else an error and the
+	// sequence is unchanged), so that the next Forward continues at
+	// position n exactly as if only the first n ids had been run.
+	Truncate(n int) error
+}
+
 // Arch is one architecture a Registry can load.
 type Arch struct {
 	// Name is the general.architecture value ("llama").

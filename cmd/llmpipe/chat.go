@@ -89,10 +89,12 @@ when --max-tokens is 0), the oldest exchanges are dropped, with a note on
 stderr. A message that does not fit even alone (with the system prompt) is
 an error and is not kept; nothing is ever cut silently.
 
-KV cache: each turn's prompt is tokenized whole; when it starts with the ids
-already in the cache (the usual case: the previous prompt and reply), only
-the new ids are prefilled. After a change earlier in the conversation
-(/system, /reset, dropped history) the prompt is prefilled again. A line on
+KV cache: each turn's prompt is tokenized whole and compared with the ids
+already in the cache (the previous prompt and reply): the cache is cut back
+to the longest prefix they share and only the rest is prefilled. Usually that
+is only the new message; after a change earlier in the conversation
+(/system, /reset, dropped history, a reply that tokenizes differently when
+rendered again) it is everything from the first difference on. A line on
 stderr after each reply gives its tokens, speed and how much of the prompt
 came from the cache.
 
@@ -647,12 +649,15 @@ func (s *chatSession) reply(ctx context.Context, user string) error {
 	return nil
 }
 
-// reuseModel is a model.Model that keeps the last sequence it made: when
-// the next one's first Forward call (the prompt) starts with the ids that
-// sequence holds, it continues it and runs only the rest, so a chat turn
-// prefills only its new tokens. A model.Sequence cannot drop positions, so
-// any other prompt starts a new sequence. Only one sequence may be in use
-// at a time.
+// reuseModel is a model.Model that keeps the last sequence it made: the
+// next one's first Forward call (the prompt) continues it from the longest
+// prefix the prompt shares with the ids it holds, so a chat turn prefills
+// only what changed. When the prompt diverges before the end of those ids,
+// the kept sequence is cut back to the shared prefix (model.Truncater);
+// a sequence that cannot truncate is continued only when the prompt
+// extends all its ids, and any other prompt starts a new sequence. At
+// least the prompt's last id is always run (its logits are the result).
+// Only one sequence may be in use at a time.
 type reuseModel struct {
 	model.Model
 	seq  model.Sequence // the kept sequence; nil when none
@@ -681,8 +686,7 @@ func (s *reuseSeq) Forward(ids []int, all bool) ([]float32, error) {
 	r := s.r
 	if !s.started {
 		s.started = true
-		n := len(r.ids)
-		if r.seq != nil && !all && r.opts == s.opts && n < len(ids) && slices.Equal(r.ids, ids[:n]) {
+		if n := r.keep(ids, all, s.opts); n > 0 {
 			ids = ids[n:]
 			r.reused = n
 		} else {
@@ -702,6 +706,32 @@ func (s *reuseSeq) Forward(ids []int, all bool) ([]float32, error) {
 	}
 	r.ids = append(r.ids, ids...)
 	return logits, nil
+}
+
+// keep readies the kept sequence for a prompt of ids and returns how many
+// of them it already holds (0: start a new sequence): the longest common
+// prefix of the ids it holds and ids, less the last id of ids, cutting
+// the sequence back to it when it holds more.
+func (r *reuseModel) keep(ids []int, all bool, opts model.SequenceOptions) int {
+	if r.seq == nil || all || r.opts != opts || len(ids) == 0 {
+		return 0
+	}
+	n := 0
+	for n < min(len(r.ids), len(ids)-1) && r.ids[n] == ids[n] {
+		n++
+	}
+	if n == 0 || n == len(r.ids) {
+		return n
+	}
+	tr, ok := r.seq.(model.Truncater)
+	if !ok || r.seq.Len() != len(r.ids) {
+		return 0
+	}
+	if err := tr.Truncate(n); err != nil {
+		return 0
+	}
+	r.ids = r.ids[:n]
+	return n
 }
 
 // Len implements model.Sequence.

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +18,8 @@ import (
 
 	"github.com/llmpipe/llmpipe/generate"
 	"github.com/llmpipe/llmpipe/internal/shared"
+	"github.com/llmpipe/llmpipe/model"
+	"github.com/llmpipe/llmpipe/tokenizer"
 )
 
 // runChat drives `llmpipe chat` with scripted stdin and returns stdout
@@ -108,9 +112,13 @@ func TestChatTranscript(t *testing.T) {
 	if want := st[0].prompt + st[0].tokens - 1; st[1].reused != want || st[1].prefilled != st[1].prompt-want {
 		t.Errorf("turn 2: %+v, want %d ids from the KV cache", st[1], want)
 	}
-	// A new system prompt changes the start: everything is prefilled again.
-	if st[2].reused != 0 {
-		t.Errorf("turn 3 (after /system): %+v, want no reuse", st[2])
+	// A new system prompt changes the start: the cache is cut back to the
+	// prefix shared with the new prompt (checked below) and the rest is
+	// prefilled.
+	for i := 2; i < 4; i++ {
+		if st[i].reused+st[i].prefilled != st[i].prompt {
+			t.Errorf("turn %d: %+v, want reused + prefilled = prompt", i+1, st[i])
+		}
 	}
 	if st[2].tokens > 8 || st[3].tokens > 8 {
 		t.Errorf("after /set max_tokens 8: replies of %d and %d tokens", st[2].tokens, st[3].tokens)
@@ -153,6 +161,34 @@ func TestChatTranscript(t *testing.T) {
 	if len(res.PromptIDs) != st[1].prompt {
 		t.Errorf("turn 2 prompt: %d ids in chat, %d tokenized whole", st[1].prompt, len(res.PromptIDs))
 	}
+
+	// Turns 3 and 4 reuse exactly the prefix their prompt shares with the
+	// previous one: after /system only BOS ("User:" became "System:"), after
+	// /reset the system line and "User:" too.
+	p3 := "System: You tell stories.\nUser: Once upon a time\nAssistant: " + replies[0] + "\nUser: Tell me more.\nAssistant: " +
+		replies[1] + "\nUser: A cat\nAssistant:"
+	p4 := "System: You tell stories.\nUser: /slash\nAssistant:"
+	enc := func(text string) []int {
+		ids, err := tok.Encode(text, tokenizer.EncodeOptions{AddSpecial: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if want := commonPrefix(res.PromptIDs, enc(p3)); st[2].reused != want || want != 1 {
+		t.Errorf("turn 3 (after /system): %+v, want %d ids (BOS) from the KV cache", st[2], want)
+	}
+	if want := commonPrefix(enc(p3), enc(p4)); st[3].reused != want || want < 8 {
+		t.Errorf("turn 4 (after /reset): %+v, want the %d ids shared with turn 3's prompt from the KV cache", st[3], want)
+	}
+}
+
+func commonPrefix(a, b []int) int {
+	n := 0
+	for n < min(len(a), len(b)) && a[n] == b[n] {
+		n++
+	}
+	return n
 }
 
 // TestChatSeeded: a sampled conversation is the same again with the same
@@ -356,4 +392,93 @@ func TestChatInterrupt(t *testing.T) {
 		t.Fatal("Ctrl-C at the prompt did not end the chat")
 	}
 	inW.Close()
+}
+
+// noTruncModel hides its sequences' Truncate (and Clone).
+type noTruncModel struct{ model.Model }
+
+type plainSeq struct{ model.Sequence }
+
+func (m noTruncModel) NewSequence(opts model.SequenceOptions) model.Sequence {
+	return plainSeq{m.Model.NewSequence(opts)}
+}
+
+// TestChatReuseTruncates: reuseModel continues its kept sequence from the
+// longest prefix a new prompt shares with the ids it holds, cutting the
+// cache back when the prompt diverges (or is shorter), always running at
+// least the prompt's last id; the logits are a fresh sequence's (to
+// float32 rounding: the kept positions were batched differently). A
+// sequence without Truncate falls back to a new sequence.
+func TestChatReuseTruncates(t *testing.T) {
+	m, tok, closeModel, err := loadRunModel(shared.Path(t, "models/stories260K.gguf"), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeModel()
+	enc := func(text string) []int {
+		ids, err := tok.Encode(text, tokenizer.EncodeOptions{AddSpecial: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	prompt := enc("User: Once upon a time\nAssistant:")
+	reply := enc("There was a little cat. The cat was happy.")[1:] // the reply's ids, run one at a time
+	held := append(slices.Clone(prompt), reply...)
+	diverge := append(slices.Clone(held[:len(prompt)+3]), enc("dog")[1:]...)
+	other := enc("System: Be nice.\nUser: Hi\nAssistant:")
+	for _, tc := range []struct {
+		name   string
+		ids    []int
+		reused int // want
+		trunc  bool
+	}{
+		{"extends", append(slices.Clone(held), enc("Hello")[1:]...), len(held), true},
+		{"diverges in the reply", diverge, len(prompt) + 3, true},
+		{"diverges after BOS", other, 1, true},
+		{"shorter", held[:10], 9, true},
+		{"the same ids", held, len(held) - 1, true},
+		{"diverges, no Truncate", diverge, 0, false},
+		{"extends, no Truncate", append(slices.Clone(held), 9), len(held), false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var base model.Model = m
+			if !tc.trunc {
+				base = noTruncModel{m}
+			}
+			r := &reuseModel{Model: base}
+			first := r.NewSequence(model.SequenceOptions{})
+			if _, err := first.Forward(prompt, false); err != nil {
+				t.Fatal(err)
+			}
+			for _, id := range reply {
+				if _, err := first.Forward([]int{id}, false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			kept := r.seq
+			got, err := r.NewSequence(model.SequenceOptions{}).Forward(tc.ids, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.reused != tc.reused || r.prefilled != len(tc.ids)-tc.reused {
+				t.Errorf("%d ids reused, %d prefilled; want %d and %d", r.reused, r.prefilled, tc.reused, len(tc.ids)-tc.reused)
+			}
+			if (r.seq == kept) != (tc.reused > 0) {
+				t.Errorf("kept sequence continued: %v, want %v", r.seq == kept, tc.reused > 0)
+			}
+			if r.seq.Len() != len(tc.ids) || !slices.Equal(r.ids, tc.ids) {
+				t.Errorf("the sequence holds %d positions, ids %v; want %v", r.seq.Len(), r.ids, tc.ids)
+			}
+			want, err := m.NewSequence(model.SequenceOptions{}).Forward(tc.ids, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range want {
+				if d := math.Abs(float64(got[i] - want[i])); d > 1e-4 {
+					t.Fatalf("logit %d: %v, a fresh sequence's %v", i, got[i], want[i])
+				}
+			}
+		})
+	}
 }
