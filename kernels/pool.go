@@ -204,26 +204,46 @@ func Threads() int { return getPool(true).threads }
 // those was slower than not (43 and 40 GFLOP/s).
 const minChunkWork = 1 << 15
 
-// parallelRows splits rows into at most Threads() contiguous ranges of
-// at least minChunkWork/workPerRow rows and calls fn(lo, hi) for each.
+// chunksPerThread is how many row ranges per thread parallelRows cuts big
+// work into; the pool's goroutines claim them as they go. More ranges than
+// threads keep the split even when a goroutine starts late or its OS thread
+// is descheduled (the other vCPU busy with another process): the caller then
+// waits at most for the one small range that goroutine holds, not for half
+// of the matrix.
+const chunksPerThread = 4
+
+// parallelRows splits rows into at most chunksPerThread·Threads()
+// contiguous ranges of at least minChunkWork/workPerRow rows and calls
+// fn(lo, hi) for each, on the pool's goroutines. Range bounds are multiples
+// of 4 rows when every range still has at least 4 (the 4-row kernels then
+// never get a ragged edge); the split never changes a result, as every row
+// is computed whole by the same code.
 func parallelRows(rows, workPerRow int, fn func(lo, hi int)) {
 	if workPerRow < 1 {
 		workPerRow = 1
 	}
 	// Only work big enough to split pays for the GOMAXPROCS check.
 	p := getPool(rows*workPerRow >= 2*minChunkWork)
-	n := p.threads
+	n := p.threads * chunksPerThread
 	if maxN := rows * workPerRow / minChunkWork; maxN < n {
 		n = maxN
 	}
 	if n > rows {
 		n = rows
 	}
-	if n <= 1 {
+	if n <= 1 || p.threads <= 1 {
 		fn(0, rows)
 		return
 	}
+	mask := -1
+	if rows >= 4*n {
+		mask = -4
+	}
 	p.parallel(n, func(c int) {
-		fn(rows*c/n, rows*(c+1)/n)
+		lo, hi := (rows*c/n)&mask, rows
+		if c+1 < n {
+			hi = (rows * (c + 1) / n) & mask
+		}
+		fn(lo, hi)
 	})
 }

@@ -3,9 +3,14 @@ package llama
 import (
 	"fmt"
 	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
 )
 
@@ -88,4 +93,92 @@ func BenchmarkDecodeFile(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkBenchModels times a 256-token prefill (pp256) and single-token
+// decode steps after it (tg) on each benchmark model of
+// ../shared/peers/BENCH.md found in $LLMPIPE_BENCHMODELS (f16 KV cache, as
+// llama.cpp), reporting tok/s and the process CPU time per token
+// (cpu-ms/tok): on a shared, loaded machine the CPU time of a 1-thread run
+// is the steadier figure. Select models with -bench
+// 'BenchModels/110m-q8_0' and threads with GOMAXPROCS or LLMPIPE_THREADS.
+func BenchmarkBenchModels(b *testing.B) {
+	dir := os.Getenv(benchModelsEnv)
+	if dir == "" {
+		b.Skipf("%s is not set", benchModelsEnv)
+	}
+	if s := os.Getenv("LLMPIPE_THREADS"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			b.Fatal(err)
+		}
+		kernels.SetThreads(n)
+		defer kernels.SetThreads(0)
+	}
+	for _, name := range []string{"110m-f32", "110m-f16", "110m-q8_0", "110m-q4_0", "gqa-1b-q8_0", "gqa-1b-q4_0"} {
+		b.Run(name, func(b *testing.B) {
+			f, err := gguf.OpenMapped(filepath.Join(dir, "bench-"+name+".gguf"))
+			if err != nil {
+				b.Skip(err)
+			}
+			defer f.Close()
+			m, err := Load(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			prompt := make([]int, 256)
+			for i := range prompt {
+				prompt[i] = 1000 + 37*i
+			}
+			b.Run("pp256", func(b *testing.B) {
+				c0 := cpuTime()
+				for b.Loop() {
+					if _, err := m.NewSequence(model.SequenceOptions{KVF16: true}).Forward(prompt, false); err != nil {
+						b.Fatal(err)
+					}
+				}
+				n := float64(len(prompt) * b.N)
+				b.ReportMetric(n/b.Elapsed().Seconds(), "tok/s")
+				b.ReportMetric((cpuTime()-c0).Seconds()*1e3/n, "cpu-ms/tok")
+			})
+			b.Run("tg", func(b *testing.B) {
+				seq := m.NewSequence(model.SequenceOptions{KVF16: true})
+				if _, err := seq.Forward(prompt, false); err != nil {
+					b.Fatal(err)
+				}
+				c0 := cpuTime()
+				for b.Loop() {
+					if seq.Len() == m.ContextLength() {
+						b.Fatal("context full: use a smaller -benchtime")
+					}
+					if _, err := seq.Forward([]int{prompt[seq.Len()%len(prompt)]}, false); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+				b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/tok")
+			})
+		})
+	}
+}
+
+// cpuTime returns the CPU time (user + system) this process has used, read
+// from /proc/self/stat (clock ticks of 10 ms); 0 where that file is absent.
+func cpuTime() time.Duration {
+	b, err := os.ReadFile("/proc/self/stat")
+	if err != nil {
+		return 0
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(s[i+1:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)  // utime: field 14
+	st, _ := strconv.ParseInt(f[12], 10, 64) // stime: field 15
+	return time.Duration(u+st) * 10 * time.Millisecond
 }
