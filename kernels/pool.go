@@ -49,9 +49,15 @@ func (j *job) run() {
 // spinFor is how long a worker keeps polling for the next job after one
 // ends before it parks: waking a parked goroutine costs 0.5-1 µs or more,
 // a spinning one ~0.2 µs (/work/shared/MACHINE-LIMITS.md, syncbench). The
-// poll yields the processor (runtime.Gosched) each round, so a spinning
-// worker never starves other goroutines, even with GOMAXPROCS 1.
+// poll yields the processor (runtime.Gosched) every spinYieldEvery rounds,
+// or every round with GOMAXPROCS 1, so a spinning worker never starves other
+// goroutines.
 const spinFor = 50 * time.Microsecond
+
+// spinYieldEvery is how many polls of an atomic a spinning worker (with
+// GOMAXPROCS > 1) or a caller waiting for its chunks makes between
+// runtime.Gosched calls (about 1 µs of polling).
+const spinYieldEvery = 256
 
 func newPool(threads int) *pool {
 	auto := threads < 1
@@ -72,17 +78,28 @@ func (p *pool) worker() {
 	var last *job
 	for {
 		start := time.Now()
-		for i := 0; ; i++ {
+		// With a processor to spare the poll is a plain load loop that
+		// yields only every spinYieldEvery rounds: runtime.Gosched on every
+		// round took the scheduler's lock and woke idle processors, 18% of
+		// the CPU time of a 2-thread decode.
+		every := 1
+		if runtime.GOMAXPROCS(0) > 1 {
+			every = spinYieldEvery
+		}
+		for i := 1; ; i++ {
 			if j := p.hot.Load(); j != nil && j != last {
 				last = j
 				j.run()
 				start, i = time.Now(), 0
 				continue
 			}
+			if i%every != 0 {
+				continue
+			}
 			if p.done.Load() {
 				return
 			}
-			if i%16 == 15 && time.Since(start) > spinFor {
+			if time.Since(start) > spinFor {
 				break
 			}
 			runtime.Gosched()
@@ -136,8 +153,8 @@ func (p *pool) parallel(n int, fn func(chunk int)) {
 	}
 	p.mu.RUnlock()
 	j.run()
-	for i := 0; j.finished.Load() < j.n; i++ {
-		if i > 64 {
+	for i := 1; j.finished.Load() < j.n; i++ {
+		if i%spinYieldEvery == 0 {
 			runtime.Gosched()
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -99,7 +100,7 @@ func BenchmarkDecodeFile(b *testing.B) {
 // decode steps after it (tg) on each benchmark model of
 // ../shared/peers/BENCH.md found in $LLMPIPE_BENCHMODELS (f16 KV cache, as
 // llama.cpp), reporting tok/s and the process CPU time per token
-// (cpu-ms/tok): on a shared, loaded machine the CPU time of a 1-thread run
+// (cpu-ms/tok), and for decode the median step (p50-ms/tok): on a shared, loaded machine the CPU time of a 1-thread run
 // is the steadier figure. Select models with -bench
 // 'BenchModels/110m-q8_0' and threads with GOMAXPROCS or LLMPIPE_THREADS.
 func BenchmarkBenchModels(b *testing.B) {
@@ -147,16 +148,23 @@ func BenchmarkBenchModels(b *testing.B) {
 					b.Fatal(err)
 				}
 				c0 := cpuTime()
+				var steps []float64
 				for b.Loop() {
 					if seq.Len() == m.ContextLength() {
 						b.Fatal("context full: use a smaller -benchtime")
 					}
+					t0 := time.Now()
 					if _, err := seq.Forward([]int{prompt[seq.Len()%len(prompt)]}, false); err != nil {
 						b.Fatal(err)
 					}
+					steps = append(steps, time.Since(t0).Seconds()*1e3)
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 				b.ReportMetric((cpuTime()-c0).Seconds()*1e3/float64(b.N), "cpu-ms/tok")
+				// The median step is steadier than the mean when other
+				// processes take the CPU now and then.
+				slices.Sort(steps)
+				b.ReportMetric(steps[len(steps)/2], "p50-ms/tok")
 			})
 		})
 	}
