@@ -261,15 +261,17 @@ func TestSetThreadsCapped(t *testing.T) {
 func TestParallelRowsCover(t *testing.T) {
 	withThreads(t, 3, func() {
 		for _, s := range []struct{ rows, work, wantRanges int }{
-			{1000, 1000, 3}, {2, 1 << 20, 2}, {10, 64, 1}, {0, 100, 1}, {64, minChunkWork / 64, 1}, {64, 2 * minChunkWork / 64, 2},
+			{1000, 1000, 3 * chunksPerThread}, {2, 1 << 20, 2}, {10, 64, 1}, {0, 100, 1}, {64, minChunkWork / 64, 1}, {64, 2 * minChunkWork / 64, 2},
 		} {
 			var mu sync.Mutex
 			seen := make([]int, s.rows)
 			ranges := 0
+			var bounds []int
 			parallelRows(s.rows, s.work, func(lo, hi int) {
 				mu.Lock()
 				defer mu.Unlock()
 				ranges++
+				bounds = append(bounds, lo, hi)
 				for r := lo; r < hi; r++ {
 					seen[r]++
 				}
@@ -277,6 +279,13 @@ func TestParallelRowsCover(t *testing.T) {
 			for r, c := range seen {
 				if c != 1 {
 					t.Fatalf("%v: row %d done %d times", s, r, c)
+				}
+			}
+			if s.rows >= 4*s.wantRanges {
+				for _, b := range bounds {
+					if b%4 != 0 && b != s.rows {
+						t.Errorf("%v: range bound %d is not a multiple of 4", s, b)
+					}
 				}
 			}
 			if ranges != s.wantRanges {

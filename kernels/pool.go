@@ -49,9 +49,15 @@ func (j *job) run() {
 // spinFor is how long a worker keeps polling for the next job after one
 // ends before it parks: waking a parked goroutine costs 0.5-1 µs or more,
 // a spinning one ~0.2 µs (/work/shared/MACHINE-LIMITS.md, syncbench). The
-// poll yields the processor (runtime.Gosched) each round, so a spinning
-// worker never starves other goroutines, even with GOMAXPROCS 1.
+// poll yields the processor (runtime.Gosched) every spinYieldEvery rounds,
+// or every round with GOMAXPROCS 1, so a spinning worker never starves other
+// goroutines.
 const spinFor = 50 * time.Microsecond
+
+// spinYieldEvery is how many polls of an atomic a spinning worker (with
+// GOMAXPROCS > 1) or a caller waiting for its chunks makes between
+// runtime.Gosched calls (about 1 µs of polling).
+const spinYieldEvery = 256
 
 func newPool(threads int) *pool {
 	auto := threads < 1
@@ -72,17 +78,28 @@ func (p *pool) worker() {
 	var last *job
 	for {
 		start := time.Now()
-		for i := 0; ; i++ {
+		// With a processor to spare the poll is a plain load loop that
+		// yields only every spinYieldEvery rounds: runtime.Gosched on every
+		// round took the scheduler's lock and woke idle processors, 18% of
+		// the CPU time of a 2-thread decode.
+		every := 1
+		if runtime.GOMAXPROCS(0) > 1 {
+			every = spinYieldEvery
+		}
+		for i := 1; ; i++ {
 			if j := p.hot.Load(); j != nil && j != last {
 				last = j
 				j.run()
 				start, i = time.Now(), 0
 				continue
 			}
+			if i%every != 0 {
+				continue
+			}
 			if p.done.Load() {
 				return
 			}
-			if i%16 == 15 && time.Since(start) > spinFor {
+			if time.Since(start) > spinFor {
 				break
 			}
 			runtime.Gosched()
@@ -136,8 +153,8 @@ func (p *pool) parallel(n int, fn func(chunk int)) {
 	}
 	p.mu.RUnlock()
 	j.run()
-	for i := 0; j.finished.Load() < j.n; i++ {
-		if i > 64 {
+	for i := 1; j.finished.Load() < j.n; i++ {
+		if i%spinYieldEvery == 0 {
 			runtime.Gosched()
 		}
 	}
@@ -204,26 +221,46 @@ func Threads() int { return getPool(true).threads }
 // those was slower than not (43 and 40 GFLOP/s).
 const minChunkWork = 1 << 15
 
-// parallelRows splits rows into at most Threads() contiguous ranges of
-// at least minChunkWork/workPerRow rows and calls fn(lo, hi) for each.
+// chunksPerThread is how many row ranges per thread parallelRows cuts big
+// work into; the pool's goroutines claim them as they go. More ranges than
+// threads keep the split even when a goroutine starts late or its OS thread
+// is descheduled (the other vCPU busy with another process): the caller then
+// waits at most for the one small range that goroutine holds, not for half
+// of the matrix.
+const chunksPerThread = 4
+
+// parallelRows splits rows into at most chunksPerThread·Threads()
+// contiguous ranges of at least minChunkWork/workPerRow rows and calls
+// fn(lo, hi) for each, on the pool's goroutines. Range bounds are multiples
+// of 4 rows when every range still has at least 4 (the 4-row kernels then
+// never get a ragged edge); the split never changes a result, as every row
+// is computed whole by the same code.
 func parallelRows(rows, workPerRow int, fn func(lo, hi int)) {
 	if workPerRow < 1 {
 		workPerRow = 1
 	}
 	// Only work big enough to split pays for the GOMAXPROCS check.
 	p := getPool(rows*workPerRow >= 2*minChunkWork)
-	n := p.threads
+	n := p.threads * chunksPerThread
 	if maxN := rows * workPerRow / minChunkWork; maxN < n {
 		n = maxN
 	}
 	if n > rows {
 		n = rows
 	}
-	if n <= 1 {
+	if n <= 1 || p.threads <= 1 {
 		fn(0, rows)
 		return
 	}
+	mask := -1
+	if rows >= 4*n {
+		mask = -4
+	}
 	p.parallel(n, func(c int) {
-		fn(rows*c/n, rows*(c+1)/n)
+		lo, hi := (rows*c/n)&mask, rows
+		if c+1 < n {
+			hi = (rows * (c + 1) / n) & mask
+		}
+		fn(lo, hi)
 	})
 }

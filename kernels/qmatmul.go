@@ -131,25 +131,133 @@ func MatMulQ(out []float32, t quant.Type, w []byte, x []float32, nTok, rows, col
 	}
 	xq := getScratch(nTok * xb)
 	defer putScratch(xq)
-	for i := 0; i < nTok; i++ {
-		ConvertRow(k.Act, xq[i*xb:(i+1)*xb], x[i*cols:(i+1)*cols])
-	}
+	ConvertRows(k.Act, xq, x, nTok, cols)
 	parallelRows(rows, nTok*cols, func(lo, hi int) {
-		if k.Rows != nil {
-			k.Rows(out, w, xq, nTok, rows, cols, lo, hi)
-			return
+		k.rows(out, w, xq, nTok, rows, cols, lo, hi)
+	})
+}
+
+// rows sets out[t·rows+r] for rows r in [lo, hi) of W and every token t
+// of the converted activations xq, with Rows, Dot or Ref.
+func (k *QKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	if k.Rows != nil {
+		k.Rows(out, w, xq, nTok, rows, cols, lo, hi)
+		return
+	}
+	dot := k.Dot
+	if dot == nil {
+		dot = k.Ref
+	}
+	wb, xb := len(w)/max(rows, 1), rowBytes(k.Act, cols)
+	for r0 := lo; r0 < hi; r0 += matMulTile {
+		r1 := min(r0+matMulTile, hi)
+		for i := 0; i < nTok; i++ {
+			xt, o := xq[i*xb:(i+1)*xb], out[i*rows:(i+1)*rows]
+			for r := r0; r < r1; r++ {
+				o[r] = dot(w[r*wb:(r+1)*wb], xt, cols)
+			}
 		}
-		dot := k.Dot
-		if dot == nil {
-			dot = k.Ref
+	}
+}
+
+// ConvertRows converts the nTok rows of x ([nTok, cols]) to the activation
+// type act, row by row as ConvertRow, into dst ([nTok] rows of act's row
+// size for cols elements).
+func ConvertRows(act quant.Type, dst []byte, x []float32, nTok, cols int) {
+	xb := rowBytes(act, cols)
+	if xb < 0 || nTok < 0 || len(x) != nTok*cols || len(dst) != nTok*xb {
+		panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
+			len(x), act, len(dst), nTok, cols, act.BlockSize()))
+	}
+	for i := 0; i < nTok; i++ {
+		ConvertRow(act, dst[i*xb:(i+1)*xb], x[i*cols:(i+1)*cols])
+	}
+}
+
+// MatMulOp is one product of MatMulMany: Out = X·Wᵀ for a matrix W of Rows
+// rows, stored as Type: in F32 when Type is quant.F32, else in Data (any
+// type with a registered QKernel).
+//
+//	W: [Rows, cols]   X: [nTok, cols]   → Out: [nTok, Rows]
+type MatMulOp struct {
+	Out  []float32
+	Type quant.Type
+	F32  []float32
+	Data []byte
+	Rows int
+}
+
+// MatMulMany computes the products of several matrices with the same
+// activations X: the attention's query, key and value projections, or the
+// feed-forward's gate and up. X is converted once to the activation type
+// the quantized matrices share, and the rows of all matrices are split
+// across the worker pool in one parallel loop (one hand-off per call rather
+// than one per matrix). Every output element is bit-identical to what
+// MatMulQ (or MatMul for F32) gives for that matrix, whatever nTok or the
+// thread count. Quantized matrices whose activation types differ are
+// multiplied one call each, with the same results.
+//
+//	X: [nTok, cols]   → ops[i].Out: [nTok, ops[i].Rows]
+func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
+	if nTok < 0 || cols < 0 || len(x) != nTok*cols {
+		panic(fmt.Sprintf("kernels: MatMulMany: X %d elements, want [%d, %d]", len(x), nTok, cols))
+	}
+	act, mixed, total := quant.F32, false, 0
+	for i := range ops {
+		o := &ops[i]
+		if o.Type == quant.F32 {
+			if o.Rows < 0 || len(o.F32) != o.Rows*cols || len(o.Out) != nTok*o.Rows {
+				panic(fmt.Sprintf("kernels: MatMulMany op %d: W %d elements out %d, want W [%d, %d] out [%d, %d]",
+					i, len(o.F32), len(o.Out), o.Rows, cols, nTok, o.Rows))
+			}
+		} else {
+			k := LookupQKernel(o.Type)
+			wb := rowBytes(o.Type, cols)
+			if k == nil || o.Rows < 0 || wb < 0 || len(o.Data) != o.Rows*wb || len(o.Out) != nTok*o.Rows || rowBytes(k.Act, cols) < 0 {
+				panic(fmt.Sprintf("kernels: MatMulMany op %d %v: W %d bytes out %d elements, want W [%d, %d] out [%d, %d] (cols a multiple of %d; kernel registered: %v)",
+					i, o.Type, len(o.Data), len(o.Out), o.Rows, cols, nTok, o.Rows, o.Type.BlockSize(), k != nil))
+			}
+			if act == quant.F32 {
+				act = k.Act
+			} else if act != k.Act {
+				mixed = true
+			}
 		}
-		for r0 := lo; r0 < hi; r0 += matMulTile {
-			r1 := min(r0+matMulTile, hi)
-			for i := 0; i < nTok; i++ {
-				xt, o := xq[i*xb:(i+1)*xb], out[i*rows:(i+1)*rows]
-				for r := r0; r < r1; r++ {
-					o[r] = dot(w[r*wb:(r+1)*wb], xt, cols)
-				}
+		total += o.Rows
+	}
+	if mixed {
+		for i := range ops {
+			o := &ops[i]
+			if o.Type == quant.F32 {
+				MatMul(o.Out, o.F32, x, nTok, o.Rows, cols)
+			} else {
+				MatMulQ(o.Out, o.Type, o.Data, x, nTok, o.Rows, cols)
+			}
+		}
+		return
+	}
+	var xq []byte
+	if act != quant.F32 {
+		xq = getScratch(nTok * rowBytes(act, cols))
+		defer putScratch(xq)
+		ConvertRows(act, xq, x, nTok, cols)
+	}
+	parallelRows(total, nTok*cols, func(lo, hi int) {
+		base := 0
+		for i := range ops {
+			o := &ops[i]
+			a, b := max(lo-base, 0), min(hi-base, o.Rows)
+			base += o.Rows
+			if a >= b {
+				continue
+			}
+			switch {
+			case o.Type != quant.F32:
+				LookupQKernel(o.Type).rows(o.Out, o.Data, xq, nTok, o.Rows, cols, a, b)
+			case nTok == 1:
+				dotRows(o.Out[a:b], o.F32[a*cols:b*cols], x)
+			default:
+				gemm(o.Out[a:], o.Rows, o.F32[a*cols:b*cols], cols, x, cols, cols, b-a, nTok)
 			}
 		}
 	})

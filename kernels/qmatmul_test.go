@@ -144,3 +144,86 @@ func TestQKernels(t *testing.T) {
 		}
 	}
 }
+
+// TestMatMulMany checks MatMulMany gives, for every matrix, the same bits
+// as MatMulQ (MatMul for F32) called on its own: for Q/K/V-like and
+// gate/up-like sets of one type, for F32, for sets mixing activation types
+// (Q8_0 with F16 and Q4_K), for 1 and 3 threads, one token and batches,
+// with the asm kernels and without.
+func TestMatMulMany(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 32))
+	const cols = 256
+	sets := [][]quant.Type{
+		{quant.Q8_0, quant.Q8_0, quant.Q8_0}, {quant.Q4_0, quant.Q4_0}, {quant.F16, quant.F16, quant.F16},
+		{quant.F32, quant.F32}, {quant.Q8_0, quant.Q4_0}, {quant.Q8_0, quant.F16, quant.Q4_K}, {quant.Q4_K, quant.Q6_K},
+		{quant.F32, quant.Q8_0},
+	}
+	for _, asm := range []bool{true, false} {
+		if asm && !useAsm {
+			continue
+		}
+		saved := useAsm
+		useAsm = asm
+		for _, types := range sets {
+			for _, nTok := range []int{1, 2, 7} {
+				rowsOf := []int{300, 64, 129}
+				x := randF32(r, nTok*cols)
+				ops := make([]MatMulOp, len(types))
+				want := make([][]float32, len(types))
+				for i, typ := range types {
+					rows := rowsOf[i]
+					ops[i] = MatMulOp{Type: typ, Rows: rows, Out: make([]float32, nTok*rows)}
+					if typ == quant.F32 {
+						ops[i].F32 = randF32(r, rows*cols)
+					} else {
+						ops[i].Data, _ = randQuantMatrix(t, r, typ, rows, cols)
+					}
+				}
+				for _, th := range []int{1, 3} {
+					withThreads(t, th, func() {
+						for i, o := range ops {
+							want[i] = make([]float32, nTok*o.Rows)
+							if o.Type == quant.F32 {
+								MatMul(want[i], o.F32, x, nTok, o.Rows, cols)
+							} else {
+								MatMulQ(want[i], o.Type, o.Data, x, nTok, o.Rows, cols)
+							}
+							clear(o.Out)
+						}
+						MatMulMany(ops, x, nTok, cols)
+						for i, o := range ops {
+							for j := range o.Out {
+								if math.Float32bits(o.Out[j]) != math.Float32bits(want[i][j]) {
+									t.Fatalf("asm %v types %v nTok %d threads %d: op %d element %d = %v, MatMulQ gives %v",
+										asm, types, nTok, th, i, j, o.Out[j], want[i][j])
+								}
+							}
+						}
+					})
+				}
+			}
+		}
+		useAsm = saved
+	}
+}
+
+// TestConvertRows checks ConvertRows equals ConvertRow row by row.
+func TestConvertRows(t *testing.T) {
+	r := rand.New(rand.NewPCG(33, 34))
+	for _, act := range []quant.Type{quant.Q8_0, quant.F16, quant.BF16, quant.Q8_K} {
+		cols := max(act.BlockSize(), 32) * 2
+		for _, nTok := range []int{0, 1, 5} {
+			x := randF32(r, nTok*cols)
+			xb := rowBytes(act, cols)
+			got := make([]byte, nTok*xb)
+			ConvertRows(act, got, x, nTok, cols)
+			for i := 0; i < nTok; i++ {
+				want := make([]byte, xb)
+				ConvertRow(act, want, x[i*cols:(i+1)*cols])
+				if !slices.Equal(got[i*xb:(i+1)*xb], want) {
+					t.Fatalf("%v nTok %d: row %d differs from ConvertRow", act, nTok, i)
+				}
+			}
+		}
+	}
+}

@@ -71,6 +71,8 @@ type Sequence struct {
 	n    int                // positions cached
 	kv   []*kernels.KVCache // per layer: keys and values of positions 0..n-1, made by the first Forward
 
+	ops [3]kernels.MatMulOp // mulTMany's products
+
 	// scratch, sized for the largest batch so far
 	x, xb, xb2, q, att, gate, up, kNew, vNew, ropeCos, ropeSin, logits []float32
 }
@@ -143,9 +145,8 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 			kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], l.AttnNorm, c.RMSEps)
 		}
 		// q: [nTok, nHeads·headDim], k, v: [nTok, nKVHeads·headDim] ← xb·Wᵀ
-		l.Query.mulT(s.q, xb, nTok)
-		l.Key.mulT(s.kNew, xb, nTok)
-		l.Value.mulT(s.vNew, xb, nTok)
+		//   (one kernels.MatMulMany: xb converted once, one parallel loop over all three)
+		s.mulTMany(xb, nTok, &l.Query, s.q, &l.Key, s.kNew, &l.Value, s.vNew)
 		// Qwen3: RMS-normalize every query and key head: [headDim] each
 		if l.QNorm != nil {
 			for i := 0; i < nTok*c.NumHeads; i++ {
@@ -171,8 +172,7 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 		for t := 0; t < nTok; t++ {
 			kernels.RMSNorm(xb[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], l.FFNNorm, c.RMSEps)
 		}
-		l.FFNGate.mulT(s.gate, xb, nTok)
-		l.FFNUp.mulT(s.up, xb, nTok)
+		s.mulTMany(xb, nTok, &l.FFNGate, s.gate, &l.FFNUp, s.up, nil, nil)
 		kernels.SwiGLU(s.gate, s.gate, s.up)
 		l.FFNDown.mulT(xb2, s.gate, nTok)
 		kernels.Add(x, xb2)
@@ -196,4 +196,31 @@ func (s *Sequence) Forward(ids []int, all bool) ([]float32, error) {
 		}
 	}
 	return s.logits, nil
+}
+
+// mulTMany computes out1 = X·W1ᵀ, out2 = X·W2ᵀ and, when w3 is not nil,
+// out3 = X·W3ᵀ (each + its bias) in one kernels.MatMulMany call: the same
+// bits as three Matrix.mulT calls, with X converted once and one hand-off
+// to the worker pool.
+//
+//	X: [nTok, Cols]   → out_i: [nTok, W_i.Rows]
+func (s *Sequence) mulTMany(x []float32, nTok int, w1 *Matrix, out1 []float32, w2 *Matrix, out2 []float32, w3 *Matrix, out3 []float32) {
+	ms, outs := [3]*Matrix{w1, w2, w3}, [3][]float32{out1, out2, out3}
+	n := 2
+	if w3 != nil {
+		n = 3
+	}
+	for i := 0; i < n; i++ {
+		m := ms[i]
+		s.ops[i] = kernels.MatMulOp{Out: outs[i], Type: m.Type, F32: m.F32, Data: m.Data, Rows: m.Rows}
+	}
+	kernels.MatMulMany(s.ops[:n], x, nTok, w1.Cols)
+	for i := 0; i < n; i++ {
+		if b := ms[i].Bias; b != nil {
+			for t := 0; t < nTok; t++ {
+				kernels.Add(outs[i][t*ms[i].Rows:(t+1)*ms[i].Rows], b)
+			}
+		}
+		s.ops[i] = kernels.MatMulOp{}
+	}
 }
