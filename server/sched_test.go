@@ -61,7 +61,7 @@ func TestDisconnectCancels(t *testing.T) {
 }
 
 // TestConcurrentRequests: 100 requests at once against Parallel 4 and a
-// queue of 16 get 200 or 429 (queue full) and nothing else; the steps batch
+// queue of 16 waiting get 200 or 429 (queue full) and nothing else; the steps batch
 // 4 sequences; every goroutine is gone afterwards.
 func TestConcurrentRequests(t *testing.T) {
 	before := runtime.NumGoroutine()
@@ -99,7 +99,9 @@ func TestConcurrentRequests(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if codes[200]+codes[429] != 100 || codes[200] < 20 {
+	// At least a queue's worth is accepted (16: all may arrive before the
+	// scheduler moves any to the 4 active slots; more when it does).
+	if codes[200]+codes[429] != 100 || codes[200] < 16 {
 		t.Fatalf("statuses %v", codes)
 	}
 	if m.maxBatch != 4 {
