@@ -46,5 +46,6 @@ downloads from the Hugging Face hub or any URL with resume and sha256 (pull).`,
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newPullCmd())
+	root.AddCommand(newTrainCmd())
 	return root
 }
