@@ -43,7 +43,7 @@ type Options struct {
 	Progress  io.Writer     // progress lines (nil: none)
 	JSON      io.Writer     // one JSON object per logged step (nil: none)
 	// OnStep, when set, is called after every optimizer step (tests).
-	OnStep func(step int, loss float64)
+	OnStep func(m *Model, step int, loss float64)
 }
 
 // Result summarizes a finished (or interrupted) run.
@@ -262,7 +262,7 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 		meta.Step++
 		meta.Tokens += int64(opts.Accum * B * T)
 		if opts.OnStep != nil {
-			opts.OnStep(meta.Step, loss)
+			opts.OnStep(m, meta.Step, loss)
 		}
 		last := meta.Step == opts.Steps
 		eval := opts.EvalEvery > 0 && (meta.Step%opts.EvalEvery == 0 || last)
