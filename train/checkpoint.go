@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 )
@@ -195,3 +196,30 @@ func writeAtomic(path string, write func(io.Writer) error) (err error) {
 
 // errNoCheckpoint is returned by a resume from a folder without one.
 var errNoCheckpoint = errors.New("no checkpoint to resume from")
+
+// LoadModel rebuilds the model saved in dir's checkpoint (for llmpipe run,
+// the exporters and sampling), with the checkpoint's metadata.
+func LoadModel(store Store, dir string) (*Model, *Meta, error) {
+	if store == nil {
+		store = FileStore{}
+	}
+	ck, err := store.Load(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := NewModel(ck.Meta.Config, rand.New(rand.NewPCG(0, 0)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("train: checkpoint in %s: %w", dir, err)
+	}
+	names, params := m.Names(), m.Params()
+	if len(ck.Names) != len(names) {
+		return nil, nil, fmt.Errorf("train: checkpoint in %s has %d tensors, its config %d", dir, len(ck.Names), len(names))
+	}
+	for i, p := range params {
+		if ck.Names[i] != names[i] || len(ck.Tensors[i]) != len(p.Data) {
+			return nil, nil, fmt.Errorf("train: checkpoint in %s: tensor %d is %q, want %q [%d %d]", dir, i, ck.Names[i], names[i], p.Rows, p.Cols)
+		}
+		copy(p.Data, ck.Tensors[i])
+	}
+	return m, &ck.Meta, nil
+}

@@ -70,7 +70,7 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: head size %d must be even for RoPE", c.Dim/c.Heads)
 	case !(c.Eps > 0) || !(c.RoPE > 0):
 		return fmt.Errorf("train: eps %v and rope base %v must be positive", c.Eps, c.RoPE)
-	case c.Params() > 1<<34:
+	case c.Params() > 1<<40:
 		return fmt.Errorf("train: config %s has %d parameters, too many", c, c.Params())
 	}
 	return nil

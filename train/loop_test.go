@@ -340,3 +340,32 @@ func TestCharTokenizer(t *testing.T) {
 		t.Fatal("unknown character encoded")
 	}
 }
+
+// TestLoadModel checks that a saved model loads back with the same weights
+// and runs in the llama runtime.
+func TestLoadModel(t *testing.T) {
+	tr, val := Split(tinyCorpus(4000), 0.1)
+	o := tinyOptions(t, ArchLlama)
+	o.Steps = 2
+	res, err := Run(context.Background(), o, tr, val)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, meta, err := LoadModel(nil, o.OutDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if meta.Step != 2 || m.Config != res.Model.Config {
+		t.Fatalf("loaded step %d config %s", meta.Step, m.Config)
+	}
+	for i, p := range m.Params() {
+		for j, v := range p.Data {
+			if v != res.Model.Params()[i].Data[j] {
+				t.Fatalf("%s[%d] differs", m.Names()[i], j)
+			}
+		}
+	}
+	if _, err := m.ToLlama(); err != nil {
+		t.Fatal(err)
+	}
+}

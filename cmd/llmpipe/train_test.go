@@ -1,0 +1,94 @@
+package main
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeCorpus(t *testing.T, n int) string {
+	t.Helper()
+	var sb strings.Builder
+	for i := 0; sb.Len() < n; i++ {
+		sb.WriteString([]string{"to be ", "or not ", "that is ", "the question. "}[i%4])
+	}
+	p := filepath.Join(t.TempDir(), "corpus.txt")
+	if err := os.WriteFile(p, []byte(sb.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestTrainCLI runs llmpipe train with --json on a small corpus, resumes it,
+// and checks the JSON lines, the outputs and the errors for bad input.
+func TestTrainCLI(t *testing.T) {
+	corpus := writeCorpus(t, 3000)
+	out := filepath.Join(t.TempDir(), "run")
+	cfg := filepath.Join(t.TempDir(), "config.json")
+	os.WriteFile(cfg, []byte(`{"layers":1,"dim":16,"heads":2,"kv_heads":1,"ctx":8,"batch":2,"eval_every":2,"log_every":1,"tokenizer":"chars"}`), 0o644)
+	stdout, err := runCLI(t, "", "train", "--data", corpus, "--out", out, "--config", cfg, "--steps", "4", "--json", "--threads", "1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type line struct {
+		Step    int      `json:"step"`
+		Loss    float64  `json:"loss"`
+		ValLoss *float64 `json:"val_loss"`
+		TokS    float64  `json:"tok_s"`
+	}
+	parse := func(s string) []line {
+		var ls []line
+		for _, ln := range strings.Split(strings.TrimSpace(s), "\n") {
+			var l line
+			if err := json.Unmarshal([]byte(ln), &l); err != nil {
+				t.Fatalf("--json line %q: %v", ln, err)
+			}
+			ls = append(ls, l)
+		}
+		return ls
+	}
+	ls := parse(stdout)
+	if len(ls) != 4 || ls[3].Step != 4 || ls[1].ValLoss == nil || ls[0].ValLoss != nil || !(ls[3].TokS > 0) || !(ls[3].Loss > 0) {
+		t.Fatalf("--json lines %+v", ls)
+	}
+	for _, f := range []string{"checkpoint.bin", "metrics.jsonl", "loss.png"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// resume: shape and tokenizer come from the checkpoint
+	stdout, err = runCLI(t, "", "train", "--data", corpus, "--out", out, "--steps", "6", "--resume", "--json", "--eval-every", "2", "--log-every", "1", "--batch", "2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ls := parse(stdout); len(ls) != 2 || ls[0].Step != 5 || ls[1].Step != 6 {
+		t.Fatalf("resumed --json lines %+v", ls)
+	}
+	empty := filepath.Join(t.TempDir(), "empty.txt")
+	os.WriteFile(empty, nil, 0o644)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"empty corpus", []string{"--data", empty, "--out", t.TempDir()}, "empty"},
+		{"tiny corpus", []string{"--data", writeCorpus(t, 50), "--out", t.TempDir(), "--ctx", "64"}, "fewer than one window"},
+		{"no data", []string{"--out", t.TempDir()}, "--data"},
+		{"bad arch", []string{"--data", corpus, "--out", t.TempDir(), "--arch", "rwkv"}, "architecture"},
+		{"bad config key", []string{"--data", corpus, "--out", t.TempDir(), "--config", writeJSON(t, `{"layerz":2}`)}, "unknown key"},
+		{"too big", []string{"--data", corpus, "--out", t.TempDir(), "--layers", "64", "--dim", "8192", "--heads", "64", "--ctx", "8"}, "GiB"},
+	} {
+		_, err := runCLI(t, "", append([]string{"train"}, tc.args...)...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.want)
+		}
+	}
+}
+
+func writeJSON(t *testing.T, s string) string {
+	p := filepath.Join(t.TempDir(), "c.json")
+	os.WriteFile(p, []byte(s), 0o644)
+	return p
+}
