@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/llmpipe/llmpipe/model"
+	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/train"
 )
 
 func writeCorpus(t *testing.T, n int) string {
@@ -91,4 +95,42 @@ func writeJSON(t *testing.T, s string) string {
 	p := filepath.Join(t.TempDir(), "c.json")
 	os.WriteFile(p, []byte(s), 0o644)
 	return p
+}
+
+// TestTrainedModelRuns trains a tiny Llama for a few steps and checks that
+// the runtime loads it from the output folder with its tokenizer and that
+// greedy decoding gives the autograd model's argmax.
+func TestTrainedModelRuns(t *testing.T) {
+	corpus := writeCorpus(t, 3000)
+	out := filepath.Join(t.TempDir(), "run")
+	if _, err := runCLI(t, "", "train", "--data", corpus, "--out", out, "--tokenizer", "chars", "--layers", "1", "--dim", "16",
+		"--heads", "2", "--ctx", "8", "--batch", "2", "--steps", "3", "--eval-every", "3", "--lr", "1e-2"); err != nil {
+		t.Fatal(err)
+	}
+	if !isTrainCheckpoint(out) || !isTrainCheckpoint(filepath.Join(out, "checkpoint.bin")) || isTrainCheckpoint(corpus) {
+		t.Fatal("isTrainCheckpoint")
+	}
+	m, tok, closeFn, err := loadTrainedModel(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closeFn()
+	ids, err := tok.Encode("to be or", tokenizer.EncodeOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logits, err := m.NewSequence(model.SequenceOptions{}).Forward(ids, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tm, _, err := train.LoadModel(nil, out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := tm.Forward(nil, ids, 1).Data[(len(ids)-1)*tok.VocabSize():]
+	for i := range want {
+		if d := want[i] - logits[i]; d > 1e-4 || d < -1e-4 {
+			t.Fatalf("logit %d: runtime %v, autograd %v", i, logits[i], want[i])
+		}
+	}
 }
