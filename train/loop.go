@@ -249,13 +249,13 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 			loss += float64(l.Data[0]) / float64(opts.Accum)
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return nil, fmt.Errorf("train: %w at step %d (loss %v); the last good checkpoint (step %d) is kept in %s: lower --lr or raise --warmup",
-				ErrNaN, step+1, loss, savedAt, opts.OutDir)
+			return nil, fmt.Errorf("train: %w at step %d (loss %v); %s: lower --lr or raise --warmup",
+				ErrNaN, step+1, loss, kept(savedAt, opts.OutDir))
 		}
 		if opts.GradClip > 0 {
 			if n := optim.ClipGradNorm(params, opts.GradClip); math.IsNaN(n) || math.IsInf(n, 0) {
-				return nil, fmt.Errorf("train: %w: gradient norm %v at step %d; the last good checkpoint (step %d) is kept in %s",
-					ErrNaN, n, step+1, savedAt, opts.OutDir)
+				return nil, fmt.Errorf("train: %w: gradient norm %v at step %d; %s",
+					ErrNaN, n, step+1, kept(savedAt, opts.OutDir))
 			}
 		}
 		adam.Step(lr)
@@ -284,7 +284,7 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 			}
 			if eval {
 				if math.IsNaN(res.ValLoss) || math.IsInf(res.ValLoss, 0) {
-					return nil, fmt.Errorf("train: %w: validation loss %v at step %d; the last good checkpoint is kept in %s", ErrNaN, res.ValLoss, meta.Step, opts.OutDir)
+					return nil, fmt.Errorf("train: %w: validation loss %v at step %d; %s", ErrNaN, res.ValLoss, meta.Step, kept(savedAt, opts.OutDir))
 				}
 				if err := save(); err != nil {
 					return nil, err
@@ -306,6 +306,14 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 		res.TokS = float64(meta.Tokens-startTokens) / s
 	}
 	return res, nil
+}
+
+// kept describes the checkpoint left on disk after a failed step.
+func kept(step int, dir string) string {
+	if step == 0 {
+		return "no checkpoint was saved yet"
+	}
+	return fmt.Sprintf("the last good checkpoint (step %d) is kept in %s", step, dir)
 }
 
 // evalLoss returns the mean cross-entropy over the fixed validation windows,
