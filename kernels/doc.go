@@ -12,9 +12,9 @@
 //
 // # Matrix products
 //
-// MatVec and MatMul (f32) run each row's dot product in assembly
-// (dot_amd64.s, dot3_amd64.s: 8-wide lanes in 4 accumulators, ggml's
-// ggml_vec_dot_f32 reduction). MatMulQ multiplies a matrix stored in any
+// MatVec and MatMul (f32) run in assembly with one 8-lane accumulator per
+// output element and a fixed pairwise reduction, so that MatVec's 8-row
+// kernel and MatMul's 4-row × 3-token register tile give the same bits. MatMulQ multiplies a matrix stored in any
 // ggml type by a batch of activation rows the way ggml's CPU backend does
 // (ggml-cpu.c type_traits_cpu): each activation row is first converted to
 // the type's vec_dot_type (ConvertRow: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for

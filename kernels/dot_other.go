@@ -22,3 +22,13 @@ func dotRows(out, w, x []float32) {
 		out[r] = dotFast(w[r*cols:(r+1)*cols], x)
 	}
 }
+
+// gemm sets out[t·os+r] = dotFast(w[r·ws : r·ws+n], x[t·xs : t·xs+n]) for
+// rows r < nr and tokens t < nt.
+func gemm(out []float32, os int, w []float32, ws int, x []float32, xs int, n, nr, nt int) {
+	for t := 0; t < nt; t++ {
+		for r := 0; r < nr; r++ {
+			out[t*os+r] = dotFast(w[r*ws:r*ws+n], x[t*xs:t*xs+n])
+		}
+	}
+}

@@ -68,12 +68,12 @@ func TestDotFastVsRef(t *testing.T) {
 }
 
 // TestDotRowsBitIdentical checks the multi-row kernel gives each row exactly
-// dotFast's bits, for 0..7 rows of every length 0..300 at unaligned offsets.
+// dotFast's bits, for 0..19 rows of every length 0..300 at unaligned offsets.
 func TestDotRowsBitIdentical(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	bufW, bufX := randF32(rng, 7*300+8), randF32(rng, 308)
+	bufW, bufX := randF32(rng, 19*300+8), randF32(rng, 308)
 	for n := 0; n <= 300; n++ {
-		for _, rows := range []int{0, 1, 2, 3, 4, 5, 6, 7} {
+		for _, rows := range []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 15, 16, 19} {
 			off := (n + rows) % 8
 			w, x := bufW[off:off+rows*n], bufX[7-off:7-off+n]
 			out := make([]float32, rows)
@@ -166,6 +166,7 @@ func TestMatVecMatMulVsRef(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, s := range []struct{ rows, cols, nTok int }{
 		{1, 1, 1}, {3, 7, 2}, {5, 31, 3}, {17, 33, 5}, {64, 64, 4}, {40, 300, 3}, {300, 129, 2}, {1, 0, 2}, {0, 5, 1},
+		{13, 771, 7}, {9, 8, 6}, {4, 5, 3}, {37, 1000, 4},
 	} {
 		for _, off := range []int{0, 1, 5} {
 			w := randF32(rng, s.rows*s.cols+off)[off:]
@@ -342,6 +343,41 @@ func TestFallbackMatchesRef(t *testing.T) {
 	for i := range got {
 		if got[i] != want[i] {
 			t.Fatalf("row %d: %v, want %v", i, got[i], want[i])
+		}
+	}
+}
+
+// TestGemmBitIdentical checks the register-tiled product gives every
+// element exactly dotFast's bits, for 0..70 rows, 0..8 tokens, every length
+// 0..40 and long ones, row and token strides longer than the rows,
+// unaligned starts, and a NaN and an Inf among the weights.
+func TestGemmBitIdentical(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	lengths := []int{64, 100, 255, 771, 1025, 1029, 1500, 2048}
+	for n := 0; n <= 40; n++ {
+		lengths = append(lengths, n)
+	}
+	for _, n := range lengths {
+		for _, s := range [][2]int{{1, 1}, {4, 3}, {5, 4}, {8, 2}, {13, 8}, {3, 7}, {12, 6}, {0, 3}, {4, 0}, {70, 4}} {
+			nr, nt := s[0], s[1]
+			ws, xs, os := n+rng.IntN(3), n+rng.IntN(9), nr+rng.IntN(2)
+			offW, offX := rng.IntN(8), rng.IntN(8)
+			w := randF32(rng, offW+nr*ws+1)[offW:]
+			x := randF32(rng, offX+nt*xs+1)[offX:]
+			if n > 1 && nr > 2 {
+				w[ws+rng.IntN(n)] = float32(math.NaN())
+				w[2*ws+rng.IntN(n)] = float32(math.Inf(1))
+			}
+			out := make([]float32, nt*os+1)
+			gemm(out, os, w, ws, x, xs, n, nr, nt)
+			for tk := 0; tk < nt; tk++ {
+				for r := 0; r < nr; r++ {
+					want := dotFast(w[r*ws:r*ws+n], x[tk*xs:tk*xs+n])
+					if got := out[tk*os+r]; math.Float32bits(got) != math.Float32bits(want) && !(got != got && want != want) {
+						t.Fatalf("n=%d rows=%d tokens=%d strides %d,%d,%d: [%d,%d] = %v, dotFast %v", n, nr, nt, ws, xs, os, tk, r, got, want)
+					}
+				}
+			}
 		}
 	}
 }

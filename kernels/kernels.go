@@ -27,10 +27,11 @@ func dotRef(a, b []float32) float32 {
 // MatVec computes out = W·x, out[r] = Σ_c W[r·cols+c]·x[c].
 //
 // Rows are split across the worker pool (SetThreads) and each row's dot
-// product uses the AVX2/FMA assembly kernel where the CPU has it: 8-wide
-// lanes in 4 accumulators, so the sum is ordered differently from Dot's and
-// agrees with matVecRef to float32 rounding (not bit for bit). The result
-// does not depend on the thread count.
+// product uses the AVX2/FMA assembly kernels where the CPU has it: one
+// 8-lane FMA accumulator per row, the lanes joined pairwise at the end
+// (dot_amd64.s), so the sum is ordered differently from Dot's and agrees
+// with matVecRef to float32 rounding (not bit for bit). The result does not
+// depend on the thread count.
 //
 //	W: [rows, cols] (a GGUF tensor with dims [cols, rows])   x: [cols]   → out: [rows]
 func MatVec(out, w, x []float32) {
@@ -54,17 +55,20 @@ func matVecRef(out, w, x []float32) {
 	}
 }
 
-// matMulTile is how many rows of W MatMul runs against every token before
-// moving on, so that the tile stays in cache (15 rows of 4096 floats: 240 KiB;
-// a multiple of the 3 rows the assembly kernel does at once).
+// matMulTile is how many rows of W the reference path of MatMulQ runs
+// against every token before moving on, so that the tile stays in cache
+// (15 rows of 4096 floats: 240 KiB).
 const matMulTile = 15
 
 // MatMul computes out = X·Wᵀ for a batch of nTok row vectors:
 // out[t·rows+r] = Σ_c W[r·cols+c]·X[t·cols+c].
 //
-// Rows of W are split across the worker pool and each element is the same
-// dot product MatVec computes, so MatMul of one token equals MatVec, and the
-// result does not depend on the thread count.
+// Rows of W are split across the worker pool; each goroutine runs its rows
+// in blocks that stay in cache, against 3 tokens at a time through a
+// 4-row × 3-token register tile (each weight loaded once per 3 tokens).
+// Every element is summed in exactly the order of MatVec's kernel, so
+// MatMul of one token equals MatVec bit for bit, and the result depends
+// neither on nTok nor on the thread count.
 //
 //	W: [rows, cols]   X: [nTok, cols]   → out: [nTok, rows]
 func MatMul(out, w, x []float32, nTok, rows, cols int) {
@@ -72,12 +76,13 @@ func MatMul(out, w, x []float32, nTok, rows, cols int) {
 		panic(fmt.Sprintf("kernels: MatMul W %d X %d out %d elements, want W [%d, %d] X [%d, %d] out [%d, %d]",
 			len(w), len(x), len(out), rows, cols, nTok, cols, nTok, rows))
 	}
+	if nTok == 1 {
+		MatVec(out, w, x)
+		return
+	}
 	parallelRows(rows, nTok*cols, func(lo, hi int) {
-		for r0 := lo; r0 < hi; r0 += matMulTile {
-			r1 := min(r0+matMulTile, hi)
-			for t := 0; t < nTok; t++ {
-				dotRows(out[t*rows+r0:t*rows+r1], w[r0*cols:r1*cols], x[t*cols:(t+1)*cols])
-			}
+		if lo < hi {
+			gemm(out[lo:], rows, w[lo*cols:hi*cols], cols, x, cols, cols, hi-lo, nTok)
 		}
 	})
 }

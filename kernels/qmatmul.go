@@ -84,8 +84,15 @@ func CanMatMul(t quant.Type) bool { return t == quant.F32 || LookupQKernel(t) !=
 // as ggml's from_float for that type does (quantize_row_q8_0 for Q8_0, fp16
 // rounding for F16...). len(dst) must be act's row size for len(x).
 func ConvertRow(act quant.Type, dst []byte, x []float32) {
-	if act == quant.Q8_0 {
+	switch act {
+	case quant.Q8_0:
 		QuantizeRowQ8_0(dst, x)
+		return
+	case quant.F16: // byte-identical to quant's conversion (f16_test.go)
+		convertRowF16(dst, x)
+		return
+	case quant.BF16:
+		convertRowBF16(dst, x)
 		return
 	}
 	if _, err := quant.Quantize(act, x, dst); err != nil {

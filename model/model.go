@@ -96,3 +96,28 @@ func (r *Registry) Load(f *gguf.File) (Model, error) {
 	}
 	return a.Load(f)
 }
+
+// BatchForwarder is implemented by models that can run one step of several
+// of their sequences together: the rows of every sequence go through each
+// weight matrix as one matrix product, while attention reads each sequence's
+// own KV cache. A server's scheduler uses it for continuous batching.
+type BatchForwarder interface {
+	// ForwardBatch runs ids[i] on seqs[i] (at its next positions, as
+	// Sequence.Forward does) for every i, and returns the logits of the last
+	// position of each: [VocabSize] per sequence, valid until the next call.
+	// The sequences must be distinct and made by this model. It checks every
+	// sequence before running any: an error leaves all of them unchanged
+	// (except for NaN or Inf logits, reported after the ids were cached).
+	// The logits equal Forward's bit for bit.
+	ForwardBatch(seqs []Sequence, ids [][]int) ([][]float32, error)
+}
+
+// Embedder is implemented by models that can turn ids into one vector:
+// the mean over positions of the final (normalized) hidden states.
+type Embedder interface {
+	// Embed returns the embedding of ids ([EmbeddingSize]), computed on a
+	// fresh sequence, L2-normalized.
+	Embed(ids []int) ([]float32, error)
+	// EmbeddingSize is the length of Embed's vectors.
+	EmbeddingSize() int
+}

@@ -43,9 +43,12 @@ downloads from the Hugging Face hub or any URL with resume and sha256 (pull).`,
 	}
 	root.AddCommand(newTokenizeCmd(), newTemplateCmd())
 	root.AddCommand(newRunCmd())
+	root.AddCommand(newChatCmd())
 	root.AddCommand(newInspectCmd())
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newPullCmd())
+	root.AddCommand(newExportCmd())
+	root.AddCommand(newServeCmd())
 	root.AddCommand(newTrainCmd())
 	return root
 }

@@ -50,6 +50,10 @@ var allowed = map[string][]string{
 	"grammar":              {"tokenizer"},
 	"grammar/grammarcheck": {"grammar", "tokenizer", "tokenizer/llamavocab", "tokenizer/hf", "format/gguf", "model", "model/llama"},
 	"hub":                  {},
+	"server/web":           {}, // the embedded chat page: standard library only
+	"data":                 {"tokenizer", "internal/mmap"},
+	"checkpoint":           {"format/safetensors"},
+	"server":               {"model", "tokenizer", "sample", "chat"},
 	"cmd/llmpipe":          {"..."},
 	"bench":                {"..."},
 	"tools/benchvs":        {"format/gguf"}, // developer tool (side-by-side benchmark with llama.cpp), imported by nothing

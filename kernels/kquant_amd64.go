@@ -1,0 +1,124 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/llmpipe/llmpipe/quant"
+)
+
+// haveKQuantAsm reports whether the k-quant assembly can run: AVX2 and FMA
+// (haveAVX2FMA) and F16C for the fp16 block scales (VCVTPH2PS).
+var haveKQuantAsm = haveAVX2FMA && cpu.X86.HasF16C
+
+// dotQ4KAVX2 returns the dot product of nb block_q4_K at w and nb
+// block_q8_K at x in ggml's AVX2 order (see kquant_amd64.s). Ends with
+// VZEROUPPER.
+//
+//go:noescape
+func dotQ4KAVX2(w, x *byte, nb int) float32
+
+// dotQ6KAVX2 is dotQ4KAVX2 for block_q6_K weights.
+//
+//go:noescape
+func dotQ6KAVX2(w, x *byte, nb int) float32
+
+// dotQ4KFast is the Q4_K kernel's Dot: the assembly where it can run,
+// dotQ4KRef otherwise. It sums the float parts in ggml's AVX2 order, so it
+// matches the reference to rounding, not bit for bit. The integer parts
+// use the activation block's bsums, as ggml's do: x must come from a Q8_K
+// quantizer (bsums the sums of its quants).
+//
+//	w: [n/256]block_q4_K   x: [n/256]block_q8_K
+func dotQ4KFast(w, x []byte, n int) float32 {
+	nb := n / qkK
+	if !useAsm || !haveKQuantAsm || nb == 0 {
+		return dotQ4KRef(w, x, n)
+	}
+	_, _ = w[nb*q4KBlockBytes-1], x[nb*q8KBlockBytes-1]
+	return dotQ4KAVX2(&w[0], &x[0], nb)
+}
+
+// dotQ6KFast is dotQ4KFast for Q6_K weights (dotQ6KRef without the
+// assembly). The -32 offset of the quants is taken off through the bsums,
+// as ggml's AVX2 kernel does, so x must come from a Q8_K quantizer.
+//
+//	w: [n/256]block_q6_K   x: [n/256]block_q8_K
+func dotQ6KFast(w, x []byte, n int) float32 {
+	nb := n / qkK
+	if !useAsm || !haveKQuantAsm || nb == 0 {
+		return dotQ6KRef(w, x, n)
+	}
+	_, _ = w[nb*q6KBlockBytes-1], x[nb*q8KBlockBytes-1]
+	return dotQ6KAVX2(&w[0], &x[0], nb)
+}
+
+// dotQ4KAVX2x4 sets *(out + t·ostride bytes) = dotQ4KAVX2(w, x + t·xstride,
+// nb) for t = 0..3, bit for bit, unpacking each weight block once.
+//
+//go:noescape
+func dotQ4KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+
+// dotQ6KAVX2x4 is dotQ4KAVX2x4 for block_q6_K weights.
+//
+//go:noescape
+func dotQ6KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+
+// kqRowTile is how many weight rows the k-quant Rows kernels run through
+// for each group of four tokens before moving to the next rows: 32 rows of
+// 4096 Q4_K columns are 72 KiB, which stays in L2 while every token group
+// passes over them.
+const kqRowTile = 32
+
+// rowsKQ is QKernel.Rows for the k-quants: out[t·rows+r] = dot(row r of
+// w, token t of xq) for r in [lo, hi), every t < nTok, four tokens per
+// x4 call (bit-identical to one, see dotQ4KAVX2x4) and the leftover tokens
+// one by one. Without the assembly it loops over dot (the reference).
+func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
+	wBlock int, dot func(w, x []byte, n int) float32, dot1 func(w, x *byte, nb int) float32,
+	dot4 func(w, x *byte, xstride, nb int, out *float32, ostride int)) {
+	nb := cols / qkK
+	wb, xb := nb*wBlock, nb*q8KBlockBytes
+	if lo >= hi || nTok == 0 {
+		return
+	}
+	if !useAsm || !haveKQuantAsm || nb == 0 {
+		for t := 0; t < nTok; t++ {
+			for r := lo; r < hi; r++ {
+				out[t*rows+r] = dot(w[r*wb:(r+1)*wb], xq[t*xb:(t+1)*xb], cols)
+			}
+		}
+		return
+	}
+	_, _, _ = w[hi*wb-1], xq[nTok*xb-1], out[(nTok-1)*rows+hi-1]
+	for r0 := lo; r0 < hi; r0 += kqRowTile {
+		r1 := min(r0+kqRowTile, hi)
+		t := 0
+		for ; t+4 <= nTok; t += 4 {
+			for r := r0; r < r1; r++ {
+				dot4(&w[r*wb], &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows)
+			}
+		}
+		for ; t < nTok; t++ {
+			for r := r0; r < r1; r++ {
+				out[t*rows+r] = dot1(&w[r*wb], &xq[t*xb], nb)
+			}
+		}
+	}
+}
+
+func rowsQ4K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KFast, dotQ4KAVX2, dotQ4KAVX2x4)
+}
+
+func rowsQ6K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q6KBlockBytes, dotQ6KFast, dotQ6KAVX2, dotQ6KAVX2x4)
+}
+
+func init() {
+	if haveKQuantAsm {
+		RegisterQKernel(quant.Q4_K, QKernel{Dot: dotQ4KFast, Rows: rowsQ4K})
+		RegisterQKernel(quant.Q6_K, QKernel{Dot: dotQ6KFast, Rows: rowsQ6K})
+	}
+}

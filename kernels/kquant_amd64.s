@@ -1,0 +1,535 @@
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// Q4_K and Q6_K dot products with Q8_K activations in AVX2 (+FMA, F16C),
+// following ggml's ggml_vec_dot_q4_K_q8_K / ggml_vec_dot_q6_K_q8_K for
+// __AVX2__ (ggml-cpu/arch/x86/quants.c): the integer part of each block is
+// exact, so the result depends only on the float order, which is ggml's:
+//
+//	Q4_K: acc (8 lanes) = fma(d, float(sumi), acc) per block, sumi lane k
+//	      the sum of 4 adjacent products of each 32-quant chunk times its
+//	      scale; accm (4 lanes) = fma(-dmin, float(mins·pair sums of bsums),
+//	      accm); result hsum8(acc) + ((m0+m2)+(m1+m3)).
+//	Q6_K: acc = fma(d, float(sumi - 32·scales·bsums), acc); result hsum8(acc).
+//
+// hsum8 is ((a0+a4)+(a2+a6)) + ((a1+a5)+(a3+a7)) (ggml's hsum_float_8).
+// Every function ends with VZEROUPPER.
+
+// kqShufK4 entry i (32 bytes) broadcasts int16 word i of a 128-bit lane
+// to all its words with VPSHUFB (ggml's get_scale_shuffle_k4).
+DATA kqShufK4<>+0(SB)/8, $0x0100010001000100
+DATA kqShufK4<>+8(SB)/8, $0x0100010001000100
+DATA kqShufK4<>+16(SB)/8, $0x0100010001000100
+DATA kqShufK4<>+24(SB)/8, $0x0100010001000100
+DATA kqShufK4<>+32(SB)/8, $0x0302030203020302
+DATA kqShufK4<>+40(SB)/8, $0x0302030203020302
+DATA kqShufK4<>+48(SB)/8, $0x0302030203020302
+DATA kqShufK4<>+56(SB)/8, $0x0302030203020302
+DATA kqShufK4<>+64(SB)/8, $0x0504050405040504
+DATA kqShufK4<>+72(SB)/8, $0x0504050405040504
+DATA kqShufK4<>+80(SB)/8, $0x0504050405040504
+DATA kqShufK4<>+88(SB)/8, $0x0504050405040504
+DATA kqShufK4<>+96(SB)/8, $0x0706070607060706
+DATA kqShufK4<>+104(SB)/8, $0x0706070607060706
+DATA kqShufK4<>+112(SB)/8, $0x0706070607060706
+DATA kqShufK4<>+120(SB)/8, $0x0706070607060706
+DATA kqShufK4<>+128(SB)/8, $0x0908090809080908
+DATA kqShufK4<>+136(SB)/8, $0x0908090809080908
+DATA kqShufK4<>+144(SB)/8, $0x0908090809080908
+DATA kqShufK4<>+152(SB)/8, $0x0908090809080908
+DATA kqShufK4<>+160(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqShufK4<>+168(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqShufK4<>+176(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqShufK4<>+184(SB)/8, $0x0b0a0b0a0b0a0b0a
+DATA kqShufK4<>+192(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqShufK4<>+200(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqShufK4<>+208(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqShufK4<>+216(SB)/8, $0x0d0c0d0c0d0c0d0c
+DATA kqShufK4<>+224(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA kqShufK4<>+232(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA kqShufK4<>+240(SB)/8, $0x0f0e0f0e0f0e0f0e
+DATA kqShufK4<>+248(SB)/8, $0x0f0e0f0e0f0e0f0e
+GLOBL kqShufK4<>(SB), RODATA|NOPTR, $256
+
+// kqShufQ6 entry i (16 bytes) is bytes 2i (×8) then 2i+1 (×8): with
+// VPSHUFB it picks two Q6_K group scales for one 32-quant chunk
+// (ggml's get_scale_shuffle).
+DATA kqShufQ6<>+0(SB)/8, $0x0000000000000000
+DATA kqShufQ6<>+8(SB)/8, $0x0101010101010101
+DATA kqShufQ6<>+16(SB)/8, $0x0202020202020202
+DATA kqShufQ6<>+24(SB)/8, $0x0303030303030303
+DATA kqShufQ6<>+32(SB)/8, $0x0404040404040404
+DATA kqShufQ6<>+40(SB)/8, $0x0505050505050505
+DATA kqShufQ6<>+48(SB)/8, $0x0606060606060606
+DATA kqShufQ6<>+56(SB)/8, $0x0707070707070707
+DATA kqShufQ6<>+64(SB)/8, $0x0808080808080808
+DATA kqShufQ6<>+72(SB)/8, $0x0909090909090909
+DATA kqShufQ6<>+80(SB)/8, $0x0a0a0a0a0a0a0a0a
+DATA kqShufQ6<>+88(SB)/8, $0x0b0b0b0b0b0b0b0b
+DATA kqShufQ6<>+96(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA kqShufQ6<>+104(SB)/8, $0x0d0d0d0d0d0d0d0d
+DATA kqShufQ6<>+112(SB)/8, $0x0e0e0e0e0e0e0e0e
+DATA kqShufQ6<>+120(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL kqShufQ6<>(SB), RODATA|NOPTR, $128
+
+// kqMasks: 32 bytes each of 0x03, 0x0c, 0x30, 0xc0 (the 2-bit fields of Q6_K's qh).
+DATA kqMasks<>+0(SB)/8, $0x0303030303030303
+DATA kqMasks<>+8(SB)/8, $0x0303030303030303
+DATA kqMasks<>+16(SB)/8, $0x0303030303030303
+DATA kqMasks<>+24(SB)/8, $0x0303030303030303
+DATA kqMasks<>+32(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA kqMasks<>+40(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA kqMasks<>+48(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA kqMasks<>+56(SB)/8, $0x0c0c0c0c0c0c0c0c
+DATA kqMasks<>+64(SB)/8, $0x3030303030303030
+DATA kqMasks<>+72(SB)/8, $0x3030303030303030
+DATA kqMasks<>+80(SB)/8, $0x3030303030303030
+DATA kqMasks<>+88(SB)/8, $0x3030303030303030
+DATA kqMasks<>+96(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA kqMasks<>+104(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA kqMasks<>+112(SB)/8, $0xc0c0c0c0c0c0c0c0
+DATA kqMasks<>+120(SB)/8, $0xc0c0c0c0c0c0c0c0
+GLOBL kqMasks<>(SB), RODATA|NOPTR, $128
+
+// kqK4Lo and kqK4Hi mask the dwords of the Q4_K scale unpacking (Q4K_SCALES).
+DATA kqK4Lo<>+0(SB)/8, $0x0f0f0f0f3f3f3f3f
+DATA kqK4Lo<>+8(SB)/8, $0x0f0f0f0f3f3f3f3f
+GLOBL kqK4Lo<>(SB), RODATA|NOPTR, $16
+DATA kqK4Hi<>+0(SB)/8, $0x3030303000000000
+DATA kqK4Hi<>+8(SB)/8, $0x3030303000000000
+GLOBL kqK4Hi<>(SB), RODATA|NOPTR, $16
+
+// kqNib is 32 bytes of 0x0f (the four-token kernels keep it in memory).
+DATA kqNib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA kqNib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA kqNib<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA kqNib<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL kqNib<>(SB), RODATA|NOPTR, $32
+
+
+// HSUM8 sets the low lane of x to hsum8(y) (x is y's xmm name; t a
+// scratch xmm).
+#define HSUM8(y, x, t) \
+	VEXTRACTF128 $1, y, t \
+	VADDPS       x, t, x \
+	VMOVHLPS     x, x, t \
+	VADDPS       t, x, x \
+	VMOVSHDUP    x, t \
+	VADDSS       t, x, x
+
+// Q4K_SCALES reads a block_q4_K at SI: xd = [d, dmin, 0, 0] (fp16 → fp32),
+// Y7 = the 8 6-bit scales as int16 in both 128-bit lanes, X5 = the 8 mins
+// as int16; xt/yt is a scratch register. The 12 scale bytes are unpacked
+// as ggml's utmp shuffle does, in SIMD: from the scale dwords s0, s1, s2,
+// the dwords [s0 & 0x3f, s2 & 0x0f | (s0>>6)<<4, s1 & 0x3f,
+// s2>>4 & 0x0f | (s1>>6)<<4] (bytewise) hold the scales of groups 0-3 and
+// 4-7, then the mins of groups 0-3 and 4-7. Clobbers AX, X6.
+#define Q4K_SCALES(xd, xt, yt) \
+	MOVL         0(SI), AX \
+	VMOVD        AX, xd \
+	VCVTPH2PS    xd, xd \
+	VMOVDQU      4(SI), xt \
+	VPSHUFD      $0x98, xt, X5 \
+	VPSRLD       $4, X5, X6 \
+	VPBLENDD     $8, X6, X5, X5 \
+	VPAND        kqK4Lo<>(SB), X5, X5 \
+	VPSHUFD      $0x50, xt, X6 \
+	VPSRLD       $2, X6, X6 \
+	VPAND        kqK4Hi<>(SB), X6, X6 \
+	VPOR         X6, X5, xt \
+	VPMOVZXBW    xt, yt \
+	VEXTRACTI128 $1, yt, X5 \
+	VINSERTI128  $1, xt, yt, Y7
+
+// Q4K_CHUNK adds to Y8 the scaled products of 64-quant chunk j (byte
+// offsets qoff = 16+32j in the block_q4_K at SI, xoff = 4+64j in the
+// block_q8_K at xp; soff = 64j into kqShufK4). Y15 = 0x0f bytes, Y7 the
+// scales. Clobbers Y9-Y12.
+#define Q4K_CHUNK(qoff, xoff, soff, xp) \
+	VMOVDQU    qoff(SI), Y9 \
+	VPSRLW     $4, Y9, Y10 \
+	VPAND      Y15, Y9, Y9 \
+	VPAND      Y15, Y10, Y10 \
+	VPMADDUBSW xoff(xp), Y9, Y9 \
+	VPMADDUBSW xoff+32(xp), Y10, Y10 \
+	VPSHUFB    kqShufK4<>+soff(SB), Y7, Y11 \
+	VPSHUFB    kqShufK4<>+soff+32(SB), Y7, Y12 \
+	VPMADDWD   Y11, Y9, Y9 \
+	VPMADDWD   Y12, Y10, Y10 \
+	VPADDD     Y9, Y10, Y9 \
+	VPADDD     Y9, Y8, Y8
+
+// func dotQ4KAVX2(w, x *byte, nb int) float32
+TEXT ·dotQ4KAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VXORPS Y14, Y14, Y14
+	VXORPS X13, X13, X13
+	TESTQ CX, CX
+	JEQ  q4done
+
+q4block:
+	Q4K_SCALES(X0, X4, Y4)
+	// [d, dmin] · y.d; X3 = dmin·y.d in every lane, Y2 = d·y.d.
+	VBROADCASTSS 0(DI), X1
+	VMULPS       X1, X0, X0
+	VPSHUFD      $0x55, X0, X3
+	VBROADCASTSS X0, Y2
+	// accm -= dmin·float(mins · (bsums[2i]+bsums[2i+1])).
+	VMOVDQU      260(DI), X6
+	VPHADDW      276(DI), X6, X6
+	VPMADDWD     X6, X5, X5
+	VCVTDQ2PS    X5, X5
+	VFNMADD231PS X5, X3, X13
+	VPXOR        Y8, Y8, Y8
+	Q4K_CHUNK(16, 4, 0, DI)
+	Q4K_CHUNK(48, 68, 64, DI)
+	Q4K_CHUNK(80, 132, 128, DI)
+	Q4K_CHUNK(112, 196, 192, DI)
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y8, Y2, Y14
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q4block
+
+q4done:
+	VMOVHLPS  X13, X13, X1
+	VADDPS    X1, X13, X13
+	VMOVSHDUP X13, X1
+	VADDSS    X1, X13, X13
+	HSUM8(Y14, X14, X1)
+	VADDSS    X13, X14, X14
+	VZEROUPPER
+	VMOVSS    X14, ret+24(FP)
+	RET
+
+// Q6K_MUL adds to Y8 the scaled products of one 32-quant chunk: its low 4
+// bits are the low nibbles of lo, its high 2 bits already sit in bits 4-5
+// of Y12; activations at xoff(xp), the pair of group scales picked from X4
+// (the 16 int8 scales) by kqShufQ6 offset soff. Y15 = 0x0f bytes. Clobbers
+// Y12, Y13.
+#define Q6K_MUL(lo, xoff, soff, xp) \
+	VPAND      Y15, lo, Y13 \
+	VPOR       Y12, Y13, Y13 \
+	VPMADDUBSW xoff(xp), Y13, Y13 \
+	VPSHUFB    kqShufQ6<>+soff(SB), X4, X12 \
+	VPMOVSXBW  X12, Y12 \
+	VPMADDWD   Y12, Y13, Y13 \
+	VPADDD     Y13, Y8, Y8
+
+// Q6K_HALF adds to Y8 the products of one 128-quant half of the block_q6_K
+// at SI: ql at qlo, qh at qho, activations at xo(xp), scale pairs from
+// kqShufQ6 offset so. Clobbers Y9-Y13.
+#define Q6K_HALF(qlo, qho, xo, so, xp) \
+	VMOVDQU qlo(SI), Y9 \
+	VMOVDQU qlo+32(SI), Y10 \
+	VMOVDQU qho(SI), Y11 \
+	VPAND   kqMasks<>+0(SB), Y11, Y12 \
+	VPSLLW  $4, Y12, Y12 \
+	Q6K_MUL(Y9, xo, so, xp) \
+	VPAND   kqMasks<>+32(SB), Y11, Y12 \
+	VPSLLW  $2, Y12, Y12 \
+	Q6K_MUL(Y10, xo+32, so+16, xp) \
+	VPSRLW  $4, Y9, Y9 \
+	VPSRLW  $4, Y10, Y10 \
+	VPAND   kqMasks<>+64(SB), Y11, Y12 \
+	Q6K_MUL(Y9, xo+64, so+32, xp) \
+	VPAND   kqMasks<>+96(SB), Y11, Y12 \
+	VPSRLW  $2, Y12, Y12 \
+	Q6K_MUL(Y10, xo+96, so+48, xp)
+
+// func dotQ6KAVX2(w, x *byte, nb int) float32
+TEXT ·dotQ6KAVX2(SB), NOSPLIT, $0-28
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ nb+16(FP), CX
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VXORPS Y14, Y14, Y14
+	TESTQ CX, CX
+	JEQ  q6done
+
+q6block:
+	MOVWLZX      208(SI), AX
+	VMOVD        AX, X0
+	VCVTPH2PS    X0, X0
+	VMULSS       0(DI), X0, X0
+	VBROADCASTSS X0, Y2
+	// Y3 = 32·(scales · bsums) in pairs: the -32 offset of every quant.
+	VMOVDQU      192(SI), X4
+	VPMOVSXBW    X4, Y5
+	VPMADDWD     260(DI), Y5, Y3
+	VPSLLD       $5, Y3, Y3
+	VPXOR        Y8, Y8, Y8
+	Q6K_HALF(0, 128, 4, 0, DI)
+	Q6K_HALF(64, 160, 132, 64, DI)
+	VPSUBD       Y3, Y8, Y8
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y8, Y2, Y14
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q6block
+
+q6done:
+	HSUM8(Y14, X14, X1)
+	VZEROUPPER
+	VMOVSS X14, ret+24(FP)
+	RET
+
+// The four-token kernels compute one weight row against four activation
+// rows at once, unpacking each weight block once. Every token goes through
+// exactly the float operations of dotQ4KAVX2/dotQ6KAVX2 in the same order
+// (only the exact integer sums are formed in another order), so each
+// result is bit-identical to the one-token kernel's.
+
+// Q4K_TOK adds token xp's scaled products of chunk quants Y12 (low) and
+// Y13 (high nibbles), scales Y5/Y6, into s. Clobbers Y1.
+#define Q4K_TOK(xp, s, xoff) \
+	VPMADDUBSW xoff(xp), Y12, Y1 \
+	VPMADDWD   Y5, Y1, Y1 \
+	VPADDD     Y1, s, s \
+	VPMADDUBSW xoff+32(xp), Y13, Y1 \
+	VPMADDWD   Y6, Y1, Y1 \
+	VPADDD     Y1, s, s
+
+// Q4K_CHUNK4 is Q4K_CHUNK for the four tokens at DI, R8, R9, R10 (sums in
+// Y8-Y11), the nibble mask read from memory. Clobbers Y1, Y5, Y6, Y12,
+// Y13.
+#define Q4K_CHUNK4(qoff, xoff, soff) \
+	VMOVDQU qoff(SI), Y12 \
+	VPSRLW  $4, Y12, Y13 \
+	VPAND   kqNib<>(SB), Y12, Y12 \
+	VPAND   kqNib<>(SB), Y13, Y13 \
+	VPSHUFB kqShufK4<>+soff(SB), Y7, Y5 \
+	VPSHUFB kqShufK4<>+soff+32(SB), Y7, Y6 \
+	Q4K_TOK(DI, Y8, xoff) \
+	Q4K_TOK(R8, Y9, xoff) \
+	Q4K_TOK(R9, Y10, xoff) \
+	Q4K_TOK(R10, Y11, xoff)
+
+// Q4K_MINS2 does dotQ4KAVX2's accm step for two tokens at once: m holds
+// token pa's 4 accm lanes in its low half and pb's in its high half. The
+// pair sums of both tokens' bsums come from one VPHADDW (then VPERMQ puts
+// each token's 8 sums in its own half); Y5 = the weight block's mins in both
+// halves, Y1 = its dmin in every lane. Lane for lane these are the
+// operations of dotQ4KAVX2. Clobbers X6 (Y6), Y8, Y12.
+#define Q4K_MINS2(pa, pb, m) \
+	VMOVDQU      260(pa), Y12 \
+	VPHADDW      260(pb), Y12, Y12 \
+	VPERMQ       $0xd8, Y12, Y12 \
+	VPMADDWD     Y12, Y5, Y12 \
+	VCVTDQ2PS    Y12, Y12 \
+	VBROADCASTSS 0(pa), X6 \
+	VBROADCASTSS 0(pb), X8 \
+	VINSERTF128  $1, X8, Y6, Y6 \
+	VMULPS       Y1, Y6, Y6 \
+	VFNMADD231PS Y12, Y6, m
+
+// Q4K_ACC does dotQ4KAVX2's acc step for token xp: a += (d·y.d)·float(s),
+// X5 = [d, dmin] of the weight block. Clobbers Y1.
+#define Q4K_ACC(xp, s, a) \
+	VCVTDQ2PS    s, s \
+	VBROADCASTSS 0(xp), X1 \
+	VMULPS       X1, X5, X1 \
+	VBROADCASTSS X1, Y1 \
+	VFMADD231PS  s, Y1, a
+
+// Q4K_FINISH stores hsum8(a) + reduce(accm xmm m) to dst, as dotQ4KAVX2
+// returns it. Clobbers X1.
+#define Q4K_FINISH(m, a, xa, dst) \
+	VMOVHLPS  m, m, X1 \
+	VADDPS    X1, m, m \
+	VMOVSHDUP m, X1 \
+	VADDSS    X1, m, m \
+	HSUM8(a, xa, X1) \
+	VADDSS    m, xa, xa \
+	VMOVSS    xa, dst
+
+// func dotQ4KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+//
+// For t = 0..3: *(out + t·ostride bytes) = dotQ4KAVX2(w, x + t·xstride, nb).
+// acc of the tokens in Y2, Y3, Y4, Y14; accm of tokens 0, 1 in Y15 and of
+// tokens 2, 3 in Y0 (low, high halves).
+TEXT ·dotQ4KAVX2x4(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xstride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	LEAQ (DI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	VXORPS Y0, Y0, Y0
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	TESTQ CX, CX
+	JEQ  q4x4done
+
+q4x4block:
+	Q4K_SCALES(X13, X1, Y1)
+	VINSERTI128  $1, X5, Y5, Y5
+	VMOVSHDUP    X13, X1
+	VBROADCASTSS X1, Y1
+	Q4K_MINS2(DI, R8, Y15)
+	Q4K_MINS2(R9, R10, Y0)
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	Q4K_CHUNK4(16, 4, 0)
+	Q4K_CHUNK4(48, 68, 64)
+	Q4K_CHUNK4(80, 132, 128)
+	Q4K_CHUNK4(112, 196, 192)
+	MOVL      0(SI), AX
+	VMOVD     AX, X5
+	VCVTPH2PS X5, X5
+	Q4K_ACC(DI, Y8, Y2)
+	Q4K_ACC(R8, Y9, Y3)
+	Q4K_ACC(R9, Y10, Y4)
+	Q4K_ACC(R10, Y11, Y14)
+	ADDQ $144, SI
+	ADDQ $292, DI
+	ADDQ $292, R8
+	ADDQ $292, R9
+	ADDQ $292, R10
+	DECQ CX
+	JNZ  q4x4block
+
+q4x4done:
+	MOVQ out+32(FP), DX
+	MOVQ ostride+40(FP), BX
+	VEXTRACTF128 $1, Y15, X13
+	VEXTRACTF128 $1, Y0, X12
+	Q4K_FINISH(X15, Y2, X2, (DX))
+	Q4K_FINISH(X13, Y3, X3, (DX)(BX*1))
+	Q4K_FINISH(X0, Y4, X4, (DX)(BX*2))
+	LEAQ (BX)(BX*2), BX
+	Q4K_FINISH(X12, Y14, X14, (DX)(BX*1))
+	VZEROUPPER
+	RET
+
+// Q6K_TOK adds token xp's scaled products of chunk quants Y0 (scales Y5)
+// into s. Clobbers Y1.
+#define Q6K_TOK(xp, s, xoff) \
+	VPMADDUBSW xoff(xp), Y0, Y1 \
+	VPMADDWD   Y5, Y1, Y1 \
+	VPADDD     Y1, s, s
+
+// Q6K_MUL4 is Q6K_MUL for the four tokens at DI, R8, R9, R10 (sums in
+// Y8-Y11): the chunk's high bits in Y0, low bits the low nibbles of lo,
+// the 16 int8 scales in X6. Clobbers Y0, Y1, Y5.
+#define Q6K_MUL4(lo, xoff, soff) \
+	VPAND     Y15, lo, Y1 \
+	VPOR      Y0, Y1, Y0 \
+	VPSHUFB   kqShufQ6<>+soff(SB), X6, X5 \
+	VPMOVSXBW X5, Y5 \
+	Q6K_TOK(DI, Y8, xoff) \
+	Q6K_TOK(R8, Y9, xoff) \
+	Q6K_TOK(R9, Y10, xoff) \
+	Q6K_TOK(R10, Y11, xoff)
+
+// Q6K_HALF4 is Q6K_HALF for four tokens. Clobbers Y0, Y1, Y5, Y7, Y12,
+// Y13.
+#define Q6K_HALF4(qlo, qho, xo, so) \
+	VMOVDQU qlo(SI), Y12 \
+	VMOVDQU qlo+32(SI), Y13 \
+	VMOVDQU qho(SI), Y7 \
+	VPAND   kqMasks<>+0(SB), Y7, Y0 \
+	VPSLLW  $4, Y0, Y0 \
+	Q6K_MUL4(Y12, xo, so) \
+	VPAND   kqMasks<>+32(SB), Y7, Y0 \
+	VPSLLW  $2, Y0, Y0 \
+	Q6K_MUL4(Y13, xo+32, so+16) \
+	VPSRLW  $4, Y12, Y12 \
+	VPSRLW  $4, Y13, Y13 \
+	VPAND   kqMasks<>+64(SB), Y7, Y0 \
+	Q6K_MUL4(Y12, xo+64, so+32) \
+	VPAND   kqMasks<>+96(SB), Y7, Y0 \
+	VPSRLW  $2, Y0, Y0 \
+	Q6K_MUL4(Y13, xo+96, so+48)
+
+// Q6K_SUB starts token xp's integer sum s at -32·(scales · bsums) (Y5 the
+// int16 scales), as dotQ6KAVX2 ends it. Clobbers Y1.
+#define Q6K_SUB(xp, s) \
+	VPMADDWD 260(xp), Y5, Y1 \
+	VPSLLD   $5, Y1, Y1 \
+	VPXOR    s, s, s \
+	VPSUBD   Y1, s, s
+
+// Q6K_ACC does dotQ6KAVX2's acc step for token xp (X0 = fp16(d) as fp32).
+// Clobbers Y1.
+#define Q6K_ACC(xp, s, a) \
+	VMULSS       0(xp), X0, X1 \
+	VBROADCASTSS X1, Y1 \
+	VCVTDQ2PS    s, s \
+	VFMADD231PS  s, Y1, a
+
+// func dotQ6KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+//
+// For t = 0..3: *(out + t·ostride bytes) = dotQ6KAVX2(w, x + t·xstride, nb).
+TEXT ·dotQ6KAVX2x4(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xstride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	LEAQ (DI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y14, Y14, Y14
+	TESTQ CX, CX
+	JEQ  q6x4done
+
+q6x4block:
+	VMOVDQU   192(SI), X6
+	VPMOVSXBW X6, Y5
+	Q6K_SUB(DI, Y8)
+	Q6K_SUB(R8, Y9)
+	Q6K_SUB(R9, Y10)
+	Q6K_SUB(R10, Y11)
+	Q6K_HALF4(0, 128, 4, 0)
+	Q6K_HALF4(64, 160, 132, 64)
+	MOVWLZX   208(SI), AX
+	VMOVD     AX, X0
+	VCVTPH2PS X0, X0
+	Q6K_ACC(DI, Y8, Y2)
+	Q6K_ACC(R8, Y9, Y3)
+	Q6K_ACC(R9, Y10, Y4)
+	Q6K_ACC(R10, Y11, Y14)
+	ADDQ $210, SI
+	ADDQ $292, DI
+	ADDQ $292, R8
+	ADDQ $292, R9
+	ADDQ $292, R10
+	DECQ CX
+	JNZ  q6x4block
+
+q6x4done:
+	MOVQ out+32(FP), DX
+	MOVQ ostride+40(FP), BX
+	HSUM8(Y2, X2, X1)
+	VMOVSS X2, (DX)
+	HSUM8(Y3, X3, X1)
+	VMOVSS X3, (DX)(BX*1)
+	HSUM8(Y4, X4, X1)
+	VMOVSS X4, (DX)(BX*2)
+	LEAQ (BX)(BX*2), BX
+	HSUM8(Y14, X14, X1)
+	VMOVSS X14, (DX)(BX*1)
+	VZEROUPPER
+	RET

@@ -1,0 +1,7 @@
+//go:build !amd64 || purego
+
+package kernels
+
+// haveKQuantAsm is false: this build has no k-quant assembly, and the Q4_K
+// and Q6_K kernels are the references of kquant.go.
+const haveKQuantAsm = false

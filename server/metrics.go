@@ -1,0 +1,143 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ttftBuckets are the upper bounds (seconds) of the time-to-first-token
+// histogram.
+var ttftBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}
+
+// metrics are the server's counters, written as Prometheus text (version
+// 0.0.4) by /metrics.
+type metrics struct {
+	queueDepth, active atomic.Int64
+
+	mu               sync.Mutex
+	requests         map[[2]string]int64 // {endpoint, status code} → count
+	promptTokens     int64
+	completionTokens int64
+	sequences        map[string]int64 // outcome → count
+	ttftCount        int64
+	ttftSum          float64
+	ttftHist         []int64 // per bucket (not cumulative)
+	steps            int64
+	tokS             float64 // moving average of generated tokens/s over steps
+}
+
+func newMetrics() *metrics {
+	return &metrics{requests: map[[2]string]int64{}, sequences: map[string]int64{}, ttftHist: make([]int64, len(ttftBuckets))}
+}
+
+func (m *metrics) request(endpoint string, code int) {
+	m.mu.Lock()
+	m.requests[[2]string{endpoint, fmt.Sprint(code)}]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) finished(prompt, completion int, err error) {
+	outcome := "completed"
+	switch {
+	case errors.Is(err, context.Canceled):
+		outcome = "cancelled"
+	case errors.Is(err, context.DeadlineExceeded):
+		outcome = "timeout"
+	case err != nil:
+		outcome = "error"
+	}
+	m.mu.Lock()
+	m.promptTokens += int64(prompt)
+	m.completionTokens += int64(completion)
+	m.sequences[outcome]++
+	m.mu.Unlock()
+}
+
+func (m *metrics) ttft(d time.Duration) {
+	s := d.Seconds()
+	m.mu.Lock()
+	m.ttftCount++
+	m.ttftSum += s
+	for i, b := range ttftBuckets {
+		if s <= b {
+			m.ttftHist[i]++
+			break
+		}
+	}
+	m.mu.Unlock()
+}
+
+// step records one batched step that sampled n ids in d.
+func (m *metrics) step(n int, d time.Duration) {
+	m.mu.Lock()
+	m.steps++
+	if n > 0 && d > 0 {
+		r := float64(n) / d.Seconds()
+		if m.tokS == 0 {
+			m.tokS = r
+		} else {
+			m.tokS = 0.9*m.tokS + 0.1*r
+		}
+	}
+	m.mu.Unlock()
+}
+
+// write prints every metric in Prometheus text format.
+func (m *metrics) write(w io.Writer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	fmt.Fprintln(w, "# HELP llmpipe_requests_total HTTP requests by endpoint and status code.")
+	fmt.Fprintln(w, "# TYPE llmpipe_requests_total counter")
+	keys := make([][2]string, 0, len(m.requests))
+	for k := range m.requests {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i][0] != keys[j][0] {
+			return keys[i][0] < keys[j][0]
+		}
+		return keys[i][1] < keys[j][1]
+	})
+	for _, k := range keys {
+		fmt.Fprintf(w, "llmpipe_requests_total{endpoint=%q,code=%q} %d\n", k[0], k[1], m.requests[k])
+	}
+	fmt.Fprintln(w, "# HELP llmpipe_sequences_total Generated sequences (choices) by outcome.")
+	fmt.Fprintln(w, "# TYPE llmpipe_sequences_total counter")
+	for _, o := range []string{"completed", "cancelled", "timeout", "error"} {
+		fmt.Fprintf(w, "llmpipe_sequences_total{outcome=%q} %d\n", o, m.sequences[o])
+	}
+	fmt.Fprintln(w, "# HELP llmpipe_prompt_tokens_total Prompt tokens of finished sequences.")
+	fmt.Fprintln(w, "# TYPE llmpipe_prompt_tokens_total counter")
+	fmt.Fprintf(w, "llmpipe_prompt_tokens_total %d\n", m.promptTokens)
+	fmt.Fprintln(w, "# HELP llmpipe_completion_tokens_total Generated tokens of finished sequences.")
+	fmt.Fprintln(w, "# TYPE llmpipe_completion_tokens_total counter")
+	fmt.Fprintf(w, "llmpipe_completion_tokens_total %d\n", m.completionTokens)
+	fmt.Fprintln(w, "# HELP llmpipe_queue_depth Sequences waiting for a slot.")
+	fmt.Fprintln(w, "# TYPE llmpipe_queue_depth gauge")
+	fmt.Fprintf(w, "llmpipe_queue_depth %d\n", m.queueDepth.Load())
+	fmt.Fprintln(w, "# HELP llmpipe_active_sequences Sequences in the running batch.")
+	fmt.Fprintln(w, "# TYPE llmpipe_active_sequences gauge")
+	fmt.Fprintf(w, "llmpipe_active_sequences %d\n", m.active.Load())
+	fmt.Fprintln(w, "# HELP llmpipe_batch_steps_total Batched forward passes run.")
+	fmt.Fprintln(w, "# TYPE llmpipe_batch_steps_total counter")
+	fmt.Fprintf(w, "llmpipe_batch_steps_total %d\n", m.steps)
+	fmt.Fprintln(w, "# HELP llmpipe_generation_tokens_per_second Generated tokens per second over all sequences (moving average over steps).")
+	fmt.Fprintln(w, "# TYPE llmpipe_generation_tokens_per_second gauge")
+	fmt.Fprintf(w, "llmpipe_generation_tokens_per_second %g\n", m.tokS)
+	fmt.Fprintln(w, "# HELP llmpipe_time_to_first_token_seconds Time from queueing a request to its first generated token.")
+	fmt.Fprintln(w, "# TYPE llmpipe_time_to_first_token_seconds histogram")
+	var cum int64
+	for i, b := range ttftBuckets {
+		cum += m.ttftHist[i]
+		fmt.Fprintf(w, "llmpipe_time_to_first_token_seconds_bucket{le=%q} %d\n", fmt.Sprint(b), cum)
+	}
+	fmt.Fprintf(w, "llmpipe_time_to_first_token_seconds_bucket{le=\"+Inf\"} %d\n", m.ttftCount)
+	fmt.Fprintf(w, "llmpipe_time_to_first_token_seconds_sum %g\n", m.ttftSum)
+	fmt.Fprintf(w, "llmpipe_time_to_first_token_seconds_count %d\n", m.ttftCount)
+}

@@ -1,0 +1,436 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/llmpipe/llmpipe/model"
+	"github.com/llmpipe/llmpipe/sample"
+	"github.com/llmpipe/llmpipe/tokenizer"
+)
+
+// Errors the scheduler reports to the handlers.
+var (
+	errQueueFull    = errors.New("the request queue is full")
+	errShuttingDown = errors.New("the server is shutting down")
+)
+
+// job is one sequence to generate (one choice of a request).
+type job struct {
+	ctx      context.Context
+	index    int   // the choice index
+	prompt   []int // ids, BOS included
+	max      int   // most ids to generate (> 0)
+	sampler  *sample.Sampler
+	stops    []string
+	logprobs bool
+	top      int
+	sink     *sink
+	enqueued time.Time
+
+	// scheduler state
+	seq    model.Sequence
+	fed    int   // prompt ids cached so far
+	ids    []int // generated ids
+	next   int   // the id to feed in the next step
+	stream *tokenizer.StreamDecoder
+	stop   *stopper
+	text   strings.Builder // text emitted by the stopper during the current step
+}
+
+// tokenInfo is one generated id with its log-probabilities (when asked).
+type tokenInfo struct {
+	ID      int
+	Token   string
+	LogProb float64
+	Top     []topInfo
+}
+
+// topInfo is one alternative id at a step.
+type topInfo struct {
+	ID      int
+	Token   string
+	LogProb float64
+}
+
+// event is what a job produced in one step: new text (possibly empty), the
+// id it sampled, and at the end the finish reason or an error.
+type event struct {
+	Index  int
+	Text   string
+	Token  *tokenInfo
+	Finish string // "stop" or "length" on the last event of a choice
+	Err    error  // the choice failed
+	// Usage of the choice, set with Finish.
+	PromptTokens, CompletionTokens int
+}
+
+// sink collects the events of one request's jobs for its handler: the
+// scheduler never blocks on a slow client.
+type sink struct {
+	mu     sync.Mutex
+	events []event
+	notify chan struct{} // capacity 1: "events has something"
+	first  bool          // the first id of the request was reported (time to first token)
+}
+
+func newSink() *sink { return &sink{notify: make(chan struct{}, 1)} }
+
+func (s *sink) push(e event) {
+	s.mu.Lock()
+	s.events = append(s.events, e)
+	s.mu.Unlock()
+	select {
+	case s.notify <- struct{}{}:
+	default:
+	}
+}
+
+// take returns the events so far.
+func (s *sink) take() []event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ev := s.events
+	s.events = nil
+	return ev
+}
+
+// scheduler runs every active job's next step as one batched forward pass
+// (continuous batching): between steps it admits queued jobs up to parallel,
+// drops jobs whose request was cancelled, and feeds prompts in chunks of at
+// most prefillChunk ids per step in all, so a long prompt never stalls the
+// streams already running.
+type scheduler struct {
+	m            model.Model
+	tok          tokenizer.Tokenizer
+	eog          []int
+	parallel     int
+	queueSize    int
+	prefillChunk int
+	kvF16        bool
+	metrics      *metrics
+
+	mu       sync.Mutex
+	wake     chan struct{} // capacity 1
+	queue    []*job
+	active   []*job
+	closed   bool // Close was called: every job is cancelled, the loop ends
+	draining bool // Shutdown: no new jobs
+	done     chan struct{}
+}
+
+func newScheduler(m model.Model, tok tokenizer.Tokenizer, parallel, queueSize, prefillChunk int, kvF16 bool, mt *metrics) *scheduler {
+	sp := tok.Specials()
+	eog := slices.Clone(sp.EOG)
+	if sp.EOS >= 0 && !slices.Contains(eog, sp.EOS) {
+		eog = append(eog, sp.EOS)
+	}
+	s := &scheduler{m: m, tok: tok, eog: eog, parallel: parallel, queueSize: queueSize, prefillChunk: prefillChunk,
+		kvF16: kvF16, metrics: mt, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	go s.loop()
+	return s
+}
+
+// submit queues the jobs of one request, all or none: errQueueFull when the
+// queue has no room for them all, errShuttingDown after Shutdown or Close.
+func (s *scheduler) submit(jobs []*job) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.draining {
+		return errShuttingDown
+	}
+	if len(s.queue)+len(jobs) > s.queueSize {
+		return errQueueFull
+	}
+	now := time.Now()
+	for _, j := range jobs {
+		j.enqueued = now
+	}
+	s.queue = append(s.queue, jobs...)
+	s.metrics.queueDepth.Store(int64(len(s.queue)))
+	s.signal()
+	return nil
+}
+
+func (s *scheduler) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
+
+// idle reports whether no job is queued or running.
+func (s *scheduler) idle() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.queue) == 0 && len(s.active) == 0
+}
+
+// drain refuses new jobs from now on.
+func (s *scheduler) drain() {
+	s.mu.Lock()
+	s.draining = true
+	s.mu.Unlock()
+}
+
+// close cancels every job and ends the loop; it waits for the loop to end.
+func (s *scheduler) close() {
+	s.mu.Lock()
+	if !s.closed {
+		s.closed = true
+		s.signal()
+	}
+	s.mu.Unlock()
+	<-s.done
+}
+
+func (s *scheduler) loop() {
+	defer close(s.done)
+	for {
+		s.mu.Lock()
+		if s.closed {
+			for _, j := range append(s.queue, s.active...) {
+				s.finish(j, "", errShuttingDown)
+			}
+			s.queue, s.active = nil, nil
+			s.metrics.queueDepth.Store(0)
+			s.metrics.active.Store(0)
+			s.mu.Unlock()
+			return
+		}
+		// drop cancelled jobs (running or waiting), then admit queued ones up to parallel
+		cancelled := func(j *job) bool {
+			if err := j.ctx.Err(); err != nil {
+				s.finish(j, "", err)
+				return true
+			}
+			return false
+		}
+		s.active = slices.DeleteFunc(s.active, cancelled)
+		s.queue = slices.DeleteFunc(s.queue, cancelled)
+		for len(s.active) < s.parallel && len(s.queue) > 0 {
+			j := s.queue[0]
+			s.queue = s.queue[1:]
+			s.start(j)
+			s.active = append(s.active, j)
+		}
+		s.metrics.queueDepth.Store(int64(len(s.queue)))
+		s.metrics.active.Store(int64(len(s.active)))
+		active := slices.Clone(s.active)
+		s.mu.Unlock()
+		if len(active) == 0 {
+			<-s.wake
+			continue
+		}
+		done := s.step(active)
+		if len(done) > 0 {
+			s.mu.Lock()
+			s.active = slices.DeleteFunc(s.active, func(j *job) bool { return slices.Contains(done, j) })
+			s.metrics.active.Store(int64(len(s.active)))
+			s.mu.Unlock()
+		}
+	}
+}
+
+// start gives an admitted job its sequence, sampler window and decoders.
+func (s *scheduler) start(j *job) {
+	j.seq = s.m.NewSequence(model.SequenceOptions{KVF16: s.kvF16})
+	j.sampler.Observe(j.prompt...)
+	// The stream decoder sees the prompt first so the first generated id
+	// decodes in context (SentencePiece drops a text's leading space).
+	j.stream = tokenizer.NewStreamDecoder(s.tok, tokenizer.DecodeOptions{SkipSpecial: true})
+	for _, id := range j.prompt {
+		j.stream.Add(id) //nolint:errcheck // ids were checked against the vocabulary
+	}
+	j.stop = &stopper{stops: j.stops, emit: func(t string) error { j.text.WriteString(t); return nil }}
+}
+
+// finish sends a job's last event: its finish reason or error.
+func (s *scheduler) finish(j *job, reason string, err error) {
+	ev := event{Index: j.index, Finish: reason, Err: err, PromptTokens: len(j.prompt), CompletionTokens: len(j.ids)}
+	if err == nil {
+		ev.Text = j.text.String()
+		j.text.Reset()
+	}
+	j.seq = nil
+	j.sink.push(ev)
+	s.metrics.finished(len(j.prompt), len(j.ids), err)
+}
+
+// step runs one batched forward pass over the active jobs and samples the
+// next id of each job whose prompt is fully cached. It returns the jobs that
+// finished.
+func (s *scheduler) step(active []*job) []*job {
+	var (
+		seqs []model.Sequence
+		ids  [][]int
+		who  []*job
+	)
+	budget := s.prefillChunk
+	for _, j := range active {
+		if j.fed < len(j.prompt) {
+			if budget <= 0 {
+				continue
+			}
+			n := min(len(j.prompt)-j.fed, budget)
+			budget -= n
+			ids = append(ids, j.prompt[j.fed:j.fed+n])
+		} else {
+			ids = append(ids, []int{j.next})
+		}
+		seqs, who = append(seqs, j.seq), append(who, j)
+	}
+	start := time.Now()
+	logits, err := safeForward(s.m, seqs, ids)
+	if err != nil {
+		for _, j := range who {
+			s.finish(j, "", fmt.Errorf("forward pass: %w", err))
+		}
+		return who
+	}
+	var done []*job
+	sampled := 0
+	for k, j := range who {
+		if j.fed < len(j.prompt) {
+			j.fed += len(ids[k])
+			if j.fed < len(j.prompt) {
+				continue
+			}
+		}
+		sampled++
+		if reason, err := s.advance(j, logits[k]); err != nil || reason != "" {
+			s.finish(j, reason, err)
+			done = append(done, j)
+		}
+	}
+	s.metrics.step(sampled, time.Since(start))
+	return done
+}
+
+// safeForward is forward with a panic turned into an error: a bug in a
+// model fails the jobs of its batch, not the whole server.
+func safeForward(m model.Model, seqs []model.Sequence, ids [][]int) (logits [][]float32, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			logits, err = nil, fmt.Errorf("panic in the model: %v", r)
+		}
+	}()
+	return forward(m, seqs, ids)
+}
+
+// forward runs one step: ForwardBatch when the model has it, else each
+// sequence in turn.
+func forward(m model.Model, seqs []model.Sequence, ids [][]int) ([][]float32, error) {
+	if bf, ok := m.(model.BatchForwarder); ok {
+		return bf.ForwardBatch(seqs, ids)
+	}
+	out := make([][]float32, len(seqs))
+	for i, sq := range seqs {
+		lg, err := sq.Forward(ids[i], false)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = slices.Clone(lg)
+	}
+	return out, nil
+}
+
+// advance samples j's next id from logits and streams its text, in the
+// order generate.Run follows (so greedy output is the same). It returns a
+// finish reason when the job ended.
+func (s *scheduler) advance(j *job, logits []float32) (string, error) {
+	id, err := j.sampler.Sample(logits)
+	if err != nil {
+		return "", fmt.Errorf("sampling id %d: %w", len(j.ids), err)
+	}
+	if slices.Contains(s.eog, id) {
+		return "stop", s.flush(j)
+	}
+	ev := event{Index: j.index, Token: &tokenInfo{ID: id}}
+	if j.logprobs {
+		prev := j.prompt[len(j.prompt)-1]
+		if n := len(j.ids); n > 0 {
+			prev = j.ids[n-1]
+		}
+		if err := s.logProbs(ev.Token, logits, prev, j.top); err != nil {
+			return "", err
+		}
+	}
+	if err := j.sampler.Accept(id); err != nil {
+		return "", err
+	}
+	j.ids = append(j.ids, id)
+	if !j.sink.first {
+		j.sink.first = true
+		s.metrics.ttft(time.Since(j.enqueued))
+	}
+	txt, err := j.stream.Add(id)
+	if err != nil {
+		return "", fmt.Errorf("decoding id %d: %w", id, err)
+	}
+	stopped, _ := j.stop.push(txt)
+	reason := ""
+	switch {
+	case stopped:
+		reason = "stop"
+	case len(j.ids) >= j.max, j.seq.Len() >= s.m.ContextLength():
+		reason = "length"
+		if err := s.flush(j); err != nil {
+			return "", err
+		}
+	}
+	j.next = id
+	if reason != "" {
+		// The last event carries the text; attach the id to it.
+		ev.Text = ""
+		j.sink.push(event{Index: j.index, Token: ev.Token, Text: j.text.String()})
+		j.text.Reset()
+		return reason, nil
+	}
+	ev.Text = j.text.String()
+	j.text.Reset()
+	j.sink.push(ev)
+	return "", nil
+}
+
+// flush ends the stream decoder and the stop-string holder.
+func (s *scheduler) flush(j *job) error {
+	txt, err := j.stream.Flush()
+	if err != nil {
+		return fmt.Errorf("decoding: %w", err)
+	}
+	if stopped, _ := j.stop.push(txt); !stopped {
+		j.stop.flush() //nolint:errcheck // emit never fails
+	}
+	return nil
+}
+
+// logProbs fills t with the log-probability of t.ID and the top
+// alternatives under the raw logits, each id's text decoded after prev
+// (so a leading space that a tokenizer drops at a text's start stays).
+func (s *scheduler) logProbs(t *tokenInfo, logits []float32, prev, top int) error {
+	lp, err := sample.LogProbs(logits, t.ID, top)
+	if err != nil {
+		return err
+	}
+	before, errBefore := s.tok.Decode([]int{prev}, tokenizer.DecodeOptions{})
+	piece := func(id int) string {
+		if errBefore == nil {
+			if txt, err := s.tok.Decode([]int{prev, id}, tokenizer.DecodeOptions{}); err == nil && strings.HasPrefix(txt, before) {
+				return txt[len(before):]
+			}
+		}
+		txt, _ := s.tok.Decode([]int{id}, tokenizer.DecodeOptions{})
+		return txt
+	}
+	t.Token, t.LogProb = piece(t.ID), lp.LogProb
+	for _, c := range lp.Top {
+		t.Top = append(t.Top, topInfo{ID: c.ID, Token: piece(c.ID), LogProb: c.LogProb})
+	}
+	return nil
+}
