@@ -57,7 +57,7 @@ func TestTrainCLI(t *testing.T) {
 	if len(ls) != 4 || ls[3].Step != 4 || ls[1].ValLoss == nil || ls[0].ValLoss != nil || !(ls[3].TokS > 0) || !(ls[3].Loss > 0) {
 		t.Fatalf("--json lines %+v", ls)
 	}
-	for _, f := range []string{"checkpoint.bin", "metrics.jsonl", "loss.png"} {
+	for _, f := range []string{"checkpoint.safetensors", "metrics.jsonl", "loss.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Fatal(err)
 		}
@@ -107,7 +107,7 @@ func TestTrainedModelRuns(t *testing.T) {
 		"--heads", "2", "--ctx", "8", "--batch", "2", "--steps", "3", "--eval-every", "3", "--lr", "1e-2"); err != nil {
 		t.Fatal(err)
 	}
-	if !isTrainCheckpoint(out) || !isTrainCheckpoint(filepath.Join(out, "checkpoint.bin")) || isTrainCheckpoint(corpus) {
+	if !isTrainCheckpoint(out) || !isTrainCheckpoint(filepath.Join(out, "checkpoint.safetensors")) || isTrainCheckpoint(corpus) {
 		t.Fatal("isTrainCheckpoint")
 	}
 	m, tok, closeFn, err := loadTrainedModel(out)
