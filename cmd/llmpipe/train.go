@@ -122,6 +122,9 @@ command line override it.`,
 			}
 			cfg := train.Config{Arch: f.Arch, Layers: f.Layers, Dim: f.Dim, Heads: f.Heads, KVHeads: f.KVHeads,
 				FFN: f.FFN, Ctx: f.Ctx, Tied: f.Tied}
+			if !resume && train.HasCheckpoint(out) {
+				return fmt.Errorf("train: %s already holds a checkpoint: pass --resume to continue it, or choose another --out", out)
+			}
 			if resume {
 				ck, err := (train.FileStore{}).Load(out, nil)
 				if err != nil {
@@ -140,6 +143,9 @@ command line override it.`,
 				spec.Chars = string(tok.(*train.CharTokenizer).Chars)
 			}
 			cfg.Vocab = tok.VocabSize()
+			if err := cfg.WithDefaults().Validate(); err != nil {
+				return err
+			}
 			if !(f.ValFrac > 0 && f.ValFrac < 1) {
 				return fmt.Errorf("train: --val-frac %g must be in (0, 1)", f.ValFrac)
 			}
@@ -160,8 +166,7 @@ command line override it.`,
 				return fmt.Errorf("train: %w", err)
 			}
 			defer ids.Close()
-			ctxLen := cfg.Ctx
-			trR, valR, err := data.Split(ids.Len(), f.ValFrac, ctxLen)
+			trR, valR, err := data.Split(ids.Len(), f.ValFrac, cfg.Ctx)
 			if err != nil {
 				return fmt.Errorf("train: %s: %w (fewer than one window: give a larger corpus or a smaller --ctx)", strings.Join(dataFiles, ", "), err)
 			}

@@ -82,6 +82,7 @@ func TestTrainCLI(t *testing.T) {
 		{"no data", []string{"--out", t.TempDir()}, "--data"},
 		{"bad arch", []string{"--data", corpus, "--out", t.TempDir(), "--arch", "rwkv"}, "architecture"},
 		{"bad config key", []string{"--data", corpus, "--out", t.TempDir(), "--config", writeJSON(t, `{"layerz":2}`)}, "unknown key"},
+		{"checkpoint without --resume", []string{"--data", corpus, "--out", out}, "--resume"},
 		{"too big", []string{"--data", corpus, "--out", t.TempDir(), "--layers", "64", "--dim", "8192", "--heads", "64", "--ctx", "8"}, "GiB"},
 	} {
 		_, err := runCLI(t, "", append([]string{"train"}, tc.args...)...)
