@@ -41,6 +41,9 @@ type Meta struct {
 	Seconds   float64       `json:"elapsed_s"`
 	Tokenizer TokenizerSpec `json:"tokenizer"`
 	History   []Metric      `json:"history"`
+	// Settings are the caller's own record of how the run was started
+	// (llmpipe train: its flags), saved as given (Options.Settings).
+	Settings map[string]string `json:"settings,omitempty"`
 }
 
 // Checkpoint is everything a resumed run needs: the metadata and the named

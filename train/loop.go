@@ -39,10 +39,11 @@ type Options struct {
 	Resume      bool    // continue from OutDir's checkpoint
 	MemoryLimit float64 // bytes; a config whose estimate exceeds it is refused (0: no check)
 
-	Tokenizer TokenizerSpec // recorded in the checkpoint
-	Store     Store         // default FileStore
-	Progress  io.Writer     // progress lines (nil: none)
-	JSON      io.Writer     // one JSON object per logged step (nil: none)
+	Tokenizer TokenizerSpec     // recorded in the checkpoint
+	Settings  map[string]string // recorded in the checkpoint as given (nil on a resume keeps the saved ones)
+	Store     Store             // default FileStore
+	Progress  io.Writer         // progress lines (nil: none)
+	JSON      io.Writer         // one JSON object per logged step (nil: none)
 	// OnStep, when set, is called after every optimizer step (tests).
 	OnStep func(m *Model, step int, loss float64)
 }
@@ -168,7 +169,7 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 	}
 	adam := optim.NewAdamW(m.Params(), opts.WeightDecay, optim.DecayMatrices)
 	adam.Beta1, adam.Beta2 = opts.Beta1, opts.Beta2
-	meta := Meta{Config: cfg, Tokenizer: opts.Tokenizer}
+	meta := Meta{Config: cfg, Tokenizer: opts.Tokenizer, Settings: opts.Settings}
 	if opts.Resume {
 		ck, err := opts.Store.Load(opts.OutDir, &cfg)
 		if err != nil {
@@ -178,6 +179,9 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 			return nil, fmt.Errorf("train: resume from %s: %w", opts.OutDir, err)
 		}
 		meta = ck.Meta
+		if opts.Settings != nil {
+			meta.Settings = opts.Settings
+		}
 		if meta.Step >= opts.Steps {
 			return nil, fmt.Errorf("train: the checkpoint in %s is at step %d already; raise --steps above it to train further", opts.OutDir, meta.Step)
 		}

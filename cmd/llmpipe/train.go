@@ -72,7 +72,8 @@ checkpoint.safetensors (model, optimizer, step and sampler state, written atomic
 (training and validation loss). A progress line goes to stderr; with --json one
 {"step","loss","val_loss","tok_s"} object per logged step goes to stdout.
 Ctrl-C saves a checkpoint and exits; --resume continues it bit-exactly
-(model shape and tokenizer come from the checkpoint). A NaN loss stops the run
+(the model shape, tokenizer and training flags come from the checkpoint;
+flags given again override them, --steps to train further). A NaN loss stops the run
 and keeps the last good checkpoint; a model too large for the free memory is
 refused before anything is allocated.
 
@@ -134,6 +135,18 @@ command line override it.`,
 				if !modelChanged && configFile == "" {
 					cfg = ck.Meta.Config
 				}
+				// training flags not given again continue as the run started
+				for _, name := range trainSettings {
+					if v, ok := ck.Meta.Settings[name]; ok && !cmd.Flags().Changed(name) {
+						if err := cmd.Flags().Set(name, v); err != nil {
+							return fmt.Errorf("train: --resume: saved --%s %q: %w", name, v, err)
+						}
+					}
+				}
+			}
+			settings := map[string]string{}
+			for _, name := range trainSettings {
+				settings[name] = cmd.Flags().Lookup(name).Value.String()
 			}
 			tok, err := corpusTokenizer(spec, dataFiles)
 			if err != nil {
@@ -187,7 +200,7 @@ command line override it.`,
 				Model: cfg, Steps: f.Steps, Batch: f.Batch, Accum: f.Accum, LR: float32(f.LR), MinLR: float32(f.MinLR),
 				Warmup: f.Warmup, WeightDecay: float32(f.WeightDecay), EvalEvery: f.EvalEvery, EvalBatches: f.EvalBatches,
 				LogEvery: f.LogEvery, Seed: f.Seed, OutDir: out, Resume: resume, MemoryLimit: availableMemory(),
-				Tokenizer: spec, Progress: progress, JSON: jw,
+				Tokenizer: spec, Settings: settings, Progress: progress, JSON: jw,
 			}, trainSplit, valSplit)
 			if err != nil {
 				return err
@@ -231,6 +244,11 @@ command line override it.`,
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object per logged step on stdout")
 	return cmd
 }
+
+// trainSettings are the flags a checkpoint records and --resume reuses
+// unless given again.
+var trainSettings = []string{"steps", "batch", "accum", "lr", "min-lr", "warmup", "weight-decay",
+	"eval-every", "eval-batches", "log-every", "val-frac", "seed"}
 
 // corpusTokenizer resolves --tokenizer for training.
 // The character vocabulary is built from the files (its saved string on a

@@ -62,13 +62,17 @@ func TestTrainCLI(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	// resume: shape and tokenizer come from the checkpoint
-	stdout, err = runCLI(t, "", "train", "--data", corpus, "--out", out, "--steps", "6", "--resume", "--json", "--eval-every", "2", "--log-every", "1", "--batch", "2")
+	// resume: shape, tokenizer and training flags (batch, eval-every,
+	// log-every from the first run's --config) come from the checkpoint
+	stdout, err = runCLI(t, "", "train", "--data", corpus, "--out", out, "--steps", "6", "--resume", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ls := parse(stdout); len(ls) != 2 || ls[0].Step != 5 || ls[1].Step != 6 {
+	if ls := parse(stdout); len(ls) != 2 || ls[0].Step != 5 || ls[1].Step != 6 || ls[1].ValLoss == nil {
 		t.Fatalf("resumed --json lines %+v", ls)
+	}
+	if _, err := runCLI(t, "", "train", "--data", corpus, "--out", out, "--resume"); err == nil || !strings.Contains(err.Error(), "at step 6 already") {
+		t.Fatalf("resume of a finished run: %v", err)
 	}
 	empty := filepath.Join(t.TempDir(), "empty.txt")
 	os.WriteFile(empty, nil, 0o644)
