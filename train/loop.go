@@ -25,7 +25,7 @@ type Options struct {
 	Batch       int     // windows per micro-batch (default 12)
 	Accum       int     // micro-batches per step, gradients summed (default 1)
 	LR, MinLR   float32 // peak and final learning rate (defaults 1e-3, LR/10)
-	Warmup      int     // linear warmup steps (default 100, at most Steps/10... capped to Steps)
+	Warmup      int     // linear warmup steps (0: none; at most DecaySteps)
 	DecaySteps  int     // cosine decay ends here (default Steps)
 	WeightDecay float32 // AdamW decoupled decay on matrices (default 0.1; negative: none)
 	Beta1       float32 // default 0.9
