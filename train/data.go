@@ -21,7 +21,10 @@ type view struct {
 	r   data.Range
 }
 
-func (v view) Len() int                { return v.r.Len() }
+// Len implements Source.
+func (v view) Len() int { return v.r.Len() }
+
+// Read implements Source.
 func (v view) Read(dst []int, off int) { v.src.Read(dst, v.r.Start+off) }
 
 // Tokens is a Source held in memory.
