@@ -49,5 +49,6 @@ downloads from the Hugging Face hub or any URL with resume and sha256 (pull).`,
 	root.AddCommand(newPullCmd())
 	root.AddCommand(newExportCmd())
 	root.AddCommand(newServeCmd())
+	root.AddCommand(newTrainCmd())
 	return root
 }

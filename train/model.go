@@ -1,0 +1,251 @@
+package train
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	ag "github.com/llmpipe/llmpipe/autograd"
+	"github.com/llmpipe/llmpipe/kernels"
+	"github.com/llmpipe/llmpipe/model/llama"
+	"github.com/llmpipe/llmpipe/quant"
+)
+
+// Layer is one transformer block's parameters. Matrices are [out, in] (one
+// row per output feature, as GGUF and PyTorch store them); vectors [1, n].
+// Fields a given architecture lacks are nil.
+type Layer struct {
+	AttnNorm, AttnNormB  *ag.Var // Llama: RMSNorm weight; GPT-2: LayerNorm weight and bias
+	Query, Key, Value    *ag.Var
+	QueryB, KeyB, ValueB *ag.Var // GPT-2 biases
+	AttnOut, AttnOutB    *ag.Var
+	FFNNorm, FFNNormB    *ag.Var
+	Gate, Up, Down       *ag.Var // Llama SwiGLU: down·(SiLU(gate·x) ⊙ up·x)
+	Fc, FcB, Proj, ProjB *ag.Var // GPT-2 MLP: proj·GELU(fc·x + b) + b
+}
+
+// Model is a trainable Llama- or GPT-2-shaped network on autograd values.
+// Forward with a nil tape is inference.
+type Model struct {
+	Config   Config
+	TokEmbd  *ag.Var // [vocab, dim]
+	PosEmbd  *ag.Var // GPT-2: [ctx, dim]
+	Layers   []Layer
+	OutNorm  *ag.Var // [1, dim]
+	OutNormB *ag.Var // GPT-2
+	Output   *ag.Var // [vocab, dim]; TokEmbd when tied
+
+	names  []string
+	params []*ag.Var
+}
+
+// NewModel returns a model of shape c (after WithDefaults and Validate)
+// initialized as nanoGPT (model.py _init_weights): every matrix and
+// embedding N(0, 0.02²), the residual projections (attention output and
+// the MLP's last matrix) N(0, (0.02/√(2·layers))²), biases 0, norm weights
+// 1, drawn from rng in a fixed order.
+func NewModel(c Config, rng *rand.Rand) (*Model, error) {
+	c = c.WithDefaults()
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	m := &Model{Config: c}
+	std := 0.02
+	resid := std / math.Sqrt(2*float64(c.Layers))
+	normal := func(rows, cols int, s float64) *ag.Var {
+		v := ag.Param(rows, cols, nil)
+		for i := range v.Data {
+			v.Data[i] = float32(rng.NormFloat64() * s)
+		}
+		return v
+	}
+	ones := func(n int) *ag.Var {
+		v := ag.Param(1, n, nil)
+		for i := range v.Data {
+			v.Data[i] = 1
+		}
+		return v
+	}
+	zeros := func(n int) *ag.Var { return ag.Param(1, n, nil) }
+	d, kv, f := c.Dim, c.KVHeads*c.HeadDim(), c.FFN
+	m.TokEmbd = normal(c.Vocab, d, std)
+	if c.Arch == ArchGPT2 {
+		m.PosEmbd = normal(c.Ctx, d, std)
+	}
+	m.Layers = make([]Layer, c.Layers)
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		l.AttnNorm = ones(d)
+		l.Query, l.Key, l.Value = normal(d, d, std), normal(kv, d, std), normal(kv, d, std)
+		l.AttnOut = normal(d, d, resid)
+		l.FFNNorm = ones(d)
+		if c.Arch == ArchGPT2 {
+			l.AttnNormB, l.FFNNormB = zeros(d), zeros(d)
+			l.QueryB, l.KeyB, l.ValueB, l.AttnOutB = zeros(d), zeros(kv), zeros(kv), zeros(d)
+			l.Fc, l.FcB = normal(f, d, std), zeros(f)
+			l.Proj, l.ProjB = normal(d, f, resid), zeros(d)
+		} else {
+			l.Gate, l.Up = normal(f, d, std), normal(f, d, std)
+			l.Down = normal(d, f, resid)
+		}
+	}
+	m.OutNorm = ones(d)
+	if c.Arch == ArchGPT2 {
+		m.OutNormB = zeros(d)
+	}
+	if c.Tied {
+		m.Output = m.TokEmbd
+	} else {
+		m.Output = normal(c.Vocab, d, std)
+	}
+	m.index()
+	return m, nil
+}
+
+// index lists the parameters with their GGUF-style names in a fixed order.
+func (m *Model) index() {
+	m.names, m.params = nil, nil
+	add := func(name string, v *ag.Var) {
+		if v != nil {
+			m.names = append(m.names, name)
+			m.params = append(m.params, v)
+		}
+	}
+	add("token_embd.weight", m.TokEmbd)
+	add("position_embd.weight", m.PosEmbd)
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		p := func(s string, v *ag.Var) { add(fmt.Sprintf("blk.%d.%s", i, s), v) }
+		p("attn_norm.weight", l.AttnNorm)
+		p("attn_norm.bias", l.AttnNormB)
+		p("attn_q.weight", l.Query)
+		p("attn_q.bias", l.QueryB)
+		p("attn_k.weight", l.Key)
+		p("attn_k.bias", l.KeyB)
+		p("attn_v.weight", l.Value)
+		p("attn_v.bias", l.ValueB)
+		p("attn_output.weight", l.AttnOut)
+		p("attn_output.bias", l.AttnOutB)
+		p("ffn_norm.weight", l.FFNNorm)
+		p("ffn_norm.bias", l.FFNNormB)
+		p("ffn_gate.weight", l.Gate)
+		p("ffn_up.weight", l.Up)
+		p("ffn_down.weight", l.Down)
+		p("ffn_up.weight", l.Fc)
+		p("ffn_up.bias", l.FcB)
+		p("ffn_down.weight", l.Proj)
+		p("ffn_down.bias", l.ProjB)
+	}
+	add("output_norm.weight", m.OutNorm)
+	add("output_norm.bias", m.OutNormB)
+	if !m.Config.Tied {
+		add("output.weight", m.Output)
+	}
+}
+
+// Params returns the trainable values in a fixed order (a tied head is
+// listed once, as the token embedding).
+func (m *Model) Params() []*ag.Var { return m.params }
+
+// Names returns the GGUF-style names of Params, in the same order.
+func (m *Model) Names() []string { return m.names }
+
+// NumParams returns the number of trainable values.
+func (m *Model) NumParams() int {
+	n := 0
+	for _, p := range m.params {
+		n += len(p.Data)
+	}
+	return n
+}
+
+// Forward returns the logits [batch·T, vocab] of ids, batch windows of T =
+// len(ids)/batch tokens each stored one after another, every window starting
+// at position 0. With a nil tape nothing is recorded. ids must be in the
+// vocabulary and T at most Ctx (callers check data from outside).
+func (m *Model) Forward(tp *ag.Tape, ids []int, batch int) *ag.Var {
+	c := m.Config
+	T := len(ids) / batch
+	if batch <= 0 || T*batch != len(ids) || T > c.Ctx {
+		panic(fmt.Sprintf("train: Forward of %d ids in %d windows (context %d)", len(ids), batch, c.Ctx))
+	}
+	pos := make([]int, len(ids))
+	for i := range pos {
+		pos[i] = i % T
+	}
+	gpt2 := c.Arch == ArchGPT2
+	hd := c.HeadDim()
+	x := ag.Embedding(tp, m.TokEmbd, ids)
+	if gpt2 {
+		x = ag.Add(tp, x, ag.Embedding(tp, m.PosEmbd, pos))
+	}
+	norm := func(x, w, b *ag.Var) *ag.Var {
+		if gpt2 {
+			return ag.LayerNorm(tp, x, w, b, c.Eps)
+		}
+		return ag.RMSNorm(tp, x, w, c.Eps)
+	}
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		h := norm(x, l.AttnNorm, l.AttnNormB)
+		q := ag.MatMul(tp, h, l.Query, l.QueryB)
+		k := ag.MatMul(tp, h, l.Key, l.KeyB)
+		v := ag.MatMul(tp, h, l.Value, l.ValueB)
+		if !gpt2 {
+			q = ag.RoPE(tp, q, pos, c.Heads, hd, c.RoPE, 1, kernels.RoPENormal)
+			k = ag.RoPE(tp, k, pos, c.KVHeads, hd, c.RoPE, 1, kernels.RoPENormal)
+		}
+		a := ag.Attention(tp, q, k, v, batch, c.Heads, c.KVHeads, ag.DefaultScale(hd))
+		x = ag.Add(tp, x, ag.MatMul(tp, a, l.AttnOut, l.AttnOutB))
+		h = norm(x, l.FFNNorm, l.FFNNormB)
+		if gpt2 {
+			x = ag.Add(tp, x, ag.MatMul(tp, ag.GELU(tp, ag.MatMul(tp, h, l.Fc, l.FcB)), l.Proj, l.ProjB))
+		} else {
+			g := ag.SwiGLU(tp, ag.MatMul(tp, h, l.Gate, nil), ag.MatMul(tp, h, l.Up, nil))
+			x = ag.Add(tp, x, ag.MatMul(tp, g, l.Down, nil))
+		}
+	}
+	x = norm(x, m.OutNorm, m.OutNormB)
+	return ag.MatMul(tp, x, m.Output, nil)
+}
+
+// Loss returns the mean cross-entropy of Forward's logits against targets
+// (one per id; -1 is ignored).
+func (m *Model) Loss(tp *ag.Tape, ids, targets []int, batch int) *ag.Var {
+	return ag.CrossEntropy(tp, m.Forward(tp, ids, batch), targets, -1)
+}
+
+// ToLlama returns the runtime's model (package model/llama) with the same
+// weights as F32 matrices (shared, not copied: train further and the
+// runtime model changes too), for llmpipe run and the exporters. Only the
+// Llama architecture converts.
+func (m *Model) ToLlama() (*llama.Model, error) {
+	c := m.Config
+	if c.Arch != ArchLlama {
+		return nil, fmt.Errorf("train: only %q models convert to the llama runtime, not %q", ArchLlama, c.Arch)
+	}
+	hd := c.HeadDim()
+	mat := func(v *ag.Var) llama.Matrix {
+		return llama.Matrix{Type: quant.F32, Rows: v.Rows, Cols: v.Cols, F32: v.Data}
+	}
+	w := &llama.Weights{
+		TokenEmbd:  mat(m.TokEmbd),
+		OutputNorm: m.OutNorm.Data,
+		Output:     mat(m.Output),
+		Layers:     make([]llama.Layer, len(m.Layers)),
+	}
+	for i := range m.Layers {
+		l := &m.Layers[i]
+		w.Layers[i] = llama.Layer{
+			AttnNorm: l.AttnNorm.Data, Query: mat(l.Query), Key: mat(l.Key), Value: mat(l.Value),
+			AttnOutput: mat(l.AttnOut), FFNNorm: l.FFNNorm.Data,
+			FFNGate: mat(l.Gate), FFNUp: mat(l.Up), FFNDown: mat(l.Down),
+		}
+	}
+	lc := llama.Config{
+		Arch: llama.ArchName, ContextLength: c.Ctx, Dim: c.Dim, NumLayers: c.Layers, FFNDim: c.FFN,
+		NumHeads: c.Heads, NumKVHeads: c.KVHeads, HeadDim: hd, RMSEps: c.Eps, RopeDim: hd,
+		RopeBase: c.RoPE, RopeFreqScale: 1, RopeMode: kernels.RoPENormal, VocabSize: c.Vocab,
+	}
+	return &llama.Model{Config: lc, Weights: w}, nil
+}

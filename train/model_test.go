@@ -1,0 +1,170 @@
+package train
+
+import (
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/model"
+	"github.com/llmpipe/llmpipe/model/llama"
+)
+
+// TestLlamaMatchesRuntime checks that the autograd forward pass (no tape)
+// of a trained-shape Llama gives the logits of package model/llama's
+// Forward on the same weights, with grouped KV heads and a separate or tied
+// head.
+func TestLlamaMatchesRuntime(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+	}{
+		{"gqa-untied", Config{Arch: ArchLlama, Layers: 2, Dim: 32, Heads: 4, KVHeads: 2, FFN: 48, Ctx: 16, Vocab: 37}},
+		{"mha-tied", Config{Arch: ArchLlama, Layers: 1, Dim: 24, Heads: 3, Ctx: 12, Vocab: 29, Tied: true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			m, err := NewModel(tc.cfg, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// larger weights than the 0.02 initialization, so that every
+			// op shapes the logits
+			for _, p := range m.Params() {
+				for i := range p.Data {
+					p.Data[i] += float32(rng.NormFloat64() * 0.3)
+				}
+			}
+			T := m.Config.Ctx
+			ids := make([]int, T)
+			for i := range ids {
+				ids[i] = rng.IntN(m.Config.Vocab)
+			}
+			got := m.Forward(nil, ids, 1)
+			lm, err := m.ToLlama()
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := lm.NewSequence(model.SequenceOptions{}).Forward(ids, true)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(want) != len(got.Data) {
+				t.Fatalf("runtime gives %d logits, autograd %d", len(want), len(got.Data))
+			}
+			var maxAbs, maxRef float64
+			for i := range want {
+				maxAbs = math.Max(maxAbs, math.Abs(float64(want[i]-got.Data[i])))
+				maxRef = math.Max(maxRef, math.Abs(float64(want[i])))
+			}
+			if maxAbs > 1e-5*math.Max(1, maxRef) {
+				t.Fatalf("max |Δlogit| %g (largest logit %g)", maxAbs, maxRef)
+			}
+			t.Logf("max |Δlogit| %.3g, largest logit %.3g", maxAbs, maxRef)
+		})
+	}
+}
+
+// TestGPT2NotConvertible checks that only Llama converts to the runtime.
+func TestGPT2NotConvertible(t *testing.T) {
+	m, err := NewModel(Config{Arch: ArchGPT2, Layers: 1, Dim: 8, Heads: 2, Ctx: 4, Vocab: 5}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ToLlama(); err == nil {
+		t.Fatal("gpt2 converted to the llama runtime")
+	}
+}
+
+// TestParamsCount checks Config.Params against the parameters NewModel
+// makes, and nanoGPT's initialization scales.
+func TestParamsCount(t *testing.T) {
+	for _, c := range []Config{
+		{Arch: ArchLlama, Layers: 3, Dim: 32, Heads: 4, KVHeads: 2, Ctx: 8, Vocab: 50},
+		{Arch: ArchLlama, Layers: 1, Dim: 16, Heads: 2, Ctx: 8, Vocab: 20, Tied: true},
+		{Arch: ArchGPT2, Layers: 2, Dim: 32, Heads: 4, Ctx: 16, Vocab: 65},
+	} {
+		m, err := NewModel(c, rand.New(rand.NewPCG(3, 3)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, want := int64(m.NumParams()), m.Config.Params(); got != want {
+			t.Errorf("%s: model has %d parameters, Config.Params says %d", m.Config, got, want)
+		}
+		if len(m.Names()) != len(m.Params()) {
+			t.Errorf("%d names for %d parameters", len(m.Names()), len(m.Params()))
+		}
+	}
+	// nanoGPT: 4 layers, dim 128, vocab 65, ctx 64 with biases: 0.80M
+	// non-embedding parameters + 65·128 + 64·128 (model.py reports
+	// the count without the position embedding)
+	c := Config{Arch: ArchGPT2, Layers: 4, Dim: 128, Heads: 4, Ctx: 64, Vocab: 65}.WithDefaults()
+	if got := c.Params() - 64*128; got < 800000 || got > 810000 {
+		t.Errorf("nanoGPT Shakespeare shape: %d parameters without positions", got)
+	}
+	m, _ := NewModel(Config{Arch: ArchGPT2, Layers: 8, Dim: 256, Heads: 4, Ctx: 8, Vocab: 300}, rand.New(rand.NewPCG(5, 5)))
+	std := func(d []float32) float64 {
+		var s float64
+		for _, v := range d {
+			s += float64(v) * float64(v)
+		}
+		return math.Sqrt(s / float64(len(d)))
+	}
+	if s := std(m.Layers[0].Query.Data); math.Abs(s-0.02) > 0.001 {
+		t.Errorf("attn_q std %g, want 0.02", s)
+	}
+	if s, want := std(m.Layers[0].Proj.Data), 0.02/math.Sqrt(16); math.Abs(s-want) > 0.0003 {
+		t.Errorf("ffn_down std %g, want %g", s, want)
+	}
+}
+
+// TestExportGGUFRoundTrip writes a trained-shape Llama through
+// model/llama's GGUF exporter and checks that the loaded file gives the
+// autograd model's logits.
+func TestExportGGUFRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	m, err := NewModel(Config{Arch: ArchLlama, Layers: 2, Dim: 32, Heads: 4, KVHeads: 2, Ctx: 16, Vocab: 40}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		for i := range p.Data {
+			p.Data[i] += float32(rng.NormFloat64() * 0.2)
+		}
+	}
+	lm, err := m.ToLlama()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lm.WriteGGUF(f, llama.ExportOptions{Name: "train-test"}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	gf, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gf.Close()
+	back, err := llama.Load(gf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int{1, 5, 9, 39, 0, 7, 7, 3}
+	got, err := back.NewSequence(model.SequenceOptions{}).Forward(ids, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.Forward(nil, ids, 1).Data
+	for i := range want {
+		if d := math.Abs(float64(want[i] - got[i])); d > 1e-4 {
+			t.Fatalf("logit %d: GGUF %v, autograd %v", i, got[i], want[i])
+		}
+	}
+}
