@@ -14,6 +14,7 @@ import (
 	"github.com/llmpipe/llmpipe/format/llama2c"
 	"github.com/llmpipe/llmpipe/model/llama"
 	"github.com/llmpipe/llmpipe/quant"
+	"github.com/llmpipe/llmpipe/train"
 )
 
 // exportTypes are the --type values.
@@ -128,6 +129,29 @@ type exportSource struct {
 func loadExportSource(path, tokPath string) (*exportSource, error) {
 	src := &exportSource{close: func() {}}
 	switch {
+	case isTrainCheckpoint(path): // before isSafetensors: the checkpoint is a .safetensors file
+		dir := path
+		if filepath.Base(path) == train.CheckpointFile {
+			dir = filepath.Dir(path)
+		}
+		m, meta, err := train.LoadModel(nil, dir)
+		if err != nil {
+			return nil, err
+		}
+		if src.model, err = m.ToLlama(); err != nil {
+			return nil, fmt.Errorf("%s: %w", dir, err)
+		}
+		src.name = filepath.Base(filepath.Clean(dir))
+		if meta.Tokenizer.Kind == "file" && tokPath == "" {
+			// A byte-level BPE tokenizer.json (llmpipe tokenize --train):
+			// llama.cpp's gpt2 vocabulary. bytes/chars have no GGUF form.
+			b, err := os.ReadFile(meta.Tokenizer.Path)
+			if err != nil {
+				return nil, fmt.Errorf("%s: its tokenizer: %w", dir, err)
+			}
+			src.vocab, _ = llama.BPETokenizerKVs(b)
+			src.hfFiles = []string{meta.Tokenizer.Path}
+		}
 	case isSafetensors(path):
 		m, c, err := llama.FromSafetensors(path)
 		if err != nil {

@@ -355,6 +355,9 @@ beside it or any --tokenizer that tokenize accepts.`,
 // a llama2.c checkpoint with the tokenizer file tokPath. closeModel releases
 // the file; the model must not be used after it.
 func loadRunModel(modelPath, tokPath string) (m model.Model, tok tokenizer.Tokenizer, closeModel func(), err error) {
+	if isTrainCheckpoint(modelPath) { // before isSafetensors: the checkpoint is a .safetensors file
+		return loadTrainedModel(modelPath)
+	}
 	if isSafetensors(modelPath) {
 		return loadSafetensorsModel(modelPath, tokPath)
 	}
