@@ -166,3 +166,44 @@ func TestEmbed(t *testing.T) {
 		t.Fatal("Embed of no ids: no error")
 	}
 }
+
+// TestForwardAllocs: once a sequence's scratch and KV cache exist, a decode
+// step with Forward allocates nothing of its own, and a ForwardBatch step
+// of three sequences only its small per-call bookkeeping (stories260K). The
+// kernels allocate one closure per weight product (4 per layer, 1 for the
+// output), which the bounds allow for.
+func TestForwardAllocs(t *testing.T) {
+	m := loadModel(t, "models/stories260K.gguf")
+	for _, threads := range []int{1, 0} {
+		kernels.SetThreads(threads)
+		s := m.NewSequence(model.SequenceOptions{})
+		if _, err := s.Forward([]int{1, 32, 33}, false); err != nil {
+			t.Fatal(err)
+		}
+		ids := []int{1}
+		fwd := testing.AllocsPerRun(20, func() {
+			if _, err := s.Forward(ids, false); err != nil {
+				t.Fatal(err)
+			}
+			ids[0]++
+		})
+		seqs := []model.Sequence{m.NewSequence(model.SequenceOptions{}), m.NewSequence(model.SequenceOptions{}), m.NewSequence(model.SequenceOptions{})}
+		bids := [][]int{{1}, {2}, {3}}
+		if _, err := m.ForwardBatch(seqs, bids); err != nil {
+			t.Fatal(err)
+		}
+		batch := testing.AllocsPerRun(20, func() {
+			if _, err := m.ForwardBatch(seqs, bids); err != nil {
+				t.Fatal(err)
+			}
+		})
+		t.Logf("threads=%d: Forward decode step %v allocations, ForwardBatch step of 3 sequences %v", threads, fwd, batch)
+		kern := float64(4*len(m.Weights.Layers) + 1)
+		if fwd > kern {
+			t.Errorf("threads=%d: Forward decode step: %v allocations, want at most the kernels' %v", threads, fwd, kern)
+		}
+		if batch > kern+2 {
+			t.Errorf("threads=%d: ForwardBatch step of 3 sequences: %v allocations, want at most the kernels' %v + 2", threads, batch, kern)
+		}
+	}
+}
