@@ -1,0 +1,200 @@
+package align
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+
+	ag "github.com/llmpipe/llmpipe/autograd"
+	"github.com/llmpipe/llmpipe/tokenizer"
+	"github.com/llmpipe/llmpipe/train"
+)
+
+// RewardHeadFile holds a reward model's head next to its trunk's checkpoint.
+const RewardHeadFile = "reward_head.json"
+
+// RewardModel is a language model trunk with a scalar head on the final
+// normed hidden state of a sequence's last token: r = Head·h + Bias.
+type RewardModel struct {
+	Trunk *train.Model
+	Head  *ag.Var // [1, dim]
+	Bias  *ag.Var // [1, 1]
+}
+
+// NewRewardModel returns a reward model whose trunk is a copy of base (the
+// SFT model, as InstructGPT starts its reward model) and whose head is zero.
+func NewRewardModel(base *train.Model) *RewardModel {
+	return &RewardModel{Trunk: Clone(base), Head: ag.Param(1, base.Config.Dim, nil), Bias: ag.Param(1, 1, nil)}
+}
+
+// Params are the trunk's and the head's trainable values.
+func (r *RewardModel) Params() []*ag.Var {
+	return append(append([]*ag.Var(nil), r.Trunk.Params()...), r.Head, r.Bias)
+}
+
+// Score returns the rewards [n, 1] of n token sequences (each non-empty and
+// at most Ctx long). They are right-padded to one length and run as one
+// batch; the causal mask keeps padding out of each last real token's state.
+func (r *RewardModel) Score(tp *ag.Tape, seqs [][]int) *ag.Var {
+	T := 0
+	for _, s := range seqs {
+		T = max(T, len(s))
+	}
+	ids := make([]int, len(seqs)*T)
+	last := make([]int, len(seqs))
+	for i, s := range seqs {
+		copy(ids[i*T:], s)
+		last[i] = i*T + len(s) - 1
+	}
+	h := Hidden(tp, r.Trunk, ids, len(seqs))
+	return ag.MatMul(tp, ag.Embedding(tp, h, last), r.Head, r.Bias)
+}
+
+// pairIDs tokenizes a pair's two rendered conversations.
+func pairIDs(tok tokenizer.Tokenizer, p Pair) (chosen, rejected []int, prompt int, err error) {
+	pr, err := encode(tok, p.Prompt())
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if chosen, err = encode(tok, Render(p.User, p.Chosen)); err != nil {
+		return nil, nil, 0, err
+	}
+	if rejected, err = encode(tok, Render(p.User, p.Rejected)); err != nil {
+		return nil, nil, 0, err
+	}
+	return chosen, rejected, len(pr), nil
+}
+
+// PairAccuracy is the fraction of pairs whose chosen reply scores higher.
+func (r *RewardModel) PairAccuracy(tok tokenizer.Tokenizer, pairs []Pair) (float64, error) {
+	if len(pairs) == 0 {
+		return 0, nil
+	}
+	right := 0
+	for i := 0; i < len(pairs); i += 32 {
+		var seqs [][]int
+		for _, p := range pairs[i:min(i+32, len(pairs))] {
+			c, rj, _, err := pairIDs(tok, p)
+			if err != nil {
+				return 0, err
+			}
+			seqs = append(seqs, c, rj)
+		}
+		s := r.Score(nil, seqs)
+		for k := 0; k < len(seqs); k += 2 {
+			if s.Data[k] > s.Data[k+1] {
+				right++
+			}
+		}
+	}
+	return float64(right) / float64(len(pairs)), nil
+}
+
+// TrainReward trains r with the Bradley-Terry loss on Batch random pairs a
+// step, reporting the step's pairwise accuracy and reward margin, and the
+// held-out pairwise accuracy ("pair_accuracy") every EvalEvery steps.
+func TrainReward(ctx context.Context, r *RewardModel, tok tokenizer.Tokenizer, opts Options, pairs, eval []Pair) (*Result, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	if len(pairs) == 0 {
+		return nil, fmt.Errorf("align: reward: no training pairs")
+	}
+	type enc struct{ c, r []int }
+	encs := make([]enc, len(pairs))
+	for i, p := range pairs {
+		c, rj, _, err := pairIDs(tok, p)
+		if err != nil {
+			return nil, fmt.Errorf("align: reward: pair %d: %w", i, err)
+		}
+		if len(c) > r.Trunk.Config.Ctx || len(rj) > r.Trunk.Config.Ctx {
+			return nil, fmt.Errorf("align: reward: pair %d is longer than the context %d", i, r.Trunk.Config.Ctx)
+		}
+		encs[i] = enc{c, rj}
+	}
+	tp := ag.NewTape()
+	l := &loop{name: "reward", opts: opts, params: r.Params()}
+	l.step = func(_ int, rng *rand.Rand) (stepStats, error) {
+		var seqs [][]int
+		ntok := 0
+		for b := 0; b < opts.Batch; b++ {
+			e := encs[rng.IntN(len(encs))]
+			seqs = append(seqs, e.c, e.r)
+			ntok += len(e.c) + len(e.r)
+		}
+		tp.Reset()
+		s := r.Score(tp, seqs)
+		n := opts.Batch
+		// Split the interleaved scores with Embedding (a row gather that
+		// passes gradients back).
+		ci, ri := make([]int, n), make([]int, n)
+		for i := range ci {
+			ci[i], ri[i] = 2*i, 2*i+1
+		}
+		chosen, rejected := ag.Embedding(tp, s, ci), ag.Embedding(tp, s, ri)
+		loss := ag.BradleyTerry(tp, chosen, rejected)
+		if err := tp.Backward(loss); err != nil {
+			return stepStats{}, fmt.Errorf("align: reward: %w", err)
+		}
+		acc, margin := 0.0, 0.0
+		for i := 0; i < n; i++ {
+			d := float64(chosen.Data[i] - rejected.Data[i])
+			margin += d / float64(n)
+			if d > 0 {
+				acc += 1 / float64(n)
+			}
+		}
+		return stepStats{Loss: float64(loss.Data[0]), Tokens: ntok, Extra: map[string]float64{"acc": acc, "margin": margin}}, nil
+	}
+	if len(eval) > 0 {
+		l.eval = func(int) (map[string]float64, error) {
+			a, err := r.PairAccuracy(tok, eval)
+			return map[string]float64{"pair_accuracy": a}, err
+		}
+	}
+	l.save = func(step int) error { return r.Save(opts.OutDir, opts.Tokenizer, step) }
+	return l.run(ctx)
+}
+
+type headJSON struct {
+	Head []float32 `json:"head"`
+	Bias float32   `json:"bias"`
+}
+
+// Save writes the trunk's checkpoint and RewardHeadFile to dir.
+func (r *RewardModel) Save(dir string, spec train.TokenizerSpec, step int) error {
+	if err := SaveModel(dir, r.Trunk, spec, step); err != nil {
+		return err
+	}
+	b, err := json.Marshal(headJSON{Head: r.Head.Data, Bias: r.Bias.Data[0]})
+	if err != nil {
+		return fmt.Errorf("align: reward head: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, RewardHeadFile), b, 0o644); err != nil {
+		return fmt.Errorf("align: reward head: %w", err)
+	}
+	return nil
+}
+
+// LoadRewardModel reads a reward model saved by Save.
+func LoadRewardModel(dir string) (*RewardModel, *train.Meta, error) {
+	m, meta, err := train.LoadModel(nil, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := os.ReadFile(filepath.Join(dir, RewardHeadFile))
+	if err != nil {
+		return nil, nil, fmt.Errorf("align: %s is not a reward model: %w", dir, err)
+	}
+	var h headJSON
+	if err := json.Unmarshal(b, &h); err != nil {
+		return nil, nil, fmt.Errorf("align: %s: %w", filepath.Join(dir, RewardHeadFile), err)
+	}
+	if len(h.Head) != m.Config.Dim {
+		return nil, nil, fmt.Errorf("align: %s: head has %d values, the trunk's dim is %d", filepath.Join(dir, RewardHeadFile), len(h.Head), m.Config.Dim)
+	}
+	return &RewardModel{Trunk: m, Head: ag.Param(1, len(h.Head), h.Head), Bias: ag.Param(1, 1, []float32{h.Bias})}, meta, nil
+}
