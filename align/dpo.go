@@ -60,10 +60,13 @@ func (b PairBatch) LogProbs(tp *ag.Tape, m *train.Model) *ag.Var {
 }
 
 // DPOLoss returns the DPO loss of policy on the batch against the
-// reference's log-probabilities refLP ([2n, 1], chosen first), and the mean
-// implicit reward margin β·[(Δ chosen) − (Δ rejected)] with Δ = log π − log π_ref.
-func DPOLoss(tp *ag.Tape, policy *train.Model, b PairBatch, refLP *ag.Var, beta float32) (loss *ag.Var, margin float64) {
-	lp := b.LogProbs(tp, policy)
+// reference's log-probabilities refLP ([2n, 1], chosen first), plus alpha
+// times the mean cross-entropy of the chosen replies (RPO, Pang et al. 2024:
+// keeps the chosen replies likely; 0 is plain DPO), and the mean implicit
+// reward margin β·[(Δ chosen) − (Δ rejected)] with Δ = log π − log π_ref.
+func DPOLoss(tp *ag.Tape, policy *train.Model, b PairBatch, refLP *ag.Var, beta, alpha float32) (loss *ag.Var, margin float64) {
+	logits := policy.Forward(tp, b.Ids, 2*b.N)
+	lp := ag.SequenceLogProb(tp, logits, b.Targets, 2*b.N, ignore)
 	n := b.N
 	ci, ri := make([]int, n), make([]int, n)
 	for i := range ci {
@@ -74,13 +77,22 @@ func DPOLoss(tp *ag.Tape, policy *train.Model, b PairBatch, refLP *ag.Var, beta 
 	for i := 0; i < n; i++ {
 		margin += float64(beta) * float64((w.Data[i]-rw.Data[i])-(l.Data[i]-rl.Data[i])) / float64(n)
 	}
-	return ag.DPO(tp, w, l, rw, rl, beta), margin
+	loss = ag.DPO(tp, w, l, rw, rl, beta)
+	if alpha != 0 {
+		chosen := append([]int(nil), b.Targets...)
+		for k := n * b.T; k < len(chosen); k++ {
+			chosen[k] = ignore
+		}
+		loss = ag.Add(tp, loss, ag.Scale(tp, ag.CrossEntropy(tp, logits, chosen, ignore), alpha))
+	}
+	return loss, margin
 }
 
 // DPOOptions are DPO's own settings.
 type DPOOptions struct {
 	Beta        float64 // β (default 0.1)
 	Temperature float64 // sampling temperature of the win-rate evaluation (default 1)
+	Alpha       float64 // weight of the chosen replies' cross-entropy (RPO; 0: plain DPO)
 }
 
 // DPO tunes policy on preference pairs against ref (frozen; the SFT model):
@@ -131,14 +143,16 @@ func DPO(ctx context.Context, policy, ref *train.Model, tok tokenizer.Tokenizer,
 			refLP.Data[i], refLP.Data[opts.Batch+i] = all[k].ref.Data[0], all[k].ref.Data[1]
 		}
 		tp.Reset()
-		loss, margin := DPOLoss(tp, policy, b, refLP, float32(do.Beta))
+		loss, margin := DPOLoss(tp, policy, b, refLP, float32(do.Beta), float32(do.Alpha))
 		if err := tp.Backward(loss); err != nil {
 			return stepStats{}, fmt.Errorf("align: dpo: %w", err)
 		}
 		return stepStats{Loss: float64(loss.Data[0]), Tokens: len(b.Ids), Extra: map[string]float64{"margin": margin}}, nil
 	}
 	if len(eval) > 0 {
-		l.eval = func(step int) (map[string]float64, error) { return preferenceMetrics(policy, ref, tok, eval, do.Temperature, opts.Seed) }
+		l.eval = func(step int) (map[string]float64, error) {
+			return preferenceMetrics(policy, ref, tok, eval, do.Temperature, opts.Seed)
+		}
 	}
 	l.save = func(step int) error { return SaveModel(opts.OutDir, policy, opts.Tokenizer, step) }
 	return l.run(ctx)
@@ -155,4 +169,50 @@ func preferenceMetrics(policy, ref *train.Model, tok tokenizer.Tokenizer, eval [
 		return nil, err
 	}
 	return map[string]float64{"win_rate": ws.WinRate, "kl": ws.KL, "sampled_ok": ws.PolicyOK, "ref_sampled_ok": ws.RefOK, "accuracy": acc.All}, nil
+}
+
+// SampledPairs returns preference pairs whose rejected reply is the
+// reference model's own mistake: for each example it samples `tries`
+// replies from ref at the temperature (seeded) and pairs the right answer
+// (chosen) with the first wrong sample; when every sample is right it falls
+// back to a Wrong perturbation. DPO on the policy's own errors moves
+// probability away from what the model actually says.
+func SampledPairs(ref *train.Model, tok tokenizer.Tokenizer, examples []Example, tries int, temperature float64, seed uint64) ([]Pair, error) {
+	eot, err := encode(tok, turnEnd)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x5a))
+	s, err := sampler(temperature, rng)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Pair, 0, len(examples))
+	for _, e := range examples {
+		p, err := encode(tok, e.Prompt())
+		if err != nil {
+			return nil, err
+		}
+		rs, err := sampleGroup(ref, p, max(tries, 1), eot[0], maxReply, s)
+		if err != nil {
+			return nil, err
+		}
+		rejected := ""
+		for _, r := range rs {
+			if len(r) > 0 && r[len(r)-1] == eot[0] {
+				r = r[:len(r)-1]
+			} else {
+				continue // no end of turn: not a whole reply
+			}
+			if text := reply(tok, r); !e.Judge(text) && text != "\x00" {
+				rejected = text
+				break
+			}
+		}
+		if rejected == "" {
+			rejected = Wrong(rng, e)
+		}
+		out = append(out, Pair{e, e.Answer, rejected})
+	}
+	return out, nil
 }

@@ -19,8 +19,8 @@ type GRPOOptions struct {
 	Clip        float64 // ε of the clipped ratio (default 0.2)
 	Iterations  int     // policy updates per batch of samples, μ (default 1: ratio 1, clipping idle)
 	Temperature float64 // sampling temperature of rollouts and of the win-rate evaluation (default 1)
-	// Reward scores one reply to an example; nil: the programmatic judge
-	// (1 for the right answer, 0 otherwise).
+	// Reward scores one reply to an example; nil: the programmatic reward
+	// Example.Score (1 right, else partial credit below 0.5).
 	Reward func(e Example, reply string) float64
 }
 
@@ -177,12 +177,7 @@ func GRPO(ctx context.Context, policy, ref *train.Model, tok tokenizer.Tokenizer
 		gop.Temperature = 1
 	}
 	if gop.Reward == nil {
-		gop.Reward = func(e Example, reply string) float64 {
-			if e.Judge(reply) {
-				return 1
-			}
-			return 0
-		}
+		gop.Reward = func(e Example, reply string) float64 { return e.Score(reply) }
 	}
 	if len(examples) == 0 || gop.Group < 2 || gop.Iterations < 0 || gop.Beta < 0 || gop.Clip < 0 {
 		return nil, fmt.Errorf("align: rl: %d prompts, group %d, iterations %d, beta %g, clip %g: want prompts, group ≥ 2, the rest ≥ 0",

@@ -75,7 +75,7 @@ func TestDPOLossAtReference(t *testing.T) {
 		t.Fatal(err)
 	}
 	ref := b.LogProbs(nil, Clone(m))
-	loss, margin := DPOLoss(nil, m, b, ref, 0.3)
+	loss, margin := DPOLoss(nil, m, b, ref, 0.3, 0)
 	if math.Abs(float64(loss.Data[0])-math.Ln2) > 1e-6 || margin != 0 {
 		t.Errorf("loss %v margin %v, want ln 2 and 0", loss.Data[0], margin)
 	}
@@ -103,7 +103,7 @@ func TestDPOImproves(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loss, margin := DPOLoss(nil, policy, b, refLP, 0.5)
+	loss, margin := DPOLoss(nil, policy, b, refLP, 0.5, 0)
 	t.Logf("fixed-set loss %.4f margin %.3f (last step %.4f)", loss.Data[0], margin, res.Loss)
 	if float64(loss.Data[0]) > math.Ln2-0.2 || margin < 0.5 {
 		t.Errorf("loss %.4f, margin %.3f: want < ln 2 − 0.2 and > 0.5", loss.Data[0], margin)

@@ -70,27 +70,40 @@ func pairIDs(tok tokenizer.Tokenizer, p Pair) (chosen, rejected []int, prompt in
 
 // PairAccuracy is the fraction of pairs whose chosen reply scores higher.
 func (r *RewardModel) PairAccuracy(tok tokenizer.Tokenizer, pairs []Pair) (float64, error) {
+	all, _, err := r.PairAccuracyByTask(tok, pairs)
+	return all, err
+}
+
+// PairAccuracyByTask is PairAccuracy, overall and per task.
+func (r *RewardModel) PairAccuracyByTask(tok tokenizer.Tokenizer, pairs []Pair) (float64, map[string]float64, error) {
 	if len(pairs) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
-	right := 0
+	right, rightBy, totalBy := 0, map[string]int{}, map[string]int{}
 	for i := 0; i < len(pairs); i += 32 {
+		batch := pairs[i:min(i+32, len(pairs))]
 		var seqs [][]int
-		for _, p := range pairs[i:min(i+32, len(pairs))] {
+		for _, p := range batch {
 			c, rj, _, err := pairIDs(tok, p)
 			if err != nil {
-				return 0, err
+				return 0, nil, err
 			}
 			seqs = append(seqs, c, rj)
 		}
 		s := r.Score(nil, seqs)
-		for k := 0; k < len(seqs); k += 2 {
-			if s.Data[k] > s.Data[k+1] {
+		for k, p := range batch {
+			totalBy[p.Task]++
+			if s.Data[2*k] > s.Data[2*k+1] {
 				right++
+				rightBy[p.Task]++
 			}
 		}
 	}
-	return float64(right) / float64(len(pairs)), nil
+	by := map[string]float64{}
+	for t, n := range totalBy {
+		by[t] = float64(rightBy[t]) / float64(n)
+	}
+	return float64(right) / float64(len(pairs)), by, nil
 }
 
 // TrainReward trains r with the Bradley-Terry loss on Batch random pairs a
@@ -151,8 +164,12 @@ func TrainReward(ctx context.Context, r *RewardModel, tok tokenizer.Tokenizer, o
 	}
 	if len(eval) > 0 {
 		l.eval = func(int) (map[string]float64, error) {
-			a, err := r.PairAccuracy(tok, eval)
-			return map[string]float64{"pair_accuracy": a}, err
+			a, by, err := r.PairAccuracyByTask(tok, eval)
+			out := map[string]float64{"pair_accuracy": a}
+			for t, v := range by {
+				out["pair_acc_"+t] = v
+			}
+			return out, err
 		}
 	}
 	l.save = func(step int) error { return r.Save(opts.OutDir, opts.Tokenizer, step) }

@@ -49,6 +49,27 @@ func Render(user, reply string) string { return RenderPrompt(user) + reply + tur
 // programmatic preference: right is preferred over wrong).
 func (e Example) Judge(reply string) bool { return reply == e.Answer }
 
+// Score is the programmatic reward of a reply: 1 when it is right, else
+// half the share of positions where it agrees with the answer,
+// 0.5·matches/max(len(reply), len(answer)) (partial credit makes the RL
+// signal denser than right/wrong; the win rate still uses Judge).
+func (e Example) Score(reply string) float64 {
+	if e.Judge(reply) {
+		return 1
+	}
+	n := max(len(reply), len(e.Answer))
+	if n == 0 {
+		return 0
+	}
+	m := 0
+	for i := 0; i < min(len(reply), len(e.Answer)); i++ {
+		if reply[i] == e.Answer[i] {
+			m++
+		}
+	}
+	return 0.5 * float64(m) / float64(n)
+}
+
 // ParseTasks splits a comma-separated task list and checks every name.
 func ParseTasks(s string) ([]string, error) {
 	var out []string

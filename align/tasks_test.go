@@ -75,6 +75,18 @@ func TestDatasetHeldOut(t *testing.T) {
 	}
 }
 
+func TestScore(t *testing.T) {
+	e := Example{TaskCopy, "cp abcd", "abcd"}
+	for _, tc := range []struct {
+		reply string
+		want  float64
+	}{{"abcd", 1}, {"abdc", 0.25}, {"abc", 0.375}, {"", 0}, {"xbcdef", 0.25}} {
+		if got := e.Score(tc.reply); got != tc.want {
+			t.Errorf("Score(%q) = %v, want %v", tc.reply, got, tc.want)
+		}
+	}
+}
+
 func TestParseTasks(t *testing.T) {
 	if got, err := ParseTasks("add, up"); err != nil || len(got) != 2 {
 		t.Errorf("ParseTasks = %v, %v", got, err)

@@ -114,7 +114,7 @@ func (f *alignFlags) summary(name string, before, after map[string]float64) erro
 
 func fmtMetrics(m map[string]float64) string {
 	s := ""
-	for _, k := range []string{"accuracy", "acc_add", "acc_rev", "acc_cp", "acc_up", "pair_accuracy", "win_rate", "kl", "sampled_ok", "ref_sampled_ok", "reward"} {
+	for _, k := range []string{"accuracy", "acc_add", "acc_rev", "acc_cp", "acc_up", "pair_accuracy", "pair_acc_add", "pair_acc_rev", "pair_acc_cp", "pair_acc_up", "win_rate", "kl", "sampled_ok", "ref_sampled_ok", "reward"} {
 		if v, ok := m[k]; ok {
 			s += fmt.Sprintf(" %s %.4g", k, v)
 		}
@@ -239,11 +239,14 @@ func newDPOCmd() *cobra.Command {
 	var f alignFlags
 	var sft string
 	var do align.DPOOptions
+	var pairKind string
 	cmd := &cobra.Command{
 		Use:   "dpo --sft DIR --out DIR [flags]",
 		Short: "Direct Preference Optimization against the frozen SFT model",
 		Long: `dpo tunes a copy of the --sft model with the DPO loss on preference pairs of the
-synthetic tasks (right answer chosen over a wrong one) against the frozen SFT
+synthetic tasks (the right answer chosen over a wrong one: by default a wrong
+reply sampled from the reference itself, --pairs perturbed for a perturbation of
+the answer) against the frozen SFT
 model as reference. It reports, on held-out prompts, the win rate against the
 reference (one sampled reply each at --temperature, judged right or wrong; a
 tie counts half, so the reference against itself scores 0.5), the KL to the
@@ -268,7 +271,19 @@ reference (nats per reply, on the policy's samples) and the greedy accuracy.`,
 				return err
 			}
 			before["win_rate"], before["kl"], before["sampled_ok"] = 0.5, 0, ws.PolicyOK
-			res, err := align.DPO(cmd.Context(), policy, ref, f.tok, f.options(), do, align.Pairs(f.dataSeed+1, f.trainSet), f.testSet)
+			var pairs []align.Pair
+			switch pairKind {
+			case "perturbed":
+				pairs = align.Pairs(f.dataSeed+1, f.trainSet)
+			case "sampled":
+				fmt.Fprintf(f.progress, "dpo: sampling the reference's replies to %d training prompts for rejected replies\n", len(f.trainSet))
+				if pairs, err = align.SampledPairs(ref, f.tok, f.trainSet, 4, 1, f.dataSeed+1); err != nil {
+					return err
+				}
+			default:
+				return fmt.Errorf("--pairs %q is not sampled or perturbed", pairKind)
+			}
+			res, err := align.DPO(cmd.Context(), policy, ref, f.tok, f.options(), do, pairs, f.testSet)
 			if err != nil {
 				return err
 			}
@@ -280,6 +295,8 @@ reference (nats per reply, on the policy's samples) and the greedy accuracy.`,
 	fl.StringVar(&sft, "sft", "", "the SFT model's folder (the reference, and the policy's start)")
 	fl.Float64Var(&do.Beta, "beta", 0.1, "DPO β: how far from the reference the policy may move")
 	fl.Float64Var(&do.Temperature, "temperature", 1, "sampling temperature of the win-rate evaluation")
+	fl.Float64Var(&do.Alpha, "alpha", 0, "weight of the chosen replies' cross-entropy added to the DPO loss (RPO; 0: plain DPO)")
+	fl.StringVar(&pairKind, "pairs", "sampled", "rejected replies: sampled (the reference's own wrong samples, else a perturbation) or perturbed (Wrong only)")
 	return cmd
 }
 
@@ -292,7 +309,8 @@ func newRLCmd() *cobra.Command {
 		Short: "On-policy RL with GRPO (group-relative advantages, clipped ratio, KL penalty)",
 		Long: `rl tunes a copy of the --sft model with GRPO (DeepSeekMath): for each of --batch
 prompts a step it samples --group replies, scores them with the programmatic
-judge (1 right, 0 wrong) or with --reward-model, turns the scores into
+reward (1 for the right answer, else half the share of characters in place) or
+with --reward-model, turns the scores into
 advantages relative to the group, and maximizes the clipped-ratio objective
 minus --beta times the KL to the frozen SFT model (--iterations updates per
 batch of samples). It reports the win rate against the reference, the KL to
@@ -338,7 +356,7 @@ it and the greedy accuracy on held-out prompts before and after.`,
 	f.add(cmd, 100, 8, 5e-4)
 	fl := cmd.Flags()
 	fl.StringVar(&sft, "sft", "", "the SFT model's folder (the reference, and the policy's start)")
-	fl.StringVar(&rmDir, "reward-model", "", "reward model folder from llmpipe train reward (default: the programmatic judge)")
+	fl.StringVar(&rmDir, "reward-model", "", "reward model folder from llmpipe train reward (default: the programmatic reward)")
 	fl.IntVar(&gop.Group, "group", 8, "sampled replies per prompt (G)")
 	fl.Float64Var(&gop.Beta, "beta", 0.04, "weight of the KL penalty to the reference")
 	fl.Float64Var(&gop.Clip, "clip", 0.2, "ε of the clipped probability ratio")
