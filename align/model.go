@@ -129,8 +129,8 @@ func sampler(t float64, rng *rand.Rand) (*sample.Sampler, error) {
 	return s, nil
 }
 
-// Reply decodes a generated reply; ok is false when it is not valid text of
-// the vocabulary.
+// reply decodes a generated reply; ids outside the vocabulary decode to
+// "\x00", which no answer equals.
 func reply(tok tokenizer.Tokenizer, ids []int) string {
 	s, err := tok.Decode(ids, tokenizer.DecodeOptions{})
 	if err != nil {
