@@ -14,6 +14,7 @@ import (
 	"time"
 
 	ag "github.com/llmpipe/llmpipe/autograd"
+	"github.com/llmpipe/llmpipe/checkpoint"
 	"github.com/llmpipe/llmpipe/optim"
 	"github.com/llmpipe/llmpipe/train"
 )
@@ -30,7 +31,7 @@ type Options struct {
 	LogEvery    int     // steps between progress lines (default 10)
 	EvalEvery   int     // steps between evaluations and checkpoints (default Steps: at the end only)
 	Seed        uint64  // batch order and sampling
-	OutDir      string  // checkpoint.bin and metrics.jsonl go here ("" : nothing written)
+	OutDir      string  // the checkpoint and metrics.jsonl go here ("": nothing written)
 
 	Tokenizer train.TokenizerSpec // recorded in checkpoints (default: the chars of Alphabet)
 	Progress  io.Writer           // progress lines (nil: none)
@@ -240,17 +241,16 @@ func formatExtra(m map[string]float64) string {
 	return sb.String()
 }
 
-// SaveModel writes m to dir/checkpoint.bin (package train's format, atomic),
-// so that train.LoadModel, llmpipe run and the exporters read it.
-func SaveModel(dir string, m *train.Model, spec train.TokenizerSpec, step int) error {
-	ck := &train.Checkpoint{
-		Meta:  train.Meta{Config: m.Config, Step: step, Tokenizer: spec},
-		Names: m.Names(),
+// SaveModel writes m to dir's checkpoint (package train's format, atomic),
+// so that train.LoadModel, llmpipe run and the exporters read it; extra
+// tensors (a reward head) are stored after the parameters, which
+// train.LoadModel skips.
+func SaveModel(dir string, m *train.Model, spec train.TokenizerSpec, step int, extra ...checkpoint.Tensor) error {
+	ck := &train.Checkpoint{Meta: train.Meta{Config: m.Config, Step: step, Tokenizer: spec}}
+	for i, p := range m.Params() {
+		ck.Tensors = append(ck.Tensors, checkpoint.Tensor{Name: m.Names()[i], Shape: []int{p.Rows, p.Cols}, Data: p.Data})
 	}
-	for _, p := range m.Params() {
-		ck.Tensors = append(ck.Tensors, p.Data)
-		ck.Shapes = append(ck.Shapes, [2]int{p.Rows, p.Cols})
-	}
+	ck.Tensors = append(ck.Tensors, extra...)
 	if err := (train.FileStore{}).Save(dir, ck); err != nil {
 		return fmt.Errorf("align: saving %s: %w", dir, err)
 	}

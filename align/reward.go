@@ -2,19 +2,14 @@ package align
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 
 	ag "github.com/llmpipe/llmpipe/autograd"
+	"github.com/llmpipe/llmpipe/checkpoint"
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/train"
 )
-
-// RewardHeadFile holds a reward model's head next to its trunk's checkpoint.
-const RewardHeadFile = "reward_head.json"
 
 // RewardModel is a language model trunk with a scalar head on the final
 // normed hidden state of a sequence's last token: r = Head·h + Bias.
@@ -176,24 +171,18 @@ func TrainReward(ctx context.Context, r *RewardModel, tok tokenizer.Tokenizer, o
 	return l.run(ctx)
 }
 
-type headJSON struct {
-	Head []float32 `json:"head"`
-	Bias float32   `json:"bias"`
-}
+// Names of the reward head's tensors in the checkpoint.
+const (
+	headName = "reward_head.weight"
+	biasName = "reward_head.bias"
+)
 
-// Save writes the trunk's checkpoint and RewardHeadFile to dir.
+// Save writes the trunk and the head (as the tensors reward_head.weight
+// [1, dim] and reward_head.bias [1, 1]) to dir's checkpoint.
 func (r *RewardModel) Save(dir string, spec train.TokenizerSpec, step int) error {
-	if err := SaveModel(dir, r.Trunk, spec, step); err != nil {
-		return err
-	}
-	b, err := json.Marshal(headJSON{Head: r.Head.Data, Bias: r.Bias.Data[0]})
-	if err != nil {
-		return fmt.Errorf("align: reward head: %w", err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, RewardHeadFile), b, 0o644); err != nil {
-		return fmt.Errorf("align: reward head: %w", err)
-	}
-	return nil
+	return SaveModel(dir, r.Trunk, spec, step,
+		checkpoint.Tensor{Name: headName, Shape: []int{1, r.Head.Cols}, Data: r.Head.Data},
+		checkpoint.Tensor{Name: biasName, Shape: []int{1, 1}, Data: r.Bias.Data})
 }
 
 // LoadRewardModel reads a reward model saved by Save.
@@ -202,16 +191,21 @@ func LoadRewardModel(dir string) (*RewardModel, *train.Meta, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	b, err := os.ReadFile(filepath.Join(dir, RewardHeadFile))
+	ck, err := (train.FileStore{}).Load(dir, nil)
 	if err != nil {
-		return nil, nil, fmt.Errorf("align: %s is not a reward model: %w", dir, err)
+		return nil, nil, err
 	}
-	var h headJSON
-	if err := json.Unmarshal(b, &h); err != nil {
-		return nil, nil, fmt.Errorf("align: %s: %w", filepath.Join(dir, RewardHeadFile), err)
+	r := &RewardModel{Trunk: m}
+	for _, t := range ck.Tensors {
+		switch {
+		case t.Name == headName && len(t.Data) == m.Config.Dim:
+			r.Head = ag.Param(1, len(t.Data), t.Data)
+		case t.Name == biasName && len(t.Data) == 1:
+			r.Bias = ag.Param(1, 1, t.Data)
+		}
 	}
-	if len(h.Head) != m.Config.Dim {
-		return nil, nil, fmt.Errorf("align: %s: head has %d values, the trunk's dim is %d", filepath.Join(dir, RewardHeadFile), len(h.Head), m.Config.Dim)
+	if r.Head == nil || r.Bias == nil {
+		return nil, nil, fmt.Errorf("align: %s is not a reward model: no %s [1, %d] and %s [1, 1] in its checkpoint", dir, headName, m.Config.Dim, biasName)
 	}
-	return &RewardModel{Trunk: m, Head: ag.Param(1, len(h.Head), h.Head), Bias: ag.Param(1, 1, []float32{h.Bias})}, meta, nil
+	return r, meta, nil
 }

@@ -3,16 +3,29 @@ package train
 import (
 	"fmt"
 	"math/rand/v2"
+
+	"github.com/llmpipe/llmpipe/data"
 )
 
-// Source is a stream of token ids that training windows are drawn from: an
-// in-memory slice (Tokens) or a memory-mapped token file.
-type Source interface {
-	// Len is the number of tokens.
-	Len() int
-	// Read copies tokens [off, off+len(dst)) into dst.
-	Read(dst []int, off int)
+// Source is a stream of token ids that training windows are drawn from:
+// package data's memory-mapped token file (*data.Tokens) or a slice in
+// memory (data.Slice, Tokens), or a range of one (View).
+type Source = data.Source
+
+// View returns the ids r of src as a Source of its own (a split of a token
+// file: data.Split's ranges).
+func View(src Source, r data.Range) Source { return view{src, r} }
+
+type view struct {
+	src Source
+	r   data.Range
 }
+
+// Len implements Source.
+func (v view) Len() int { return v.r.Len() }
+
+// Read implements Source.
+func (v view) Read(dst []int, off int) { v.src.Read(dst, v.r.Start+off) }
 
 // Tokens is a Source held in memory.
 type Tokens []int32

@@ -23,10 +23,13 @@
 // configuration whose memory estimate exceeds the limit is refused before
 // anything is allocated.
 //
-// Tokens come through Source (in memory: Tokens); ByteTokenizer and
-// CharTokenizer (nanoGPT's shakespeare_char vocabulary) sit beside any
-// tokenizer.Tokenizer. Checkpoints go through Store (FileStore: one file,
-// temp + rename).
+// Tokens come through Source, package data's: a memory-mapped token file
+// split with data.Split and viewed per range (View), or a slice in memory
+// (Tokens). ByteTokenizer and CharTokenizer (nanoGPT's shakespeare_char
+// vocabulary) sit beside any tokenizer.Tokenizer. Checkpoints go through
+// Store; FileStore writes package checkpoint's atomic safetensors file (the
+// parameters under GGUF-style names, AdamW's moments as adam.m.NAME and
+// adam.v.NAME, the Config and Meta as JSON metadata).
 //
 // Not here: the fine-tuning stages (SFT, reward models, DPO, RL), export to
 // GGUF or safetensors, and the command line (cmd/llmpipe train).

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	ag "github.com/llmpipe/llmpipe/autograd"
+	"github.com/llmpipe/llmpipe/checkpoint"
 	"github.com/llmpipe/llmpipe/optim"
 )
 
@@ -24,7 +25,7 @@ type Options struct {
 	Batch       int     // windows per micro-batch (default 12)
 	Accum       int     // micro-batches per step, gradients summed (default 1)
 	LR, MinLR   float32 // peak and final learning rate (defaults 1e-3, LR/10)
-	Warmup      int     // linear warmup steps (default 100, at most Steps/10... capped to Steps)
+	Warmup      int     // linear warmup steps (0: none; at most DecaySteps)
 	DecaySteps  int     // cosine decay ends here (default Steps)
 	WeightDecay float32 // AdamW decoupled decay on matrices (default 0.1; negative: none)
 	Beta1       float32 // default 0.9
@@ -38,10 +39,11 @@ type Options struct {
 	Resume      bool    // continue from OutDir's checkpoint
 	MemoryLimit float64 // bytes; a config whose estimate exceeds it is refused (0: no check)
 
-	Tokenizer TokenizerSpec // recorded in the checkpoint
-	Store     Store         // default FileStore
-	Progress  io.Writer     // progress lines (nil: none)
-	JSON      io.Writer     // one JSON object per logged step (nil: none)
+	Tokenizer TokenizerSpec     // recorded in the checkpoint
+	Settings  map[string]string // recorded in the checkpoint as given (nil on a resume keeps the saved ones)
+	Store     Store             // default FileStore
+	Progress  io.Writer         // progress lines (nil: none)
+	JSON      io.Writer         // one JSON object per logged step (nil: none)
 	// OnStep, when set, is called after every optimizer step (tests).
 	OnStep func(m *Model, step int, loss float64)
 }
@@ -167,9 +169,9 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 	}
 	adam := optim.NewAdamW(m.Params(), opts.WeightDecay, optim.DecayMatrices)
 	adam.Beta1, adam.Beta2 = opts.Beta1, opts.Beta2
-	meta := Meta{Config: cfg, Tokenizer: opts.Tokenizer}
+	meta := Meta{Config: cfg, Tokenizer: opts.Tokenizer, Settings: opts.Settings}
 	if opts.Resume {
-		ck, err := opts.Store.Load(opts.OutDir)
+		ck, err := opts.Store.Load(opts.OutDir, &cfg)
 		if err != nil {
 			return nil, fmt.Errorf("train: resume from %s: %w", opts.OutDir, err)
 		}
@@ -177,6 +179,9 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 			return nil, fmt.Errorf("train: resume from %s: %w", opts.OutDir, err)
 		}
 		meta = ck.Meta
+		if opts.Settings != nil {
+			meta.Settings = opts.Settings
+		}
 		if meta.Step >= opts.Steps {
 			return nil, fmt.Errorf("train: the checkpoint in %s is at step %d already; raise --steps above it to train further", opts.OutDir, meta.Step)
 		}
@@ -206,14 +211,19 @@ func Run(ctx context.Context, opts Options, trainSrc, valSrc Source) (*Result, e
 			return err
 		}
 		meta.RNG = st
-		ob, err := adam.MarshalBinary()
-		if err != nil {
-			return err
+		meta.AdamSteps = adam.Steps
+		ck := &Checkpoint{Meta: meta}
+		for i, p := range params {
+			ck.Tensors = append(ck.Tensors, checkpoint.Tensor{Name: m.Names()[i], Shape: []int{p.Rows, p.Cols}, Data: p.Data})
 		}
-		ck := &Checkpoint{Meta: meta, Names: m.Names(), Optimizer: ob}
-		for _, p := range params {
-			ck.Tensors = append(ck.Tensors, p.Data)
-			ck.Shapes = append(ck.Shapes, [2]int{p.Rows, p.Cols})
+		for i, p := range params {
+			mom, vel := make([]float32, len(p.Data)), make([]float32, len(p.Data))
+			if adam.M != nil && adam.M[i] != nil {
+				mom, vel = adam.M[i], adam.V[i]
+			}
+			ck.Tensors = append(ck.Tensors,
+				checkpoint.Tensor{Name: "adam.m." + m.Names()[i], Shape: []int{p.Rows, p.Cols}, Data: mom},
+				checkpoint.Tensor{Name: "adam.v." + m.Names()[i], Shape: []int{p.Rows, p.Cols}, Data: vel})
 		}
 		if err := opts.Store.Save(opts.OutDir, ck); err != nil {
 			return err
@@ -337,25 +347,30 @@ func evalLoss(m *Model, src Source, offs []int, B, T int) float64 {
 	return sum / float64(max(n, 1))
 }
 
-// restore loads a checkpoint into the model, optimizer and sampler,
-// refusing one of another shape.
+// restore loads a checkpoint into the model, optimizer and sampler.
 func restore(ck *Checkpoint, m *Model, adam *optim.Adam, pcg *rand.PCG) error {
 	if ck.Meta.Config != m.Config {
 		return fmt.Errorf("the checkpoint is for %s, not %s", ck.Meta.Config, m.Config)
 	}
-	names, params := m.Names(), m.Params()
-	if len(ck.Names) != len(names) {
-		return fmt.Errorf("the checkpoint has %d tensors, the model %d", len(ck.Names), len(names))
-	}
-	for i, p := range params {
-		if ck.Names[i] != names[i] || ck.Shapes[i] != [2]int{p.Rows, p.Cols} || len(ck.Tensors[i]) != len(p.Data) {
-			return fmt.Errorf("tensor %d is %q %v in the checkpoint, %q [%d %d] in the model", i, ck.Names[i], ck.Shapes[i], names[i], p.Rows, p.Cols)
-		}
-		copy(p.Data, ck.Tensors[i])
-	}
-	if err := adam.UnmarshalBinary(ck.Optimizer); err != nil {
+	if err := loadParams(ck, m); err != nil {
 		return err
 	}
+	idx := tensorIndex(ck)
+	params := m.Params()
+	adam.M, adam.V = make([][]float32, len(params)), make([][]float32, len(params))
+	for i, p := range params {
+		for _, mv := range []struct {
+			prefix string
+			dst    [][]float32
+		}{{"adam.m.", adam.M}, {"adam.v.", adam.V}} {
+			j, ok := idx[mv.prefix+m.Names()[i]]
+			if !ok || len(ck.Tensors[j].Data) != len(p.Data) {
+				return fmt.Errorf("the checkpoint has no optimizer state %s%s of %d values", mv.prefix, m.Names()[i], len(p.Data))
+			}
+			mv.dst[i] = ck.Tensors[j].Data
+		}
+	}
+	adam.Steps = ck.Meta.AdamSteps
 	return pcg.UnmarshalBinary(ck.Meta.RNG)
 }
 

@@ -3,9 +3,13 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"testing"
 
+	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/model"
+	"github.com/llmpipe/llmpipe/model/llama"
 )
 
 // TestLlamaMatchesRuntime checks that the autograd forward pass (no tape)
@@ -113,5 +117,54 @@ func TestParamsCount(t *testing.T) {
 	}
 	if s, want := std(m.Layers[0].Proj.Data), 0.02/math.Sqrt(16); math.Abs(s-want) > 0.0003 {
 		t.Errorf("ffn_down std %g, want %g", s, want)
+	}
+}
+
+// TestExportGGUFRoundTrip writes a trained-shape Llama through
+// model/llama's GGUF exporter and checks that the loaded file gives the
+// autograd model's logits.
+func TestExportGGUFRoundTrip(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	m, err := NewModel(Config{Arch: ArchLlama, Layers: 2, Dim: 32, Heads: 4, KVHeads: 2, Ctx: 16, Vocab: 40}, rng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range m.Params() {
+		for i := range p.Data {
+			p.Data[i] += float32(rng.NormFloat64() * 0.2)
+		}
+	}
+	lm, err := m.ToLlama()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "m.gguf")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lm.WriteGGUF(f, llama.ExportOptions{Name: "train-test"}); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	gf, err := gguf.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gf.Close()
+	back, err := llama.Load(gf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []int{1, 5, 9, 39, 0, 7, 7, 3}
+	got, err := back.NewSequence(model.SequenceOptions{}).Forward(ids, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := m.Forward(nil, ids, 1).Data
+	for i := range want {
+		if d := math.Abs(float64(want[i] - got[i])); d > 1e-4 {
+			t.Fatalf("logit %d: GGUF %v, autograd %v", i, got[i], want[i])
+		}
 	}
 }

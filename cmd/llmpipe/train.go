@@ -2,15 +2,18 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
 
 	"github.com/spf13/cobra"
 
+	"github.com/llmpipe/llmpipe/data"
 	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/train"
@@ -48,7 +51,7 @@ func newTrainCmd() *cobra.Command {
 		Batch: 12, Accum: 1, LR: 1e-3, Warmup: 100, WeightDecay: 0.1, EvalEvery: 250, EvalBatches: 20,
 		LogEvery: 10, ValFrac: 0.1, Seed: 1337}
 	var (
-		data       []string
+		dataFiles  []string
 		out        string
 		configFile string
 		resume     bool
@@ -64,12 +67,13 @@ with a linear warmup and cosine decay from --lr to --min-lr, gradient clipping a
 norm 1, gradient accumulation (--accum), and the validation loss on fixed windows
 every --eval-every steps, when it also saves a checkpoint.
 
---out DIR receives checkpoint.bin (model, optimizer, step and sampler state,
-written atomically), metrics.jsonl (one object per logged step) and loss.png
+--out DIR receives tokens.bin (the corpus tokenized once, read memory-mapped),
+checkpoint.safetensors (model, optimizer, step and sampler state, written atomically), metrics.jsonl (one object per logged step) and loss.png
 (training and validation loss). A progress line goes to stderr; with --json one
 {"step","loss","val_loss","tok_s"} object per logged step goes to stdout.
 Ctrl-C saves a checkpoint and exits; --resume continues it bit-exactly
-(model shape and tokenizer come from the checkpoint). A NaN loss stops the run
+(the model shape, tokenizer and training flags come from the checkpoint;
+flags given again override them, --steps to train further). A NaN loss stops the run
 and keeps the last good checkpoint; a model too large for the free memory is
 refused before anything is allocated.
 
@@ -99,7 +103,7 @@ command line override it.`,
 					return err
 				}
 			}
-			if len(data) == 0 {
+			if len(dataFiles) == 0 {
 				return fmt.Errorf("train: no --data files")
 			}
 			if out == "" {
@@ -109,14 +113,6 @@ command line override it.`,
 				return fmt.Errorf("train: --threads %d is negative", f.Threads)
 			}
 			kernels.SetThreads(f.Threads)
-			texts := make([]string, len(data))
-			for i, p := range data {
-				b, err := os.ReadFile(p)
-				if err != nil {
-					return fmt.Errorf("train: %w", err)
-				}
-				texts[i] = string(b)
-			}
 			spec := train.TokenizerSpec{Kind: f.Tokenizer}
 			if spec.Kind != "bytes" && spec.Kind != "chars" {
 				spec = train.TokenizerSpec{Kind: "file", Path: f.Tokenizer}
@@ -127,8 +123,11 @@ command line override it.`,
 			}
 			cfg := train.Config{Arch: f.Arch, Layers: f.Layers, Dim: f.Dim, Heads: f.Heads, KVHeads: f.KVHeads,
 				FFN: f.FFN, Ctx: f.Ctx, Tied: f.Tied}
+			if !resume && train.HasCheckpoint(out) {
+				return fmt.Errorf("train: %s already holds a checkpoint: pass --resume to continue it, or choose another --out", out)
+			}
 			if resume {
-				ck, err := (train.FileStore{}).Load(out)
+				ck, err := (train.FileStore{}).Load(out, nil)
 				if err != nil {
 					return fmt.Errorf("train: --resume: %w", err)
 				}
@@ -136,8 +135,20 @@ command line override it.`,
 				if !modelChanged && configFile == "" {
 					cfg = ck.Meta.Config
 				}
+				// training flags not given again continue as the run started
+				for _, name := range trainSettings {
+					if v, ok := ck.Meta.Settings[name]; ok && !cmd.Flags().Changed(name) {
+						if err := cmd.Flags().Set(name, v); err != nil {
+							return fmt.Errorf("train: --resume: saved --%s %q: %w", name, v, err)
+						}
+					}
+				}
 			}
-			tok, err := corpusTokenizer(spec, texts)
+			settings := map[string]string{}
+			for _, name := range trainSettings {
+				settings[name] = cmd.Flags().Lookup(name).Value.String()
+			}
+			tok, err := corpusTokenizer(spec, dataFiles)
 			if err != nil {
 				return err
 			}
@@ -145,17 +156,34 @@ command line override it.`,
 				spec.Chars = string(tok.(*train.CharTokenizer).Chars)
 			}
 			cfg.Vocab = tok.VocabSize()
-			ids, err := train.Encode(tok, texts...)
-			if err != nil {
+			if err := cfg.WithDefaults().Validate(); err != nil {
 				return err
-			}
-			if len(ids) == 0 {
-				return fmt.Errorf("train: the corpus %s is empty", strings.Join(data, ", "))
 			}
 			if !(f.ValFrac > 0 && f.ValFrac < 1) {
 				return fmt.Errorf("train: --val-frac %g must be in (0, 1)", f.ValFrac)
 			}
-			trainSplit, valSplit := train.Split(ids, f.ValFrac)
+			// tokenize once into OUT/tokens.bin (package data's token file),
+			// then train from its memory mapping
+			if err := os.MkdirAll(out, 0o755); err != nil {
+				return fmt.Errorf("train: %w", err)
+			}
+			tokPath := filepath.Join(out, "tokens.bin")
+			if _, err := data.TokenizeFiles(cmd.Context(), tok, tokPath, dataFiles, data.Options{}); err != nil {
+				if errors.Is(err, data.ErrTooSmall) {
+					return fmt.Errorf("train: the corpus %s is empty: %w", strings.Join(dataFiles, ", "), err)
+				}
+				return fmt.Errorf("train: %w", err)
+			}
+			ids, err := data.Open(tokPath)
+			if err != nil {
+				return fmt.Errorf("train: %w", err)
+			}
+			defer ids.Close()
+			trR, valR, err := data.Split(ids.Len(), f.ValFrac, cfg.Ctx)
+			if err != nil {
+				return fmt.Errorf("train: %s: %w (fewer than one window: give a larger corpus or a smaller --ctx)", strings.Join(dataFiles, ", "), err)
+			}
+			trainSplit, valSplit := train.View(ids, trR), train.View(ids, valR)
 			var progress io.Writer = cmd.ErrOrStderr()
 			var jw io.Writer
 			if jsonOut {
@@ -172,7 +200,7 @@ command line override it.`,
 				Model: cfg, Steps: f.Steps, Batch: f.Batch, Accum: f.Accum, LR: float32(f.LR), MinLR: float32(f.MinLR),
 				Warmup: f.Warmup, WeightDecay: float32(f.WeightDecay), EvalEvery: f.EvalEvery, EvalBatches: f.EvalBatches,
 				LogEvery: f.LogEvery, Seed: f.Seed, OutDir: out, Resume: resume, MemoryLimit: availableMemory(),
-				Tokenizer: spec, Progress: progress, JSON: jw,
+				Tokenizer: spec, Settings: settings, Progress: progress, JSON: jw,
 			}, trainSplit, valSplit)
 			if err != nil {
 				return err
@@ -187,7 +215,7 @@ command line override it.`,
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringSliceVar(&data, "data", nil, "text files to train on (repeat or comma-separate; concatenated)")
+	fl.StringSliceVar(&dataFiles, "data", nil, "text files to train on (repeat or comma-separate; concatenated)")
 	fl.StringVar(&out, "out", "", "folder for the checkpoint, metrics.jsonl and loss.png")
 	fl.StringVar(&configFile, "config", "", "JSON file with any of these flags as keys (flags override it)")
 	fl.StringVar(&f.Arch, "arch", f.Arch, "architecture: llama (RMSNorm, RoPE, SwiGLU) or gpt2 (LayerNorm, learned positions, GELU)")
@@ -217,14 +245,29 @@ command line override it.`,
 	return cmd
 }
 
+// trainSettings are the flags a checkpoint records and --resume reuses
+// unless given again.
+var trainSettings = []string{"steps", "batch", "accum", "lr", "min-lr", "warmup", "weight-decay",
+	"eval-every", "eval-batches", "log-every", "val-frac", "seed"}
+
 // corpusTokenizer resolves --tokenizer for training.
-func corpusTokenizer(spec train.TokenizerSpec, texts []string) (tokenizer.Tokenizer, error) {
+// The character vocabulary is built from the files (its saved string on a
+// resume).
+func corpusTokenizer(spec train.TokenizerSpec, files []string) (tokenizer.Tokenizer, error) {
 	switch spec.Kind {
 	case "bytes":
 		return train.ByteTokenizer{}, nil
 	case "chars":
 		if spec.Chars != "" {
 			return train.CharTokenizerOf([]rune(spec.Chars)), nil
+		}
+		texts := make([]string, len(files))
+		for i, p := range files {
+			b, err := os.ReadFile(p)
+			if err != nil {
+				return nil, fmt.Errorf("train: %w", err)
+			}
+			texts[i] = string(b)
 		}
 		return train.NewCharTokenizer(texts...), nil
 	case "file":

@@ -41,7 +41,7 @@ type alignFlags struct {
 func (f *alignFlags) add(cmd *cobra.Command, steps, batch int, lr float64) {
 	fl := cmd.Flags()
 	f.cmd = cmd
-	fl.StringVar(&f.out, "out", "", "folder for checkpoint.bin and metrics.jsonl (required)")
+	fl.StringVar(&f.out, "out", "", "folder for the checkpoint and metrics.jsonl (required)")
 	fl.IntVar(&f.steps, "steps", steps, "optimizer steps")
 	fl.IntVar(&f.batch, "batch", batch, "rows (sft), pairs (reward, dpo) or prompts (rl) per step")
 	fl.Float64Var(&f.lr, "lr", lr, "peak learning rate (linear warmup, cosine decay to lr/10)")
@@ -205,8 +205,8 @@ func newRewardCmd() *cobra.Command {
 final hidden state of the last token, on preference pairs of the synthetic
 tasks (the right answer chosen over a wrong one: an addition off by 1-10, a
 swapped, dropped or changed character). It reports the pairwise accuracy on
-held-out pairs before (zero head: every pair a tie, 0) and after. The folder
-gets checkpoint.bin (the trunk) and reward_head.json.`,
+held-out pairs before (zero head: every pair a tie, 0) and after. The folder's
+checkpoint holds the trunk and the head (reward_head.weight, reward_head.bias).`,
 		Example: `  llmpipe train reward --sft out/sft --out out/rm --steps 300 --batch 16 --lr 1e-3`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -62,8 +61,11 @@ func TestAlignCommands(t *testing.T) {
 	if _, ok := s["after"]["pair_accuracy"]; !ok {
 		t.Errorf("reward summary %v", s)
 	}
-	if _, err := os.Stat(filepath.Join(rm, align.RewardHeadFile)); err != nil {
+	if _, _, err := align.LoadRewardModel(rm); err != nil {
 		t.Error(err)
+	}
+	if _, _, err := align.LoadRewardModel(sft); err == nil {
+		t.Error("an SFT checkpoint loaded as a reward model")
 	}
 	s = summary(runAlign(t, append([]string{"dpo", "--sft", sft, "--out", filepath.Join(dir, "dpo")}, small...)...))
 	if w := s["after"]["win_rate"]; w < 0 || w > 1 || s["before"]["win_rate"] != 0.5 {

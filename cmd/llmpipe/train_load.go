@@ -11,7 +11,7 @@ import (
 )
 
 // isTrainCheckpoint reports whether path is an llmpipe train output folder
-// (or its checkpoint.bin).
+// (or its checkpoint.safetensors).
 func isTrainCheckpoint(path string) bool {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -24,7 +24,7 @@ func isTrainCheckpoint(path string) bool {
 }
 
 // loadTrainedModel loads the Llama saved by llmpipe train in dir (or its
-// checkpoint.bin) as the runtime's model, with the tokenizer it was
+// checkpoint.safetensors) as the runtime's model, with the tokenizer it was
 // trained with, for llmpipe run. GPT-2-shaped models do not run in the
 // runtime yet.
 func loadTrainedModel(path string) (model.Model, tokenizer.Tokenizer, func(), error) {

@@ -57,18 +57,22 @@ func TestTrainCLI(t *testing.T) {
 	if len(ls) != 4 || ls[3].Step != 4 || ls[1].ValLoss == nil || ls[0].ValLoss != nil || !(ls[3].TokS > 0) || !(ls[3].Loss > 0) {
 		t.Fatalf("--json lines %+v", ls)
 	}
-	for _, f := range []string{"checkpoint.bin", "metrics.jsonl", "loss.png"} {
+	for _, f := range []string{"checkpoint.safetensors", "metrics.jsonl", "loss.png"} {
 		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// resume: shape and tokenizer come from the checkpoint
-	stdout, err = runCLI(t, "", "train", "--data", corpus, "--out", out, "--steps", "6", "--resume", "--json", "--eval-every", "2", "--log-every", "1", "--batch", "2")
+	// resume: shape, tokenizer and training flags (batch, eval-every,
+	// log-every from the first run's --config) come from the checkpoint
+	stdout, err = runCLI(t, "", "train", "--data", corpus, "--out", out, "--steps", "6", "--resume", "--json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ls := parse(stdout); len(ls) != 2 || ls[0].Step != 5 || ls[1].Step != 6 {
+	if ls := parse(stdout); len(ls) != 2 || ls[0].Step != 5 || ls[1].Step != 6 || ls[1].ValLoss == nil {
 		t.Fatalf("resumed --json lines %+v", ls)
+	}
+	if _, err := runCLI(t, "", "train", "--data", corpus, "--out", out, "--resume"); err == nil || !strings.Contains(err.Error(), "at step 6 already") {
+		t.Fatalf("resume of a finished run: %v", err)
 	}
 	empty := filepath.Join(t.TempDir(), "empty.txt")
 	os.WriteFile(empty, nil, 0o644)
@@ -82,6 +86,7 @@ func TestTrainCLI(t *testing.T) {
 		{"no data", []string{"--out", t.TempDir()}, "--data"},
 		{"bad arch", []string{"--data", corpus, "--out", t.TempDir(), "--arch", "rwkv"}, "architecture"},
 		{"bad config key", []string{"--data", corpus, "--out", t.TempDir(), "--config", writeJSON(t, `{"layerz":2}`)}, "unknown key"},
+		{"checkpoint without --resume", []string{"--data", corpus, "--out", out}, "--resume"},
 		{"too big", []string{"--data", corpus, "--out", t.TempDir(), "--layers", "64", "--dim", "8192", "--heads", "64", "--ctx", "8"}, "GiB"},
 	} {
 		_, err := runCLI(t, "", append([]string{"train"}, tc.args...)...)
@@ -107,7 +112,7 @@ func TestTrainedModelRuns(t *testing.T) {
 		"--heads", "2", "--ctx", "8", "--batch", "2", "--steps", "3", "--eval-every", "3", "--lr", "1e-2"); err != nil {
 		t.Fatal(err)
 	}
-	if !isTrainCheckpoint(out) || !isTrainCheckpoint(filepath.Join(out, "checkpoint.bin")) || isTrainCheckpoint(corpus) {
+	if !isTrainCheckpoint(out) || !isTrainCheckpoint(filepath.Join(out, "checkpoint.safetensors")) || isTrainCheckpoint(corpus) {
 		t.Fatal("isTrainCheckpoint")
 	}
 	m, tok, closeFn, err := loadTrainedModel(out)
