@@ -307,14 +307,14 @@ func newRLCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rl --sft DIR --out DIR [--reward-model DIR] [flags]",
 		Short: "On-policy RL with GRPO (group-relative advantages, clipped ratio, KL penalty)",
-		Long: `rl tunes a copy of the --sft model with GRPO (DeepSeekMath): for each of --batch
-prompts a step it samples --group replies, scores them with the programmatic
-reward (1 for the right answer, else half the share of characters in place) or
-with --reward-model, turns the scores into
-advantages relative to the group, and maximizes the clipped-ratio objective
-minus --beta times the KL to the frozen SFT model (--iterations updates per
-batch of samples). It reports the win rate against the reference, the KL to
-it and the greedy accuracy on held-out prompts before and after.`,
+		Long: `rl tunes a copy of the --sft model with GRPO (DeepSeekMath): for each of
+--batch prompts a step it samples --group replies, scores them with the
+programmatic reward (1 for the right answer, else half the share of characters
+in place) or with --reward-model, turns the scores into advantages relative to
+the group, and maximizes the clipped-ratio objective minus --beta times the KL
+to the frozen SFT model (--iterations updates per batch of samples). It
+reports the win rate against the reference, the KL to it and the greedy
+accuracy on held-out prompts before and after.`,
 		Example: `  # the programmatic reward
   llmpipe train rl --sft out/sft --out out/rl --steps 100 --batch 8 --group 8 --lr 5e-4
 
