@@ -103,6 +103,18 @@ func (f *alignFlags) loadSFT(dir string) (*train.Model, error) {
 	return m, nil
 }
 
+// pairs builds the preference pairs of --pairs for examples.
+func (f *alignFlags) pairs(kind string, ref *train.Model, examples []align.Example, seed uint64) ([]align.Pair, error) {
+	switch kind {
+	case "perturbed":
+		return align.Pairs(seed, examples), nil
+	case "sampled":
+		fmt.Fprintf(f.progress, "sampling the SFT model's replies to %d prompts for rejected replies\n", len(examples))
+		return align.SampledPairs(ref, f.tok, examples, 4, 1, seed)
+	}
+	return nil, fmt.Errorf("--pairs %q is not sampled or perturbed", kind)
+}
+
 // summary prints before/after numbers on stderr and, with --json, stdout.
 func (f *alignFlags) summary(name string, before, after map[string]float64) error {
 	fmt.Fprintf(f.progress, "%s before:%s\n%s after: %s\n", name, fmtMetrics(before), name, fmtMetrics(after))
@@ -197,14 +209,15 @@ replies on held-out prompts before and after.`,
 
 func newRewardCmd() *cobra.Command {
 	var f alignFlags
-	var sft string
+	var sft, pairKind string
 	cmd := &cobra.Command{
 		Use:   "reward --sft DIR --out DIR [flags]",
 		Short: "Train a reward model (scalar head on the last token) with the Bradley-Terry loss",
 		Long: `reward trains a reward model: the --sft model's trunk with a scalar head on the
 final hidden state of the last token, on preference pairs of the synthetic
-tasks (the right answer chosen over a wrong one: an addition off by 1-10, a
-swapped, dropped or changed character). It reports the pairwise accuracy on
+tasks (the right answer chosen over a wrong one: by default a perturbation, an
+addition off by 1-10 or a swapped, dropped or changed character; --pairs
+sampled takes the SFT model's own wrong samples). It reports the pairwise accuracy on
 held-out pairs before (zero head: every pair a tie, 0) and after. The folder's
 checkpoint holds the trunk and the head (reward_head.weight, reward_head.bias).`,
 		Example: `  llmpipe train reward --sft out/sft --out out/rm --steps 300 --batch 16 --lr 1e-3`,
@@ -218,7 +231,14 @@ checkpoint holds the trunk and the head (reward_head.weight, reward_head.bias).`
 				return err
 			}
 			rm := align.NewRewardModel(base)
-			trainPairs, testPairs := align.Pairs(f.dataSeed+1, f.trainSet), align.Pairs(f.dataSeed+2, f.testSet)
+			trainPairs, err := f.pairs(pairKind, base, f.trainSet, f.dataSeed+1)
+			if err != nil {
+				return err
+			}
+			testPairs, err := f.pairs(pairKind, base, f.testSet, f.dataSeed+2)
+			if err != nil {
+				return err
+			}
 			acc0, err := rm.PairAccuracy(f.tok, testPairs)
 			if err != nil {
 				return err
@@ -232,6 +252,7 @@ checkpoint holds the trunk and the head (reward_head.weight, reward_head.bias).`
 	}
 	f.add(cmd, 300, 16, 1e-3)
 	cmd.Flags().StringVar(&sft, "sft", "", "the SFT model's folder (the trunk starts from it)")
+	cmd.Flags().StringVar(&pairKind, "pairs", "perturbed", "rejected replies: perturbed (Wrong: off by 1-10, a character swapped, dropped or changed) or sampled (the SFT model's own wrong samples, else a perturbation)")
 	return cmd
 }
 
@@ -271,17 +292,9 @@ reference (nats per reply, on the policy's samples) and the greedy accuracy.`,
 				return err
 			}
 			before["win_rate"], before["kl"], before["sampled_ok"] = 0.5, 0, ws.PolicyOK
-			var pairs []align.Pair
-			switch pairKind {
-			case "perturbed":
-				pairs = align.Pairs(f.dataSeed+1, f.trainSet)
-			case "sampled":
-				fmt.Fprintf(f.progress, "dpo: sampling the reference's replies to %d training prompts for rejected replies\n", len(f.trainSet))
-				if pairs, err = align.SampledPairs(ref, f.tok, f.trainSet, 4, 1, f.dataSeed+1); err != nil {
-					return err
-				}
-			default:
-				return fmt.Errorf("--pairs %q is not sampled or perturbed", pairKind)
+			pairs, err := f.pairs(pairKind, ref, f.trainSet, f.dataSeed+1)
+			if err != nil {
+				return err
 			}
 			res, err := align.DPO(cmd.Context(), policy, ref, f.tok, f.options(), do, pairs, f.testSet)
 			if err != nil {
