@@ -24,12 +24,18 @@
 //     head r = w·h + b on the final normed hidden state h of the last token,
 //     trained with −log σ(r_chosen − r_rejected).
 //   - DPO (Rafailov et al. 2023): −log σ(β[(log π(y_w) − log π_ref(y_w)) −
-//     (log π(y_l) − log π_ref(y_l))]) against a frozen copy of the SFT model.
+//     (log π(y_l) − log π_ref(y_l))]) against a frozen copy of the SFT model,
+//     optionally plus α times the chosen replies' cross-entropy (RPO, Pang et
+//     al. 2024, "Iterative Reasoning Preference Optimization"). Rejected
+//     replies are perturbations of the answer (Wrong) or the reference's own
+//     wrong samples (SampledPairs).
 //   - GRPO (Shao et al. 2024, "DeepSeekMath", §4.1): G samples per prompt,
 //     advantages (r − mean)/std within each group, the clipped ratio
 //     objective min(ρA, clip(ρ, 1−ε, 1+ε)A) averaged per sequence, and the
 //     k3 estimator of KL(π‖π_ref) (exp(ref−logp) − (ref−logp) − 1) as a
-//     penalty with weight β.
+//     penalty with weight β. The programmatic reward is Example.Score (1 for
+//     the right answer, else partial credit below 0.5); a RewardModel can
+//     replace it.
 //
 // What it does not do: it does not own the model (package train), the ops
 // (package autograd) or the optimizer (package optim); it keeps no global
