@@ -31,7 +31,7 @@ type Options struct {
 	LogEvery    int     // steps between progress lines (default 10)
 	EvalEvery   int     // steps between evaluations and checkpoints (default Steps: at the end only)
 	Seed        uint64  // batch order and sampling
-	OutDir      string  // the checkpoint and metrics.jsonl go here ("": nothing written)
+	OutDir      string  // the checkpoint, metrics.jsonl and loss.png go here ("": nothing written)
 
 	Tokenizer train.TokenizerSpec // recorded in checkpoints (default: the chars of Alphabet)
 	Progress  io.Writer           // progress lines (nil: none)
@@ -138,6 +138,21 @@ func (l *loop) run(ctx context.Context) (*Result, error) {
 		metrics = f
 	}
 	res := &Result{}
+	var history []train.Metric
+	save := func(step int) error {
+		if l.save == nil || o.OutDir == "" {
+			return nil
+		}
+		if err := l.save(step); err != nil {
+			return err
+		}
+		if len(history) > 0 {
+			if err := train.WritePlot(filepath.Join(o.OutDir, "loss.png"), history); err != nil {
+				return fmt.Errorf("align: loss plot: %w", err)
+			}
+		}
+		return nil
+	}
 	start := time.Now()
 	tokens := 0
 	finish := func(step int) error {
@@ -154,10 +169,7 @@ func (l *loop) run(ctx context.Context) (*Result, error) {
 				fmt.Fprintf(o.Progress, "%s eval at step %d |%s\n", l.name, step, formatExtra(ev))
 			}
 		}
-		if l.save != nil && o.OutDir != "" {
-			return l.save(step)
-		}
-		return nil
+		return save(step)
 	}
 	for step := 0; step < o.Steps; step++ {
 		st, err := l.step(step, rng)
@@ -180,6 +192,7 @@ func (l *loop) run(ctx context.Context) (*Result, error) {
 		if (step+1)%o.LogEvery == 0 || step+1 == o.Steps {
 			line := withStep(st.Extra, step+1, "")
 			line["loss"], line["tok_s"], line["lr"] = st.Loss, res.TokS, float64(lr)
+			history = append(history, train.Metric{Step: step + 1, Loss: st.Loss, TokS: res.TokS, LR: float64(lr), Seconds: res.Seconds})
 			if err := writeLine(metrics, o.JSON, line); err != nil {
 				return nil, err
 			}
@@ -191,10 +204,7 @@ func (l *loop) run(ctx context.Context) (*Result, error) {
 		}
 		if ctx.Err() != nil {
 			res.Interrupted = true
-			if l.save != nil && o.OutDir != "" {
-				return res, l.save(step + 1)
-			}
-			return res, nil
+			return res, save(step + 1)
 		}
 		if (step+1)%o.EvalEvery == 0 || step+1 == o.Steps {
 			if err := finish(step + 1); err != nil {

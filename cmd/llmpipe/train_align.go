@@ -41,7 +41,7 @@ type alignFlags struct {
 func (f *alignFlags) add(cmd *cobra.Command, steps, batch int, lr float64) {
 	fl := cmd.Flags()
 	f.cmd = cmd
-	fl.StringVar(&f.out, "out", "", "folder for the checkpoint and metrics.jsonl (required)")
+	fl.StringVar(&f.out, "out", "", "folder for the checkpoint, metrics.jsonl and loss.png (required)")
 	fl.IntVar(&f.steps, "steps", steps, "optimizer steps")
 	fl.IntVar(&f.batch, "batch", batch, "rows (sft), pairs (reward, dpo) or prompts (rl) per step")
 	fl.Float64Var(&f.lr, "lr", lr, "peak learning rate (linear warmup, cosine decay to lr/10)")

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,6 +61,9 @@ func TestAlignCommands(t *testing.T) {
 	s = summary(runAlign(t, append([]string{"reward", "--sft", sft, "--out", rm}, small...)...))
 	if _, ok := s["after"]["pair_accuracy"]; !ok {
 		t.Errorf("reward summary %v", s)
+	}
+	if _, err := os.Stat(filepath.Join(sft, "loss.png")); err != nil {
+		t.Errorf("sft wrote no loss curve: %v", err)
 	}
 	if _, _, err := align.LoadRewardModel(rm); err != nil {
 		t.Error(err)
