@@ -1,0 +1,99 @@
+package align
+
+import (
+	"math/rand/v2"
+	"strings"
+	"testing"
+)
+
+func TestExamples(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, task := range AllTasks {
+		for range 200 {
+			e := NewExample(rng, task)
+			if !e.Judge(e.Answer) {
+				t.Fatalf("%+v: the answer is not judged right", e)
+			}
+			if w := Wrong(rng, e); w == e.Answer || e.Judge(w) || w == "" {
+				t.Fatalf("%+v: Wrong gave %q", e, w)
+			}
+			for _, s := range []string{Render(e.User, e.Answer), Render(e.User, Wrong(rng, e))} {
+				for _, r := range s {
+					if !strings.ContainsRune(Alphabet, r) {
+						t.Fatalf("%q: %q is not in the alphabet", s, r)
+					}
+				}
+			}
+		}
+	}
+	if got := Render("12+7", "19"); got != "Q:12+7\nA:19\n" {
+		t.Errorf("Render = %q", got)
+	}
+}
+
+func TestExampleValues(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for range 50 {
+		e := NewExample(rng, TaskReverse)
+		w := strings.TrimPrefix(e.User, "rev ")
+		for i := range w {
+			if w[i] != e.Answer[len(w)-1-i] {
+				t.Fatalf("%+v is not a reversal", e)
+			}
+		}
+		e = NewExample(rng, TaskUpper)
+		if strings.ToUpper(strings.TrimPrefix(e.User, "up ")) != e.Answer {
+			t.Fatalf("%+v", e)
+		}
+	}
+}
+
+func TestDatasetHeldOut(t *testing.T) {
+	tr, te := Dataset(7, AllTasks, 2000, 300)
+	if len(tr) != 2000 || len(te) != 300 {
+		t.Fatalf("sizes %d, %d", len(tr), len(te))
+	}
+	seen := map[string]bool{}
+	for _, e := range tr {
+		seen[e.User] = true
+	}
+	kinds := map[string]int{}
+	for _, e := range te {
+		if seen[e.User] {
+			t.Fatalf("held-out %q is in the training split", e.User)
+		}
+		kinds[e.Task]++
+	}
+	for _, k := range AllTasks {
+		if kinds[k] != 75 {
+			t.Errorf("held-out %s: %d examples, want 75", k, kinds[k])
+		}
+	}
+	tr2, _ := Dataset(7, AllTasks, 2000, 300)
+	if tr2[1999] != tr[1999] {
+		t.Error("the same seed gave another dataset")
+	}
+}
+
+func TestScore(t *testing.T) {
+	e := Example{TaskCopy, "cp abcd", "abcd"}
+	for _, tc := range []struct {
+		reply string
+		want  float64
+	}{{"abcd", 1}, {"abdc", 0.25}, {"abc", 0.375}, {"", 0}, {"xbcdef", 0.25}} {
+		if got := e.Score(tc.reply); got != tc.want {
+			t.Errorf("Score(%q) = %v, want %v", tc.reply, got, tc.want)
+		}
+	}
+}
+
+func TestParseTasks(t *testing.T) {
+	if got, err := ParseTasks("add, up"); err != nil || len(got) != 2 {
+		t.Errorf("ParseTasks = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "mul", "add,mul", ","} {
+		if _, err := ParseTasks(bad); err == nil {
+			t.Errorf("ParseTasks(%q) gave no error", bad)
+		}
+	}
+}

@@ -1,0 +1,379 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+
+	"github.com/spf13/cobra"
+
+	"github.com/llmpipe/llmpipe/align"
+	"github.com/llmpipe/llmpipe/train"
+)
+
+// addAlignCommands adds the post-training subcommands (sft, reward, dpo, rl)
+// to the train command: newTrainCmd calls it once.
+func addAlignCommands(trainCmd *cobra.Command) {
+	trainCmd.AddCommand(newSFTCmd(), newRewardCmd(), newDPOCmd(), newRLCmd())
+}
+
+// alignFlags are the flags every post-training subcommand shares.
+type alignFlags struct {
+	out                        string
+	steps, batch, warmup       int
+	lr, weightDecay            float64
+	logEvery, evalEvery        int
+	seed, dataSeed             uint64
+	tasks                      string
+	nTrain, nTest              int
+	jsonOut                    bool
+	threads                    func() error
+	cmd                        *cobra.Command
+	trainSet, testSet          []align.Example
+	tok                        *train.CharTokenizer
+	spec                       train.TokenizerSpec
+	progress, jsonW            io.Writer
+	defaultSteps, defaultBatch int
+	defaultLR                  float64
+}
+
+func (f *alignFlags) add(cmd *cobra.Command, steps, batch int, lr float64) {
+	fl := cmd.Flags()
+	f.cmd = cmd
+	fl.StringVar(&f.out, "out", "", "folder for the checkpoint, metrics.jsonl and loss.png (required)")
+	fl.IntVar(&f.steps, "steps", steps, "optimizer steps")
+	fl.IntVar(&f.batch, "batch", batch, "rows (sft), pairs (reward, dpo) or prompts (rl) per step")
+	fl.Float64Var(&f.lr, "lr", lr, "peak learning rate (linear warmup, cosine decay to lr/10)")
+	fl.IntVar(&f.warmup, "warmup", 0, "warmup steps (0: steps/20)")
+	fl.Float64Var(&f.weightDecay, "weight-decay", 0, "AdamW weight decay on matrices")
+	fl.IntVar(&f.logEvery, "log-every", 10, "steps between progress lines")
+	fl.IntVar(&f.evalEvery, "eval-every", 0, "steps between held-out evaluations and checkpoints (0: at the end)")
+	fl.Uint64Var(&f.seed, "seed", 1, "seed of the batches, sampling and a new model's initialization")
+	fl.Uint64Var(&f.dataSeed, "data-seed", 1, "seed of the synthetic task data (train and held-out splits)")
+	fl.StringVar(&f.tasks, "tasks", "add,rev,cp,up", "synthetic tasks: add (12+7→19), rev (reverse), cp (copy), up (uppercase)")
+	fl.IntVar(&f.nTrain, "train-n", 4000, "training examples")
+	fl.IntVar(&f.nTest, "test-n", 200, "held-out examples (prompts never seen in training)")
+	fl.BoolVar(&f.jsonOut, "json", false, "print one JSON object per logged step and evaluation on stdout, and a summary")
+	f.threads = addThreadsFlag(cmd)
+}
+
+// prepare checks the flags and builds the data.
+func (f *alignFlags) prepare() error {
+	if err := f.threads(); err != nil {
+		return err
+	}
+	if f.out == "" {
+		return fmt.Errorf("no --out folder")
+	}
+	tasks, err := align.ParseTasks(f.tasks)
+	if err != nil {
+		return err
+	}
+	if f.nTrain <= 0 || f.nTest < 0 {
+		return fmt.Errorf("--train-n %d must be positive and --test-n %d not negative", f.nTrain, f.nTest)
+	}
+	f.trainSet, f.testSet = align.Dataset(f.dataSeed, tasks, f.nTrain, f.nTest)
+	f.tok, f.spec = align.Tokenizer()
+	f.progress = f.cmd.ErrOrStderr()
+	if f.jsonOut {
+		f.jsonW = f.cmd.OutOrStdout()
+	}
+	return nil
+}
+
+func (f *alignFlags) options() align.Options {
+	return align.Options{Steps: f.steps, Batch: f.batch, LR: float32(f.lr), Warmup: f.warmup,
+		WeightDecay: float32(f.weightDecay), LogEvery: f.logEvery, EvalEvery: f.evalEvery, Seed: f.seed,
+		OutDir: f.out, Tokenizer: f.spec, Progress: f.progress, JSON: f.jsonW}
+}
+
+// loadSFT loads the --sft checkpoint and checks that it uses the tasks' vocabulary.
+func (f *alignFlags) loadSFT(dir string) (*train.Model, error) {
+	if dir == "" {
+		return nil, fmt.Errorf("no --sft folder (the model to start from, made by llmpipe train sft)")
+	}
+	m, meta, err := train.LoadModel(nil, dir)
+	if err != nil {
+		return nil, err
+	}
+	if meta.Tokenizer.Kind != "chars" || meta.Tokenizer.Chars != align.Alphabet {
+		return nil, fmt.Errorf("%s was not trained on the task alphabet (tokenizer %q); train it with llmpipe train sft", dir, meta.Tokenizer.Kind)
+	}
+	return m, nil
+}
+
+// pairs builds the preference pairs of --pairs for examples.
+func (f *alignFlags) pairs(kind string, ref *train.Model, examples []align.Example, seed uint64) ([]align.Pair, error) {
+	switch kind {
+	case "perturbed":
+		return align.Pairs(seed, examples), nil
+	case "sampled":
+		fmt.Fprintf(f.progress, "sampling the SFT model's replies to %d prompts for rejected replies\n", len(examples))
+		return align.SampledPairs(ref, f.tok, examples, 4, 1, seed)
+	}
+	return nil, fmt.Errorf("--pairs %q is not sampled or perturbed", kind)
+}
+
+// summary prints before/after numbers on stderr and, with --json, stdout.
+func (f *alignFlags) summary(name string, before, after map[string]float64) error {
+	fmt.Fprintf(f.progress, "%s before:%s\n%s after: %s\n", name, fmtMetrics(before), name, fmtMetrics(after))
+	if f.jsonW != nil {
+		return json.NewEncoder(f.jsonW).Encode(map[string]any{"summary": name, "before": before, "after": after})
+	}
+	return nil
+}
+
+func fmtMetrics(m map[string]float64) string {
+	s := ""
+	for _, k := range []string{"accuracy", "acc_add", "acc_rev", "acc_cp", "acc_up", "pair_accuracy", "pair_acc_add", "pair_acc_rev", "pair_acc_cp", "pair_acc_up", "win_rate", "kl", "sampled_ok", "ref_sampled_ok", "reward"} {
+		if v, ok := m[k]; ok {
+			s += fmt.Sprintf(" %s %.4g", k, v)
+		}
+	}
+	return s
+}
+
+func accuracyMap(m *train.Model, tok *train.CharTokenizer, test []align.Example) (map[string]float64, error) {
+	a, err := align.Evaluate(m, tok, test)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]float64{"accuracy": a.All}
+	for t, v := range a.PerTask {
+		out["acc_"+t] = v
+	}
+	return out, nil
+}
+
+func newSFTCmd() *cobra.Command {
+	var f alignFlags
+	var from string
+	var layers, dim, heads, kvHeads, ctx int
+	cmd := &cobra.Command{
+		Use:   "sft --out DIR [--from DIR | --layers N --dim N ...] [flags]",
+		Short: "Supervised fine-tuning on synthetic chat tasks (loss on replies only, packed rows)",
+		Long: `sft fine-tunes a model on synthetic tasks rendered as chat turns with the
+template "Q:" user "\n" "A:" reply "\n" (character tokens): the loss covers the
+reply tokens only, and short examples are packed into --ctx-long rows
+(nanoGPT-style: attention may cross examples in a row; the loss never does).
+It starts from --from (a checkpoint made by a previous sft) or from a new
+Llama of the given shape, and reports the exact-match accuracy of greedy
+replies on held-out prompts before and after.`,
+		Example: `  # a 2-layer Llama from scratch on all four tasks (~1.5 minutes on 2 cores)
+  llmpipe train sft --out out/sft --layers 2 --dim 64 --heads 4 --ctx 64 --steps 1500 --batch 16 --lr 3e-3
+
+  # only additions, more held-out prompts, JSON progress
+  llmpipe train sft --out out/sft-add --tasks add --test-n 500 --json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.prepare(); err != nil {
+				return err
+			}
+			var m *train.Model
+			var err error
+			if from != "" {
+				if m, err = f.loadSFT(from); err != nil {
+					return err
+				}
+			} else {
+				m, err = train.NewModel(train.Config{Layers: layers, Dim: dim, Heads: heads, KVHeads: kvHeads, Ctx: ctx,
+					Vocab: f.tok.VocabSize()}, rand.New(rand.NewPCG(f.seed, 0)))
+				if err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(f.progress, "sft: %s, %.3fM parameters, %d training and %d held-out examples\n",
+				m.Config, float64(m.NumParams())/1e6, len(f.trainSet), len(f.testSet))
+			before, err := accuracyMap(m, f.tok, f.testSet)
+			if err != nil {
+				return err
+			}
+			res, err := align.SFT(cmd.Context(), m, f.tok, f.options(), f.trainSet, f.testSet)
+			if err != nil {
+				return err
+			}
+			return f.summary("sft", before, res.Eval)
+		},
+	}
+	f.add(cmd, 1500, 16, 3e-3)
+	fl := cmd.Flags()
+	fl.StringVar(&from, "from", "", "continue from this checkpoint folder (else a new model)")
+	fl.IntVar(&layers, "layers", 2, "transformer blocks of a new model")
+	fl.IntVar(&dim, "dim", 64, "embedding width of a new model")
+	fl.IntVar(&heads, "heads", 4, "attention heads of a new model")
+	fl.IntVar(&kvHeads, "kv-heads", 0, "key/value heads of a new model (0: = heads)")
+	fl.IntVar(&ctx, "ctx", 64, "context of a new model: the packed row length")
+	return cmd
+}
+
+func newRewardCmd() *cobra.Command {
+	var f alignFlags
+	var sft, pairKind string
+	cmd := &cobra.Command{
+		Use:   "reward --sft DIR --out DIR [flags]",
+		Short: "Train a reward model (scalar head on the last token) with the Bradley-Terry loss",
+		Long: `reward trains a reward model: the --sft model's trunk with a scalar head on the
+final hidden state of the last token, on preference pairs of the synthetic
+tasks (the right answer chosen over a wrong one: by default a perturbation, an
+addition off by 1-10 or a swapped, dropped or changed character; --pairs
+sampled takes the SFT model's own wrong samples). It reports the pairwise accuracy on
+held-out pairs before (zero head: every pair a tie, 0) and after. The folder's
+checkpoint holds the trunk and the head (reward_head.weight, reward_head.bias).`,
+		Example: `  llmpipe train reward --sft out/sft --out out/rm --steps 300 --batch 16 --lr 1e-3`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.prepare(); err != nil {
+				return err
+			}
+			base, err := f.loadSFT(sft)
+			if err != nil {
+				return err
+			}
+			rm := align.NewRewardModel(base)
+			trainPairs, err := f.pairs(pairKind, base, f.trainSet, f.dataSeed+1)
+			if err != nil {
+				return err
+			}
+			testPairs, err := f.pairs(pairKind, base, f.testSet, f.dataSeed+2)
+			if err != nil {
+				return err
+			}
+			acc0, err := rm.PairAccuracy(f.tok, testPairs)
+			if err != nil {
+				return err
+			}
+			res, err := align.TrainReward(cmd.Context(), rm, f.tok, f.options(), trainPairs, testPairs)
+			if err != nil {
+				return err
+			}
+			return f.summary("reward", map[string]float64{"pair_accuracy": acc0}, res.Eval)
+		},
+	}
+	f.add(cmd, 300, 16, 1e-3)
+	cmd.Flags().StringVar(&sft, "sft", "", "the SFT model's folder (the trunk starts from it)")
+	cmd.Flags().StringVar(&pairKind, "pairs", "perturbed", "rejected replies: perturbed (Wrong: off by 1-10, a character swapped, dropped or changed) or sampled (the SFT model's own wrong samples, else a perturbation)")
+	return cmd
+}
+
+func newDPOCmd() *cobra.Command {
+	var f alignFlags
+	var sft string
+	var do align.DPOOptions
+	var pairKind string
+	cmd := &cobra.Command{
+		Use:   "dpo --sft DIR --out DIR [flags]",
+		Short: "Direct Preference Optimization against the frozen SFT model",
+		Long: `dpo tunes a copy of the --sft model with the DPO loss on preference pairs of the
+synthetic tasks (the right answer chosen over a wrong one: by default a wrong
+reply sampled from the reference itself, --pairs perturbed for a perturbation of
+the answer) against the frozen SFT
+model as reference. It reports, on held-out prompts, the win rate against the
+reference (one sampled reply each at --temperature, judged right or wrong; a
+tie counts half, so the reference against itself scores 0.5), the KL to the
+reference (nats per reply, on the policy's samples) and the greedy accuracy.`,
+		Example: `  llmpipe train dpo --sft out/sft --out out/dpo --steps 200 --batch 16 --lr 5e-4 --beta 0.1`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.prepare(); err != nil {
+				return err
+			}
+			ref, err := f.loadSFT(sft)
+			if err != nil {
+				return err
+			}
+			policy := align.Clone(ref)
+			before, err := accuracyMap(ref, f.tok, f.testSet)
+			if err != nil {
+				return err
+			}
+			ws, err := align.Compare(ref, ref, f.tok, f.testSet, max(do.Temperature, 1), f.seed)
+			if err != nil {
+				return err
+			}
+			before["win_rate"], before["kl"], before["sampled_ok"] = 0.5, 0, ws.PolicyOK
+			pairs, err := f.pairs(pairKind, ref, f.trainSet, f.dataSeed+1)
+			if err != nil {
+				return err
+			}
+			res, err := align.DPO(cmd.Context(), policy, ref, f.tok, f.options(), do, pairs, f.testSet)
+			if err != nil {
+				return err
+			}
+			return f.summary("dpo", before, res.Eval)
+		},
+	}
+	f.add(cmd, 200, 16, 5e-4)
+	fl := cmd.Flags()
+	fl.StringVar(&sft, "sft", "", "the SFT model's folder (the reference, and the policy's start)")
+	fl.Float64Var(&do.Beta, "beta", 0.1, "DPO β: how far from the reference the policy may move")
+	fl.Float64Var(&do.Temperature, "temperature", 1, "sampling temperature of the win-rate evaluation")
+	fl.Float64Var(&do.Alpha, "alpha", 0, "weight of the chosen replies' cross-entropy added to the DPO loss (RPO; 0: plain DPO)")
+	fl.StringVar(&pairKind, "pairs", "sampled", "rejected replies: sampled (the reference's own wrong samples, else a perturbation) or perturbed (Wrong only)")
+	return cmd
+}
+
+func newRLCmd() *cobra.Command {
+	var f alignFlags
+	var sft, rmDir string
+	var gop align.GRPOOptions
+	cmd := &cobra.Command{
+		Use:   "rl --sft DIR --out DIR [--reward-model DIR] [flags]",
+		Short: "On-policy RL with GRPO (group-relative advantages, clipped ratio, KL penalty)",
+		Long: `rl tunes a copy of the --sft model with GRPO (DeepSeekMath): for each of
+--batch prompts a step it samples --group replies, scores them with the
+programmatic reward (1 for the right answer, else half the share of characters
+in place) or with --reward-model, turns the scores into advantages relative to
+the group, and maximizes the clipped-ratio objective minus --beta times the KL
+to the frozen SFT model (--iterations updates per batch of samples). It
+reports the win rate against the reference, the KL to it and the greedy
+accuracy on held-out prompts before and after.`,
+		Example: `  # the programmatic reward
+  llmpipe train rl --sft out/sft --out out/rl --steps 100 --batch 8 --group 8 --lr 5e-4
+
+  # the reward model of llmpipe train reward
+  llmpipe train rl --sft out/sft --reward-model out/rm --out out/rl-rm --steps 100`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := f.prepare(); err != nil {
+				return err
+			}
+			ref, err := f.loadSFT(sft)
+			if err != nil {
+				return err
+			}
+			if rmDir != "" {
+				rm, _, err := align.LoadRewardModel(rmDir)
+				if err != nil {
+					return err
+				}
+				gop.Reward = align.RewardModelScorer(rm, f.tok)
+			}
+			policy := align.Clone(ref)
+			before, err := accuracyMap(ref, f.tok, f.testSet)
+			if err != nil {
+				return err
+			}
+			ws, err := align.Compare(ref, ref, f.tok, f.testSet, max(gop.Temperature, 1), f.seed)
+			if err != nil {
+				return err
+			}
+			before["win_rate"], before["kl"], before["sampled_ok"] = 0.5, 0, ws.PolicyOK
+			res, err := align.GRPO(cmd.Context(), policy, ref, f.tok, f.options(), gop, f.trainSet, f.testSet)
+			if err != nil {
+				return err
+			}
+			return f.summary("rl", before, res.Eval)
+		},
+	}
+	f.add(cmd, 100, 8, 5e-4)
+	fl := cmd.Flags()
+	fl.StringVar(&sft, "sft", "", "the SFT model's folder (the reference, and the policy's start)")
+	fl.StringVar(&rmDir, "reward-model", "", "reward model folder from llmpipe train reward (default: the programmatic reward)")
+	fl.IntVar(&gop.Group, "group", 8, "sampled replies per prompt (G)")
+	fl.Float64Var(&gop.Beta, "beta", 0.04, "weight of the KL penalty to the reference")
+	fl.Float64Var(&gop.Clip, "clip", 0.2, "ε of the clipped probability ratio")
+	fl.IntVar(&gop.Iterations, "iterations", 1, "policy updates per batch of samples (μ)")
+	fl.Float64Var(&gop.Temperature, "temperature", 1, "sampling temperature of rollouts and of the win-rate evaluation")
+	return cmd
+}
