@@ -242,6 +242,7 @@ command line override it.`,
 	fl.IntVar(&f.Threads, "threads", 0, "goroutines the matrix kernels split work across (0: all cores)")
 	fl.BoolVar(&resume, "resume", false, "continue from the checkpoint in --out")
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object per logged step on stdout")
+	addAlignCommands(cmd)
 	return cmd
 }
 
