@@ -61,7 +61,7 @@ func newChatCmd() *cobra.Command {
 		sf                                       samplingFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "chat --model PATH [--system TEXT] [--max-tokens N] [sampling flags]",
+		Use:   "chat [--model PATH] [--system TEXT] [--max-tokens N] [sampling flags]",
 		Short: "Chat with a model in the terminal (streaming, chat template, KV cache kept across turns)",
 		Long: `chat is an interactive conversation with a model: type a message, Enter
 sends it, and the reply streams back. The conversation is rendered with the
@@ -109,9 +109,6 @@ turns.`,
 			if err := applyThreads(); err != nil {
 				return err
 			}
-			if modelPath == "" {
-				return errors.New("chat needs --model PATH")
-			}
 			if maxTokens < 0 {
 				return fmt.Errorf("--max-tokens %d is negative", maxTokens)
 			}
@@ -119,7 +116,7 @@ turns.`,
 			if err != nil {
 				return err
 			}
-			m, tok, closeModel, err := loadRunModel(modelPath, tokPath)
+			m, tok, closeModel, err := loadModelOrDefault(modelPath, tokPath) // no --model: the built-in model
 			if err != nil {
 				return err
 			}
@@ -145,7 +142,7 @@ turns.`,
 	}
 	applyThreads = addThreadsFlag(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&modelPath, "model", "", "GGUF file, HF checkpoint folder, or llama2.c checkpoint (.bin) with --tokenizer")
+	fl.StringVar(&modelPath, "model", "", "GGUF file, HF checkpoint folder, or llama2.c checkpoint (.bin) with --tokenizer (default: the built-in model)")
 	fl.StringVar(&tokPath, "tokenizer", "", "tokenizer for a llama2.c .bin or a HF checkpoint (as for run)")
 	fl.StringVar(&system, "system", "", "system prompt (/system changes it)")
 	fl.StringVar(&templatePath, "chat-template", "", `chat template to use instead of the model's: anything template --from takes, or "plain" for the plain-text format`)

@@ -202,7 +202,7 @@ func newRunCmd() *cobra.Command {
 		cf                constraintFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "run --model PATH [--tokenizer PATH] --prompt TEXT [--max-tokens N] [sampling flags] [--json]",
+		Use:   "run [--model PATH] [--tokenizer PATH] --prompt TEXT [--max-tokens N] [sampling flags] [--json]",
 		Short: "Generate text with a GGUF, HF or llama2.c model (greedy, sampling or beam search)",
 		Long: `run loads a GGUF model and its embedded tokenizer, adds BOS as the model's
 metadata says (like llama.cpp), and prints the continuation of --prompt as it
@@ -261,9 +261,6 @@ beside it or any --tokenizer that tokenize accepts.`,
 			if err := applyThreads(); err != nil {
 				return err
 			}
-			if modelPath == "" {
-				return errors.New("run needs --model PATH")
-			}
 			if maxTokens < 0 {
 				return fmt.Errorf("--max-tokens %d is negative", maxTokens)
 			}
@@ -279,7 +276,7 @@ beside it or any --tokenizer that tokenize accepts.`,
 			if g != nil && opts.Beam.Width > 0 {
 				return errors.New("--beams cannot be combined with --json-schema or --grammar")
 			}
-			m, tok, closeModel, err := loadRunModel(modelPath, tokPath)
+			m, tok, closeModel, err := loadModelOrDefault(modelPath, tokPath) // no --model: the built-in model
 			if err != nil {
 				return err
 			}
@@ -339,7 +336,7 @@ beside it or any --tokenizer that tokenize accepts.`,
 		},
 	}
 	applyThreads = addThreadsFlag(cmd)
-	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF file, HF checkpoint (folder with config.json + *.safetensors), or llama2.c checkpoint (.bin) with --tokenizer")
+	cmd.Flags().StringVar(&modelPath, "model", "", "GGUF file, HF checkpoint (folder with config.json + *.safetensors), or llama2.c checkpoint (.bin) with --tokenizer (default: the built-in model)")
 	cmd.Flags().StringVar(&tokPath, "tokenizer", "", "tokenizer for a llama2.c .bin (tokNNN.bin) or a HF checkpoint (default: its tokenizer.json); GGUF models use their own")
 	cmd.Flags().StringVar(&prompt, "prompt", "", "prompt text")
 	cmd.Flags().IntVar(&maxTokens, "max-tokens", 128, "most tokens to generate (0: until end of text or context)")

@@ -3,7 +3,6 @@ package main
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -38,7 +37,7 @@ func newServeCmd() *cobra.Command {
 		kvF16                                     bool
 	)
 	cmd := &cobra.Command{
-		Use:   "serve --model PATH [--addr 127.0.0.1:8080] [--parallel N] [--ctx N] [--api-key KEY] [--threads N]",
+		Use:   "serve [--model PATH] [--addr 127.0.0.1:8080] [--parallel N] [--ctx N] [--api-key KEY] [--threads N]",
 		Short: "Serve a model over an OpenAI-compatible HTTP API with continuous batching",
 		Long: `serve loads a model (as run does) and answers OpenAI API requests:
 POST /v1/chat/completions, POST /v1/completions, POST /v1/embeddings,
@@ -74,15 +73,15 @@ cancels the rest. The address is printed on stderr once listening (use
 			if err := applyThreads(); err != nil {
 				return err
 			}
-			if modelPath == "" {
-				return errors.New("serve needs --model PATH")
+			if modelPath == "" && modelID == "" {
+				modelID = builtinModelID // no --model: the built-in model
 			}
 			for name, v := range map[string]int{"parallel": parallel, "ctx": ctxLen, "queue": queue, "max-tokens": maxTokens, "prefill-chunk": prefill} {
 				if v < 0 {
 					return fmt.Errorf("--%s %d is negative", name, v)
 				}
 			}
-			m, tok, closeModel, err := loadRunModel(modelPath, tokPath)
+			m, tok, closeModel, err := loadModelOrDefault(modelPath, tokPath)
 			if err != nil {
 				return err
 			}
@@ -152,7 +151,7 @@ cancels the rest. The address is printed on stderr once listening (use
 	}
 	applyThreads = addThreadsFlag(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&modelPath, "model", "", "GGUF file, HF checkpoint folder, or llama2.c checkpoint with --tokenizer")
+	fl.StringVar(&modelPath, "model", "", "GGUF file, HF checkpoint folder, or llama2.c checkpoint with --tokenizer (default: the built-in model)")
 	fl.StringVar(&tokPath, "tokenizer", "", "tokenizer for a llama2.c .bin or a HF checkpoint (as run)")
 	fl.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; port 0 picks a free one)")
 	fl.IntVar(&parallel, "parallel", server.DefaultParallel, "sequences decoded together in one batched forward pass")

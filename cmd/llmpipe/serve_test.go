@@ -163,7 +163,7 @@ func TestServeMatchesRun(t *testing.T) {
 func TestServeFlagErrors(t *testing.T) {
 	path := shared.Path(t, "models/stories260K.gguf")
 	for _, args := range [][]string{
-		{"serve"},
+		{"serve", "--tokenizer", "tok512.bin"}, // no --model: the built-in model, which has its own tokenizer
 		{"serve", "--model", path, "--ctx", "100000"},
 		{"serve", "--model", path, "--parallel", "-1"},
 		{"serve", "--model", path, "--addr", "256.0.0.1:99999"},

@@ -46,6 +46,7 @@ var allowed = map[string][]string{
 	"format/safetensors":   {"internal/mmap"},
 	"internal/mmap":        {},
 	"model/llama":          {"model", "kernels", "quant", "tensor", "format/gguf", "format/llama2c", "format/safetensors"},
+	"model/builtin":        {"model", "model/llama", "format/gguf", "tokenizer", "tokenizer/llamavocab"},
 	"sample":               {},
 	"generate":             {"model", "tokenizer", "sample"},
 	"grammar":              {"tokenizer"},
