@@ -312,10 +312,8 @@ func minNorm(done []Beam) float64 {
 // continuation decodes ids as the continuation of prompt, as Run streams it.
 func continuation(tok tokenizer.Tokenizer, prompt, ids []int) (string, error) {
 	d := tokenizer.NewStreamDecoder(tok, tokenizer.DecodeOptions{SkipSpecial: true})
-	for _, id := range prompt {
-		if _, err := d.Add(id); err != nil {
-			return "", fmt.Errorf("generate: decoding the prompt: %w", err)
-		}
+	if err := d.Prime(prompt); err != nil {
+		return "", fmt.Errorf("generate: decoding the prompt: %w", err)
 	}
 	var out []byte
 	for _, id := range ids {

@@ -171,10 +171,8 @@ func Run(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, promptIDs 
 	// token decodes in context (SentencePiece drops the leading space of a
 	// text's first token, not of a continuation's).
 	stream := tokenizer.NewStreamDecoder(tok, tokenizer.DecodeOptions{SkipSpecial: true})
-	for _, id := range promptIDs {
-		if _, err := stream.Add(id); err != nil {
-			return nil, fmt.Errorf("generate: decoding the prompt: %w", err)
-		}
+	if err := stream.Prime(promptIDs); err != nil {
+		return nil, fmt.Errorf("generate: decoding the prompt: %w", err)
 	}
 	var text []byte
 	stops := NewStopper(opts.Stop, func(s string) error {

@@ -245,9 +245,7 @@ func (s *scheduler) start(j *job) {
 	// The stream decoder sees the prompt first so the first generated id
 	// decodes in context (SentencePiece drops a text's leading space).
 	j.stream = tokenizer.NewStreamDecoder(s.tok, tokenizer.DecodeOptions{SkipSpecial: true})
-	for _, id := range j.prompt {
-		j.stream.Add(id) //nolint:errcheck // ids were checked against the vocabulary
-	}
+	j.stream.Prime(j.prompt) //nolint:errcheck // ids were checked against the vocabulary
 	j.stop = generate.NewStopper(j.stops, func(t string) error { j.text.WriteString(t); return nil })
 }
 

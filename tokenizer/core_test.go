@@ -266,3 +266,36 @@ func TestStreamDecoderWindowStaysShort(t *testing.T) {
 		t.Errorf("window holds %d ids after 10000 ASCII tokens", len(d.ids))
 	}
 }
+
+// TestStreamDecoderPrime: after a primed prompt, only the continuation comes
+// out — also from a Reviser, which holds back its newest id's text (the
+// prompt's last word must not be repeated with the first new id) — and a
+// prompt ending inside a UTF-8 character emits that character once its last
+// byte arrives.
+func TestStreamDecoderPrime(t *testing.T) {
+	for _, revises := range []bool{false, true} {
+		d := NewStreamDecoder(wordTok{revises: revises}, DecodeOptions{})
+		if err := d.Prime([]int{3, 0}); err != nil { // "here i"
+			t.Fatal(err)
+		}
+		var b strings.Builder
+		for _, id := range []int{3, 4} { // " here now"
+			s, err := d.Add(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b.WriteString(s)
+		}
+		rest, _ := d.Flush()
+		if got := b.String() + rest; got != " here now" {
+			t.Errorf("revises=%v: continuation %q, want %q", revises, got, " here now")
+		}
+	}
+	d := NewStreamDecoder(byteTok{}, DecodeOptions{})
+	if err := d.Prime([]int{'a', 0xC3}); err != nil { // "a" + the first byte of "é"
+		t.Fatal(err)
+	}
+	if s, _ := d.Add(0xA9); s != "é" {
+		t.Errorf("the character completed after the prompt: %q, want %q", s, "é")
+	}
+}

@@ -82,6 +82,29 @@ func (d *StreamDecoder) Add(id int) (string, error) {
 	return out, nil
 }
 
+// Prime feeds ids as context that has already been shown (a prompt): later
+// Adds return only text that follows them. Text the decoder would still
+// hold back (a [Reviser]'s newest id, whose text a later id could rewrite)
+// counts as shown too, so none of the prompt comes out again with the first
+// new id; should a later id rewrite it after all (a space clean-up), that
+// rewrite alone is lost. A prompt that ends inside a UTF-8 character keeps
+// the partial character pending, so the id that completes it emits it.
+func (d *StreamDecoder) Prime(ids []int) error {
+	for _, id := range ids {
+		if _, err := d.Add(id); err != nil {
+			return err
+		}
+	}
+	cur, err := d.tok.Decode(d.ids[d.prefix:], d.opts)
+	if err != nil {
+		return err
+	}
+	if !incompleteTail(cur) && strings.HasPrefix(cur, d.emitted) {
+		d.emitted = cur
+	}
+	return nil
+}
+
 // pop removes and returns the newest id.
 func (d *StreamDecoder) pop() int {
 	id := d.ids[len(d.ids)-1]
