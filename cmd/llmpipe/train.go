@@ -56,6 +56,7 @@ func newTrainCmd() *cobra.Command {
 		configFile string
 		resume     bool
 		jsonOut    bool
+		rawSpecial bool
 	)
 	cmd := &cobra.Command{
 		Use:   "train --data FILE... --out DIR [flags]",
@@ -168,7 +169,10 @@ command line override it.`,
 				return fmt.Errorf("train: %w", err)
 			}
 			tokPath := filepath.Join(out, "tokens.bin")
-			if _, err := data.TokenizeFiles(cmd.Context(), tok, tokPath, dataFiles, data.Options{}); err != nil {
+			// Special-token text in the corpus ("<|endoftext|>" between stories)
+			// becomes the special id, so the model learns to end a text.
+			dopts := data.Options{Encode: tokenizer.EncodeOptions{ParseSpecial: !rawSpecial}}
+			if _, err := data.TokenizeFiles(cmd.Context(), tok, tokPath, dataFiles, dopts); err != nil {
 				if errors.Is(err, data.ErrTooSmall) {
 					return fmt.Errorf("train: the corpus %s is empty: %w", strings.Join(dataFiles, ", "), err)
 				}
@@ -242,6 +246,7 @@ command line override it.`,
 	fl.IntVar(&f.Threads, "threads", 0, "goroutines the matrix kernels split work across (0: all cores)")
 	fl.BoolVar(&resume, "resume", false, "continue from the checkpoint in --out")
 	fl.BoolVar(&jsonOut, "json", false, "print one JSON object per logged step on stdout")
+	fl.BoolVar(&rawSpecial, "raw-special", false, "tokenize special-token text in the corpus (\"<|endoftext|>\") as plain text instead of the special id")
 	addAlignCommands(cmd)
 	return cmd
 }
