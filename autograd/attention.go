@@ -38,85 +38,97 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 	if track {
 		probs = make([]float32, batch*nHeads*T*T)
 	}
-	qh, kh, vt := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T)
-	s, oh := make([]float32, T*T), make([]float32, T*hd)
-	for b := 0; b < batch; b++ {
-		r0 := b * T
-		for h := 0; h < nHeads; h++ {
-			qo, kvo := h*hd, (h/group)*hd
-			gather(qh, q.Data, r0, T, qDim, qo, hd)
-			if h%group == 0 {
-				gather(kh, k.Data, r0, T, kvDim, kvo, hd)
-				gatherT(vt, v.Data, r0, T, kvDim, kvo, hd)
-			}
-			// s[t, p] = q_t·k_p
-			kernels.MatMul(s, kh, qh, T, T, hd)
-			for t := 0; t < T; t++ {
-				row := s[t*T : (t+1)*T]
-				for p := 0; p <= t; p++ {
-					row[p] *= scale
+	// Work is split over the kernels' pool by (sequence, KV head): each
+	// unit runs its group of query heads in order and writes only its own
+	// columns (and rows) of y, probs and the gradients, so results do not
+	// depend on the thread count. The products inside may split further.
+	units := batch * nKVHeads
+	perUnit := group * 4 * T * T * hd
+	parFor(units, perUnit, func(lo, hi int) {
+		qh, kh, vt := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T)
+		s, oh := make([]float32, T*T), make([]float32, T*hd)
+		for u := lo; u < hi; u++ {
+			b, kvh := u/nKVHeads, u%nKVHeads
+			r0, kvo := b*T, kvh*hd
+			gather(kh, k.Data, r0, T, kvDim, kvo, hd)
+			gatherT(vt, v.Data, r0, T, kvDim, kvo, hd)
+			for h := kvh * group; h < (kvh+1)*group; h++ {
+				qo := h * hd
+				gather(qh, q.Data, r0, T, qDim, qo, hd)
+				// s[t, p] = q_t·k_p
+				kernels.MatMul(s, kh, qh, T, T, hd)
+				for t := 0; t < T; t++ {
+					row := s[t*T : (t+1)*T]
+					for p := 0; p <= t; p++ {
+						row[p] *= scale
+					}
+					kernels.Softmax(row[:t+1])
+					clear(row[t+1:])
 				}
-				kernels.Softmax(row[:t+1])
-				clear(row[t+1:])
-			}
-			// oh[t, i] = Σ_p P[t, p]·v[p, i]
-			kernels.MatMul(oh, vt, s, T, hd, T)
-			scatter(y.Data, oh, r0, T, qDim, qo, hd)
-			if track {
-				copy(probs[(b*nHeads+h)*T*T:], s)
+				// oh[t, i] = Σ_p P[t, p]·v[p, i]
+				kernels.MatMul(oh, vt, s, T, hd, T)
+				scatter(y.Data, oh, r0, T, qDim, qo, hd)
+				if track {
+					copy(probs[(b*nHeads+h)*T*T:], s)
+				}
 			}
 		}
-	}
+	})
 	if !track {
 		return y
 	}
 	tp.record(func() {
-		dO, vh, khT, qhT := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T), make([]float32, hd*T)
-		dOT, dS, tmp := make([]float32, hd*T), make([]float32, T*T), make([]float32, T*hd)
-		tT := make([]float32, T*T) // a transposed T×T matrix
-		for b := 0; b < batch; b++ {
-			r0 := b * T
-			for h := 0; h < nHeads; h++ {
-				qo, kvo := h*hd, (h/group)*hd
-				P := probs[(b*nHeads+h)*T*T : (b*nHeads+h+1)*T*T]
-				gather(dO, y.Grad, r0, T, qDim, qo, hd)
+		parFor(units, 2*perUnit, func(lo, hi int) {
+			dO, vh, khT, qhT := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T), make([]float32, hd*T)
+			dOT, dS, tmp := make([]float32, hd*T), make([]float32, T*T), make([]float32, T*hd)
+			tT := make([]float32, T*T) // a transposed T×T matrix
+			for u := lo; u < hi; u++ {
+				b, kvh := u/nKVHeads, u%nKVHeads
+				r0, kvo := b*T, kvh*hd
 				gather(vh, v.Data, r0, T, kvDim, kvo, hd)
-				// dP[t, p] = dO_t·v_p, then dS in place
-				kernels.MatMul(dS, vh, dO, T, T, hd)
-				for t := 0; t < T; t++ {
-					pr, dr := P[t*T:(t+1)*T], dS[t*T:(t+1)*T]
-					var sum float64
-					for p := 0; p <= t; p++ {
-						sum += float64(pr[p]) * float64(dr[p])
-					}
-					sf := float32(sum)
-					for p := 0; p <= t; p++ {
-						dr[p] = pr[p] * (dr[p] - sf) * scale
-					}
-					clear(dr[t+1:])
-				}
 				if q.RequiresGrad() {
-					// dQ[t, i] = Σ_p dS[t, p]·k[p, i]
 					gatherT(khT, k.Data, r0, T, kvDim, kvo, hd)
-					kernels.MatMul(tmp, khT, dS, T, hd, T)
-					scatterAdd(q.Grad, tmp, r0, T, qDim, qo, hd)
 				}
-				if k.RequiresGrad() {
-					// dK[p, i] = Σ_t dS[t, p]·q[t, i]
-					gatherT(qhT, q.Data, r0, T, qDim, qo, hd)
-					transposeInto(tT, dS, T, T)
-					kernels.MatMul(tmp, qhT, tT, T, hd, T)
-					scatterAdd(k.Grad, tmp, r0, T, kvDim, kvo, hd)
-				}
-				if v.RequiresGrad() {
-					// dV[p, i] = Σ_t P[t, p]·dO[t, i]
-					transposeInto(dOT, dO, T, hd)
-					transposeInto(tT, P, T, T)
-					kernels.MatMul(tmp, dOT, tT, T, hd, T)
-					scatterAdd(v.Grad, tmp, r0, T, kvDim, kvo, hd)
+				for h := kvh * group; h < (kvh+1)*group; h++ {
+					qo := h * hd
+					P := probs[(b*nHeads+h)*T*T : (b*nHeads+h+1)*T*T]
+					gather(dO, y.Grad, r0, T, qDim, qo, hd)
+					// dP[t, p] = dO_t·v_p, then dS in place
+					kernels.MatMul(dS, vh, dO, T, T, hd)
+					for t := 0; t < T; t++ {
+						pr, dr := P[t*T:(t+1)*T], dS[t*T:(t+1)*T]
+						var sum float64
+						for p := 0; p <= t; p++ {
+							sum += float64(pr[p]) * float64(dr[p])
+						}
+						sf := float32(sum)
+						for p := 0; p <= t; p++ {
+							dr[p] = pr[p] * (dr[p] - sf) * scale
+						}
+						clear(dr[t+1:])
+					}
+					if q.RequiresGrad() {
+						// dQ[t, i] = Σ_p dS[t, p]·k[p, i]
+						kernels.MatMul(tmp, khT, dS, T, hd, T)
+						scatterAdd(q.Grad, tmp, r0, T, qDim, qo, hd)
+					}
+					if k.RequiresGrad() {
+						// dK[p, i] = Σ_t dS[t, p]·q[t, i]
+						gatherT(qhT, q.Data, r0, T, qDim, qo, hd)
+						transposeStrips(tT, dS, T, T, 0, T)
+						kernels.MatMul(tmp, qhT, tT, T, hd, T)
+						scatterAdd(k.Grad, tmp, r0, T, kvDim, kvo, hd)
+					}
+					if v.RequiresGrad() {
+						// dV[p, i] = Σ_t P[t, p]·dO[t, i]
+						transposeStrips(dOT, dO, T, hd, 0, hd)
+						transposeStrips(tT, P, T, T, 0, T)
+						kernels.MatMul(tmp, dOT, tT, T, hd, T)
+						scatterAdd(v.Grad, tmp, r0, T, kvDim, kvo, hd)
+					}
 				}
 			}
-		}
+		})
 	})
 	return y
 }
