@@ -59,10 +59,7 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 				kernels.MatMul(s, kh, qh, T, T, hd)
 				for t := 0; t < T; t++ {
 					row := s[t*T : (t+1)*T]
-					for p := 0; p <= t; p++ {
-						row[p] *= scale
-					}
-					kernels.Softmax(row[:t+1])
+					softmaxScaled(row[:t+1], scale)
 					clear(row[t+1:])
 				}
 				// oh[t, i] = Σ_p P[t, p]·v[p, i]
@@ -131,6 +128,30 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 		})
 	})
 	return y
+}
+
+// softmaxScaled replaces x by softmax(scale·x): the maximum subtracted,
+// the exponentials by kernels.ExpInPlace (AVX2, a few ulp of math.Exp), their
+// sum in float64.
+func softmaxScaled(x []float32, scale float32) {
+	m := float32(math.Inf(-1))
+	for i, v := range x {
+		v *= scale
+		x[i] = v
+		m = max(m, v)
+	}
+	for i := range x {
+		x[i] -= m
+	}
+	kernels.ExpInPlace(x)
+	var sum float64
+	for _, v := range x {
+		sum += float64(v)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
 }
 
 // gather copies columns off..off+w of rows r0..r0+n of the [*, cols] matrix

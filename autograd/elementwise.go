@@ -133,9 +133,10 @@ var geluC = math.Sqrt(2 / math.Pi)
 //
 //	0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 //
-// computed in float32 with tanhf (a float32 exp): within 4e-7·(1+|x|) of the
-// float64 formula (TestGELUFast's bound: tanhf's 2.5e-7 absolute error
-// times 0.5·|x| plus float32 rounding; measured 8e-8·(1+|x|)). The backward pass uses the kept tanh values:
+// computed in float32 with tanhAbs (kernels.ExpInPlace, AVX2): within
+// 4e-7·(1+|x|) of the float64 formula (TestGELUFast's bound: tanhAbs's
+// 4e-7 absolute error times 0.5·|x| plus float32 rounding). The backward
+// pass uses the kept tanh values:
 // d/dx = 0.5·(1 + th) + 0.5·x·(1 − th²)·√(2/π)·(1 + 3·0.044715·x²).
 func GELU(tp *Tape, x *Var) *Var {
 	y := tp.result(x.Rows, x.Cols, x)
@@ -143,14 +144,23 @@ func GELU(tp *Tape, x *Var) *Var {
 	if y.Grad != nil {
 		ths = make([]float32, len(x.Data))
 	}
-	parFor(len(x.Data), transWork, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			u := x.Data[i]
-			th := tanhf(geluC32 * (u + 0.044715*u*u*u))
-			y.Data[i] = 0.5 * u * (1 + th)
-			if ths != nil {
-				ths[i] = th
+	parFor8(len(x.Data), transWork, func(lo, hi int) {
+		var th []float32
+		if ths != nil {
+			th = ths[lo:hi]
+		} else {
+			th = make([]float32, hi-lo)
+		}
+		xs := x.Data[lo:hi]
+		for i, u := range xs {
+			th[i] = geluC32 * (u + 0.044715*u*u*u)
+		}
+		tanhAbs(th)
+		for i, u := range xs {
+			if u < 0 { // tanh is odd, and the argument has the sign of u
+				th[i] = -th[i]
 			}
+			y.Data[lo+i] = 0.5 * u * (1 + th[i])
 		}
 	})
 	if y.Grad == nil {
@@ -178,9 +188,7 @@ func SwiGLU(tp *Tape, gate, up *Var) *Var {
 	// ranges of whole groups of 8: kernels.SwiGLU computes those with
 	// AVX2 and a ragged tail in Go, so only the last range may have a tail,
 	// as in one call over everything (results do not depend on the split)
-	n := len(y.Data)
-	parFor((n+7)/8, 8*transWork, func(lo, hi int) {
-		lo, hi = lo*8, min(hi*8, n)
+	parFor8(len(y.Data), transWork, func(lo, hi int) {
 		kernels.SwiGLU(y.Data[lo:hi], gate.Data[lo:hi], up.Data[lo:hi])
 	})
 	if y.Grad == nil {
@@ -188,16 +196,24 @@ func SwiGLU(tp *Tape, gate, up *Var) *Var {
 	}
 	tp.record(func() {
 		gg, ug := gate.RequiresGrad(), up.RequiresGrad()
-		parFor(len(y.Grad), transWork, func(lo, hi int) {
-			for i := lo; i < hi; i++ {
-				// one exp per element: σ(gate), SiLU = gate·σ, SiLU' = σ·(1 + gate·(1 − σ))
-				g, gv := y.Grad[i], gate.Data[i]
-				s := 1 / (1 + expf(-gv))
+		parFor8(len(y.Grad), transWork, func(lo, hi int) {
+			// one exp per element: σ(gate) = 1/(1 + e^-gate), SiLU = gate·σ,
+			// SiLU' = σ·(1 + gate·(1 − σ)); e^-gate is clamped at e^88
+			// (σ below 1e-38 either way)
+			e := make([]float32, hi-lo)
+			for i := range e {
+				e[i] = min(-gate.Data[lo+i], 88)
+			}
+			kernels.ExpInPlace(e)
+			for i, ev := range e {
+				j := lo + i
+				g, gv := y.Grad[j], gate.Data[j]
+				s := 1 / (1 + ev)
 				if gg {
-					gate.Grad[i] += g * up.Data[i] * s * (1 + gv*(1-s))
+					gate.Grad[j] += g * up.Data[j] * s * (1 + gv*(1-s))
 				}
 				if ug {
-					up.Grad[i] += g * gv * s
+					up.Grad[j] += g * gv * s
 				}
 			}
 		})

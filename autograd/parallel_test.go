@@ -56,48 +56,38 @@ func TestThreadsBitIdentical(t *testing.T) {
 	}
 }
 
-// TestExpfTanhf holds expf to math.Exp (relative error, in float32 ulps)
-// and tanhf to math.Tanh (absolute error) over a dense sweep.
-func TestExpfTanhf(t *testing.T) {
-	var maxRel float64
-	for x := float32(-87); x <= 88.7; x += 0.0037 {
-		want := math.Exp(float64(x))
-		got := float64(expf(x))
-		if rel := math.Abs(got-want) / want; rel > maxRel {
-			maxRel = rel
-		}
-	}
-	// 2 ulp of float32 is 2·2⁻²⁴ relative at worst
-	if maxRel > 2*0x1p-23 {
-		t.Errorf("expf: max relative error %g, want ≤ %g", maxRel, 2*0x1p-23)
-	}
-	var maxAbs float64
+// TestTanhAbs holds tanhAbs to math.Tanh (absolute error) over a dense
+// sweep (the assembly exp; run with -tags purego for the fallback).
+func TestTanhAbs(t *testing.T) {
+	var xs []float32
 	for x := float32(-12); x <= 12; x += 0.00071 {
-		if d := math.Abs(float64(tanhf(x)) - math.Tanh(float64(x))); d > maxAbs {
+		xs = append(xs, x)
+	}
+	got := append([]float32(nil), xs...)
+	tanhAbs(got)
+	var maxAbs float64
+	for i, x := range xs {
+		if d := math.Abs(float64(got[i]) - math.Tanh(math.Abs(float64(x)))); d > maxAbs {
 			maxAbs = d
 		}
 	}
-	if maxAbs > 2.5e-7 {
-		t.Errorf("tanhf: max absolute error %g, want ≤ 2.5e-7", maxAbs)
+	if maxAbs > 4e-7 {
+		t.Errorf("tanhAbs: max absolute error %g, want ≤ 4e-7", maxAbs)
 	}
-	t.Logf("expf max relative error %.3g (%.2f ulp), tanhf max absolute error %.3g", maxRel, maxRel/0x1p-24, maxAbs)
-	if !math.IsInf(float64(expf(89)), 1) || expf(-90) != 0 || !math.IsNaN(float64(expf(float32(math.NaN())))) {
-		t.Errorf("expf(89), expf(-90), expf(NaN) = %v %v %v", expf(89), expf(-90), expf(float32(math.NaN())))
-	}
-	if tanhf(30) != 1 || tanhf(-30) != -1 || tanhf(0) != 0 {
-		t.Errorf("tanhf(±30), tanhf(0) = %v %v %v", tanhf(30), tanhf(-30), tanhf(0))
-	}
+	t.Logf("tanhAbs max absolute error %.3g", maxAbs)
 }
 
 // TestGELUFast holds the float32 GELU to the float64 formula: the error is
-// that of tanhf (≤ 2.5e-7 absolute, scaled by 0.5·|x|) plus float32
+// that of tanhAbs (≤ 4e-7 absolute, scaled by 0.5·|x|) plus float32
 // rounding of x³ and the products (a few ulp of |x|), so within
-// 4e-7·(1 + |x|).
+// 4e-7·(1 + |x|). The sweep's length is not a multiple of 8, so the
+// ragged tail is covered too.
 func TestGELUFast(t *testing.T) {
 	var xs []float32
 	for x := float32(-10); x <= 10; x += 0.00093 {
 		xs = append(xs, x)
 	}
+	xs = append(xs, 0.5, -0.25, 3)
 	y := GELU(nil, New(1, len(xs), xs))
 	var worst float64
 	for i, x := range xs {
@@ -110,5 +100,5 @@ func TestGELUFast(t *testing.T) {
 	if worst > 4e-7 {
 		t.Errorf("GELU: max error %g·(1+|x|), want ≤ 4e-7", worst)
 	}
-	t.Logf("GELU max error %.3g·(1+|x|)", worst)
+	t.Logf("GELU max error %.3g·(1+|x|) over %d values", worst, len(xs))
 }

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"math"
 	"sync/atomic"
 	"testing"
 )
@@ -24,6 +25,26 @@ func TestParallelFor(t *testing.T) {
 				if c := seen[i].Load(); c != 1 {
 					t.Fatalf("threads %d n %d: index %d visited %d times", threads, n, i, c)
 				}
+			}
+		}
+	}
+}
+
+// TestExpInPlace holds ExpInPlace, with and without assembly, to math.Exp.
+func TestExpInPlace(t *testing.T) {
+	defer func(u bool) { useAsm = u }(useAsm)
+	for _, asm := range []bool{false, useAsm} {
+		useAsm = asm
+		var xs []float32
+		for x := float32(-86); x <= 88; x += 0.0131 {
+			xs = append(xs, x)
+		}
+		got := append([]float32(nil), xs...)
+		ExpInPlace(got)
+		for i, x := range xs {
+			want := math.Exp(float64(x))
+			if rel := math.Abs(float64(got[i])-want) / want; rel > expMaxErr*0x1p-24 {
+				t.Fatalf("asm %v: ExpInPlace(%v) = %v, want %v (relative error %g)", asm, x, got[i], want, rel)
 			}
 		}
 	}
