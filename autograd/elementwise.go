@@ -156,11 +156,13 @@ func GELU(tp *Tape, x *Var) *Var {
 			th[i] = geluC32 * (u + 0.044715*u*u*u)
 		}
 		tanhAbs(th)
+		ys := y.Data[lo:hi]
 		for i, u := range xs {
-			if u < 0 { // tanh is odd, and the argument has the sign of u
-				th[i] = -th[i]
-			}
-			y.Data[lo+i] = 0.5 * u * (1 + th[i])
+			// tanh is odd and its argument has the sign of u: copy u's
+			// sign bit (no branch, which random signs would mispredict)
+			t := math.Float32frombits(math.Float32bits(th[i]) | math.Float32bits(u)&signBit)
+			th[i] = t
+			ys[i] = 0.5 * u * (1 + t)
 		}
 	})
 	if y.Grad == nil {

