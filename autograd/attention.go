@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/llmpipe/llmpipe/kernels"
 )
@@ -45,8 +46,10 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 	units := batch * nKVHeads
 	perUnit := group * 4 * T * T * hd
 	parFor(units, perUnit, func(lo, hi int) {
-		qh, kh, vt := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T)
-		s, oh := make([]float32, T*T), make([]float32, T*hd)
+		buf := getScratch(4*T*hd + T*T)
+		defer putScratch(buf)
+		qh, kh, vt, oh := buf[:T*hd], buf[T*hd:2*T*hd], buf[2*T*hd:3*T*hd], buf[3*T*hd:4*T*hd]
+		s := buf[4*T*hd:]
 		for u := lo; u < hi; u++ {
 			b, kvh := u/nKVHeads, u%nKVHeads
 			r0, kvo := b*T, kvh*hd
@@ -76,9 +79,12 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 	}
 	tp.record(func() {
 		parFor(units, 2*perUnit, func(lo, hi int) {
-			dO, vh, khT, qhT := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T), make([]float32, hd*T)
-			dOT, dS, tmp := make([]float32, hd*T), make([]float32, T*T), make([]float32, T*hd)
-			tT := make([]float32, T*T) // a transposed T×T matrix
+			buf := getScratch(6*T*hd + 2*T*T)
+			defer putScratch(buf)
+			th := T * hd
+			dO, vh, khT, qhT := buf[:th], buf[th:2*th], buf[2*th:3*th], buf[3*th:4*th]
+			dOT, tmp := buf[4*th:5*th], buf[5*th:6*th]
+			dS, tT := buf[6*th:6*th+T*T], buf[6*th+T*T:] // tT: a transposed T×T matrix
 			for u := lo; u < hi; u++ {
 				b, kvh := u/nKVHeads, u%nKVHeads
 				r0, kvo := b*T, kvh*hd
@@ -129,6 +135,22 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 	})
 	return y
 }
+
+// attnScratch holds Attention's per-goroutine scratch buffers (*[]float32)
+// between calls: every chunk of a step would otherwise allocate its own
+// (T² floats each).
+var attnScratch sync.Pool
+
+// getScratch returns a buffer of n elements (not zeroed) from attnScratch.
+func getScratch(n int) []float32 {
+	if p, ok := attnScratch.Get().(*[]float32); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float32, n)
+}
+
+// putScratch hands b back to attnScratch.
+func putScratch(b []float32) { attnScratch.Put(&b) }
 
 // softmaxScaled replaces x by softmax(scale·x): the maximum subtracted,
 // the exponentials by kernels.ExpInPlace (AVX2, a few ulp of math.Exp), their
