@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 	"math"
+	"sync"
 
 	"github.com/llmpipe/llmpipe/kernels"
 )
@@ -38,87 +39,141 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 	if track {
 		probs = make([]float32, batch*nHeads*T*T)
 	}
-	qh, kh, vt := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T)
-	s, oh := make([]float32, T*T), make([]float32, T*hd)
-	for b := 0; b < batch; b++ {
-		r0 := b * T
-		for h := 0; h < nHeads; h++ {
-			qo, kvo := h*hd, (h/group)*hd
-			gather(qh, q.Data, r0, T, qDim, qo, hd)
-			if h%group == 0 {
-				gather(kh, k.Data, r0, T, kvDim, kvo, hd)
-				gatherT(vt, v.Data, r0, T, kvDim, kvo, hd)
-			}
-			// s[t, p] = q_t·k_p
-			kernels.MatMul(s, kh, qh, T, T, hd)
-			for t := 0; t < T; t++ {
-				row := s[t*T : (t+1)*T]
-				for p := 0; p <= t; p++ {
-					row[p] *= scale
-				}
-				kernels.Softmax(row[:t+1])
-				clear(row[t+1:])
-			}
-			// oh[t, i] = Σ_p P[t, p]·v[p, i]
-			kernels.MatMul(oh, vt, s, T, hd, T)
-			scatter(y.Data, oh, r0, T, qDim, qo, hd)
-			if track {
-				copy(probs[(b*nHeads+h)*T*T:], s)
-			}
-		}
-	}
-	if !track {
-		return y
-	}
-	tp.record(func() {
-		dO, vh, khT, qhT := make([]float32, T*hd), make([]float32, T*hd), make([]float32, hd*T), make([]float32, hd*T)
-		dOT, dS, tmp := make([]float32, hd*T), make([]float32, T*T), make([]float32, T*hd)
-		tT := make([]float32, T*T) // a transposed T×T matrix
-		for b := 0; b < batch; b++ {
-			r0 := b * T
-			for h := 0; h < nHeads; h++ {
-				qo, kvo := h*hd, (h/group)*hd
-				P := probs[(b*nHeads+h)*T*T : (b*nHeads+h+1)*T*T]
-				gather(dO, y.Grad, r0, T, qDim, qo, hd)
-				gather(vh, v.Data, r0, T, kvDim, kvo, hd)
-				// dP[t, p] = dO_t·v_p, then dS in place
-				kernels.MatMul(dS, vh, dO, T, T, hd)
+	// Work is split over the kernels' pool by (sequence, KV head): each
+	// unit runs its group of query heads in order and writes only its own
+	// columns (and rows) of y, probs and the gradients, so results do not
+	// depend on the thread count. The products inside may split further.
+	units := batch * nKVHeads
+	perUnit := group * 4 * T * T * hd
+	parFor(units, perUnit, func(lo, hi int) {
+		buf := getScratch(4*T*hd + T*T)
+		defer putScratch(buf)
+		qh, kh, vt, oh := buf[:T*hd], buf[T*hd:2*T*hd], buf[2*T*hd:3*T*hd], buf[3*T*hd:4*T*hd]
+		s := buf[4*T*hd:]
+		for u := lo; u < hi; u++ {
+			b, kvh := u/nKVHeads, u%nKVHeads
+			r0, kvo := b*T, kvh*hd
+			gather(kh, k.Data, r0, T, kvDim, kvo, hd)
+			gatherT(vt, v.Data, r0, T, kvDim, kvo, hd)
+			for h := kvh * group; h < (kvh+1)*group; h++ {
+				qo := h * hd
+				gather(qh, q.Data, r0, T, qDim, qo, hd)
+				// s[t, p] = q_t·k_p
+				kernels.MatMul(s, kh, qh, T, T, hd)
 				for t := 0; t < T; t++ {
-					pr, dr := P[t*T:(t+1)*T], dS[t*T:(t+1)*T]
-					var sum float64
-					for p := 0; p <= t; p++ {
-						sum += float64(pr[p]) * float64(dr[p])
-					}
-					sf := float32(sum)
-					for p := 0; p <= t; p++ {
-						dr[p] = pr[p] * (dr[p] - sf) * scale
-					}
-					clear(dr[t+1:])
+					row := s[t*T : (t+1)*T]
+					softmaxScaled(row[:t+1], scale)
+					clear(row[t+1:])
 				}
-				if q.RequiresGrad() {
-					// dQ[t, i] = Σ_p dS[t, p]·k[p, i]
-					gatherT(khT, k.Data, r0, T, kvDim, kvo, hd)
-					kernels.MatMul(tmp, khT, dS, T, hd, T)
-					scatterAdd(q.Grad, tmp, r0, T, qDim, qo, hd)
-				}
-				if k.RequiresGrad() {
-					// dK[p, i] = Σ_t dS[t, p]·q[t, i]
-					gatherT(qhT, q.Data, r0, T, qDim, qo, hd)
-					transposeInto(tT, dS, T, T)
-					kernels.MatMul(tmp, qhT, tT, T, hd, T)
-					scatterAdd(k.Grad, tmp, r0, T, kvDim, kvo, hd)
-				}
-				if v.RequiresGrad() {
-					// dV[p, i] = Σ_t P[t, p]·dO[t, i]
-					transposeInto(dOT, dO, T, hd)
-					transposeInto(tT, P, T, T)
-					kernels.MatMul(tmp, dOT, tT, T, hd, T)
-					scatterAdd(v.Grad, tmp, r0, T, kvDim, kvo, hd)
+				// oh[t, i] = Σ_p P[t, p]·v[p, i]
+				kernels.MatMul(oh, vt, s, T, hd, T)
+				scatter(y.Data, oh, r0, T, qDim, qo, hd)
+				if track {
+					copy(probs[(b*nHeads+h)*T*T:], s)
 				}
 			}
 		}
 	})
+	if !track {
+		return y
+	}
+	tp.record(func() {
+		parFor(units, 2*perUnit, func(lo, hi int) {
+			buf := getScratch(6*T*hd + 2*T*T)
+			defer putScratch(buf)
+			th := T * hd
+			dO, vh, khT, qhT := buf[:th], buf[th:2*th], buf[2*th:3*th], buf[3*th:4*th]
+			dOT, tmp := buf[4*th:5*th], buf[5*th:6*th]
+			dS, tT := buf[6*th:6*th+T*T], buf[6*th+T*T:] // tT: a transposed T×T matrix
+			for u := lo; u < hi; u++ {
+				b, kvh := u/nKVHeads, u%nKVHeads
+				r0, kvo := b*T, kvh*hd
+				gather(vh, v.Data, r0, T, kvDim, kvo, hd)
+				if q.RequiresGrad() {
+					gatherT(khT, k.Data, r0, T, kvDim, kvo, hd)
+				}
+				for h := kvh * group; h < (kvh+1)*group; h++ {
+					qo := h * hd
+					P := probs[(b*nHeads+h)*T*T : (b*nHeads+h+1)*T*T]
+					gather(dO, y.Grad, r0, T, qDim, qo, hd)
+					// dP[t, p] = dO_t·v_p, then dS in place
+					kernels.MatMul(dS, vh, dO, T, T, hd)
+					for t := 0; t < T; t++ {
+						pr, dr := P[t*T:(t+1)*T], dS[t*T:(t+1)*T]
+						var sum float64
+						for p := 0; p <= t; p++ {
+							sum += float64(pr[p]) * float64(dr[p])
+						}
+						sf := float32(sum)
+						for p := 0; p <= t; p++ {
+							dr[p] = pr[p] * (dr[p] - sf) * scale
+						}
+						clear(dr[t+1:])
+					}
+					if q.RequiresGrad() {
+						// dQ[t, i] = Σ_p dS[t, p]·k[p, i]
+						kernels.MatMul(tmp, khT, dS, T, hd, T)
+						scatterAdd(q.Grad, tmp, r0, T, qDim, qo, hd)
+					}
+					if k.RequiresGrad() {
+						// dK[p, i] = Σ_t dS[t, p]·q[t, i]
+						gatherT(qhT, q.Data, r0, T, qDim, qo, hd)
+						transposeStrips(tT, dS, T, T, 0, T)
+						kernels.MatMul(tmp, qhT, tT, T, hd, T)
+						scatterAdd(k.Grad, tmp, r0, T, kvDim, kvo, hd)
+					}
+					if v.RequiresGrad() {
+						// dV[p, i] = Σ_t P[t, p]·dO[t, i]
+						transposeStrips(dOT, dO, T, hd, 0, hd)
+						transposeStrips(tT, P, T, T, 0, T)
+						kernels.MatMul(tmp, dOT, tT, T, hd, T)
+						scatterAdd(v.Grad, tmp, r0, T, kvDim, kvo, hd)
+					}
+				}
+			}
+		})
+	})
 	return y
+}
+
+// attnScratch holds Attention's per-goroutine scratch buffers (*[]float32)
+// between calls: every chunk of a step would otherwise allocate its own
+// (T² floats each).
+var attnScratch sync.Pool
+
+// getScratch returns a buffer of n elements (not zeroed) from attnScratch.
+func getScratch(n int) []float32 {
+	if p, ok := attnScratch.Get().(*[]float32); ok && cap(*p) >= n {
+		return (*p)[:n]
+	}
+	return make([]float32, n)
+}
+
+// putScratch hands b back to attnScratch.
+func putScratch(b []float32) { attnScratch.Put(&b) }
+
+// softmaxScaled replaces x by softmax(scale·x): the maximum subtracted,
+// the exponentials by kernels.ExpInPlace (AVX2, a few ulp of math.Exp), their
+// sum in float64.
+func softmaxScaled(x []float32, scale float32) {
+	m := float32(math.Inf(-1))
+	for i, v := range x {
+		v *= scale
+		x[i] = v
+		m = max(m, v)
+	}
+	for i := range x {
+		x[i] -= m
+	}
+	kernels.ExpInPlace(x)
+	var sum float64
+	for _, v := range x {
+		sum += float64(v)
+	}
+	inv := float32(1 / sum)
+	for i := range x {
+		x[i] *= inv
+	}
 }
 
 // gather copies columns off..off+w of rows r0..r0+n of the [*, cols] matrix

@@ -36,6 +36,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		flops := 6*float64(m.countMatMulParams())*float64(tokens) + 12*float64(m.layers*m.dim*m.T)*float64(tokens)
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s-%.1fM/threads=%d", name, float64(nParams)/1e6, threads), func(b *testing.B) {
+				b.ReportAllocs()
 				kernels.SetThreads(threads)
 				defer kernels.SetThreads(0)
 				tp := NewTape()

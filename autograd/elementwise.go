@@ -17,29 +17,30 @@ func Add(tp *Tape, a, b *Var) *Var {
 		panic(fmt.Sprintf("autograd: Add of %v and %v", a, b))
 	}
 	y := tp.result(a.Rows, a.Cols, a, b)
-	copy(y.Data, a.Data)
-	for r := 0; r < a.Rows; r++ {
-		br := r
-		if bcast {
-			br = 0
+	d := a.Cols
+	parFor(a.Rows, d, func(lo, hi int) {
+		copy(y.Data[lo*d:hi*d], a.Data[lo*d:hi*d])
+		for r := lo; r < hi; r++ {
+			br := r
+			if bcast {
+				br = 0
+			}
+			kernels.Add(y.Data[r*d:(r+1)*d], b.Data[br*d:(br+1)*d])
 		}
-		kernels.Add(y.Data[r*a.Cols:(r+1)*a.Cols], b.Data[br*b.Cols:(br+1)*b.Cols])
-	}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
 		if a.RequiresGrad() {
-			kernels.Add(a.Grad, y.Grad)
+			addPar(a.Grad, y.Grad)
 		}
 		if b.RequiresGrad() {
 			if !bcast {
-				kernels.Add(b.Grad, y.Grad)
+				addPar(b.Grad, y.Grad)
 				return
 			}
-			for r := 0; r < a.Rows; r++ {
-				kernels.Add(b.Grad, y.Grad[r*a.Cols:(r+1)*a.Cols])
-			}
+			colSumsAddPar(b.Grad, y.Grad, a.Rows, d)
 		}
 	})
 	return y
@@ -51,23 +52,27 @@ func Add(tp *Tape, a, b *Var) *Var {
 func Mul(tp *Tape, a, b *Var) *Var {
 	sameShape("Mul", a, b)
 	y := tp.result(a.Rows, a.Cols, a, b)
-	for i, v := range a.Data {
-		y.Data[i] = v * b.Data[i]
-	}
+	parFor(len(y.Data), elemWork, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y.Data[i] = a.Data[i] * b.Data[i]
+		}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		if a.RequiresGrad() {
-			for i, g := range y.Grad {
-				a.Grad[i] += g * b.Data[i]
+		parFor(len(y.Grad), 2*elemWork, func(lo, hi int) {
+			if a.RequiresGrad() {
+				for i := lo; i < hi; i++ {
+					a.Grad[i] += y.Grad[i] * b.Data[i]
+				}
 			}
-		}
-		if b.RequiresGrad() {
-			for i, g := range y.Grad {
-				b.Grad[i] += g * a.Data[i]
+			if b.RequiresGrad() {
+				for i := lo; i < hi; i++ {
+					b.Grad[i] += y.Grad[i] * a.Data[i]
+				}
 			}
-		}
+		})
 	})
 	return y
 }
@@ -75,16 +80,20 @@ func Mul(tp *Tape, a, b *Var) *Var {
 // Scale returns s·a.
 func Scale(tp *Tape, a *Var, s float32) *Var {
 	y := tp.result(a.Rows, a.Cols, a)
-	for i, v := range a.Data {
-		y.Data[i] = s * v
-	}
+	parFor(len(y.Data), elemWork, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y.Data[i] = s * a.Data[i]
+		}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		for i, g := range y.Grad {
-			a.Grad[i] += s * g
-		}
+		parFor(len(y.Grad), elemWork, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				a.Grad[i] += s * y.Grad[i]
+			}
+		})
 	})
 	return y
 }
@@ -93,16 +102,20 @@ func Scale(tp *Tape, a *Var, s float32) *Var {
 // σ(x)·(1 + x·(1 − σ(x))).
 func SiLU(tp *Tape, x *Var) *Var {
 	y := tp.result(x.Rows, x.Cols, x)
-	for i, v := range x.Data {
-		y.Data[i] = kernels.SiLU(v)
-	}
+	parFor(len(y.Data), transWork, func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			y.Data[i] = kernels.SiLU(x.Data[i])
+		}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		for i, g := range y.Grad {
-			x.Grad[i] += g * siluGrad(x.Data[i])
-		}
+		parFor(len(y.Grad), transWork, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				x.Grad[i] += y.Grad[i] * siluGrad(x.Data[i])
+			}
+		})
 	})
 	return y
 }
@@ -120,30 +133,49 @@ var geluC = math.Sqrt(2 / math.Pi)
 //
 //	0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³)))
 //
-// (kernels has no GELU yet, so it is computed here, in float64 per element).
+// computed in float32 with tanhAbs (kernels.ExpInPlace, AVX2): within
+// 4e-7·(1+|x|) of the float64 formula (TestGELUFast's bound: tanhAbs's
+// 4e-7 absolute error times 0.5·|x| plus float32 rounding). The backward
+// pass uses the kept tanh values:
+// d/dx = 0.5·(1 + th) + 0.5·x·(1 − th²)·√(2/π)·(1 + 3·0.044715·x²).
 func GELU(tp *Tape, x *Var) *Var {
 	y := tp.result(x.Rows, x.Cols, x)
 	var ths []float32 // tanh(·) per element, kept for the backward pass
 	if y.Grad != nil {
 		ths = make([]float32, len(x.Data))
 	}
-	for i, v := range x.Data {
-		u := float64(v)
-		th := math.Tanh(geluC * (u + 0.044715*u*u*u))
-		y.Data[i] = float32(0.5 * u * (1 + th))
+	parFor8(len(x.Data), transWork, func(lo, hi int) {
+		var th []float32
 		if ths != nil {
-			ths[i] = float32(th)
+			th = ths[lo:hi]
+		} else {
+			th = make([]float32, hi-lo)
 		}
-	}
+		xs := x.Data[lo:hi]
+		for i, u := range xs {
+			th[i] = geluC32 * (u + 0.044715*u*u*u)
+		}
+		tanhAbs(th)
+		ys := y.Data[lo:hi]
+		for i, u := range xs {
+			// tanh is odd and its argument has the sign of u: copy u's
+			// sign bit (no branch, which random signs would mispredict)
+			t := math.Float32frombits(math.Float32bits(th[i]) | math.Float32bits(u)&signBit)
+			th[i] = t
+			ys[i] = 0.5 * u * (1 + t)
+		}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		for i, g := range y.Grad {
-			u, th := float64(x.Data[i]), float64(ths[i])
-			d := 0.5*(1+th) + 0.5*u*(1-th*th)*geluC*(1+3*0.044715*u*u)
-			x.Grad[i] += g * float32(d)
-		}
+		parFor(len(y.Grad), 4*elemWork, func(lo, hi int) {
+			for i := lo; i < hi; i++ {
+				u, th := x.Data[i], ths[i]
+				d := 0.5*(1+th) + 0.5*u*(1-th*th)*geluC32*(1+3*0.044715*u*u)
+				x.Grad[i] += y.Grad[i] * d
+			}
+		})
 	})
 	return y
 }
@@ -155,23 +187,38 @@ func GELU(tp *Tape, x *Var) *Var {
 func SwiGLU(tp *Tape, gate, up *Var) *Var {
 	sameShape("SwiGLU", gate, up)
 	y := tp.result(gate.Rows, gate.Cols, gate, up)
-	kernels.SwiGLU(y.Data, gate.Data, up.Data)
+	// ranges of whole groups of 8: kernels.SwiGLU computes those with
+	// AVX2 and a ragged tail in Go, so only the last range may have a tail,
+	// as in one call over everything (results do not depend on the split)
+	parFor8(len(y.Data), transWork, func(lo, hi int) {
+		kernels.SwiGLU(y.Data[lo:hi], gate.Data[lo:hi], up.Data[lo:hi])
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
 		gg, ug := gate.RequiresGrad(), up.RequiresGrad()
-		for i, g := range y.Grad {
-			// one exp per element: σ(gate), SiLU = gate·σ, SiLU' = σ·(1 + gate·(1 − σ))
-			gv := gate.Data[i]
-			s := 1 / (1 + float32(math.Exp(float64(-gv))))
-			if gg {
-				gate.Grad[i] += g * up.Data[i] * s * (1 + gv*(1-s))
+		parFor8(len(y.Grad), transWork, func(lo, hi int) {
+			// one exp per element: σ(gate) = 1/(1 + e^-gate), SiLU = gate·σ,
+			// SiLU' = σ·(1 + gate·(1 − σ)); e^-gate is clamped at e^88
+			// (σ below 1e-38 either way)
+			e := make([]float32, hi-lo)
+			for i := range e {
+				e[i] = min(-gate.Data[lo+i], 88)
 			}
-			if ug {
-				up.Grad[i] += g * gv * s
+			kernels.ExpInPlace(e)
+			for i, ev := range e {
+				j := lo + i
+				g, gv := y.Grad[j], gate.Data[j]
+				s := 1 / (1 + ev)
+				if gg {
+					gate.Grad[j] += g * up.Data[j] * s * (1 + gv*(1-s))
+				}
+				if ug {
+					up.Grad[j] += g * gv * s
+				}
 			}
-		}
+		})
 	})
 	return y
 }

@@ -23,9 +23,7 @@ func MatMul(tp *Tape, x, w, b *Var) *Var {
 	y := tp.result(n, out, x, w, b)
 	kernels.MatMul(y.Data, w.Data, x.Data, n, out, in)
 	if b != nil {
-		for t := 0; t < n; t++ {
-			kernels.Add(y.Data[t*out:(t+1)*out], b.Data)
-		}
+		addRowsPar(y.Data, b.Data, n, out)
 	}
 	if y.Grad == nil {
 		return y
@@ -37,7 +35,7 @@ func MatMul(tp *Tape, x, w, b *Var) *Var {
 			wt, tmp := tp.scratch(in*out), tp.scratch(n*in)
 			transposeInto(wt, w.Data, out, in) // [in, out]
 			kernels.MatMul(tmp, wt, dy, n, in, out)
-			kernels.Add(x.Grad, tmp)
+			addPar(x.Grad, tmp)
 			tp.release(wt, tmp)
 		}
 		if w.RequiresGrad() {
@@ -46,13 +44,12 @@ func MatMul(tp *Tape, x, w, b *Var) *Var {
 			transposeInto(xt, x.Data, n, in) // [in, n]
 			transposeInto(dyt, dy, n, out)   // [out, n]
 			kernels.MatMul(tmp, xt, dyt, out, in, n)
-			kernels.Add(w.Grad, tmp)
+			addPar(w.Grad, tmp)
 			tp.release(xt, dyt, tmp)
 		}
 		if b.RequiresGrad() {
-			for t := 0; t < n; t++ {
-				kernels.Add(b.Grad, dy[t*out:(t+1)*out])
-			}
+			// column sums of dy, split over the pool by columns
+			colSumsAddPar(b.Grad, dy, n, out)
 		}
 	})
 	return y
@@ -65,13 +62,22 @@ func MatMul(tp *Tape, x, w, b *Var) *Var {
 const transposeCols = 64
 
 // transposeInto writes the [cols, rows] transpose of the row-major
-// [rows, cols] matrix a into t.
+// [rows, cols] matrix a into t, split over the worker pool by column strips
+// (each strip writes its own rows of t).
 func transposeInto(t, a []float32, rows, cols int) {
 	if len(a) != rows*cols || len(t) < rows*cols {
 		panic(fmt.Sprintf("autograd: transpose of %d elements as [%d, %d] into %d", len(a), rows, cols, len(t)))
 	}
-	for c0 := 0; c0 < cols; c0 += transposeCols {
-		c1 := min(c0+transposeCols, cols)
+	strips := (cols + transposeCols - 1) / transposeCols
+	parFor(strips, transposeCols*rows, func(lo, hi int) {
+		transposeStrips(t, a, rows, cols, lo*transposeCols, min(hi*transposeCols, cols))
+	})
+}
+
+// transposeStrips is transposeInto for columns c0..c1 of a.
+func transposeStrips(t, a []float32, rows, cols, cStart, cEnd int) {
+	for c0 := cStart; c0 < cEnd; c0 += transposeCols {
+		c1 := min(c0+transposeCols, cEnd)
 		r := 0
 		for ; r+4 <= rows; r += 4 {
 			a0 := a[r*cols+c0 : r*cols+c1]

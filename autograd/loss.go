@@ -21,13 +21,19 @@ func CrossEntropy(tp *Tape, logits *Var, targets []int, ignoreIndex int) *Var {
 	lse := make([]float64, n)
 	var sum float64
 	count := 0
+	// the log-sum-exps split over the pool by rows; the sum in row order
+	parFor(n, transWork*V, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			if targets[t] != ignoreIndex {
+				lse[t] = logSumExp(logits.Data[t*V : (t+1)*V])
+			}
+		}
+	})
 	for t, tg := range targets {
 		if tg == ignoreIndex {
 			continue
 		}
-		row := logits.Data[t*V : (t+1)*V]
-		lse[t] = logSumExp(row)
-		sum += lse[t] - float64(row[tg])
+		sum += lse[t] - float64(logits.Data[t*V+tg])
 		count++
 	}
 	if count > 0 {
@@ -38,16 +44,19 @@ func CrossEntropy(tp *Tape, logits *Var, targets []int, ignoreIndex int) *Var {
 	}
 	tp.record(func() {
 		g := float64(y.Grad[0]) / float64(count)
-		for t, tg := range targets {
-			if tg == ignoreIndex {
-				continue
+		parFor(n, transWork*V, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				tg := targets[t]
+				if tg == ignoreIndex {
+					continue
+				}
+				row, dx := logits.Data[t*V:(t+1)*V], logits.Grad[t*V:(t+1)*V]
+				for j, v := range row {
+					dx[j] += float32(g * math.Exp(float64(v)-lse[t]))
+				}
+				dx[tg] -= float32(g)
 			}
-			row, dx := logits.Data[t*V:(t+1)*V], logits.Grad[t*V:(t+1)*V]
-			for j, v := range row {
-				dx[j] += float32(g * math.Exp(float64(v)-lse[t]))
-			}
-			dx[tg] -= float32(g)
-		}
+		})
 	})
 	return y
 }

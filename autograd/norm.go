@@ -21,35 +21,48 @@ func RMSNorm(tp *Tape, x, w *Var, eps float32) *Var {
 		panic(fmt.Sprintf("autograd: RMSNorm x %v w %v: want w [1, %d]", x, w, d))
 	}
 	y := tp.result(n, d, x, w)
-	for t := 0; t < n; t++ {
-		kernels.RMSNorm(y.Data[t*d:(t+1)*d], x.Data[t*d:(t+1)*d], w.Data, eps)
-	}
+	parFor(n, 2*d, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			kernels.RMSNorm(y.Data[t*d:(t+1)*d], x.Data[t*d:(t+1)*d], w.Data, eps)
+		}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		for t := 0; t < n; t++ {
-			xr, dy := x.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d]
-			var ss, dot float64
-			for j, v := range xr {
-				ss += float64(v) * float64(v)
-				dot += float64(w.Data[j]) * float64(dy[j]) * float64(v)
-			}
-			r := 1 / math.Sqrt(ss/float64(d)+float64(eps))
-			if x.RequiresGrad() {
-				dx := x.Grad[t*d : (t+1)*d]
-				c := float32(r * r * r * dot / float64(d))
-				rf := float32(r)
+		// rows split over the pool for dx; dw, a sum over rows, split by
+		// columns in a second pass (each column summed in row order)
+		rs := make([]float32, n)
+		parFor(n, 4*d, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				xr, dy := x.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d]
+				var ss, dot float64
 				for j, v := range xr {
-					dx[j] += rf*w.Data[j]*dy[j] - c*v
+					ss += float64(v) * float64(v)
+					dot += float64(w.Data[j]) * float64(dy[j]) * float64(v)
+				}
+				r := 1 / math.Sqrt(ss/float64(d)+float64(eps))
+				rs[t] = float32(r)
+				if x.RequiresGrad() {
+					dx := x.Grad[t*d : (t+1)*d]
+					c := float32(r * r * r * dot / float64(d))
+					rf := float32(r)
+					for j, v := range xr {
+						dx[j] += rf*w.Data[j]*dy[j] - c*v
+					}
 				}
 			}
-			if w.RequiresGrad() {
-				rf := float32(r)
-				for j, v := range xr {
-					w.Grad[j] += rf * dy[j] * v
+		})
+		if w.RequiresGrad() {
+			parFor(d, 2*n, func(lo, hi int) {
+				for t := 0; t < n; t++ {
+					rf := rs[t]
+					xr, dy := x.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d]
+					for j := lo; j < hi; j++ {
+						w.Grad[j] += rf * dy[j] * xr[j]
+					}
 				}
-			}
+			})
 		}
 	})
 	return y
@@ -71,58 +84,70 @@ func LayerNorm(tp *Tape, x, w, b *Var, eps float32) *Var {
 	}
 	y := tp.result(n, d, x, w, b)
 	mean, rstd := make([]float32, n), make([]float32, n)
-	for t := 0; t < n; t++ {
-		xr, yr := x.Data[t*d:(t+1)*d], y.Data[t*d:(t+1)*d]
-		var s float64
-		for _, v := range xr {
-			s += float64(v)
-		}
-		mu := s / float64(d)
-		var vs float64
-		for _, v := range xr {
-			dv := float64(v) - mu
-			vs += dv * dv
-		}
-		rs := 1 / math.Sqrt(vs/float64(d)+float64(eps))
-		mean[t], rstd[t] = float32(mu), float32(rs)
-		for j, v := range xr {
-			yr[j] = float32((float64(v)-mu)*rs) * w.Data[j]
-			if b != nil {
-				yr[j] += b.Data[j]
+	parFor(n, 3*d, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			xr, yr := x.Data[t*d:(t+1)*d], y.Data[t*d:(t+1)*d]
+			var s float64
+			for _, v := range xr {
+				s += float64(v)
+			}
+			mu := s / float64(d)
+			var vs float64
+			for _, v := range xr {
+				dv := float64(v) - mu
+				vs += dv * dv
+			}
+			rs := 1 / math.Sqrt(vs/float64(d)+float64(eps))
+			mean[t], rstd[t] = float32(mu), float32(rs)
+			for j, v := range xr {
+				yr[j] = float32((float64(v)-mu)*rs) * w.Data[j]
+				if b != nil {
+					yr[j] += b.Data[j]
+				}
 			}
 		}
-	}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		xh := make([]float32, d)
-		for t := 0; t < n; t++ {
-			xr, dy := x.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d]
-			var mg, mgx float64
-			for j, v := range xr {
-				xh[j] = (v - mean[t]) * rstd[t]
-				g := float64(dy[j]) * float64(w.Data[j])
-				mg += g
-				mgx += g * float64(xh[j])
-			}
-			mg /= float64(d)
-			mgx /= float64(d)
-			if x.RequiresGrad() {
-				dx := x.Grad[t*d : (t+1)*d]
-				for j := range xr {
-					g := float64(dy[j]) * float64(w.Data[j])
-					dx[j] += float32(float64(rstd[t]) * (g - mg - float64(xh[j])*mgx))
+		// rows split over the pool for dx; dw and db, sums over rows,
+		// split by columns in a second pass (each column summed in row
+		// order)
+		if x.RequiresGrad() {
+			parFor(n, 6*d, func(lo, hi int) {
+				xh := make([]float32, d)
+				for t := lo; t < hi; t++ {
+					xr, dy := x.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d]
+					var mg, mgx float64
+					for j, v := range xr {
+						xh[j] = (v - mean[t]) * rstd[t]
+						g := float64(dy[j]) * float64(w.Data[j])
+						mg += g
+						mgx += g * float64(xh[j])
+					}
+					mg /= float64(d)
+					mgx /= float64(d)
+					dx := x.Grad[t*d : (t+1)*d]
+					for j := range xr {
+						g := float64(dy[j]) * float64(w.Data[j])
+						dx[j] += float32(float64(rstd[t]) * (g - mg - float64(xh[j])*mgx))
+					}
 				}
-			}
-			if w.RequiresGrad() {
-				for j, g := range dy {
-					w.Grad[j] += g * xh[j]
+			})
+		}
+		if w.RequiresGrad() {
+			parFor(d, 2*n, func(lo, hi int) {
+				for t := 0; t < n; t++ {
+					xr, dy := x.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d]
+					for j := lo; j < hi; j++ {
+						w.Grad[j] += dy[j] * ((xr[j] - mean[t]) * rstd[t])
+					}
 				}
-			}
-			if b.RequiresGrad() {
-				kernels.Add(b.Grad, dy)
-			}
+			})
+		}
+		if b.RequiresGrad() {
+			colSumsAddPar(b.Grad, y.Grad, n, d)
 		}
 	})
 	return y

@@ -22,20 +22,25 @@ func RoPE(tp *Tape, x *Var, pos []int, nHeads, ropeDim int, base, freqScale floa
 	}
 	hd := x.Cols / nHeads
 	y := tp.result(x.Rows, x.Cols, x)
-	copy(y.Data, x.Data)
-	for t, p := range pos {
-		kernels.RoPE(y.Data[t*x.Cols:(t+1)*x.Cols], nHeads, hd, ropeDim, p, base, freqScale, mode)
-	}
+	c := x.Cols
+	parFor(x.Rows, transWork*c, func(lo, hi int) {
+		copy(y.Data[lo*c:hi*c], x.Data[lo*c:hi*c])
+		for t := lo; t < hi; t++ {
+			kernels.RoPE(y.Data[t*c:(t+1)*c], nHeads, hd, ropeDim, pos[t], base, freqScale, mode)
+		}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		tmp := make([]float32, x.Cols)
-		for t, p := range pos {
-			copy(tmp, y.Grad[t*x.Cols:(t+1)*x.Cols])
-			kernels.RoPE(tmp, nHeads, hd, ropeDim, -p, base, freqScale, mode)
-			kernels.Add(x.Grad[t*x.Cols:(t+1)*x.Cols], tmp)
-		}
+		parFor(x.Rows, transWork*c, func(lo, hi int) {
+			tmp := make([]float32, c)
+			for t := lo; t < hi; t++ {
+				copy(tmp, y.Grad[t*c:(t+1)*c])
+				kernels.RoPE(tmp, nHeads, hd, ropeDim, -pos[t], base, freqScale, mode)
+				kernels.Add(x.Grad[t*c:(t+1)*c], tmp)
+			}
+		})
 	})
 	return y
 }

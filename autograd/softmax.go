@@ -13,25 +13,29 @@ import (
 func Softmax(tp *Tape, x *Var) *Var {
 	n, d := x.Rows, x.Cols
 	y := tp.result(n, d, x)
-	copy(y.Data, x.Data)
-	for t := 0; t < n; t++ {
-		kernels.Softmax(y.Data[t*d : (t+1)*d])
-	}
+	parFor(n, transWork*d, func(lo, hi int) {
+		copy(y.Data[lo*d:hi*d], x.Data[lo*d:hi*d])
+		for t := lo; t < hi; t++ {
+			kernels.Softmax(y.Data[t*d : (t+1)*d])
+		}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		for t := 0; t < n; t++ {
-			yr, dy, dx := y.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d], x.Grad[t*d:(t+1)*d]
-			var s float64
-			for j, v := range yr {
-				s += float64(v) * float64(dy[j])
+		parFor(n, 3*d, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				yr, dy, dx := y.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d], x.Grad[t*d:(t+1)*d]
+				var s float64
+				for j, v := range yr {
+					s += float64(v) * float64(dy[j])
+				}
+				sf := float32(s)
+				for j, v := range yr {
+					dx[j] += v * (dy[j] - sf)
+				}
 			}
-			sf := float32(s)
-			for j, v := range yr {
-				dx[j] += v * (dy[j] - sf)
-			}
-		}
+		})
 	})
 	return y
 }
@@ -62,27 +66,31 @@ func LogSoftmax(tp *Tape, x *Var) *Var {
 	if d == 0 {
 		return y
 	}
-	for t := 0; t < n; t++ {
-		xr, yr := x.Data[t*d:(t+1)*d], y.Data[t*d:(t+1)*d]
-		lse := logSumExp(xr)
-		for j, v := range xr {
-			yr[j] = float32(float64(v) - lse)
+	parFor(n, transWork*d, func(lo, hi int) {
+		for t := lo; t < hi; t++ {
+			xr, yr := x.Data[t*d:(t+1)*d], y.Data[t*d:(t+1)*d]
+			lse := logSumExp(xr)
+			for j, v := range xr {
+				yr[j] = float32(float64(v) - lse)
+			}
 		}
-	}
+	})
 	if y.Grad == nil {
 		return y
 	}
 	tp.record(func() {
-		for t := 0; t < n; t++ {
-			yr, dy, dx := y.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d], x.Grad[t*d:(t+1)*d]
-			var s float64
-			for _, g := range dy {
-				s += float64(g)
+		parFor(n, transWork*d, func(lo, hi int) {
+			for t := lo; t < hi; t++ {
+				yr, dy, dx := y.Data[t*d:(t+1)*d], y.Grad[t*d:(t+1)*d], x.Grad[t*d:(t+1)*d]
+				var s float64
+				for _, g := range dy {
+					s += float64(g)
+				}
+				for j, v := range yr {
+					dx[j] += dy[j] - float32(math.Exp(float64(v))*s)
+				}
 			}
-			for j, v := range yr {
-				dx[j] += dy[j] - float32(math.Exp(float64(v))*s)
-			}
-		}
+		})
 	})
 	return y
 }

@@ -45,6 +45,7 @@ func BenchmarkTrainStep(b *testing.B) {
 		flops := m.Config.StepFLOPs(batch*T, T)
 		for _, threads := range []int{1, 2} {
 			b.Run(fmt.Sprintf("%s-%.1fM/threads=%d", c.Arch, float64(m.NumParams())/1e6, threads), func(b *testing.B) {
+				b.ReportAllocs()
 				kernels.SetThreads(threads)
 				defer kernels.SetThreads(0)
 				adam := optim.NewAdamW(m.Params(), 0.1, optim.DecayMatrices)
