@@ -18,7 +18,7 @@ const Name = "llmpipe-stories-1m"
 
 // SHA256 is the hex sha256 of the embedded GGUF file (also recorded in
 // docs/MODEL_CARD.md); a test holds the file to it.
-const SHA256 = "8bad6a7921672e8d05a0eef439721a8ee9df8a4a61db33dc68e1e380e10ad222"
+const SHA256 = "ce31f144a6462851e656f2cda968c1d3749d082cb692f1438416279355af83d5"
 
 //go:embed llmpipe-stories-1m.gguf
 var ggufFile []byte
