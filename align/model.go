@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 
 	ag "github.com/llmpipe/llmpipe/autograd"
-	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/sample"
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/train"
@@ -42,51 +41,9 @@ func Clone(m *train.Model) *train.Model {
 
 // Hidden returns the final normed hidden states [batch·T, dim] of ids, as
 // train.Model.Forward computes them before its output matrix (the reward
-// head reads them). It is the same sequence of ops as Forward; package train
-// does not export it yet.
+// head reads them): train.Model.Hidden.
 func Hidden(tp *ag.Tape, m *train.Model, ids []int, batch int) *ag.Var {
-	c := m.Config
-	T := len(ids) / batch
-	if batch <= 0 || T*batch != len(ids) || T > c.Ctx {
-		panic(fmt.Sprintf("align: Hidden of %d ids in %d windows (context %d)", len(ids), batch, c.Ctx))
-	}
-	pos := make([]int, len(ids))
-	for i := range pos {
-		pos[i] = i % T
-	}
-	gpt2 := c.Arch == train.ArchGPT2
-	hd := c.HeadDim()
-	x := ag.Embedding(tp, m.TokEmbd, ids)
-	if gpt2 {
-		x = ag.Add(tp, x, ag.Embedding(tp, m.PosEmbd, pos))
-	}
-	norm := func(x, w, b *ag.Var) *ag.Var {
-		if gpt2 {
-			return ag.LayerNorm(tp, x, w, b, c.Eps)
-		}
-		return ag.RMSNorm(tp, x, w, c.Eps)
-	}
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		h := norm(x, l.AttnNorm, l.AttnNormB)
-		q := ag.MatMul(tp, h, l.Query, l.QueryB)
-		k := ag.MatMul(tp, h, l.Key, l.KeyB)
-		v := ag.MatMul(tp, h, l.Value, l.ValueB)
-		if !gpt2 {
-			q = ag.RoPE(tp, q, pos, c.Heads, hd, c.RoPE, 1, kernels.RoPENormal)
-			k = ag.RoPE(tp, k, pos, c.KVHeads, hd, c.RoPE, 1, kernels.RoPENormal)
-		}
-		a := ag.Attention(tp, q, k, v, batch, c.Heads, c.KVHeads, ag.DefaultScale(hd))
-		x = ag.Add(tp, x, ag.MatMul(tp, a, l.AttnOut, l.AttnOutB))
-		h = norm(x, l.FFNNorm, l.FFNNormB)
-		if gpt2 {
-			x = ag.Add(tp, x, ag.MatMul(tp, ag.GELU(tp, ag.MatMul(tp, h, l.Fc, l.FcB)), l.Proj, l.ProjB))
-		} else {
-			g := ag.SwiGLU(tp, ag.MatMul(tp, h, l.Gate, nil), ag.MatMul(tp, h, l.Up, nil))
-			x = ag.Add(tp, x, ag.MatMul(tp, g, l.Down, nil))
-		}
-	}
-	return norm(x, m.OutNorm, m.OutNormB)
+	return m.Hidden(tp, ids, batch)
 }
 
 // Complete generates a reply to prompt (token ids) with m, one token at a

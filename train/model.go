@@ -164,10 +164,17 @@ func (m *Model) NumParams() int {
 // at position 0. With a nil tape nothing is recorded. ids must be in the
 // vocabulary and T at most Ctx (callers check data from outside).
 func (m *Model) Forward(tp *ag.Tape, ids []int, batch int) *ag.Var {
+	return ag.MatMul(tp, m.Hidden(tp, ids, batch), m.Output, nil)
+}
+
+// Hidden returns the final hidden states (after the output norm) of ids,
+// [len(ids), dim]: Forward without the output head. A reward model's scalar
+// head and embeddings read them. Same preconditions as Forward.
+func (m *Model) Hidden(tp *ag.Tape, ids []int, batch int) *ag.Var {
 	c := m.Config
 	T := len(ids) / batch
 	if batch <= 0 || T*batch != len(ids) || T > c.Ctx {
-		panic(fmt.Sprintf("train: Forward of %d ids in %d windows (context %d)", len(ids), batch, c.Ctx))
+		panic(fmt.Sprintf("train: Hidden of %d ids in %d windows (context %d)", len(ids), batch, c.Ctx))
 	}
 	pos := make([]int, len(ids))
 	for i := range pos {
@@ -205,8 +212,7 @@ func (m *Model) Forward(tp *ag.Tape, ids []int, batch int) *ag.Var {
 			x = ag.Add(tp, x, ag.MatMul(tp, g, l.Down, nil))
 		}
 	}
-	x = norm(x, m.OutNorm, m.OutNormB)
-	return ag.MatMul(tp, x, m.Output, nil)
+	return norm(x, m.OutNorm, m.OutNormB)
 }
 
 // Loss returns the mean cross-entropy of Forward's logits against targets
