@@ -48,24 +48,7 @@ func RoPE(x []float32, nHeads, headDim, ropeDim, pos int, base, freqScale float3
 	if len(x) != nHeads*headDim || ropeDim > headDim || ropeDim%2 != 0 {
 		panic(fmt.Sprintf("kernels: RoPE x %d elements, want [%d, %d], ropeDim %d", len(x), nHeads, headDim, ropeDim))
 	}
-	half := ropeDim / 2
-	thetaScale := ropeThetaScale(base, ropeDim)
-	theta := float32(pos)
-	for i := 0; i < half; i++ {
-		c := float32(math.Cos(float64(freqScale * theta)))
-		s := float32(math.Sin(float64(freqScale * theta)))
-		for h := 0; h < nHeads; h++ {
-			v := x[h*headDim : (h+1)*headDim]
-			ia, ib := 2*i, 2*i+1
-			if mode == RoPENeoX {
-				ia, ib = i, i+half
-			}
-			a, b := v[ia], v[ib]
-			v[ia] = a*c - b*s
-			v[ib] = a*s + b*c
-		}
-		theta *= thetaScale
-	}
+	RoPEFactors(x, nHeads, headDim, ropeDim, pos, base, freqScale, nil, mode) // θ/1 = θ: the same bits
 }
 
 // ropeThetaScale is ggml's theta_scale = powf(base, -2.0f/ropeDim): the

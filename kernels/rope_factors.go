@@ -24,11 +24,10 @@ func RoPEFactors(x []float32, nHeads, headDim, ropeDim, pos int, base, freqScale
 	thetaScale := ropeThetaScale(base, ropeDim)
 	theta := float32(pos)
 	for i := 0; i < half; i++ {
-		ff := float32(1)
+		angle := freqScale * theta
 		if factors != nil {
-			ff = factors[i]
+			angle = freqScale * (theta / factors[i])
 		}
-		angle := freqScale * (theta / ff)
 		c := float32(math.Cos(float64(angle)))
 		s := float32(math.Sin(float64(angle)))
 		for h := 0; h < nHeads; h++ {
