@@ -138,23 +138,6 @@ GLOBL q8perm<>(SB), RODATA|NOPTR, $32
 	VBROADCASTSS d, Y11       \
 	VFMADD231PS Y11, Y10, acc
 
-// Q8ROW2: the same for one weight row and two tokens (y0 in Y8, y1 in Y9).
-// Uses Y10-Y14.
-#define Q8ROW2(wq, d0, d1, acc0, acc1) \
-	VPABSB     wq, Y10        \
-	VPSIGNB    wq, Y8, Y11    \
-	VPMADDUBSW Y11, Y10, Y11  \
-	VPMADDWD   Y15, Y11, Y11  \
-	VCVTDQ2PS  Y11, Y11       \
-	VBROADCASTSS d0, Y12      \
-	VFMADD231PS Y12, Y11, acc0 \
-	VPSIGNB    wq, Y9, Y13    \
-	VPMADDUBSW Y13, Y10, Y13  \
-	VPMADDWD   Y15, Y13, Y13  \
-	VCVTDQ2PS  Y13, Y13       \
-	VBROADCASTSS d1, Y14      \
-	VFMADD231PS Y14, Y13, acc1
-
 // Q4NIB: Y10 = the 32 nibbles of the Q4_0 quants at wq (16 bytes), low
 // nibbles in bytes 0-15, high in 16-31. Y13: shift counts, Y14: 0x0f.
 #define Q4NIB(wq) \
@@ -253,8 +236,70 @@ q8d4loop:
 	VZEROUPPER
 	RET
 
+// The 4-row × 2-token kernels keep everything but the weights in
+// registers: y of the 2 tokens in Y8, Y9, d(row r, token t) for the 4
+// rows in both 128-bit halves of Y13 (t = 0) and Y14 (t = 1), each
+// broadcast with VSHUFPS when used (an ALU op where a VBROADCASTSS from
+// memory would take a load slot, which is what limits these loops).
+
+// SCALES4x2R sets Y13, Y14 to d(row r, token t) = dw_r·dx_t (rows in each
+// 128-bit half) from the tables: the 4 rows' scales of this block at R12,
+// the tokens' at R13 and R13+R14. Advances R12 by 16 and R13 by 4. Uses
+// Y10.
+#define SCALES4x2R \
+	VBROADCASTF128 0(R12), Y10      \
+	VBROADCASTSS 0(R13), Y13        \
+	VMULPS  Y13, Y10, Y13           \
+	VBROADCASTSS 0(R13)(R14*1), Y14 \
+	VMULPS  Y14, Y10, Y14           \
+	ADDQ    $16, R12                \
+	ADDQ    $4, R13
+
+// W2TAIL finishes one weight row of the 4×2 tile: Y10 = |w| (unsigned
+// operand), Y12 = y0 and Y11 = y1 with w's sign; acc_t += d(row, t) ·
+// float(lanes), d picked from Y13/Y14 by VSHUFPS imm. Uses Y10-Y12.
+#define W2TAIL(imm, acc0, acc1) \
+	VPMADDUBSW Y12, Y10, Y12    \
+	VPMADDUBSW Y11, Y10, Y11    \
+	VPMADDWD   Y15, Y12, Y12    \
+	VPMADDWD   Y15, Y11, Y11    \
+	VCVTDQ2PS  Y12, Y12         \
+	VCVTDQ2PS  Y11, Y11         \
+	VSHUFPS    $imm, Y13, Y13, Y10 \
+	VFMADD231PS Y10, Y12, acc0  \
+	VSHUFPS    $imm, Y14, Y14, Y10 \
+	VFMADD231PS Y10, Y11, acc1
+
+// Q8ROW2R: one Q8_0 weight row (quants at wq) of the 4×2 tile; one load.
+#define Q8ROW2R(wq, imm, acc0, acc1) \
+	VMOVDQU wq, Y11             \
+	VPABSB  Y11, Y10            \
+	VPSIGNB Y11, Y8, Y12        \
+	VPSIGNB Y11, Y9, Y11        \
+	W2TAIL(imm, acc0, acc1)
+
+// EPILOGUE4x2 stores the 8 sums: row r, token t from Y(r+4t) at
+// out + t·R9 + 4r.
+#define EPILOGUE4x2 \
+	HSUM(Y0, X0, X10) \
+	HSUM(Y1, X1, X10) \
+	HSUM(Y2, X2, X10) \
+	HSUM(Y3, X3, X10) \
+	HSUM(Y4, X4, X10) \
+	HSUM(Y5, X5, X10) \
+	HSUM(Y6, X6, X10) \
+	HSUM(Y7, X7, X10) \
+	VMOVSS X0, 0(DX)  \
+	VMOVSS X1, 4(DX)  \
+	VMOVSS X2, 8(DX)  \
+	VMOVSS X3, 12(DX) \
+	VMOVSS X4, 0(DX)(R9*1)  \
+	VMOVSS X5, 4(DX)(R9*1)  \
+	VMOVSS X6, 8(DX)(R9*1)  \
+	VMOVSS X7, 12(DX)(R9*1)
+
 // func q8Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
-TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $32-72
+TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $0-72
 	MOVQ w+0(FP), SI
 	MOVQ stride+8(FP), BX
 	MOVQ x+16(FP), DI
@@ -277,35 +322,20 @@ TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $32-72
 	VXORPS  Y7, Y7, Y7
 
 q8d42loop:
-	SCALES4x2T
+	SCALES4x2R
 	VMOVDQU 2(DI), Y8
 	VMOVDQU 2(DI)(R10*1), Y9
-	Q8ROW2(2(SI), 0(SP), 16(SP), Y0, Y4)
-	Q8ROW2(2(SI)(BX*1), 4(SP), 20(SP), Y1, Y5)
-	Q8ROW2(2(R8), 8(SP), 24(SP), Y2, Y6)
-	Q8ROW2(2(R8)(BX*1), 12(SP), 28(SP), Y3, Y7)
+	Q8ROW2R(2(SI), 0x00, Y0, Y4)
+	Q8ROW2R(2(SI)(BX*1), 0x55, Y1, Y5)
+	Q8ROW2R(2(R8), 0xaa, Y2, Y6)
+	Q8ROW2R(2(R8)(BX*1), 0xff, Y3, Y7)
 	ADDQ $34, SI
 	ADDQ $34, R8
 	ADDQ $34, DI
 	DECQ CX
 	JNZ  q8d42loop
 
-	HSUM(Y0, X0, X10)
-	HSUM(Y1, X1, X10)
-	HSUM(Y2, X2, X10)
-	HSUM(Y3, X3, X10)
-	HSUM(Y4, X4, X10)
-	HSUM(Y5, X5, X10)
-	HSUM(Y6, X6, X10)
-	HSUM(Y7, X7, X10)
-	VMOVSS X0, 0(DX)
-	VMOVSS X1, 4(DX)
-	VMOVSS X2, 8(DX)
-	VMOVSS X3, 12(DX)
-	VMOVSS X4, 0(DX)(R9*1)
-	VMOVSS X5, 4(DX)(R9*1)
-	VMOVSS X6, 8(DX)(R9*1)
-	VMOVSS X7, 12(DX)(R9*1)
+	EPILOGUE4x2
 	VZEROUPPER
 	RET
 
