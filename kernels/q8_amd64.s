@@ -9,7 +9,9 @@
 // added with one FMA by d = fp32(w.d)·fp32(x.d) (rounded product); blocks
 // in order; at the end hsum_float_8: (a0+a4 + a2+a6) + (a1+a5 + a3+a7).
 // Every kernel here (1 row, 4 rows, 4 rows × 2 tokens) does exactly that
-// per element, so all give the same bits.
+// per element, so all give the same bits. (Q4_0 prompt tiles unpack each
+// 4-row group to Q8_0 layout once, q4UnpackRowAVX2, and run the Q8_0
+// 4 × 2 kernel: the same integer lanes for activations in [-127, 127].)
 //
 // Q8_0 weights: ax = |w| (VPABSB; |-128| reads as 128 unsigned), sy = x
 // with w's sign (VPSIGNB), VPMADDUBSW(ax, sy) gives exact int16 pairs
@@ -112,20 +114,6 @@ GLOBL q8perm<>(SB), RODATA|NOPTR, $32
 	VBROADCASTSS X11, X11      \
 	VMULPS  X11, X10, X11      \
 	VMOVUPS X11, 0(SP)
-
-// SCALES4x2T stores d(row r, token t) at (16t+4r)(SP) from tables: the 4
-// rows' scales of this block at R12 (4 float32), the tokens' at R13 and
-// R13+R14. Advances R12 by 16 and R13 by 4. Uses X10-X12.
-#define SCALES4x2T \
-	VMOVUPS 0(R12), X10          \
-	VBROADCASTSS 0(R13), X11     \
-	VMULPS  X11, X10, X11        \
-	VMOVUPS X11, 0(SP)           \
-	VBROADCASTSS 0(R13)(R14*1), X12 \
-	VMULPS  X12, X10, X12        \
-	VMOVUPS X12, 16(SP)          \
-	ADDQ    $16, R12             \
-	ADDQ    $4, R13
 
 // Q8ROW: acc += d · float(lanes of w·y), w the 32 quants at wq (memory),
 // y in Y9. Uses Y10, Y11; Y15 holds int16 ones.
@@ -424,73 +412,6 @@ q4d4loop:
 	VZEROUPPER
 	RET
 
-// func q4Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
-TEXT ·q4Dot4x2AVX2(SB), NOSPLIT, $32-72
-	MOVQ w+0(FP), SI
-	MOVQ stride+8(FP), BX
-	MOVQ x+16(FP), DI
-	MOVQ xstride+24(FP), R10
-	MOVQ nb+32(FP), CX
-	MOVQ out+40(FP), DX
-	MOVQ ostride+48(FP), R9
-	MOVQ dw+56(FP), R12
-	MOVQ dx+64(FP), R13
-	LEAQ (SI)(BX*2), R8
-	LEAQ (CX*4), R14
-	VMOVDQU q8ones<>(SB), Y15
-	VMOVDQU q8nib<>(SB), Y14
-	VMOVDQU q8shift<>(SB), Y13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-
-q4d42loop:
-	SCALES4x2T
-	VMOVDQU q8eight<>(SB), Y10
-	VPMADDUBSW 2(DI), Y10, Y8
-	VPMADDUBSW 2(DI)(R10*1), Y10, Y9
-	Q4NIB(2(SI))
-	Q4ROW(2(DI), Y8, 0(SP), Y0)
-	Q4ROW(2(DI)(R10*1), Y9, 16(SP), Y4)
-	Q4NIB(2(SI)(BX*1))
-	Q4ROW(2(DI), Y8, 4(SP), Y1)
-	Q4ROW(2(DI)(R10*1), Y9, 20(SP), Y5)
-	Q4NIB(2(R8))
-	Q4ROW(2(DI), Y8, 8(SP), Y2)
-	Q4ROW(2(DI)(R10*1), Y9, 24(SP), Y6)
-	Q4NIB(2(R8)(BX*1))
-	Q4ROW(2(DI), Y8, 12(SP), Y3)
-	Q4ROW(2(DI)(R10*1), Y9, 28(SP), Y7)
-	ADDQ $18, SI
-	ADDQ $18, R8
-	ADDQ $34, DI
-	DECQ CX
-	JNZ  q4d42loop
-
-	HSUM(Y0, X0, X10)
-	HSUM(Y1, X1, X10)
-	HSUM(Y2, X2, X10)
-	HSUM(Y3, X3, X10)
-	HSUM(Y4, X4, X10)
-	HSUM(Y5, X5, X10)
-	HSUM(Y6, X6, X10)
-	HSUM(Y7, X7, X10)
-	VMOVSS X0, 0(DX)
-	VMOVSS X1, 4(DX)
-	VMOVSS X2, 8(DX)
-	VMOVSS X3, 12(DX)
-	VMOVSS X4, 0(DX)(R9*1)
-	VMOVSS X5, 4(DX)(R9*1)
-	VMOVSS X6, 8(DX)(R9*1)
-	VMOVSS X7, 12(DX)(R9*1)
-	VZEROUPPER
-	RET
-
 // func scales4AVX2(w *byte, stride int, nb int, bb int, dst *float32)
 //
 // dst[4b+r] = fp32(scale of block b of row r) for rows r < 4 at w +
@@ -613,5 +534,33 @@ qloop:
 	DECQ CX
 	JNZ  qloop
 
+	VZEROUPPER
+	RET
+
+// func q4UnpackRowAVX2(dst, w *byte, nb int)
+//
+// Rewrites nb (≥ 1) block_q4_0 at w as 34-byte blocks at dst: the fp16
+// scale, then the 32 weights q-8 as int8 in ggml's order (low nibbles of
+// the 16 bytes, then the high nibbles), the layout q8Dot4x2AVX2 reads.
+TEXT ·q4UnpackRowAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ nb+16(FP), CX
+	VMOVDQU q8nib<>(SB), Y14
+	VMOVDQU q8eight<>(SB), Y13
+
+q4uloop:
+	MOVWLZX 0(SI), AX
+	MOVW    AX, 0(DI)
+	VMOVDQU 2(SI), X0
+	VPSRLW  $4, X0, X1
+	VINSERTI128 $1, X1, Y0, Y0
+	VPAND   Y14, Y0, Y0
+	VPSUBB  Y13, Y0, Y0
+	VMOVDQU Y0, 2(DI)
+	ADDQ $18, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ  q4uloop
 	VZEROUPPER
 	RET
