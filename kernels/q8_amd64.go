@@ -45,10 +45,14 @@ func q4DotAVX2(w, x *byte, nb int) float32
 //go:noescape
 func q4Dot4AVX2(w *byte, stride int, x *byte, nb int, out *float32)
 
-// q4Dot4x2AVX2 is q8Dot4x2AVX2 for block_q4_0 weights.
+// q4UnpackRowAVX2 rewrites nb (≥ 1) block_q4_0 at w as nb 34-byte blocks
+// at dst (fp16 scale, then the 32 weights q-8 as int8 in ggml's order),
+// which q8Dot4x2AVX2 reads as Q8_0 weights: for activations in [-127,
+// 127], all Q8_0 quantization produces, the products are the exact
+// (q-8)·x of q4Dot4AVX2, so the results are the same bits.
 //
 //go:noescape
-func q4Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
+func q4UnpackRowAVX2(dst, w *byte, nb int)
 
 // scales4AVX2 sets dst[4b+i] to the float32 scale of block b (of bb bytes)
 // of row i at w + i·stride, for b < nb (≥ 1) and i < 4.
@@ -109,17 +113,20 @@ func dotQ4_0Fast(w, x []byte) (float32, bool) {
 // groups of weights across them.
 const rowsTokenBytes = 256 << 10
 
-var scalePool sync.Pool
+var scalePool, unpackPool sync.Pool
 
 // rowsQ is QKernel.Rows for Q8_0 (bb = 34) and Q4_0 (bb = 18) weights:
 // 4 rows × 2 tokens per assembly call (4 × 1 for an odd last token, Dot for
 // the last rows when hi-lo is not a multiple of 4). Tokens are taken in
 // chunks whose activations fit in rowsTokenBytes; the scales of a chunk's
-// tokens and of each 4-row group are converted to float32 once. Every
-// element is bit-identical to dot for its row and token.
+// tokens and of each 4-row group are converted to float32 once; with
+// unpack (Q4_0) each 4-row group is also rewritten in Q8_0 layout once
+// per chunk and the 4 × 2 tiles run k42 on that. Every element is
+// bit-identical to dot for its row and token (activations in [-127, 127],
+// which is all Q8_0 quantization produces).
 func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 	k4 func(*byte, int, *byte, int, *float32), k42 func(*byte, int, *byte, int, int, *float32, int, *float32, *float32),
-	dot func(w, x []byte) float32) {
+	unpack func(dst, w *byte, nb int), dot func(w, x []byte) float32) {
 	nb := cols / QK
 	wb, xb := nb*bb, nb*Q8_0BlockBytes
 	if cols%QK != 0 || nTok < 0 || lo < 0 || hi > rows || lo > hi || len(w) < rows*wb || len(xq) < nTok*xb || len(out) < nTok*rows {
@@ -136,6 +143,7 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 	}
 	chunk := max(2, rowsTokenBytes/xb&^1)
 	var scales []float32 // [4·nb] row-group scales, then [chunk·nb] token scales
+	var ub []byte        // a 4-row group of Q4_0 weights unpacked to Q8_0 layout
 	if nTok >= 2 && hi-lo >= 4 {
 		n := (4 + min(chunk, nTok)) * nb
 		p, _ := scalePool.Get().(*[]float32)
@@ -145,6 +153,16 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 		}
 		defer scalePool.Put(p)
 		scales = (*p)[:n]
+		if unpack != nil {
+			n := 4 * nb * Q8_0BlockBytes
+			p, _ := unpackPool.Get().(*[]byte)
+			if p == nil || cap(*p) < n {
+				s := make([]byte, n)
+				p = &s
+			}
+			defer unpackPool.Put(p)
+			ub = (*p)[:n]
+		}
 	}
 	for t0 := 0; t0 < nTok; t0 += chunk {
 		t1 := min(t0+chunk, nTok)
@@ -159,8 +177,16 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 			t := t0
 			if dw != nil {
 				scales4AVX2(wp, wb, nb, bb, &dw[0])
+				kp, ks := wp, wb
+				if ub != nil && t+2 <= t1 {
+					ks = nb * Q8_0BlockBytes
+					for i := range 4 {
+						unpack(&ub[i*ks], &w[(r+i)*wb], nb)
+					}
+					kp = &ub[0]
+				}
 				for ; t+2 <= t1; t += 2 {
-					k42(wp, wb, &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows, &dw[0], &dx[(t-t0)*nb])
+					k42(kp, ks, &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows, &dw[0], &dx[(t-t0)*nb])
 				}
 			}
 			if t < t1 {
@@ -176,11 +202,11 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 }
 
 func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, q8Dot4AVX2, q8Dot4x2AVX2, DotQ8_0)
+	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, q8Dot4AVX2, q8Dot4x2AVX2, nil, DotQ8_0)
 }
 
 func rowsQ4_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes, q4Dot4AVX2, q4Dot4x2AVX2, DotQ4_0Q8_0)
+	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes, q4Dot4AVX2, q8Dot4x2AVX2, q4UnpackRowAVX2, DotQ4_0Q8_0)
 }
 
 func init() {

@@ -9,7 +9,9 @@
 // added with one FMA by d = fp32(w.d)·fp32(x.d) (rounded product); blocks
 // in order; at the end hsum_float_8: (a0+a4 + a2+a6) + (a1+a5 + a3+a7).
 // Every kernel here (1 row, 4 rows, 4 rows × 2 tokens) does exactly that
-// per element, so all give the same bits.
+// per element, so all give the same bits. (Q4_0 prompt tiles unpack each
+// 4-row group to Q8_0 layout once, q4UnpackRowAVX2, and run the Q8_0
+// 4 × 2 kernel: the same integer lanes for activations in [-127, 127].)
 //
 // Q8_0 weights: ax = |w| (VPABSB; |-128| reads as 128 unsigned), sy = x
 // with w's sign (VPSIGNB), VPMADDUBSW(ax, sy) gives exact int16 pairs
@@ -113,20 +115,6 @@ GLOBL q8perm<>(SB), RODATA|NOPTR, $32
 	VMULPS  X11, X10, X11      \
 	VMOVUPS X11, 0(SP)
 
-// SCALES4x2T stores d(row r, token t) at (16t+4r)(SP) from tables: the 4
-// rows' scales of this block at R12 (4 float32), the tokens' at R13 and
-// R13+R14. Advances R12 by 16 and R13 by 4. Uses X10-X12.
-#define SCALES4x2T \
-	VMOVUPS 0(R12), X10          \
-	VBROADCASTSS 0(R13), X11     \
-	VMULPS  X11, X10, X11        \
-	VMOVUPS X11, 0(SP)           \
-	VBROADCASTSS 0(R13)(R14*1), X12 \
-	VMULPS  X12, X10, X12        \
-	VMOVUPS X12, 16(SP)          \
-	ADDQ    $16, R12             \
-	ADDQ    $4, R13
-
 // Q8ROW: acc += d · float(lanes of w·y), w the 32 quants at wq (memory),
 // y in Y9. Uses Y10, Y11; Y15 holds int16 ones.
 #define Q8ROW(wq, d, acc) \
@@ -137,23 +125,6 @@ GLOBL q8perm<>(SB), RODATA|NOPTR, $32
 	VCVTDQ2PS  Y10, Y10       \
 	VBROADCASTSS d, Y11       \
 	VFMADD231PS Y11, Y10, acc
-
-// Q8ROW2: the same for one weight row and two tokens (y0 in Y8, y1 in Y9).
-// Uses Y10-Y14.
-#define Q8ROW2(wq, d0, d1, acc0, acc1) \
-	VPABSB     wq, Y10        \
-	VPSIGNB    wq, Y8, Y11    \
-	VPMADDUBSW Y11, Y10, Y11  \
-	VPMADDWD   Y15, Y11, Y11  \
-	VCVTDQ2PS  Y11, Y11       \
-	VBROADCASTSS d0, Y12      \
-	VFMADD231PS Y12, Y11, acc0 \
-	VPSIGNB    wq, Y9, Y13    \
-	VPMADDUBSW Y13, Y10, Y13  \
-	VPMADDWD   Y15, Y13, Y13  \
-	VCVTDQ2PS  Y13, Y13       \
-	VBROADCASTSS d1, Y14      \
-	VFMADD231PS Y14, Y13, acc1
 
 // Q4NIB: Y10 = the 32 nibbles of the Q4_0 quants at wq (16 bytes), low
 // nibbles in bytes 0-15, high in 16-31. Y13: shift counts, Y14: 0x0f.
@@ -253,8 +224,70 @@ q8d4loop:
 	VZEROUPPER
 	RET
 
+// The 4-row × 2-token kernels keep everything but the weights in
+// registers: y of the 2 tokens in Y8, Y9, d(row r, token t) for the 4
+// rows in both 128-bit halves of Y13 (t = 0) and Y14 (t = 1), each
+// broadcast with VSHUFPS when used (an ALU op where a VBROADCASTSS from
+// memory would take a load slot, which is what limits these loops).
+
+// SCALES4x2R sets Y13, Y14 to d(row r, token t) = dw_r·dx_t (rows in each
+// 128-bit half) from the tables: the 4 rows' scales of this block at R12,
+// the tokens' at R13 and R13+R14. Advances R12 by 16 and R13 by 4. Uses
+// Y10.
+#define SCALES4x2R \
+	VBROADCASTF128 0(R12), Y10      \
+	VBROADCASTSS 0(R13), Y13        \
+	VMULPS  Y13, Y10, Y13           \
+	VBROADCASTSS 0(R13)(R14*1), Y14 \
+	VMULPS  Y14, Y10, Y14           \
+	ADDQ    $16, R12                \
+	ADDQ    $4, R13
+
+// W2TAIL finishes one weight row of the 4×2 tile: Y10 = |w| (unsigned
+// operand), Y12 = y0 and Y11 = y1 with w's sign; acc_t += d(row, t) ·
+// float(lanes), d picked from Y13/Y14 by VSHUFPS imm. Uses Y10-Y12.
+#define W2TAIL(imm, acc0, acc1) \
+	VPMADDUBSW Y12, Y10, Y12    \
+	VPMADDUBSW Y11, Y10, Y11    \
+	VPMADDWD   Y15, Y12, Y12    \
+	VPMADDWD   Y15, Y11, Y11    \
+	VCVTDQ2PS  Y12, Y12         \
+	VCVTDQ2PS  Y11, Y11         \
+	VSHUFPS    $imm, Y13, Y13, Y10 \
+	VFMADD231PS Y10, Y12, acc0  \
+	VSHUFPS    $imm, Y14, Y14, Y10 \
+	VFMADD231PS Y10, Y11, acc1
+
+// Q8ROW2R: one Q8_0 weight row (quants at wq) of the 4×2 tile; one load.
+#define Q8ROW2R(wq, imm, acc0, acc1) \
+	VMOVDQU wq, Y11             \
+	VPABSB  Y11, Y10            \
+	VPSIGNB Y11, Y8, Y12        \
+	VPSIGNB Y11, Y9, Y11        \
+	W2TAIL(imm, acc0, acc1)
+
+// EPILOGUE4x2 stores the 8 sums: row r, token t from Y(r+4t) at
+// out + t·R9 + 4r.
+#define EPILOGUE4x2 \
+	HSUM(Y0, X0, X10) \
+	HSUM(Y1, X1, X10) \
+	HSUM(Y2, X2, X10) \
+	HSUM(Y3, X3, X10) \
+	HSUM(Y4, X4, X10) \
+	HSUM(Y5, X5, X10) \
+	HSUM(Y6, X6, X10) \
+	HSUM(Y7, X7, X10) \
+	VMOVSS X0, 0(DX)  \
+	VMOVSS X1, 4(DX)  \
+	VMOVSS X2, 8(DX)  \
+	VMOVSS X3, 12(DX) \
+	VMOVSS X4, 0(DX)(R9*1)  \
+	VMOVSS X5, 4(DX)(R9*1)  \
+	VMOVSS X6, 8(DX)(R9*1)  \
+	VMOVSS X7, 12(DX)(R9*1)
+
 // func q8Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
-TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $32-72
+TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $0-72
 	MOVQ w+0(FP), SI
 	MOVQ stride+8(FP), BX
 	MOVQ x+16(FP), DI
@@ -277,35 +310,20 @@ TEXT ·q8Dot4x2AVX2(SB), NOSPLIT, $32-72
 	VXORPS  Y7, Y7, Y7
 
 q8d42loop:
-	SCALES4x2T
+	SCALES4x2R
 	VMOVDQU 2(DI), Y8
 	VMOVDQU 2(DI)(R10*1), Y9
-	Q8ROW2(2(SI), 0(SP), 16(SP), Y0, Y4)
-	Q8ROW2(2(SI)(BX*1), 4(SP), 20(SP), Y1, Y5)
-	Q8ROW2(2(R8), 8(SP), 24(SP), Y2, Y6)
-	Q8ROW2(2(R8)(BX*1), 12(SP), 28(SP), Y3, Y7)
+	Q8ROW2R(2(SI), 0x00, Y0, Y4)
+	Q8ROW2R(2(SI)(BX*1), 0x55, Y1, Y5)
+	Q8ROW2R(2(R8), 0xaa, Y2, Y6)
+	Q8ROW2R(2(R8)(BX*1), 0xff, Y3, Y7)
 	ADDQ $34, SI
 	ADDQ $34, R8
 	ADDQ $34, DI
 	DECQ CX
 	JNZ  q8d42loop
 
-	HSUM(Y0, X0, X10)
-	HSUM(Y1, X1, X10)
-	HSUM(Y2, X2, X10)
-	HSUM(Y3, X3, X10)
-	HSUM(Y4, X4, X10)
-	HSUM(Y5, X5, X10)
-	HSUM(Y6, X6, X10)
-	HSUM(Y7, X7, X10)
-	VMOVSS X0, 0(DX)
-	VMOVSS X1, 4(DX)
-	VMOVSS X2, 8(DX)
-	VMOVSS X3, 12(DX)
-	VMOVSS X4, 0(DX)(R9*1)
-	VMOVSS X5, 4(DX)(R9*1)
-	VMOVSS X6, 8(DX)(R9*1)
-	VMOVSS X7, 12(DX)(R9*1)
+	EPILOGUE4x2
 	VZEROUPPER
 	RET
 
@@ -391,73 +409,6 @@ q4d4loop:
 	VMOVSS X1, 4(DX)
 	VMOVSS X2, 8(DX)
 	VMOVSS X3, 12(DX)
-	VZEROUPPER
-	RET
-
-// func q4Dot4x2AVX2(w *byte, stride int, x *byte, xstride int, nb int, out *float32, ostride int, dw, dx *float32)
-TEXT ·q4Dot4x2AVX2(SB), NOSPLIT, $32-72
-	MOVQ w+0(FP), SI
-	MOVQ stride+8(FP), BX
-	MOVQ x+16(FP), DI
-	MOVQ xstride+24(FP), R10
-	MOVQ nb+32(FP), CX
-	MOVQ out+40(FP), DX
-	MOVQ ostride+48(FP), R9
-	MOVQ dw+56(FP), R12
-	MOVQ dx+64(FP), R13
-	LEAQ (SI)(BX*2), R8
-	LEAQ (CX*4), R14
-	VMOVDQU q8ones<>(SB), Y15
-	VMOVDQU q8nib<>(SB), Y14
-	VMOVDQU q8shift<>(SB), Y13
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-
-q4d42loop:
-	SCALES4x2T
-	VMOVDQU q8eight<>(SB), Y10
-	VPMADDUBSW 2(DI), Y10, Y8
-	VPMADDUBSW 2(DI)(R10*1), Y10, Y9
-	Q4NIB(2(SI))
-	Q4ROW(2(DI), Y8, 0(SP), Y0)
-	Q4ROW(2(DI)(R10*1), Y9, 16(SP), Y4)
-	Q4NIB(2(SI)(BX*1))
-	Q4ROW(2(DI), Y8, 4(SP), Y1)
-	Q4ROW(2(DI)(R10*1), Y9, 20(SP), Y5)
-	Q4NIB(2(R8))
-	Q4ROW(2(DI), Y8, 8(SP), Y2)
-	Q4ROW(2(DI)(R10*1), Y9, 24(SP), Y6)
-	Q4NIB(2(R8)(BX*1))
-	Q4ROW(2(DI), Y8, 12(SP), Y3)
-	Q4ROW(2(DI)(R10*1), Y9, 28(SP), Y7)
-	ADDQ $18, SI
-	ADDQ $18, R8
-	ADDQ $34, DI
-	DECQ CX
-	JNZ  q4d42loop
-
-	HSUM(Y0, X0, X10)
-	HSUM(Y1, X1, X10)
-	HSUM(Y2, X2, X10)
-	HSUM(Y3, X3, X10)
-	HSUM(Y4, X4, X10)
-	HSUM(Y5, X5, X10)
-	HSUM(Y6, X6, X10)
-	HSUM(Y7, X7, X10)
-	VMOVSS X0, 0(DX)
-	VMOVSS X1, 4(DX)
-	VMOVSS X2, 8(DX)
-	VMOVSS X3, 12(DX)
-	VMOVSS X4, 0(DX)(R9*1)
-	VMOVSS X5, 4(DX)(R9*1)
-	VMOVSS X6, 8(DX)(R9*1)
-	VMOVSS X7, 12(DX)(R9*1)
 	VZEROUPPER
 	RET
 
@@ -583,5 +534,33 @@ qloop:
 	DECQ CX
 	JNZ  qloop
 
+	VZEROUPPER
+	RET
+
+// func q4UnpackRowAVX2(dst, w *byte, nb int)
+//
+// Rewrites nb (≥ 1) block_q4_0 at w as 34-byte blocks at dst: the fp16
+// scale, then the 32 weights q-8 as int8 in ggml's order (low nibbles of
+// the 16 bytes, then the high nibbles), the layout q8Dot4x2AVX2 reads.
+TEXT ·q4UnpackRowAVX2(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ nb+16(FP), CX
+	VMOVDQU q8nib<>(SB), Y14
+	VMOVDQU q8eight<>(SB), Y13
+
+q4uloop:
+	MOVWLZX 0(SI), AX
+	MOVW    AX, 0(DI)
+	VMOVDQU 2(SI), X0
+	VPSRLW  $4, X0, X1
+	VINSERTI128 $1, X1, Y0, Y0
+	VPAND   Y14, Y0, Y0
+	VPSUBB  Y13, Y0, Y0
+	VMOVDQU Y0, 2(DI)
+	ADDQ $18, SI
+	ADDQ $34, DI
+	DECQ CX
+	JNZ  q4uloop
 	VZEROUPPER
 	RET
