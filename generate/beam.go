@@ -122,7 +122,7 @@ func beamSearch(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, pro
 	if now == nil {
 		now = time.Now
 	}
-	eog := eogIDs(tok)
+	eog := tok.Specials().EndIDs()
 	seqOpts := model.SequenceOptions{KVF16: opts.KVF16}
 	res := &Result{PromptIDs: slices.Clone(promptIDs)}
 

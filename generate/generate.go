@@ -165,7 +165,7 @@ func Run(ctx context.Context, m model.Model, tok tokenizer.Tokenizer, promptIDs 
 		now = time.Now
 	}
 	res := &Result{PromptIDs: slices.Clone(promptIDs)}
-	eog := eogIDs(tok)
+	eog := tok.Specials().EndIDs()
 
 	// The stream decoder first sees the prompt, so that the first generated
 	// token decodes in context (SentencePiece drops the leading space of a
@@ -288,16 +288,6 @@ func checkOptions(m model.Model, promptIDs []int, opts Options) error {
 		}
 	}
 	return opts.Beam.check(opts)
-}
-
-// eogIDs returns every end-of-generation id of tok: Specials.EOG and EOS.
-func eogIDs(tok tokenizer.Tokenizer) []int {
-	sp := tok.Specials()
-	eog := slices.Clone(sp.EOG)
-	if sp.EOS >= 0 && !slices.Contains(eog, sp.EOS) {
-		eog = append(eog, sp.EOS)
-	}
-	return eog
 }
 
 // tokenLogProbs is sample.LogProbs with each id's text, decoded after prev

@@ -126,12 +126,7 @@ type scheduler struct {
 }
 
 func newScheduler(m model.Model, tok tokenizer.Tokenizer, parallel, queueSize, prefillChunk int, kvF16 bool, mt *metrics) *scheduler {
-	sp := tok.Specials()
-	eog := slices.Clone(sp.EOG)
-	if sp.EOS >= 0 && !slices.Contains(eog, sp.EOS) {
-		eog = append(eog, sp.EOS)
-	}
-	s := &scheduler{m: m, tok: tok, eog: eog, parallel: parallel, queueSize: queueSize, prefillChunk: prefillChunk,
+	s := &scheduler{m: m, tok: tok, eog: tok.Specials().EndIDs(), parallel: parallel, queueSize: queueSize, prefillChunk: prefillChunk,
 		kvF16: kvF16, metrics: mt, wake: make(chan struct{}, 1), done: make(chan struct{})}
 	go s.loop()
 	return s

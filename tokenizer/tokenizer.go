@@ -3,6 +3,7 @@ package tokenizer
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Tokenizer turns text into token ids and ids back into text.
@@ -89,6 +90,16 @@ type Specials struct {
 	// Tokens lists every special or added token whose text Encode recognises
 	// when EncodeOptions.ParseSpecial is set.
 	Tokens []SpecialToken
+}
+
+// EndIDs returns every id that ends generation: EOG, plus EOS when EOG
+// does not list it (and it exists). The result is a new slice.
+func (s Specials) EndIDs() []int {
+	ids := slices.Clone(s.EOG)
+	if s.EOS >= 0 && !slices.Contains(ids, s.EOS) {
+		ids = append(ids, s.EOS)
+	}
+	return ids
 }
 
 // NoSpecials returns a Specials with every id set to -1.

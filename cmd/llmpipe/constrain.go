@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"slices"
 
 	"github.com/llmpipe/llmpipe/grammar"
 	"github.com/llmpipe/llmpipe/tokenizer"
@@ -67,12 +66,7 @@ func constraintMatcher(g *grammar.Grammar, tok tokenizer.Tokenizer, maxTokens in
 	if err != nil {
 		return nil, fmt.Errorf("constrained decoding: %w", err)
 	}
-	sp := tok.Specials()
-	eog := slices.Clone(sp.EOG)
-	if sp.EOS >= 0 && !slices.Contains(eog, sp.EOS) {
-		eog = append(eog, sp.EOS)
-	}
-	m, err := grammar.NewMatcher(g, vocab, eog)
+	m, err := grammar.NewMatcher(g, vocab, tok.Specials().EndIDs())
 	if err != nil {
 		return nil, fmt.Errorf("constrained decoding: %w", err)
 	}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -214,12 +213,7 @@ func schemaConstraints(tok tokenizer.Tokenizer) func([]byte) (sample.Constraint,
 			if vb, vErr = tokenizer.VocabBytes(tok); vErr != nil {
 				return
 			}
-			sp := tok.Specials()
-			eog := slices.Clone(sp.EOG)
-			if sp.EOS >= 0 && !slices.Contains(eog, sp.EOS) {
-				eog = append(eog, sp.EOS)
-			}
-			vocab, vErr = grammar.NewVocabulary(vb, eog)
+			vocab, vErr = grammar.NewVocabulary(vb, tok.Specials().EndIDs())
 		})
 		if vErr != nil {
 			return nil, fmt.Errorf("constrained decoding: %w", vErr)
