@@ -37,7 +37,7 @@ func BenchmarkMatMulQK(b *testing.B) {
 						}
 						SetThreads(th)
 						b.SetBytes(int64(len(w)))
-						cpu0 := processCPUTime()
+						cpu0 := processCPU()
 						for b.Loop() {
 							MatMulQ(out, typ, w, x, s.nTok, s.rows, s.cols)
 						}
@@ -45,7 +45,7 @@ func BenchmarkMatMulQK(b *testing.B) {
 						sec := b.Elapsed().Seconds()
 						b.ReportMetric(ops/sec/1e9, "GOP/s")
 						b.ReportMetric(float64(len(w))*float64(b.N)/sec/1e9, "GB/s")
-						if cpu := (processCPUTime() - cpu0).Seconds(); cpu > 0 && th == 1 {
+						if cpu := (processCPU() - cpu0).Seconds(); cpu > 0 && th == 1 {
 							b.ReportMetric(ops/cpu/1e9, "GOP/cpu-s")
 						}
 					})

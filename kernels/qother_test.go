@@ -443,16 +443,16 @@ func BenchmarkMatMulQOther(b *testing.B) {
 					b.SetBytes(int64(len(w)))
 					runtime.LockOSThread()
 					defer runtime.UnlockOSThread()
-					c0, cpuOK := otherqThreadCPU()
+					c0, cpuOK := threadCPUTime()
 					for b.Loop() {
 						MatMulQ(out, typ, w, x, 1, rows, cols)
 					}
-					c1, _ := otherqThreadCPU()
+					c1, _ := threadCPUTime()
 					s := b.Elapsed().Seconds() / float64(b.N)
 					b.ReportMetric(2*rows*cols/s/1e9, "GOP/s")
 					b.ReportMetric(float64(len(w))/s/1e9, "GB/s")
 					if cpuOK && th == 1 && c1 > c0 { // 1 thread runs inline: its CPU time is the work's
-						b.ReportMetric(2*rows*cols*float64(b.N)/(c1-c0)/1e9, "cpuGOP/s")
+						b.ReportMetric(2*rows*cols*float64(b.N)/(c1-c0).Seconds()/1e9, "cpuGOP/s")
 					}
 				})
 			}
@@ -542,14 +542,14 @@ func BenchmarkMatMulQOtherPrompt(b *testing.B) {
 					x, out := randF32(r, nTok*cols), make([]float32, nTok*rows)
 					runtime.LockOSThread()
 					defer runtime.UnlockOSThread()
-					c0, cpuOK := otherqThreadCPU()
+					c0, cpuOK := threadCPUTime()
 					for b.Loop() {
 						MatMulQ(out, typ, w, x, nTok, rows, cols)
 					}
-					c1, _ := otherqThreadCPU()
+					c1, _ := threadCPUTime()
 					b.ReportMetric(2*nTok*rows*cols*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
 					if cpuOK && th == 1 && c1 > c0 {
-						b.ReportMetric(2*nTok*rows*cols*float64(b.N)/(c1-c0)/1e9, "cpuGOP/s")
+						b.ReportMetric(2*nTok*rows*cols*float64(b.N)/(c1-c0).Seconds()/1e9, "cpuGOP/s")
 					}
 				})
 			}
