@@ -18,29 +18,7 @@ import (
 // test's temporary folder). The tools are installed by .ci/run; without them
 // the test skips, or fails under CI=true.
 func TestServeBrowser(t *testing.T) {
-	missing := func(what string) {
-		t.Helper()
-		msg := "browser test: missing " + what + " (.ci/run installs chromium and playwright-core and sets LLMPIPE_NODE_MODULES)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	chromium := os.Getenv("E2E_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		missing(chromium)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node")
-	}
-	modules := os.Getenv("LLMPIPE_NODE_MODULES")
-	if _, err := os.Stat(filepath.Join(modules, "playwright-core", "package.json")); modules == "" || err != nil {
-		missing("playwright-core in $LLMPIPE_NODE_MODULES")
-	}
+	chromium, node, modules := shared.Browser(t)
 	url := startServe(t, "--model", shared.Path(t, "models/stories260K.gguf"), "--parallel", "2")
 
 	out := os.Getenv("LLMPIPE_TEST_OUT")

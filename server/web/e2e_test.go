@@ -14,42 +14,9 @@ import (
 	"sync"
 	"testing"
 	"time"
-)
 
-// browserTools finds what the browser test needs: Chromium ($E2E_CHROMIUM or
-// /usr/bin/chromium), node, and a node_modules folder holding playwright-core
-// ($LLMPIPE_NODE_MODULES, which .ci/run sets after installing it). Missing
-// tools skip the test, or fail it under CI=true.
-func browserTools(t *testing.T) (chromium, node, modules string) {
-	t.Helper()
-	missing := func(what string) {
-		t.Helper()
-		msg := what + " (.ci/run installs it: apt-get install chromium; npm install playwright-core, with LLMPIPE_NODE_MODULES set)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal("browser test: missing " + msg)
-		}
-		t.Skip("browser test skipped: missing " + msg)
-	}
-	chromium = os.Getenv("E2E_CHROMIUM")
-	if chromium == "" {
-		chromium = "/usr/bin/chromium"
-	}
-	if _, err := os.Stat(chromium); err != nil {
-		missing(chromium)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		missing("node")
-	}
-	modules = os.Getenv("LLMPIPE_NODE_MODULES")
-	if modules == "" {
-		missing("LLMPIPE_NODE_MODULES")
-	}
-	if _, err := os.Stat(filepath.Join(modules, "playwright-core", "package.json")); err != nil {
-		missing("playwright-core in " + modules)
-	}
-	return chromium, node, modules
-}
+	"github.com/llmpipe/llmpipe/internal/shared"
+)
 
 // fakeAPI is an OpenAI-compatible chat endpoint that streams a fixed reply
 // per request, recording each request body.
@@ -126,7 +93,7 @@ func (f *fakeAPI) models(w http.ResponseWriter, r *http.Request) {
 // API, has two exchanges, stops a third reply and shows an error, and saves a screenshot to
 // $LLMPIPE_TEST_OUT (or the test's temporary folder).
 func TestBrowser(t *testing.T) {
-	chromium, node, modules := browserTools(t)
+	chromium, node, modules := shared.Browser(t)
 	api := &fakeAPI{replies: [][]string{
 		{"Once", " upon", " a", " time", "."},
 		{"The", " end", "!"},
