@@ -2,6 +2,7 @@ package server
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -75,23 +76,47 @@ type fakeModel struct {
 	ctx       int
 	delay     time.Duration
 	eosAfterZ bool
+	// noFork: sequences implement neither model.Cloner nor
+	// model.Truncater (the server then runs every choice's prompt).
+	noFork bool
+	// history: the logits of the ids other than the favourite also depend
+	// on every id before (so a wrongly reused cache changes sampled text).
+	history bool
 
 	mu       sync.Mutex
 	batches  []int // sequences per step
 	maxBatch int
+	rows     int // ids run through ForwardBatch
+}
+
+// forwardRows returns the ids run so far.
+func (m *fakeModel) forwardRows() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rows
 }
 
 func (m *fakeModel) Arch() string       { return "fake" }
 func (m *fakeModel) ContextLength() int { return m.ctx }
 func (m *fakeModel) VocabSize() int     { return fakeVocab }
 func (m *fakeModel) NewSequence(model.SequenceOptions) model.Sequence {
+	if m.noFork {
+		return &plainSeq{&fakeSeq{m: m}}
+	}
 	return &fakeSeq{m: m}
 }
 
-func (m *fakeModel) logits(last int) []float32 {
+func (m *fakeModel) logits(ids []int) []float32 {
+	last := ids[len(ids)-1]
+	h := 0
+	if m.history {
+		for _, id := range ids {
+			h = (h*31 + id) % 11
+		}
+	}
 	out := make([]float32, fakeVocab)
 	for j := range out {
-		out[j] = float32((j*7+last*3)%11) / 4
+		out[j] = float32((j*7+last*3+h)%11) / 4
 	}
 	out[1] = -5
 	next := 2
@@ -107,6 +132,9 @@ func (m *fakeModel) logits(last int) []float32 {
 
 func (m *fakeModel) ForwardBatch(seqs []model.Sequence, ids [][]int) ([][]float32, error) {
 	m.mu.Lock()
+	for _, x := range ids {
+		m.rows += len(x)
+	}
 	m.batches = append(m.batches, len(seqs))
 	m.maxBatch = max(m.maxBatch, len(seqs))
 	m.mu.Unlock()
@@ -138,14 +166,21 @@ func (m *fakeModel) Embed(ids []int) ([]float32, error) {
 	return v, nil
 }
 
+// fakeSeq is a fake sequence: the ids it holds.
 type fakeSeq struct {
-	m *fakeModel
-	n int
+	m   *fakeModel
+	ids []int
 }
 
-func (s *fakeSeq) Len() int { return s.n }
+// plainSeq is a fakeSeq that cannot fork or truncate.
+type plainSeq struct{ s *fakeSeq }
+
+func (p *plainSeq) Len() int                                       { return p.s.Len() }
+func (p *plainSeq) Forward(ids []int, all bool) ([]float32, error) { return p.s.Forward(ids, all) }
+
+func (s *fakeSeq) Len() int { return len(s.ids) }
 func (s *fakeSeq) Forward(ids []int, all bool) ([]float32, error) {
-	if s.n+len(ids) > s.m.ctx {
+	if len(s.ids)+len(ids) > s.m.ctx {
 		return nil, model.ErrContextFull
 	}
 	for _, id := range ids {
@@ -153,6 +188,21 @@ func (s *fakeSeq) Forward(ids []int, all bool) ([]float32, error) {
 			return nil, fmt.Errorf("fake: id %d", id)
 		}
 	}
-	s.n += len(ids)
-	return s.m.logits(ids[len(ids)-1]), nil
+	s.ids = append(s.ids, ids...)
+	return s.m.logits(s.ids), nil
 }
+
+func (s *fakeSeq) Clone() model.Sequence {
+	return &fakeSeq{m: s.m, ids: slices.Clone(s.ids)}
+}
+
+func (s *fakeSeq) Truncate(n int) error {
+	if n < 0 || n > len(s.ids) {
+		return fmt.Errorf("fake: truncate to %d of %d", n, len(s.ids))
+	}
+	s.ids = s.ids[:n:n]
+	return nil
+}
+
+// KVBytes is 100 bytes a position.
+func (s *fakeSeq) KVBytes() int { return 100 * len(s.ids) }

@@ -77,6 +77,10 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *genRequest, maxP
 	sk := newSink()
 	var jobs []*job
 	for pi, p := range g.prompts {
+		var grp *promptGroup
+		if g.set.n > 1 && s.sched.canClone {
+			grp = &promptGroup{waiting: g.set.n - 1}
+		}
 		for i := range g.set.n {
 			idx := pi*g.set.n + i
 			var c sample.Constraint
@@ -95,7 +99,7 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *genRequest, maxP
 				return invalid("", "%v", err)
 			}
 			jobs = append(jobs, &job{ctx: ctx, index: idx, prompt: p, max: maxes[pi], sampler: smp, stops: g.set.stops,
-				logprobs: g.set.logprobs, top: g.set.top, sink: sk})
+				logprobs: g.set.logprobs, top: g.set.top, sink: sk, group: grp, leader: i == 0})
 		}
 	}
 	switch err := s.sched.submit(jobs); {

@@ -33,15 +33,43 @@ type job struct {
 	top      int
 	sink     *sink
 	enqueued time.Time
+	// group, when set, is the request's choices that share this prompt:
+	// its leader runs the prompt once and the others fork its sequence.
+	group  *promptGroup
+	leader bool
 
 	// scheduler state
-	seq    model.Sequence
-	fed    int   // prompt ids cached so far
-	ids    []int // generated ids
-	next   int   // the id to feed in the next step
+	seq    model.Sequence // nil until a group member gets its fork
+	fed    int            // prompt ids cached so far
+	ids    []int          // generated ids
+	next   int            // the id to feed in the next step
 	stream *tokenizer.StreamDecoder
 	stop   *generate.Stopper
 	text   strings.Builder // text emitted by the stopper during the current step
+}
+
+// promptGroup is the choices of one prompt of an n > 1 request on a model
+// whose sequences fork (model.Cloner): the leader runs the prompt, then
+// each other member starts from a clone of its sequence and samples its
+// first id from the same logits, so the prompt is run once and the choices
+// decode together in the following batched steps.
+type promptGroup struct {
+	waiting int            // members that have not got their fork yet
+	base    model.Sequence // the leader's sequence right after the prompt, for members yet to fork
+	logits  []float32      // the logits after the prompt (a copy)
+	err     error          // the leader failed before the prompt was cached
+}
+
+// fork gives a waiting member its sequence: a clone of base, or base itself
+// for the last one.
+func (g *promptGroup) fork() model.Sequence {
+	g.waiting--
+	if g.waiting == 0 {
+		sq := g.base
+		g.base = nil
+		return sq
+	}
+	return g.base.(model.Cloner).Clone()
 }
 
 // tokenInfo is one generated id with its log-probabilities (when asked).
@@ -114,6 +142,7 @@ type scheduler struct {
 	queueSize    int
 	prefillChunk int
 	kvF16        bool
+	canClone     bool // the model's sequences implement model.Cloner
 	metrics      *metrics
 
 	mu       sync.Mutex
@@ -128,6 +157,7 @@ type scheduler struct {
 func newScheduler(m model.Model, tok tokenizer.Tokenizer, parallel, queueSize, prefillChunk int, kvF16 bool, mt *metrics) *scheduler {
 	s := &scheduler{m: m, tok: tok, eog: tok.Specials().EndIDs(), parallel: parallel, queueSize: queueSize, prefillChunk: prefillChunk,
 		kvF16: kvF16, metrics: mt, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	_, s.canClone = m.NewSequence(model.SequenceOptions{KVF16: kvF16}).(model.Cloner)
 	go s.loop()
 	return s
 }
@@ -235,7 +265,9 @@ func (s *scheduler) loop() {
 
 // start gives an admitted job its sequence, sampler window and decoders.
 func (s *scheduler) start(j *job) {
-	j.seq = s.m.NewSequence(model.SequenceOptions{KVF16: s.kvF16})
+	if j.group == nil || j.leader {
+		j.seq = s.m.NewSequence(model.SequenceOptions{KVF16: s.kvF16})
+	}
 	j.sampler.Observe(j.prompt...)
 	// The stream decoder sees the prompt first so the first generated id
 	// decodes in context (SentencePiece drops a text's leading space).
@@ -250,6 +282,12 @@ func (s *scheduler) finish(j *job, reason string, err error) {
 	if err == nil {
 		ev.Text = j.text.String()
 		j.text.Reset()
+	}
+	if g := j.group; g != nil && j.leader && g.waiting > 0 && g.base == nil && g.err == nil {
+		g.err = err // the members waiting for the prompt fail with the leader
+		if g.err == nil {
+			g.err = errors.New("the prompt's first choice ended before its prompt was run")
+		}
 	}
 	j.seq = nil
 	j.sink.push(ev)
@@ -267,27 +305,34 @@ func (s *scheduler) step(active []*job) []*job {
 	)
 	budget := s.prefillChunk
 	for _, j := range active {
-		if j.fed < len(j.prompt) {
+		switch {
+		case j.seq == nil:
+			continue // a member waiting for its fork
+		case j.fed < len(j.prompt):
 			if budget <= 0 {
 				continue
 			}
 			n := min(len(j.prompt)-j.fed, budget)
 			budget -= n
 			ids = append(ids, j.prompt[j.fed:j.fed+n])
-		} else {
+		default:
 			ids = append(ids, []int{j.next})
 		}
 		seqs, who = append(seqs, j.seq), append(who, j)
 	}
 	start := time.Now()
-	logits, err := safeForward(s.m, seqs, ids)
-	if err != nil {
-		for _, j := range who {
-			s.finish(j, "", fmt.Errorf("forward pass: %w", err))
-		}
-		return who
-	}
 	var done []*job
+	var logits [][]float32
+	if len(seqs) > 0 {
+		var err error
+		if logits, err = safeForward(s.m, seqs, ids); err != nil {
+			for _, j := range who {
+				s.finish(j, "", fmt.Errorf("forward pass: %w", err))
+			}
+			done = who
+			who = nil
+		}
+	}
 	sampled := 0
 	for k, j := range who {
 		if j.fed < len(j.prompt) {
@@ -295,9 +340,40 @@ func (s *scheduler) step(active []*job) []*job {
 			if j.fed < len(j.prompt) {
 				continue
 			}
+			if g := j.group; g != nil && j.leader && g.waiting > 0 {
+				// the prompt is cached: the other choices fork from here
+				g.base, g.logits = j.seq.(model.Cloner).Clone(), slices.Clone(logits[k])
+			}
 		}
 		sampled++
 		if reason, err := s.advance(j, logits[k]); err != nil || reason != "" {
+			s.finish(j, reason, err)
+			done = append(done, j)
+		}
+	}
+	// members whose leader has run the prompt (in this step or before)
+	// fork its sequence and sample their first id from its logits
+	for _, j := range active {
+		g := j.group
+		if g == nil || j.seq != nil || slices.Contains(done, j) {
+			continue
+		}
+		switch {
+		case g.err != nil:
+			s.finish(j, "", g.err)
+			done = append(done, j)
+			continue
+		case g.base == nil:
+			continue
+		}
+		lg := g.logits
+		j.seq, j.fed = g.fork(), len(j.prompt)
+		if g.base == nil {
+			g.logits = nil // j was the last member
+		}
+		sampled++
+		reason, err := s.advance(j, lg)
+		if err != nil || reason != "" {
 			s.finish(j, reason, err)
 			done = append(done, j)
 		}

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -252,6 +253,74 @@ func TestModelPanic(t *testing.T) {
 		code, body := post(t, ts.URL+"/v1/completions", `{"prompt":"a"}`)
 		if code != 500 || !strings.Contains(string(body), "panic in the model: boom") {
 			t.Fatalf("%d %s", code, body)
+		}
+	}
+}
+
+// TestNSharesPrompt: the choices of an n > 1 request run the prompt once
+// (one sequence's rows, then forks) and decode in the same batched steps;
+// seeded outputs equal those of a model whose sequences cannot fork (each
+// choice runs the prompt itself).
+func TestNSharesPrompt(t *testing.T) {
+	const n = 3
+	prompt := strings.Repeat("abc ", 10) // 41 ids with BOS
+	body := `{"prompt":"` + prompt + `","max_tokens":6,"temperature":1.2,"seed":5,"n":3}`
+	var texts [2][]string
+	for k, noFork := range []bool{true, false} {
+		m := &fakeModel{ctx: 128, noFork: noFork, history: true}
+		_, ts := newTest(t, m, nil)
+		r := postOK(t, ts.URL+"/v1/completions", body)
+		for _, c := range r.Choices {
+			texts[k] = append(texts[k], c.Text)
+		}
+		if r.Usage.PromptTokens != 41 || r.Usage.CompletionTokens != n*6 {
+			t.Fatalf("noFork=%v: usage %+v", noFork, r.Usage)
+		}
+		// every choice feeds 5 generated ids after its first; the prompt runs once or n times
+		want := 41 + n*5
+		if noFork {
+			want = n*41 + n*5
+		}
+		if got := m.forwardRows(); got != want {
+			t.Fatalf("noFork=%v: %d rows run, want %d", noFork, got, want)
+		}
+		if !noFork {
+			m.mu.Lock()
+			three := 0
+			for _, b := range m.batches {
+				if b == n {
+					three++
+				}
+			}
+			m.mu.Unlock()
+			if three < 5 {
+				t.Fatalf("the forks did not decode together: batches %v", m.batches)
+			}
+		}
+	}
+	if !slices.Equal(texts[0], texts[1]) {
+		t.Fatalf("seeded choices differ:\nno fork %q\nfork    %q", texts[0], texts[1])
+	}
+	if texts[1][0] == texts[1][1] && texts[1][1] == texts[1][2] {
+		t.Fatalf("three choices alike: %q", texts[1])
+	}
+}
+
+// TestNGroupWaitsForSlots: with n larger than Parallel the members that get
+// a slot later still fork the prompt's sequence.
+func TestNGroupWaitsForSlots(t *testing.T) {
+	m := &fakeModel{ctx: 64, history: true}
+	_, ts := newTest(t, m, func(c *Config) { c.Parallel = 2 })
+	r := postOK(t, ts.URL+"/v1/completions", `{"prompt":"abcdefgh","max_tokens":3,"temperature":1,"seed":1,"n":5}`)
+	if len(r.Choices) != 5 || m.forwardRows() != 9+5*2 {
+		t.Fatalf("%d choices, %d rows", len(r.Choices), m.forwardRows())
+	}
+	m2 := &fakeModel{ctx: 64, history: true, noFork: true}
+	_, ts2 := newTest(t, m2, func(c *Config) { c.Parallel = 2 })
+	r2 := postOK(t, ts2.URL+"/v1/completions", `{"prompt":"abcdefgh","max_tokens":3,"temperature":1,"seed":1,"n":5}`)
+	for i := range r.Choices {
+		if r.Choices[i].Text != r2.Choices[i].Text {
+			t.Fatalf("choice %d: %q vs %q", i, r.Choices[i].Text, r2.Choices[i].Text)
 		}
 	}
 }

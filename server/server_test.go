@@ -291,7 +291,7 @@ func TestLogprobsAndBias(t *testing.T) {
 	if len(lp.Content) != 3 || lp.Content[0].Token != "a" || len(lp.Content[0].TopLogprobs) != 2 || lp.Content[0].TopLogprobs[0].Token != "a" {
 		t.Fatalf("%+v", lp)
 	}
-	want, _ := sample.LogProbs(m.logits(31), 2, 0)
+	want, _ := sample.LogProbs(m.logits([]int{31}), 2, 0)
 	if math.Abs(lp.Content[0].Logprob-want.LogProb) > 1e-12 || len(lp.Content[0].Bytes) != 1 || lp.Content[0].Bytes[0] != 'a' {
 		t.Fatalf("logprob %v, want %v (%v)", lp.Content[0].Logprob, want.LogProb, lp.Content[0].Bytes)
 	}
