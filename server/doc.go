@@ -36,6 +36,15 @@
 // width is a multiple of 8, as in every released model; stories260K's 172
 // is not, so there its long prompts may differ from run's in the last ulp.)
 //
+// The choices of an n > 1 request share their prompt: the first runs it,
+// the others start from a clone of its sequence (model.Cloner) and sample
+// their first id from the same logits. With Config.PrefixCache, finished
+// sequences are kept (bounded in count and bytes, least recently used out
+// first) and a new prompt starts from the one sharing its longest prefix of
+// ids, cloned and truncated to that prefix (model.Truncater), as vLLM's
+// automatic prefix caching and llama.cpp's server slot reuse do; the ids
+// taken are reported as usage.prompt_tokens_details.cached_tokens.
+//
 // The package does not load models or open listeners: cmd/llmpipe's serve
 // command does, binding 127.0.0.1 by default.
 package server

@@ -164,6 +164,9 @@ func (s *Server) run(w http.ResponseWriter, r *http.Request, g *genRequest, maxP
 			if ev.Finish != "" {
 				c.finish, c.done = ev.Finish, true
 				left--
+				if ev.Index%g.set.n == 0 { // the prompt is counted once per prompt, not per choice
+					st.cachedTokens += ev.CachedTokens
+				}
 			}
 		}
 	}
@@ -184,6 +187,7 @@ type stream struct {
 	created                        int64
 	choices                        []choice
 	promptTokens, completionTokens int
+	cachedTokens                   int // of the prompt tokens, those taken from the prefix cache
 }
 
 func (st *stream) object() string {
@@ -196,8 +200,11 @@ func (st *stream) object() string {
 	return "text_completion"
 }
 
-func (st *stream) usage() map[string]int {
-	return map[string]int{"prompt_tokens": st.promptTokens, "completion_tokens": st.completionTokens, "total_tokens": st.promptTokens + st.completionTokens}
+// usage is the request's usage object; cached prompt tokens are reported
+// as OpenAI does (prompt_tokens_details.cached_tokens).
+func (st *stream) usage() map[string]any {
+	return map[string]any{"prompt_tokens": st.promptTokens, "completion_tokens": st.completionTokens, "total_tokens": st.promptTokens + st.completionTokens,
+		"prompt_tokens_details": map[string]int{"cached_tokens": st.cachedTokens}}
 }
 
 func (st *stream) chunk(choices []any) map[string]any {

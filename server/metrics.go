@@ -18,11 +18,15 @@ var ttftBuckets = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30
 // metrics are the server's counters, written as Prometheus text (version
 // 0.0.4) by /metrics.
 type metrics struct {
-	queueDepth, active atomic.Int64
+	queueDepth, active    atomic.Int64
+	cacheSeqs, cacheBytes atomic.Int64 // the prefix cache's size
 
 	mu               sync.Mutex
 	requests         map[[2]string]int64 // {endpoint, status code} → count
 	promptTokens     int64
+	cachedTokens     int64 // prompt ids taken from the prefix cache
+	cacheLookups     int64
+	cacheHits        int64
 	completionTokens int64
 	sequences        map[string]int64 // outcome → count
 	ttftCount        int64
@@ -42,7 +46,28 @@ func (m *metrics) request(endpoint string, code int) {
 	m.mu.Unlock()
 }
 
-func (m *metrics) finished(prompt, completion int, err error) {
+// prefixLookup records one prefix-cache lookup that found cached ids (0:
+// a miss); c nil: the cache is off.
+func (m *metrics) prefixLookup(cached int, c *prefixCache) {
+	if c == nil {
+		return
+	}
+	m.mu.Lock()
+	m.cacheLookups++
+	if cached > 0 {
+		m.cacheHits++
+	}
+	m.mu.Unlock()
+	m.prefixSize(c)
+}
+
+// prefixSize records the prefix cache's size.
+func (m *metrics) prefixSize(c *prefixCache) {
+	m.cacheSeqs.Store(int64(len(c.entries)))
+	m.cacheBytes.Store(c.bytes)
+}
+
+func (m *metrics) finished(prompt, completion, cached int, err error) {
 	outcome := "completed"
 	switch {
 	case errors.Is(err, context.Canceled):
@@ -54,6 +79,7 @@ func (m *metrics) finished(prompt, completion int, err error) {
 	}
 	m.mu.Lock()
 	m.promptTokens += int64(prompt)
+	m.cachedTokens += int64(cached)
 	m.completionTokens += int64(completion)
 	m.sequences[outcome]++
 	m.mu.Unlock()
@@ -115,6 +141,21 @@ func (m *metrics) write(w io.Writer) {
 	fmt.Fprintln(w, "# HELP llmpipe_prompt_tokens_total Prompt tokens of finished sequences.")
 	fmt.Fprintln(w, "# TYPE llmpipe_prompt_tokens_total counter")
 	fmt.Fprintf(w, "llmpipe_prompt_tokens_total %d\n", m.promptTokens)
+	fmt.Fprintln(w, "# HELP llmpipe_prompt_cached_tokens_total Prompt tokens of finished sequences taken from the prefix cache (not run again).")
+	fmt.Fprintln(w, "# TYPE llmpipe_prompt_cached_tokens_total counter")
+	fmt.Fprintf(w, "llmpipe_prompt_cached_tokens_total %d\n", m.cachedTokens)
+	fmt.Fprintln(w, "# HELP llmpipe_prefix_cache_lookups_total Prompts looked up in the prefix cache.")
+	fmt.Fprintln(w, "# TYPE llmpipe_prefix_cache_lookups_total counter")
+	fmt.Fprintf(w, "llmpipe_prefix_cache_lookups_total %d\n", m.cacheLookups)
+	fmt.Fprintln(w, "# HELP llmpipe_prefix_cache_hits_total Prompts that started from a cached sequence.")
+	fmt.Fprintln(w, "# TYPE llmpipe_prefix_cache_hits_total counter")
+	fmt.Fprintf(w, "llmpipe_prefix_cache_hits_total %d\n", m.cacheHits)
+	fmt.Fprintln(w, "# HELP llmpipe_prefix_cache_sequences Sequences kept in the prefix cache.")
+	fmt.Fprintln(w, "# TYPE llmpipe_prefix_cache_sequences gauge")
+	fmt.Fprintf(w, "llmpipe_prefix_cache_sequences %d\n", m.cacheSeqs.Load())
+	fmt.Fprintln(w, "# HELP llmpipe_prefix_cache_bytes KV cache memory the prefix cache holds (shared chunks counted in each sequence).")
+	fmt.Fprintln(w, "# TYPE llmpipe_prefix_cache_bytes gauge")
+	fmt.Fprintf(w, "llmpipe_prefix_cache_bytes %d\n", m.cacheBytes.Load())
 	fmt.Fprintln(w, "# HELP llmpipe_completion_tokens_total Generated tokens of finished sequences.")
 	fmt.Fprintln(w, "# TYPE llmpipe_completion_tokens_total counter")
 	fmt.Fprintf(w, "llmpipe_completion_tokens_total %d\n", m.completionTokens)

@@ -40,6 +40,7 @@ type job struct {
 
 	// scheduler state
 	seq    model.Sequence // nil until a group member gets its fork
+	cached int            // prompt ids taken from the prefix cache
 	fed    int            // prompt ids cached so far
 	ids    []int          // generated ids
 	next   int            // the id to feed in the next step
@@ -95,8 +96,9 @@ type event struct {
 	Token  *tokenInfo
 	Finish string // "stop" or "length" on the last event of a choice
 	Err    error  // the choice failed
-	// Usage of the choice, set with Finish.
-	PromptTokens, CompletionTokens int
+	// Usage of the choice, set with Finish: CachedTokens of the prompt's
+	// ids came from the prefix cache.
+	PromptTokens, CompletionTokens, CachedTokens int
 }
 
 // sink collects the events of one request's jobs for its handler: the
@@ -144,6 +146,7 @@ type scheduler struct {
 	kvF16        bool
 	canClone     bool // the model's sequences implement model.Cloner
 	metrics      *metrics
+	prefix       *prefixCache // nil: off
 
 	mu       sync.Mutex
 	wake     chan struct{} // capacity 1
@@ -154,10 +157,14 @@ type scheduler struct {
 	done     chan struct{}
 }
 
-func newScheduler(m model.Model, tok tokenizer.Tokenizer, parallel, queueSize, prefillChunk int, kvF16 bool, mt *metrics) *scheduler {
+func newScheduler(m model.Model, tok tokenizer.Tokenizer, parallel, queueSize, prefillChunk int, kvF16 bool, mt *metrics, cacheSeqs int, cacheBytes int64) *scheduler {
 	s := &scheduler{m: m, tok: tok, eog: tok.Specials().EndIDs(), parallel: parallel, queueSize: queueSize, prefillChunk: prefillChunk,
 		kvF16: kvF16, metrics: mt, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	_, s.canClone = m.NewSequence(model.SequenceOptions{KVF16: kvF16}).(model.Cloner)
+	sq := m.NewSequence(model.SequenceOptions{KVF16: kvF16})
+	_, s.canClone = sq.(model.Cloner)
+	if cacheSeqs > 0 && forkable(sq) {
+		s.prefix = &prefixCache{maxSeqs: cacheSeqs, maxBytes: cacheBytes}
+	}
 	go s.loop()
 	return s
 }
@@ -266,7 +273,12 @@ func (s *scheduler) loop() {
 // start gives an admitted job its sequence, sampler window and decoders.
 func (s *scheduler) start(j *job) {
 	if j.group == nil || j.leader {
-		j.seq = s.m.NewSequence(model.SequenceOptions{KVF16: s.kvF16})
+		if sq, n := s.prefix.lookup(j.prompt); sq != nil {
+			j.seq, j.fed, j.cached = sq, n, n
+		} else {
+			j.seq = s.m.NewSequence(model.SequenceOptions{KVF16: s.kvF16})
+		}
+		s.metrics.prefixLookup(j.cached, s.prefix)
 	}
 	j.sampler.Observe(j.prompt...)
 	// The stream decoder sees the prompt first so the first generated id
@@ -278,10 +290,18 @@ func (s *scheduler) start(j *job) {
 
 // finish sends a job's last event: its finish reason or error.
 func (s *scheduler) finish(j *job, reason string, err error) {
-	ev := event{Index: j.index, Finish: reason, Err: err, PromptTokens: len(j.prompt), CompletionTokens: len(j.ids)}
+	ev := event{Index: j.index, Finish: reason, Err: err, PromptTokens: len(j.prompt), CompletionTokens: len(j.ids), CachedTokens: j.cached}
 	if err == nil {
 		ev.Text = j.text.String()
 		j.text.Reset()
+		if s.prefix != nil && j.seq != nil {
+			// the positions hold the prompt and every generated id but the last
+			all := append(slices.Clone(j.prompt), j.ids...)
+			if n := j.seq.Len(); n <= len(all) {
+				s.prefix.add(all[:n:n], j.seq)
+				s.metrics.prefixSize(s.prefix)
+			}
+		}
 	}
 	if g := j.group; g != nil && j.leader && g.waiting > 0 && g.base == nil && g.err == nil {
 		g.err = err // the members waiting for the prompt fail with the leader
@@ -291,7 +311,7 @@ func (s *scheduler) finish(j *job, reason string, err error) {
 	}
 	j.seq = nil
 	j.sink.push(ev)
-	s.metrics.finished(len(j.prompt), len(j.ids), err)
+	s.metrics.finished(len(j.prompt), len(j.ids), j.cached, err)
 }
 
 // step runs one batched forward pass over the active jobs and samples the

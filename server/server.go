@@ -66,6 +66,15 @@ type Config struct {
 	APIKey string
 	// KVF16 keeps the KV caches in float16.
 	KVF16 bool
+	// PrefixCache is the most finished sequences whose KV caches are kept
+	// for later requests (0: none, the cache is off); PrefixCacheBytes
+	// bounds their memory too (0: no byte bound; shared chunks count in
+	// each sequence). A new prompt starts from the kept sequence that
+	// shares the longest prefix of its ids (at least 4), running only the
+	// rest; usage reports those ids as prompt_tokens_details.cached_tokens.
+	// It needs sequences that implement model.Cloner and model.Truncater.
+	PrefixCache      int
+	PrefixCacheBytes int64
 	// Web, when set, is served at "/" (the chat page).
 	Web http.Handler
 }
@@ -108,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, metrics: newMetrics(), created: time.Now().Unix()}
 	s.tools = cfg.Template != nil && strings.Contains(cfg.Template.Source(), "tools")
-	s.sched = newScheduler(cfg.Model, cfg.Tokenizer, cfg.Parallel, cfg.QueueSize, cfg.PrefillChunk, cfg.KVF16, s.metrics)
+	s.sched = newScheduler(cfg.Model, cfg.Tokenizer, cfg.Parallel, cfg.QueueSize, cfg.PrefillChunk, cfg.KVF16, s.metrics, cfg.PrefixCache, cfg.PrefixCacheBytes)
 	mux := http.NewServeMux()
 	mux.HandleFunc("/v1/chat/completions", s.api("chat", http.MethodPost, s.handleChat))
 	mux.HandleFunc("/v1/completions", s.api("completions", http.MethodPost, s.handleCompletions))

@@ -60,30 +60,19 @@ type result struct {
 		Logprobs     json.RawMessage `json:"logprobs"`
 		FinishReason string          `json:"finish_reason"`
 	} `json:"choices"`
-	Usage struct {
-		PromptTokens, CompletionTokens, TotalTokens int
-	} `json:"usage"`
-	Object string `json:"object"`
-	Model  string `json:"model"`
+	Usage  usageJSON `json:"usage"`
+	Object string    `json:"object"`
+	Model  string    `json:"model"`
 }
 
-func (r *result) UnmarshalJSON(b []byte) error {
-	type plain result
-	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
-		return err
-	}
-	var u struct {
-		Usage struct {
-			P int `json:"prompt_tokens"`
-			C int `json:"completion_tokens"`
-			T int `json:"total_tokens"`
-		} `json:"usage"`
-	}
-	json.Unmarshal(b, &u) //nolint:errcheck
-	*r = result(p)
-	r.Usage.PromptTokens, r.Usage.CompletionTokens, r.Usage.TotalTokens = u.Usage.P, u.Usage.C, u.Usage.T
-	return nil
+// usageJSON is a response's usage.
+type usageJSON struct {
+	PromptTokens        int `json:"prompt_tokens"`
+	CompletionTokens    int `json:"completion_tokens"`
+	TotalTokens         int `json:"total_tokens"`
+	PromptTokensDetails struct {
+		CachedTokens int `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
 }
 
 func postOK(t *testing.T, url, reqBody string) result {
@@ -212,7 +201,7 @@ func TestStreaming(t *testing.T) {
 		}
 		var text strings.Builder
 		finish := ""
-		var usage map[string]int
+		var usage *usageJSON
 		for _, l := range lines[:len(lines)-1] {
 			var c struct {
 				Choices []struct {
@@ -222,7 +211,7 @@ func TestStreaming(t *testing.T) {
 					} `json:"delta"`
 					FinishReason *string `json:"finish_reason"`
 				} `json:"choices"`
-				Usage map[string]int `json:"usage"`
+				Usage *usageJSON `json:"usage"`
 			}
 			if err := json.Unmarshal([]byte(l), &c); err != nil {
 				t.Fatalf("%v: %s", err, l)
@@ -242,8 +231,8 @@ func TestStreaming(t *testing.T) {
 		if chatAPI {
 			want = "abcde"
 		}
-		if text.String() != want || finish != "stop" || usage == nil || usage["completion_tokens"] != len(want)+2 {
-			t.Fatalf("chat=%v: text %q finish %q usage %v", chatAPI, text.String(), finish, usage)
+		if text.String() != want || finish != "stop" || usage == nil || usage.CompletionTokens != len(want)+2 {
+			t.Fatalf("chat=%v: text %q finish %q usage %+v", chatAPI, text.String(), finish, usage)
 		}
 	}
 }

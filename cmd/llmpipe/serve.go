@@ -25,12 +25,19 @@ import (
 	"github.com/llmpipe/llmpipe/tokenizer"
 )
 
+// Defaults of serve's prefix cache: 16 sequences, 1 GiB (the 110M model's
+// full 1024-position cache is 72 MiB in float32).
+const (
+	defaultPrefixCache   = 16
+	defaultPrefixCacheMB = 1024
+)
+
 func newServeCmd() *cobra.Command {
 	var applyThreads func() error
 	var (
 		modelPath, tokPath, addr, apiKey, modelID string
 		parallel, ctxLen, queue, maxTokens        int
-		prefill                                   int
+		prefill, prefixSeqs, prefixMB             int
 		bodyLimit                                 int64
 		timeout, grace                            time.Duration
 		kvF16                                     bool
@@ -47,7 +54,15 @@ Up to --parallel sequences are decoded together: each step runs all of them
 through one batched forward pass, admitting queued requests between steps
 (at most --queue wait; more get 429) and feeding long prompts in chunks of
 --prefill-chunk ids so running streams keep getting tokens. A client that
-disconnects cancels its sequences at once.
+disconnects cancels its sequences at once. A request with n > 1 runs its
+prompt once and forks the sequence for every choice.
+
+The prefix cache keeps the KV caches of the last --prefix-cache finished
+sequences (at most --prefix-cache-mb MiB; 0 sequences turns it off): a new
+prompt starts from the kept sequence sharing its longest prefix and runs only
+the rest, so a chat's next turn, which re-sends the conversation, runs only
+the new message. usage.prompt_tokens_details.cached_tokens and /metrics
+report the ids taken from it.
 
 Chat messages go through the model's chat template (GGUF
 tokenizer.chat_template, or the HF folder's); a model without one, such as
@@ -75,7 +90,7 @@ cancels the rest. The address is printed on stderr once listening (use
 			if modelPath == "" && modelID == "" {
 				modelID = builtinModelID // no --model: the built-in model
 			}
-			for name, v := range map[string]int{"parallel": parallel, "ctx": ctxLen, "queue": queue, "max-tokens": maxTokens, "prefill-chunk": prefill} {
+			for name, v := range map[string]int{"parallel": parallel, "ctx": ctxLen, "queue": queue, "max-tokens": maxTokens, "prefill-chunk": prefill, "prefix-cache": prefixSeqs, "prefix-cache-mb": prefixMB} {
 				if v < 0 {
 					return fmt.Errorf("--%s %d is negative", name, v)
 				}
@@ -96,7 +111,8 @@ cancels the rest. The address is printed on stderr once listening (use
 				lm.Config.ContextLength = ctxLen
 			}
 			cfg := server.Config{Model: m, Tokenizer: tok, ModelID: modelID, Parallel: parallel, QueueSize: queue,
-				PrefillChunk: prefill, MaxTokens: maxTokens, MaxBodyBytes: bodyLimit, Timeout: timeout, APIKey: apiKey, KVF16: kvF16}
+				PrefillChunk: prefill, MaxTokens: maxTokens, MaxBodyBytes: bodyLimit, Timeout: timeout, APIKey: apiKey, KVF16: kvF16,
+				PrefixCache: prefixSeqs, PrefixCacheBytes: int64(prefixMB) << 20}
 			if cfg.ModelID == "" {
 				cfg.ModelID = strings.TrimSuffix(filepath.Base(strings.TrimSuffix(modelPath, "/")), filepath.Ext(modelPath))
 			}
@@ -158,6 +174,8 @@ cancels the rest. The address is printed on stderr once listening (use
 	fl.IntVar(&queue, "queue", server.DefaultQueueSize, "most sequences waiting for a slot; more get 429")
 	fl.IntVar(&maxTokens, "max-tokens", 0, "cap on a request's max_tokens (0: the context is the cap)")
 	fl.IntVar(&prefill, "prefill-chunk", server.DefaultPrefillChunk, "most prompt tokens fed per step, over all sequences")
+	fl.IntVar(&prefixSeqs, "prefix-cache", defaultPrefixCache, "finished sequences whose KV caches are kept to start later prompts that share a prefix (0: off)")
+	fl.IntVar(&prefixMB, "prefix-cache-mb", defaultPrefixCacheMB, "most MiB of KV cache the prefix cache keeps (0: no byte bound)")
 	fl.Int64Var(&bodyLimit, "body-limit", server.DefaultMaxBodyBytes, "largest request body in bytes; more gets 413")
 	fl.DurationVar(&timeout, "timeout", server.DefaultTimeout, "longest a request may generate")
 	fl.DurationVar(&grace, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running requests may finish before they are cancelled")

@@ -53,7 +53,8 @@ func TestServeOpenAIClient(t *testing.T) {
 			Usage usage  `json:"usage"`
 		}
 		Seeded, Stopped, JSON string
-		EmbeddingDims         int `json:"embeddingDims"`
+		Cached                []int // the chat's cached prompt tokens: first time, then streamed again
+		EmbeddingDims         int   `json:"embeddingDims"`
 		EmbeddingUsage        struct {
 			Prompt int `json:"prompt_tokens"`
 		} `json:"embeddingUsage"`
@@ -78,6 +79,9 @@ func TestServeOpenAIClient(t *testing.T) {
 		got.EmbeddingUsage.Prompt != count("Once upon a time")+count("The dog") {
 		t.Errorf("usage: chat %+v (want %d prompt tokens), completion %+v (want %d), embeddings %d", got.Chat.Usage, count(plain),
 			got.Completion.Usage, count("Once upon a time"), got.EmbeddingUsage.Prompt)
+	}
+	if len(got.Cached) != 2 || got.Cached[0] != 0 || got.Cached[1] != count(plain)-1 {
+		t.Errorf("cached tokens %v, want [0 %d] (the prefix cache holds the first chat's sequence)", got.Cached, count(plain)-1)
 	}
 	want := serveRunJSON(t, "--model", path, "--prompt", "Once upon a time", "--max-tokens", "40")
 	if got.Completion.Text != want.Text || got.Completion.Usage.Completion != len(want.IDs) {
