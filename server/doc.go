@@ -16,7 +16,10 @@
 // are rendered with the model's chat template; a model without one (such as
 // stories260K) uses [PlainFormat]. Tools are accepted only when the template
 // renders them; calls in the Hermes format (<tool_call>{…}</tool_call>)
-// come back as tool_calls. response_format json_object/json_schema needs
+// come back as tool_calls; streamed, a call's text is held back and goes out
+// as OpenAI's tool_calls deltas (the name, then argument fragments as they
+// are generated; see toolStreamer) while the text outside calls streams as
+// content. response_format json_object/json_schema needs
 // Config.JSONSchema (a constraint from a schema).
 //
 // Scheduling (continuous batching, as in Orca, Yu et al., OSDI 2022, and

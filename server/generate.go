@@ -187,7 +187,8 @@ type stream struct {
 	created                        int64
 	choices                        []choice
 	promptTokens, completionTokens int
-	cachedTokens                   int // of the prompt tokens, those taken from the prefix cache
+	cachedTokens                   int            // of the prompt tokens, those taken from the prefix cache
+	tools                          []toolStreamer // per choice, when tools are on and streaming
 }
 
 func (st *stream) object() string {
@@ -260,16 +261,7 @@ func (st *stream) event(ev event) error {
 		lp = st.logprobs([]tokenInfo{*ev.Token}, c.text.Len()-len(ev.Text))
 	}
 	if st.g.chat && st.g.tools {
-		// tool calls are parsed from the whole text: sent at the end
-		if ev.Finish == "" {
-			return nil
-		}
-		msg, finish := st.message(c.text.String())
-		delete(msg, "role")
-		if err := st.send(st.chunk([]any{map[string]any{"index": ev.Index, "delta": msg, "logprobs": nil, "finish_reason": nil}})); err != nil {
-			return err
-		}
-		return st.send(st.chunk([]any{map[string]any{"index": ev.Index, "delta": map[string]any{}, "logprobs": nil, "finish_reason": finish}}))
+		return st.toolEvent(ev)
 	}
 	if ev.Text != "" || lp != nil {
 		var ch map[string]any
@@ -292,6 +284,38 @@ func (st *stream) event(ev event) error {
 		return st.send(st.chunk([]any{ch}))
 	}
 	return nil
+}
+
+// toolEvent streams a chat choice's text when tools are on: content
+// outside tool calls as it comes, each call as tool_calls deltas (see
+// toolStreamer), and the finish reason "tool_calls" when the choice made a
+// call.
+func (st *stream) toolEvent(ev event) error {
+	if st.tools == nil {
+		st.tools = make([]toolStreamer, len(st.choices))
+	}
+	ts := &st.tools[ev.Index]
+	ds := ts.push(ev.Text)
+	if ev.Finish != "" {
+		ds = append(ds, ts.finish()...)
+	}
+	for _, d := range ds {
+		delta := map[string]any{"content": d.content}
+		if d.call != nil {
+			delta = map[string]any{"tool_calls": []any{d.call}}
+		}
+		if err := st.send(st.chunk([]any{map[string]any{"index": ev.Index, "delta": delta, "logprobs": nil, "finish_reason": nil}})); err != nil {
+			return err
+		}
+	}
+	if ev.Finish == "" {
+		return nil
+	}
+	finish := ev.Finish
+	if ts.calls > 0 {
+		finish = "tool_calls"
+	}
+	return st.send(st.chunk([]any{map[string]any{"index": ev.Index, "delta": map[string]any{}, "logprobs": nil, "finish_reason": finish}}))
 }
 
 // end sends the usage chunk (stream_options.include_usage) and [DONE].
