@@ -91,13 +91,18 @@ func (c *prefixCache) lookup(prompt []int) (model.Sequence, int) {
 	return sq, bestN
 }
 
-// add keeps sq, whose positions hold ids. Entries whose ids are a prefix of
+// add keeps sq, whose positions hold ids (a sequence larger than the byte
+// bound is not kept). Entries whose ids are a prefix of
 // ids go (sq serves every prompt they serve); if a kept entry already
 // extends ids, sq is dropped. Then the least recently used entries go until
 // the bounds hold.
 func (c *prefixCache) add(ids []int, sq model.Sequence) {
 	if c == nil || c.maxSeqs <= 0 || len(ids) < minShared || sq.Len() != len(ids) || !forkable(sq) {
 		return
+	}
+	size := seqBytes(sq)
+	if c.maxBytes > 0 && size > c.maxBytes {
+		return // it would only push every other entry out, then itself
 	}
 	for i := 0; i < len(c.entries); i++ {
 		e := c.entries[i]
@@ -110,7 +115,7 @@ func (c *prefixCache) add(ids []int, sq model.Sequence) {
 			i--
 		}
 	}
-	e := &cacheEntry{ids: ids, seq: sq, bytes: seqBytes(sq)}
+	e := &cacheEntry{ids: ids, seq: sq, bytes: size}
 	c.entries = append(c.entries, e)
 	c.bytes += e.bytes
 	for len(c.entries) > c.maxSeqs || (c.maxBytes > 0 && c.bytes > c.maxBytes) {

@@ -1,11 +1,14 @@
 package server
 
 import (
+	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // metricValue reads one unlabelled metric from /metrics.
@@ -174,5 +177,40 @@ func TestPrefixCacheUnit(t *testing.T) {
 	var off *prefixCache
 	if sq, n := off.lookup([]int{0, 1, 2, 3, 4}); sq != nil || n != 0 {
 		t.Fatal("a nil cache found something")
+	}
+}
+
+// TestPrefixCacheKeepsCancelled: a stream whose client went away leaves its
+// sequence in the cache (a chat's stop button, then the next turn); an
+// entry larger than the byte bound is not kept and pushes nothing out.
+func TestPrefixCacheKeepsCancelled(t *testing.T) {
+	s, ts := newTest(t, &fakeModel{ctx: 512, delay: 2 * time.Millisecond, history: true}, func(c *Config) { c.PrefixCache = 4 })
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v1/completions", strings.NewReader(`{"prompt":"once upon a time","max_tokens":400,"stream":true}`))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(resp.Body)
+	for range 5 { // a few ids
+		if _, err := rd.ReadString('\n'); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cancel()
+	resp.Body.Close()
+	waitFor(t, "the sequence to be cancelled", func() bool { return s.metrics.count("cancelled") == 1 && s.sched.idle() })
+	r := postOK(t, ts.URL+"/v1/completions", `{"prompt":"once upon a time there","max_tokens":2,"temperature":0}`)
+	if got := r.Usage.PromptTokensDetails.CachedTokens; got != len("<once upon a time") {
+		t.Fatalf("%d cached tokens, want %d", got, len("<once upon a time"))
+	}
+
+	c := &prefixCache{maxSeqs: 4, maxBytes: 1000}
+	m := &fakeModel{ctx: 64}
+	c.add([]int{0, 2, 3, 4, 5}, &fakeSeq{m: m, ids: []int{0, 2, 3, 4, 5}})
+	big := make([]int, 11)
+	c.add(big, &fakeSeq{m: m, ids: big})
+	if len(c.entries) != 1 || c.bytes != 500 {
+		t.Fatalf("%d entries, %d bytes", len(c.entries), c.bytes)
 	}
 }

@@ -294,13 +294,15 @@ func (s *scheduler) finish(j *job, reason string, err error) {
 	if err == nil {
 		ev.Text = j.text.String()
 		j.text.Reset()
-		if s.prefix != nil && j.seq != nil {
-			// the positions hold the prompt and every generated id but the last
-			all := append(slices.Clone(j.prompt), j.ids...)
-			if n := j.seq.Len(); n <= len(all) {
-				s.prefix.add(all[:n:n], j.seq)
-				s.metrics.prefixSize(s.prefix)
-			}
+	}
+	// a sequence that finished or was cancelled between steps is whole:
+	// its positions hold the prompt (or its start) and every generated id
+	// but the last
+	if s.prefix != nil && j.seq != nil && (err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		all := append(slices.Clone(j.prompt), j.ids...)
+		if n := j.seq.Len(); n <= len(all) {
+			s.prefix.add(all[:n:n], j.seq)
+			s.metrics.prefixSize(s.prefix)
 		}
 	}
 	if g := j.group; g != nil && j.leader && g.waiting > 0 && g.base == nil && g.err == nil {
