@@ -15,9 +15,9 @@ import (
 // servedTurn is one streamed chat answer: its text, cached prompt tokens and
 // time to its first content.
 type servedTurn struct {
-	text   string
-	cached int
-	ttft   time.Duration
+	text           string
+	prompt, cached int
+	ttft           time.Duration
 }
 
 // streamChat sends messages as a streaming chat request and collects the
@@ -53,6 +53,7 @@ func streamChat(t *testing.T, url string, messages []map[string]string, opts map
 				FinishReason *string `json:"finish_reason"`
 			} `json:"choices"`
 			Usage *struct {
+				Prompt  int `json:"prompt_tokens"`
 				Details struct {
 					Cached int `json:"cached_tokens"`
 				} `json:"prompt_tokens_details"`
@@ -68,7 +69,7 @@ func streamChat(t *testing.T, url string, messages []map[string]string, opts map
 			turn.text += ch.Delta.Content
 		}
 		if c.Usage != nil {
-			turn.cached = c.Usage.Details.Cached
+			turn.prompt, turn.cached = c.Usage.Prompt, c.Usage.Details.Cached
 		}
 	}
 	return turn
@@ -117,7 +118,7 @@ func TestServePrefixCache(t *testing.T) {
 				t.Errorf("%v turn %d: %d cached tokens", opts, i+1, on.cached)
 			}
 			if bench {
-				t.Logf("%v turn %d: TTFT %v without the cache, %v with it (%d prompt tokens cached)", opts, i+1, off.ttft, on.ttft, on.cached)
+				t.Logf("%v turn %d: TTFT %v without the cache, %v with it (%d of %d prompt tokens cached)", opts, i+1, off.ttft, on.ttft, on.cached, on.prompt)
 			}
 		}
 	}
