@@ -312,8 +312,8 @@ func (st *stream) toolEvent(ev event) error {
 		return nil
 	}
 	finish := ev.Finish
-	if ts.calls > 0 {
-		finish = "tool_calls"
+	if ts.calls > 0 && !ts.broken {
+		finish = "tool_calls" // a call cut off keeps "length"
 	}
 	return st.send(st.chunk([]any{map[string]any{"index": ev.Index, "delta": map[string]any{}, "logprobs": nil, "finish_reason": finish}}))
 }

@@ -44,6 +44,7 @@ type toolStreamer struct {
 	header   bool   // the header delta was sent
 	argsSent int    // bytes of the arguments' text sent (raw values)
 	anyArgs  bool   // an arguments fragment was sent
+	broken   bool   // a call whose header was sent turned out malformed (cut off at max_tokens, say)
 }
 
 const (
@@ -155,7 +156,10 @@ func (t *toolStreamer) callDeltas(out []toolDelta, avail string, end bool) []too
 			t.state, t.body, t.pending = tsPlain, "", ""
 			return out
 		}
-		if !t.anyArgs {
+		if sc.bad {
+			t.broken = true
+		}
+		if !t.anyArgs && !sc.bad {
 			out = append(out, toolDelta{call: map[string]any{"index": t.calls - 1, "function": map[string]any{"arguments": "{}"}}})
 		}
 	}

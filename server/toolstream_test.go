@@ -125,6 +125,15 @@ func TestToolStreamer(t *testing.T) {
 			checkLikeParse(t, text, pieces)
 		}
 	}
+	// a call cut off after its name stays a call, marked broken
+	for _, cut := range []string{`<tool_call>{"name": "f", "arguments": {"a": [1, `, `<tool_call>{"name": "f", "argu`} {
+		var ts toolStreamer
+		ts.push(cut)
+		ts.finish()
+		if ts.calls != 1 || !ts.broken {
+			t.Fatalf("%q: %d calls, broken %v", cut, ts.calls, ts.broken)
+		}
+	}
 	// content streams before the call's end, and an argument object's text
 	// as it arrives
 	var ts toolStreamer
@@ -244,14 +253,36 @@ func TestStreamedToolCalls(t *testing.T) {
 	if r.Choices[0].FinishReason != "tool_calls" || len(msg.ToolCalls) != 2 || msg.Content == nil || *msg.Content != "I will check." {
 		t.Fatalf("non-streamed: %+v", r.Choices[0])
 	}
-	resp, err := http.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(fmt.Sprintf(toolRequest, `,"stream":true`)))
+	content, finish, calls, fragments := readToolStream(t, url, fmt.Sprintf(toolRequest, `,"stream":true`))
+	if finish != "tool_calls" || content != *msg.Content || len(calls) != 2 {
+		t.Fatalf("streamed: content %q, finish %q, calls %+v", content, finish, calls)
+	}
+	for i, c := range calls {
+		want := msg.ToolCalls[i].(map[string]any)["function"].(map[string]any)
+		if c.name != want["name"] || c.args != want["arguments"] {
+			t.Fatalf("call %d: %q(%s), want %v", i, c.name, c.args, want)
+		}
+	}
+	if fragments < 3 { // the first call's arguments arrive over three tokens
+		t.Fatalf("%d argument fragments", fragments)
+	}
+	// cut off inside the first call's arguments: the call was sent, the
+	// finish reason stays "length" (non-streamed, the text is content)
+	content, finish, calls, _ = readToolStream(t, url, strings.Replace(fmt.Sprintf(toolRequest, `,"stream":true`), `"max_tokens":100`, `"max_tokens":8`, 1))
+	if finish != "length" || len(calls) != 1 || calls[0].name != "get_weather" || content != "I will check." {
+		t.Fatalf("cut off: content %q, finish %q, calls %+v", content, finish, calls)
+	}
+}
+
+// readToolStream sends a streaming chat request and rebuilds its content
+// and calls as a client does.
+func readToolStream(t *testing.T, url, reqBody string) (content, finish string, calls []streamedCall, fragments int) {
+	t.Helper()
+	resp, err := http.Post(url+"/v1/chat/completions", "application/json", strings.NewReader(reqBody))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	var content, finish string
-	var calls []streamedCall
-	fragments := 0
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		l, ok := strings.CutPrefix(sc.Text(), "data: ")
@@ -302,18 +333,7 @@ func TestStreamedToolCalls(t *testing.T) {
 			}
 		}
 	}
-	if finish != "tool_calls" || content != *msg.Content || len(calls) != 2 {
-		t.Fatalf("streamed: content %q, finish %q, calls %+v", content, finish, calls)
-	}
-	for i, c := range calls {
-		want := msg.ToolCalls[i].(map[string]any)["function"].(map[string]any)
-		if c.name != want["name"] || c.args != want["arguments"] {
-			t.Fatalf("call %d: %q(%s), want %v", i, c.name, c.args, want)
-		}
-	}
-	if fragments < 3 { // the first call's arguments arrive over three tokens
-		t.Fatalf("%d argument fragments", fragments)
-	}
+	return content, finish, calls, fragments
 }
 
 // TestStreamedToolCallsOpenAIClient: the official openai npm package's
