@@ -249,12 +249,14 @@ func TestModelPanic(t *testing.T) {
 	defer s.Close()
 	ts := httptest.NewServer(s.Handler())
 	defer ts.Close()
-	for range 2 {
-		code, body := post(t, ts.URL+"/v1/completions", `{"prompt":"a"}`)
-		if code != 500 || !strings.Contains(string(body), "panic in the model: boom") {
-			t.Fatalf("%d %s", code, body)
+	for _, req := range []string{`{"prompt":"a"}`, `{"prompt":"a"}`, `{"prompt":"a","n":3}`, `{"prompt":"a","n":3,"stream":true}`} {
+		code, body := post(t, ts.URL+"/v1/completions", req)
+		if !strings.Contains(string(body), "panic in the model: boom") || (code != 500 && !strings.Contains(req, "stream")) {
+			t.Fatalf("%s: %d %s", req, code, body)
 		}
 	}
+	// the choices that waited for the failed prompt are gone too
+	waitFor(t, "the scheduler to be idle", s.sched.idle)
 }
 
 // TestNSharesPrompt: the choices of an n > 1 request run the prompt once
