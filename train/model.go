@@ -164,13 +164,24 @@ func (m *Model) NumParams() int {
 // at position 0. With a nil tape nothing is recorded. ids must be in the
 // vocabulary and T at most Ctx (callers check data from outside).
 func (m *Model) Forward(tp *ag.Tape, ids []int, batch int) *ag.Var {
-	return ag.MatMul(tp, m.Hidden(tp, ids, batch), m.Output, nil)
+	return llama.Logits[*ag.Var](m.ops(tp, ids, batch), m.net())
 }
 
 // Hidden returns the final hidden states (after the output norm) of ids,
 // [len(ids), dim]: Forward without the output head. A reward model's scalar
 // head and embeddings read them. Same preconditions as Forward.
 func (m *Model) Hidden(tp *ag.Tape, ids []int, batch int) *ag.Var {
+	return llama.Hidden[*ag.Var](m.ops(tp, ids, batch), m.net())
+}
+
+// net is the variant of the network definition (llama.Hidden) m runs.
+func (m *Model) net() llama.Net {
+	return llama.Net{Layers: len(m.Layers), GPT2: m.Config.Arch == ArchGPT2}
+}
+
+// ops returns the autograd backend of the network definition for a forward
+// pass of ids in batch windows, each starting at position 0.
+func (m *Model) ops(tp *ag.Tape, ids []int, batch int) *agOps {
 	c := m.Config
 	T := len(ids) / batch
 	if batch <= 0 || T*batch != len(ids) || T > c.Ctx {
@@ -180,40 +191,118 @@ func (m *Model) Hidden(tp *ag.Tape, ids []int, batch int) *ag.Var {
 	for i := range pos {
 		pos[i] = i % T
 	}
-	gpt2 := c.Arch == ArchGPT2
-	hd := c.HeadDim()
-	x := ag.Embedding(tp, m.TokEmbd, ids)
-	if gpt2 {
-		x = ag.Add(tp, x, ag.Embedding(tp, m.PosEmbd, pos))
-	}
-	norm := func(x, w, b *ag.Var) *ag.Var {
-		if gpt2 {
-			return ag.LayerNorm(tp, x, w, b, c.Eps)
-		}
-		return ag.RMSNorm(tp, x, w, c.Eps)
-	}
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		h := norm(x, l.AttnNorm, l.AttnNormB)
-		q := ag.MatMul(tp, h, l.Query, l.QueryB)
-		k := ag.MatMul(tp, h, l.Key, l.KeyB)
-		v := ag.MatMul(tp, h, l.Value, l.ValueB)
-		if !gpt2 {
-			q = ag.RoPE(tp, q, pos, c.Heads, hd, c.RoPE, 1, kernels.RoPENormal)
-			k = ag.RoPE(tp, k, pos, c.KVHeads, hd, c.RoPE, 1, kernels.RoPENormal)
-		}
-		a := ag.Attention(tp, q, k, v, batch, c.Heads, c.KVHeads, ag.DefaultScale(hd))
-		x = ag.Add(tp, x, ag.MatMul(tp, a, l.AttnOut, l.AttnOutB))
-		h = norm(x, l.FFNNorm, l.FFNNormB)
-		if gpt2 {
-			x = ag.Add(tp, x, ag.MatMul(tp, ag.GELU(tp, ag.MatMul(tp, h, l.Fc, l.FcB)), l.Proj, l.ProjB))
-		} else {
-			g := ag.SwiGLU(tp, ag.MatMul(tp, h, l.Gate, nil), ag.MatMul(tp, h, l.Up, nil))
-			x = ag.Add(tp, x, ag.MatMul(tp, g, l.Down, nil))
-		}
-	}
-	return norm(x, m.OutNorm, m.OutNormB)
+	return &agOps{tp: tp, m: m, ids: ids, pos: pos, batch: batch}
 }
+
+// agOps is the autograd backend of the network definition (llama.Ops): each
+// step is recorded on tp (nothing is recorded on a nil tape). The rows are
+// batch windows of ids, one after another, each at positions pos.
+type agOps struct {
+	tp       *ag.Tape
+	m        *Model
+	ids, pos []int
+	batch    int
+}
+
+var _ llama.Ops[*ag.Var] = (*agOps)(nil)
+
+// Embed implements llama.Ops: [len(ids), dim].
+func (o *agOps) Embed() *ag.Var { return ag.Embedding(o.tp, o.m.TokEmbd, o.ids) }
+
+// PosEmbed implements llama.Ops: [len(ids), dim].
+func (o *agOps) PosEmbed() *ag.Var { return ag.Embedding(o.tp, o.m.PosEmbd, o.pos) }
+
+// norm returns the weight and bias of a norm (il < 0: the output norm).
+func (o *agOps) norm(il int, w llama.Weight) (g, b *ag.Var) {
+	switch w {
+	case llama.WAttnNorm:
+		return o.m.Layers[il].AttnNorm, o.m.Layers[il].AttnNormB
+	case llama.WFFNNorm:
+		return o.m.Layers[il].FFNNorm, o.m.Layers[il].FFNNormB
+	case llama.WOutputNorm:
+		return o.m.OutNorm, o.m.OutNormB
+	}
+	panic(fmt.Sprintf("train: norm of weight %d", w))
+}
+
+// RMSNorm implements llama.Ops.
+func (o *agOps) RMSNorm(x *ag.Var, il int, w llama.Weight) *ag.Var {
+	g, _ := o.norm(il, w)
+	return ag.RMSNorm(o.tp, x, g, o.m.Config.Eps)
+}
+
+// LayerNorm implements llama.Ops.
+func (o *agOps) LayerNorm(x *ag.Var, il int, w llama.Weight) *ag.Var {
+	g, b := o.norm(il, w)
+	return ag.LayerNorm(o.tp, x, g, b, o.m.Config.Eps)
+}
+
+// QKV implements llama.Ops: three products (+ bias: GPT-2).
+func (o *agOps) QKV(h *ag.Var, il int) (q, k, v *ag.Var) {
+	l := &o.m.Layers[il]
+	q = ag.MatMul(o.tp, h, l.Query, l.QueryB)
+	k = ag.MatMul(o.tp, h, l.Key, l.KeyB)
+	v = ag.MatMul(o.tp, h, l.Value, l.ValueB)
+	return q, k, v
+}
+
+// QKNorm implements llama.Ops: no trained architecture normalizes heads.
+func (o *agOps) QKNorm(q, k *ag.Var, il int) (*ag.Var, *ag.Var) {
+	panic("train: no query/key head norms")
+}
+
+// RoPE implements llama.Ops: the normal (GPT-J) pairing over whole heads.
+func (o *agOps) RoPE(q, k *ag.Var) (*ag.Var, *ag.Var) {
+	c := o.m.Config
+	hd := c.HeadDim()
+	q = ag.RoPE(o.tp, q, o.pos, c.Heads, hd, c.RoPE, 1, kernels.RoPENormal)
+	k = ag.RoPE(o.tp, k, o.pos, c.KVHeads, hd, c.RoPE, 1, kernels.RoPENormal)
+	return q, k
+}
+
+// Attention implements llama.Ops: causal within each window.
+func (o *agOps) Attention(q, k, v *ag.Var, il int) *ag.Var {
+	c := o.m.Config
+	return ag.Attention(o.tp, q, k, v, o.batch, c.Heads, c.KVHeads, ag.DefaultScale(c.HeadDim()))
+}
+
+// Linear implements llama.Ops.
+func (o *agOps) Linear(x *ag.Var, il int, w llama.Weight) *ag.Var {
+	l := &o.m.Layers[il]
+	switch w {
+	case llama.WAttnOutput:
+		return ag.MatMul(o.tp, x, l.AttnOut, l.AttnOutB)
+	case llama.WFFNUp:
+		return ag.MatMul(o.tp, x, l.Fc, l.FcB)
+	case llama.WFFNDown:
+		if l.Proj != nil {
+			return ag.MatMul(o.tp, x, l.Proj, l.ProjB)
+		}
+		return ag.MatMul(o.tp, x, l.Down, nil)
+	}
+	panic(fmt.Sprintf("train: Linear of weight %d", w))
+}
+
+// Add implements llama.Ops.
+func (o *agOps) Add(x, y *ag.Var) *ag.Var { return ag.Add(o.tp, x, y) }
+
+// GateUp implements llama.Ops.
+func (o *agOps) GateUp(h *ag.Var, il int) (gate, up *ag.Var) {
+	l := &o.m.Layers[il]
+	return ag.MatMul(o.tp, h, l.Gate, nil), ag.MatMul(o.tp, h, l.Up, nil)
+}
+
+// SwiGLU implements llama.Ops.
+func (o *agOps) SwiGLU(gate, up *ag.Var) *ag.Var { return ag.SwiGLU(o.tp, gate, up) }
+
+// GELU implements llama.Ops.
+func (o *agOps) GELU(x *ag.Var) *ag.Var { return ag.GELU(o.tp, x) }
+
+// HeadRows implements llama.Ops: every row (training scores every position).
+func (o *agOps) HeadRows(x *ag.Var) *ag.Var { return x }
+
+// Head implements llama.Ops: [len(ids), vocab].
+func (o *agOps) Head(x *ag.Var) *ag.Var { return ag.MatMul(o.tp, x, o.m.Output, nil) }
 
 // Loss returns the mean cross-entropy of Forward's logits against targets
 // (one per id; -1 is ignored).
