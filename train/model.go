@@ -312,29 +312,38 @@ func (m *Model) Loss(tp *ag.Tape, ids, targets []int, batch int) *ag.Var {
 
 // ToLlama returns the runtime's model (package model/llama) with the same
 // weights as F32 matrices (shared, not copied: train further and the
-// runtime model changes too), for llmpipe run and the exporters. Only the
-// Llama architecture converts.
+// runtime model changes too), for llmpipe run and the exporters. A GPT-2
+// becomes a llama.Model with GPT2 weights (the same network definition's
+// GPT-2 variant).
 func (m *Model) ToLlama() (*llama.Model, error) {
 	c := m.Config
-	if c.Arch != ArchLlama {
-		return nil, fmt.Errorf("train: only %q models convert to the llama runtime, not %q", ArchLlama, c.Arch)
+	if c.Arch != ArchLlama && c.Arch != ArchGPT2 {
+		return nil, fmt.Errorf("train: %q models do not convert to the llama runtime", c.Arch)
 	}
 	hd := c.HeadDim()
-	mat := func(v *ag.Var) llama.Matrix {
-		return llama.Matrix{Type: quant.F32, Rows: v.Rows, Cols: v.Cols, F32: v.Data}
+	mat := func(v, b *ag.Var) llama.Matrix {
+		mx := llama.Matrix{Type: quant.F32, Rows: v.Rows, Cols: v.Cols, F32: v.Data}
+		if b != nil {
+			mx.Bias = b.Data
+		}
+		return mx
 	}
 	w := &llama.Weights{
-		TokenEmbd:  mat(m.TokEmbd),
+		TokenEmbd:  mat(m.TokEmbd, nil),
 		OutputNorm: m.OutNorm.Data,
-		Output:     mat(m.Output),
+		Output:     mat(m.Output, nil),
 		Layers:     make([]llama.Layer, len(m.Layers)),
 	}
 	for i := range m.Layers {
 		l := &m.Layers[i]
 		w.Layers[i] = llama.Layer{
-			AttnNorm: l.AttnNorm.Data, Query: mat(l.Query), Key: mat(l.Key), Value: mat(l.Value),
-			AttnOutput: mat(l.AttnOut), FFNNorm: l.FFNNorm.Data,
-			FFNGate: mat(l.Gate), FFNUp: mat(l.Up), FFNDown: mat(l.Down),
+			AttnNorm: l.AttnNorm.Data, Query: mat(l.Query, l.QueryB), Key: mat(l.Key, l.KeyB), Value: mat(l.Value, l.ValueB),
+			AttnOutput: mat(l.AttnOut, l.AttnOutB), FFNNorm: l.FFNNorm.Data,
+		}
+		if c.Arch == ArchGPT2 {
+			w.Layers[i].FFNUp, w.Layers[i].FFNDown = mat(l.Fc, l.FcB), mat(l.Proj, l.ProjB)
+		} else {
+			w.Layers[i].FFNGate, w.Layers[i].FFNUp, w.Layers[i].FFNDown = mat(l.Gate, nil), mat(l.Up, nil), mat(l.Down, nil)
 		}
 	}
 	lc := llama.Config{
@@ -342,5 +351,15 @@ func (m *Model) ToLlama() (*llama.Model, error) {
 		NumHeads: c.Heads, NumKVHeads: c.KVHeads, HeadDim: hd, RMSEps: c.Eps, RopeDim: hd,
 		RopeBase: c.RoPE, RopeFreqScale: 1, RopeMode: kernels.RoPENormal, VocabSize: c.Vocab,
 	}
-	return &llama.Model{Config: lc, Weights: w}, nil
+	lm := &llama.Model{Config: lc, Weights: w}
+	if c.Arch == ArchGPT2 {
+		lm.Config.Arch = llama.ArchGPT2
+		g := &llama.GPT2Weights{PosEmbd: mat(m.PosEmbd, nil), OutputNormB: m.OutNormB.Data}
+		for i := range m.Layers {
+			g.AttnNormB = append(g.AttnNormB, m.Layers[i].AttnNormB.Data)
+			g.FFNNormB = append(g.FFNNormB, m.Layers[i].FFNNormB.Data)
+		}
+		lm.GPT2 = g
+	}
+	return lm, nil
 }

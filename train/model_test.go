@@ -13,9 +13,11 @@ import (
 )
 
 // TestLlamaMatchesRuntime checks that the autograd forward pass (no tape)
-// of a trained-shape Llama gives the logits of package model/llama's
-// Forward on the same weights, with grouped KV heads and a separate or tied
-// head.
+// of a trained-shape Llama or GPT-2 gives the logits of package
+// model/llama's Forward on the same weights (the same network definition
+// on the runtime's kernels), with grouped KV heads and a separate or tied
+// head; and that the runtime's decode steps and ForwardBatch agree with its
+// prefill.
 func TestLlamaMatchesRuntime(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -23,6 +25,7 @@ func TestLlamaMatchesRuntime(t *testing.T) {
 	}{
 		{"gqa-untied", Config{Arch: ArchLlama, Layers: 2, Dim: 32, Heads: 4, KVHeads: 2, FFN: 48, Ctx: 16, Vocab: 37}},
 		{"mha-tied", Config{Arch: ArchLlama, Layers: 1, Dim: 24, Heads: 3, Ctx: 12, Vocab: 29, Tied: true}},
+		{"gpt2", Config{Arch: ArchGPT2, Layers: 2, Dim: 32, Heads: 4, Ctx: 16, Vocab: 37}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -63,18 +66,44 @@ func TestLlamaMatchesRuntime(t *testing.T) {
 				t.Fatalf("max |Δlogit| %g (largest logit %g)", maxAbs, maxRef)
 			}
 			t.Logf("max |Δlogit| %.3g, largest logit %.3g", maxAbs, maxRef)
+			// decode steps after a prefill give the prefill's logits of
+			// those positions within float rounding (attention over the
+			// KV cache sums in another order)
+			s := lm.NewSequence(model.SequenceOptions{})
+			if _, err := s.Forward(ids[:T/2], false); err != nil {
+				t.Fatal(err)
+			}
+			V := m.Config.Vocab
+			for p := T / 2; p < T; p++ {
+				step, err := s.Forward(ids[p:p+1], false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j := range step {
+					if d := math.Abs(float64(step[j] - want[p*V+j])); d > 1e-5*math.Max(1, maxRef) {
+						t.Fatalf("position %d: decode logit %d is %g, prefill %g", p, j, step[j], want[p*V+j])
+					}
+				}
+			}
+			// a batch of two sequences gives each its own Forward's bits
+			a, b := lm.NewSequence(model.SequenceOptions{}), lm.NewSequence(model.SequenceOptions{})
+			rows := [][]int{ids[:3], ids[3:8]}
+			outs, err := lm.ForwardBatch([]model.Sequence{a, b}, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range rows {
+				one, err := lm.NewSequence(model.SequenceOptions{}).Forward(r, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j := range one {
+					if math.Float32bits(one[j]) != math.Float32bits(outs[i][j]) {
+						t.Fatalf("batch sequence %d: logit %d is %g, alone %g", i, j, outs[i][j], one[j])
+					}
+				}
+			}
 		})
-	}
-}
-
-// TestGPT2NotConvertible checks that only Llama converts to the runtime.
-func TestGPT2NotConvertible(t *testing.T) {
-	m, err := NewModel(Config{Arch: ArchGPT2, Layers: 1, Dim: 8, Heads: 2, Ctx: 4, Vocab: 5}, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.ToLlama(); err == nil {
-		t.Fatal("gpt2 converted to the llama runtime")
 	}
 }
 
@@ -166,5 +195,24 @@ func TestExportGGUFRoundTrip(t *testing.T) {
 		if d := math.Abs(float64(want[i] - got[i])); d > 1e-4 {
 			t.Fatalf("logit %d: GGUF %v, autograd %v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestGPT2RuntimeChecksWeights checks that a GPT-2 whose position table is
+// shorter than its context is refused with an error, not a panic.
+func TestGPT2RuntimeChecksWeights(t *testing.T) {
+	m, err := NewModel(Config{Arch: ArchGPT2, Layers: 1, Dim: 8, Heads: 2, Ctx: 4, Vocab: 5}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := m.ToLlama()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm.GPT2.PosEmbd.Rows = 2
+	if _, err := lm.NewSequence(model.SequenceOptions{}).Forward([]int{1, 2}, false); err == nil {
+		t.Fatal("a 2-row position table for a 4-position context ran")
+	} else {
+		t.Log(err)
 	}
 }

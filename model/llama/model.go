@@ -29,6 +29,9 @@ func load(f *gguf.File) (model.Model, error) { return Load(f) }
 type Model struct {
 	Config  Config
 	Weights *Weights
+	// GPT2, when set, makes the model a GPT-2 (Config.Arch ArchGPT2): see
+	// GPT2Weights.
+	GPT2 *GPT2Weights
 }
 
 // Load reads the configuration and weights of a llama GGUF file. The file

@@ -33,7 +33,7 @@ var _ Ops[[]float32] = (*rowOps)(nil)
 
 // net returns the variant of the block the weights hold.
 func (m *Model) net() Net {
-	n := Net{Layers: len(m.Weights.Layers)}
+	n := Net{Layers: len(m.Weights.Layers), GPT2: m.GPT2 != nil}
 	for il := range m.Weights.Layers {
 		n.QKNorm = n.QKNorm || m.Weights.Layers[il].QNorm != nil
 	}
@@ -72,6 +72,11 @@ func (m *Model) hiddenRows(r *rowOps, ss []*Sequence, ids [][]int) ([]float32, e
 func (r *rowOps) start(m *Model, ss []*Sequence, ids [][]int, all bool) error {
 	c, w := &m.Config, m.Weights
 	dim, qDim, kvDim, hd, ffn := c.Dim, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim, c.HeadDim, c.FFNDim
+	if m.GPT2 != nil {
+		if err := m.GPT2.check(c); err != nil {
+			return err
+		}
+	}
 	r.m, r.all, r.err = m, all, nil
 	r.ss, r.ids = append(r.ss[:0], ss...), append(r.ids[:0], ids...)
 	// offs: [nSeq+1] ← where each sequence's rows start
@@ -99,9 +104,11 @@ func (r *rowOps) start(m *Model, ss []*Sequence, ids [][]int, all bool) error {
 			}
 			s.kv = kv
 		}
-		n := offs[i+1] - offs[i]
-		s.ropeCos, s.ropeSin = grow(s.ropeCos, n*half), grow(s.ropeSin, n*half)
-		kernels.RoPETable(s.ropeCos, s.ropeSin, s.n, c.RopeDim, c.RopeBase, c.RopeFreqScale, w.RopeFreqs)
+		if m.GPT2 == nil { // GPT-2: learned positions
+			n := offs[i+1] - offs[i]
+			s.ropeCos, s.ropeSin = grow(s.ropeCos, n*half), grow(s.ropeSin, n*half)
+			kernels.RoPETable(s.ropeCos, s.ropeSin, s.n, c.RopeDim, c.RopeBase, c.RopeFreqScale, w.RopeFreqs)
+		}
 	}
 	r.x, r.xb, r.xb2 = grow(r.x, nTok*dim), grow(r.xb, nTok*dim), grow(r.xb2, nTok*dim)
 	r.q, r.att = grow(r.q, nTok*qDim), grow(r.att, nTok*qDim)
@@ -147,17 +154,6 @@ func (r *rowOps) Embed() []float32 {
 	}
 	return r.x
 }
-
-// PosEmbed implements Ops. Llama-family models have no learned positions.
-func (r *rowOps) PosEmbed() []float32 { panic("llama: no position embedding") }
-
-// LayerNorm implements Ops. Llama-family models use RMSNorm.
-func (r *rowOps) LayerNorm(x []float32, il int, w Weight) []float32 {
-	panic("llama: no LayerNorm")
-}
-
-// GELU implements Ops. Llama-family models use SwiGLU.
-func (r *rowOps) GELU(x []float32) []float32 { panic("llama: no GELU") }
 
 // RMSNorm implements Ops: xb: [rows, dim] ← RMSNorm(x)·w, row by row.
 func (r *rowOps) RMSNorm(x []float32, il int, w Weight) []float32 {
@@ -239,19 +235,20 @@ func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
 }
 
 // Linear implements Ops: xb2: [nTok, dim] ← x·Wᵀ (+ bias) for the attention
-// output and FFN down matrices.
+// output and FFN down matrices, gate: [nTok, ffnDim] for FFN up (GPT-2).
 func (r *rowOps) Linear(x []float32, il int, w Weight) []float32 {
 	l := r.layer(il)
-	var m *Matrix
+	m, out := &l.FFNDown, r.xb2
 	switch w {
 	case WAttnOutput:
 		m = &l.AttnOutput
 	case WFFNDown:
-		m = &l.FFNDown
+	case WFFNUp:
+		m, out = &l.FFNUp, r.gate
 	default:
 		panic(fmt.Sprintf("llama: Linear of weight %d", w))
 	}
-	out := r.xb2[:r.nTok()*m.Rows]
+	out = out[:r.nTok()*m.Rows]
 	m.mulT(out, x, r.nTok())
 	return out
 }
