@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	ag "github.com/llmpipe/llmpipe/autograd"
 	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/model/llama"
@@ -214,5 +215,55 @@ func TestGPT2RuntimeChecksWeights(t *testing.T) {
 		t.Fatal("a 2-row position table for a 4-position context ran")
 	} else {
 		t.Log(err)
+	}
+}
+
+// TestModelGradients checks the gradients of the network definition's
+// autograd backend (Loss through llama.Logits on agOps) against central
+// finite differences of the loss, for a few entries of every parameter of a
+// small Llama and GPT-2.
+func TestModelGradients(t *testing.T) {
+	for _, c := range []Config{
+		{Arch: ArchLlama, Layers: 2, Dim: 16, Heads: 4, KVHeads: 2, FFN: 24, Ctx: 6, Vocab: 11},
+		{Arch: ArchGPT2, Layers: 2, Dim: 16, Heads: 4, Ctx: 6, Vocab: 11},
+	} {
+		t.Run(c.Arch, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 3))
+			m, err := NewModel(c, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range m.Params() { // away from the init's symmetric point
+				for i := range p.Data {
+					p.Data[i] += float32(rng.NormFloat64() * 0.2)
+				}
+			}
+			const batch = 2
+			ids, tg := make([]int, batch*c.Ctx), make([]int, batch*c.Ctx)
+			for i := range ids {
+				ids[i], tg[i] = rng.IntN(c.Vocab), rng.IntN(c.Vocab)
+			}
+			tp := ag.NewTape()
+			if err := tp.Backward(m.Loss(tp, ids, tg, batch)); err != nil {
+				t.Fatal(err)
+			}
+			loss := func() float64 { return float64(m.Loss(nil, ids, tg, batch).Data[0]) }
+			const h = 1e-2
+			for pi, p := range m.Params() {
+				for k := 0; k < 3; k++ {
+					i := rng.IntN(len(p.Data))
+					v := p.Data[i]
+					p.Data[i] = v + h
+					up := loss()
+					p.Data[i] = v - h
+					down := loss()
+					p.Data[i] = v
+					num, got := (up-down)/(2*h), float64(p.Grad[i])
+					if math.Abs(num-got) > 2e-3+2e-2*math.Abs(num) {
+						t.Errorf("%s[%d]: gradient %g, finite difference %g", m.Names()[pi], i, got, num)
+					}
+				}
+			}
+		})
 	}
 }
