@@ -164,14 +164,43 @@ func (m *Model) NumParams() int {
 // at position 0. With a nil tape nothing is recorded. ids must be in the
 // vocabulary and T at most Ctx (callers check data from outside).
 func (m *Model) Forward(tp *ag.Tape, ids []int, batch int) *ag.Var {
-	return llama.Logits[*ag.Var](m.ops(tp, ids, batch), m.net())
+	return m.ForwardRows(tp, Rows{IDs: ids, Batch: batch})
 }
 
 // Hidden returns the final hidden states (after the output norm) of ids,
 // [len(ids), dim]: Forward without the output head. A reward model's scalar
 // head and embeddings read them. Same preconditions as Forward.
 func (m *Model) Hidden(tp *ag.Tape, ids []int, batch int) *ag.Var {
-	return llama.Hidden[*ag.Var](m.ops(tp, ids, batch), m.net())
+	return m.HiddenRows(tp, Rows{IDs: ids, Batch: batch})
+}
+
+// Rows are the tokens of a forward pass: Batch windows of T = len(IDs)/Batch
+// tokens each, stored one after another. By default every window starts at
+// position 0 and attends causally within itself (Forward); Pos and
+// Attention change that, e.g. for several examples packed in one window
+// (positions restarting at each example, block-diagonal causal attention).
+type Rows struct {
+	IDs   []int
+	Batch int
+	// Pos, when set, is every token's position (its RoPE angle or its row
+	// of the position embedding): len(IDs) values in [0, Ctx).
+	Pos []int
+	// Attention, when set, replaces the causal attention within each
+	// window: q [len(IDs), heads·headDim], k, v [len(IDs), kvHeads·headDim]
+	// → [len(IDs), heads·headDim].
+	Attention func(tp *ag.Tape, q, k, v *ag.Var) *ag.Var
+}
+
+// ForwardRows returns the logits [len(r.IDs), vocab] of r: Forward with
+// r's positions and attention. Same preconditions as Forward.
+func (m *Model) ForwardRows(tp *ag.Tape, r Rows) *ag.Var {
+	return llama.Logits[*ag.Var](m.ops(tp, r), m.net())
+}
+
+// HiddenRows returns the final hidden states [len(r.IDs), dim] of r:
+// ForwardRows without the output head.
+func (m *Model) HiddenRows(tp *ag.Tape, r Rows) *ag.Var {
+	return llama.Hidden[*ag.Var](m.ops(tp, r), m.net())
 }
 
 // net is the variant of the network definition (llama.Hidden) m runs.
@@ -180,28 +209,42 @@ func (m *Model) net() llama.Net {
 }
 
 // ops returns the autograd backend of the network definition for a forward
-// pass of ids in batch windows, each starting at position 0.
-func (m *Model) ops(tp *ag.Tape, ids []int, batch int) *agOps {
+// pass of r.
+func (m *Model) ops(tp *ag.Tape, r Rows) *agOps {
 	c := m.Config
-	T := len(ids) / batch
-	if batch <= 0 || T*batch != len(ids) || T > c.Ctx {
-		panic(fmt.Sprintf("train: Hidden of %d ids in %d windows (context %d)", len(ids), batch, c.Ctx))
+	ids, batch := r.IDs, r.Batch
+	T := 0
+	if batch > 0 {
+		T = len(ids) / batch
 	}
-	pos := make([]int, len(ids))
-	for i := range pos {
-		pos[i] = i % T
+	if batch <= 0 || T*batch != len(ids) || T > c.Ctx || (r.Pos != nil && len(r.Pos) != len(ids)) {
+		panic(fmt.Sprintf("train: forward of %d ids in %d windows (context %d) with %d positions", len(ids), batch, c.Ctx, len(r.Pos)))
 	}
-	return &agOps{tp: tp, m: m, ids: ids, pos: pos, batch: batch}
+	pos := r.Pos
+	if pos == nil {
+		pos = make([]int, len(ids))
+		for i := range pos {
+			pos[i] = i % T
+		}
+	} else {
+		for i, p := range pos {
+			if p < 0 || p >= c.Ctx {
+				panic(fmt.Sprintf("train: position %d of token %d is outside the context [0, %d)", p, i, c.Ctx))
+			}
+		}
+	}
+	return &agOps{tp: tp, m: m, ids: ids, pos: pos, batch: batch, attend: r.Attention}
 }
 
 // agOps is the autograd backend of the network definition (llama.Ops): each
 // step is recorded on tp (nothing is recorded on a nil tape). The rows are
-// batch windows of ids, one after another, each at positions pos.
+// batch windows of ids, one after another, at positions pos.
 type agOps struct {
 	tp       *ag.Tape
 	m        *Model
 	ids, pos []int
 	batch    int
+	attend   func(tp *ag.Tape, q, k, v *ag.Var) *ag.Var // Rows.Attention, or nil
 }
 
 var _ llama.Ops[*ag.Var] = (*agOps)(nil)
@@ -260,8 +303,12 @@ func (o *agOps) RoPE(q, k *ag.Var) (*ag.Var, *ag.Var) {
 	return q, k
 }
 
-// Attention implements llama.Ops: causal within each window.
+// Attention implements llama.Ops: causal within each window, or
+// Rows.Attention.
 func (o *agOps) Attention(q, k, v *ag.Var, il int) *ag.Var {
+	if o.attend != nil {
+		return o.attend(o.tp, q, k, v)
+	}
 	c := o.m.Config
 	return ag.Attention(o.tp, q, k, v, o.batch, c.Heads, c.KVHeads, ag.DefaultScale(c.HeadDim()))
 }

@@ -267,3 +267,45 @@ func TestModelGradients(t *testing.T) {
 		})
 	}
 }
+
+// TestForwardRowsPacked checks Rows' positions and attention: two examples
+// of T tokens packed in one window of 2T, with positions restarting at the
+// second and attention within each example, give the bits of the two
+// examples as separate windows (Forward), for Llama and GPT-2.
+func TestForwardRowsPacked(t *testing.T) {
+	for _, c := range []Config{
+		{Arch: ArchLlama, Layers: 2, Dim: 16, Heads: 4, KVHeads: 2, FFN: 24, Ctx: 12, Vocab: 11},
+		{Arch: ArchGPT2, Layers: 2, Dim: 16, Heads: 4, Ctx: 12, Vocab: 11},
+	} {
+		t.Run(c.Arch, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(4, 4))
+			m, err := NewModel(c, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const T = 5
+			ids := make([]int, 2*T)
+			for i := range ids {
+				ids[i] = rng.IntN(c.Vocab)
+			}
+			want := m.Forward(nil, ids, 2)
+			pos := make([]int, 2*T)
+			for i := range pos {
+				pos[i] = i % T
+			}
+			h := m.Config.HeadDim()
+			got := m.ForwardRows(nil, Rows{IDs: ids, Batch: 1, Pos: pos, Attention: func(tp *ag.Tape, q, k, v *ag.Var) *ag.Var {
+				return ag.Attention(tp, q, k, v, 2, m.Config.Heads, m.Config.KVHeads, ag.DefaultScale(h))
+			}})
+			for i := range want.Data {
+				if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
+					t.Fatalf("logit %d: packed %g, separate windows %g", i, got.Data[i], want.Data[i])
+				}
+			}
+			// the whole window without them is a different computation
+			if one := m.Forward(nil, ids, 1); one.Data[len(one.Data)-1] == want.Data[len(want.Data)-1] {
+				t.Fatal("one window of 2T gives the last logit of two windows of T")
+			}
+		})
+	}
+}
