@@ -13,13 +13,13 @@ import (
 var Arch = model.Arch{Name: ArchName, Load: load}
 
 // Archs registers every architecture this package runs (llama, qwen2,
-// qwen3) in a model.Registry.
+// qwen3, gpt2) in a model.Registry.
 var Archs = func() []model.Arch {
 	var as []model.Arch
 	for _, n := range archNames() {
 		as = append(as, model.Arch{Name: n, Load: load})
 	}
-	return as
+	return append(as, model.Arch{Name: ArchGPT2, Load: load})
 }()
 
 func load(f *gguf.File) (model.Model, error) { return Load(f) }
@@ -34,9 +34,13 @@ type Model struct {
 	GPT2 *GPT2Weights
 }
 
-// Load reads the configuration and weights of a llama GGUF file. The file
-// must stay open while the model is used: F32 weights may be views of it.
+// Load reads the configuration and weights of a llama (qwen2, qwen3, gpt2)
+// GGUF file. The file must stay open while the model is used: F32 weights
+// may be views of it.
 func Load(f *gguf.File) (*Model, error) {
+	if arch, _ := f.String("general.architecture"); arch == ArchGPT2 {
+		return loadGPT2(f)
+	}
 	c, err := ConfigFromGGUF(f)
 	if err != nil {
 		return nil, err
