@@ -164,56 +164,192 @@ func (m *Model) NumParams() int {
 // at position 0. With a nil tape nothing is recorded. ids must be in the
 // vocabulary and T at most Ctx (callers check data from outside).
 func (m *Model) Forward(tp *ag.Tape, ids []int, batch int) *ag.Var {
-	return ag.MatMul(tp, m.Hidden(tp, ids, batch), m.Output, nil)
+	return m.ForwardRows(tp, Rows{IDs: ids, Batch: batch})
 }
 
 // Hidden returns the final hidden states (after the output norm) of ids,
 // [len(ids), dim]: Forward without the output head. A reward model's scalar
 // head and embeddings read them. Same preconditions as Forward.
 func (m *Model) Hidden(tp *ag.Tape, ids []int, batch int) *ag.Var {
-	c := m.Config
-	T := len(ids) / batch
-	if batch <= 0 || T*batch != len(ids) || T > c.Ctx {
-		panic(fmt.Sprintf("train: Hidden of %d ids in %d windows (context %d)", len(ids), batch, c.Ctx))
-	}
-	pos := make([]int, len(ids))
-	for i := range pos {
-		pos[i] = i % T
-	}
-	gpt2 := c.Arch == ArchGPT2
-	hd := c.HeadDim()
-	x := ag.Embedding(tp, m.TokEmbd, ids)
-	if gpt2 {
-		x = ag.Add(tp, x, ag.Embedding(tp, m.PosEmbd, pos))
-	}
-	norm := func(x, w, b *ag.Var) *ag.Var {
-		if gpt2 {
-			return ag.LayerNorm(tp, x, w, b, c.Eps)
-		}
-		return ag.RMSNorm(tp, x, w, c.Eps)
-	}
-	for i := range m.Layers {
-		l := &m.Layers[i]
-		h := norm(x, l.AttnNorm, l.AttnNormB)
-		q := ag.MatMul(tp, h, l.Query, l.QueryB)
-		k := ag.MatMul(tp, h, l.Key, l.KeyB)
-		v := ag.MatMul(tp, h, l.Value, l.ValueB)
-		if !gpt2 {
-			q = ag.RoPE(tp, q, pos, c.Heads, hd, c.RoPE, 1, kernels.RoPENormal)
-			k = ag.RoPE(tp, k, pos, c.KVHeads, hd, c.RoPE, 1, kernels.RoPENormal)
-		}
-		a := ag.Attention(tp, q, k, v, batch, c.Heads, c.KVHeads, ag.DefaultScale(hd))
-		x = ag.Add(tp, x, ag.MatMul(tp, a, l.AttnOut, l.AttnOutB))
-		h = norm(x, l.FFNNorm, l.FFNNormB)
-		if gpt2 {
-			x = ag.Add(tp, x, ag.MatMul(tp, ag.GELU(tp, ag.MatMul(tp, h, l.Fc, l.FcB)), l.Proj, l.ProjB))
-		} else {
-			g := ag.SwiGLU(tp, ag.MatMul(tp, h, l.Gate, nil), ag.MatMul(tp, h, l.Up, nil))
-			x = ag.Add(tp, x, ag.MatMul(tp, g, l.Down, nil))
-		}
-	}
-	return norm(x, m.OutNorm, m.OutNormB)
+	return m.HiddenRows(tp, Rows{IDs: ids, Batch: batch})
 }
+
+// Rows are the tokens of a forward pass: Batch windows of T = len(IDs)/Batch
+// tokens each, stored one after another. By default every window starts at
+// position 0 and attends causally within itself (Forward); Pos and
+// Attention change that, e.g. for several examples packed in one window
+// (positions restarting at each example, block-diagonal causal attention).
+type Rows struct {
+	IDs   []int
+	Batch int
+	// Pos, when set, is every token's position (its RoPE angle or its row
+	// of the position embedding): len(IDs) values in [0, Ctx).
+	Pos []int
+	// Attention, when set, replaces the causal attention within each
+	// window: q [len(IDs), heads·headDim], k, v [len(IDs), kvHeads·headDim]
+	// → [len(IDs), heads·headDim].
+	Attention func(tp *ag.Tape, q, k, v *ag.Var) *ag.Var
+}
+
+// ForwardRows returns the logits [len(r.IDs), vocab] of r: Forward with
+// r's positions and attention. Same preconditions as Forward.
+func (m *Model) ForwardRows(tp *ag.Tape, r Rows) *ag.Var {
+	return llama.Logits[*ag.Var](m.ops(tp, r), m.net())
+}
+
+// HiddenRows returns the final hidden states [len(r.IDs), dim] of r:
+// ForwardRows without the output head.
+func (m *Model) HiddenRows(tp *ag.Tape, r Rows) *ag.Var {
+	return llama.Hidden[*ag.Var](m.ops(tp, r), m.net())
+}
+
+// net is the variant of the network definition (llama.Hidden) m runs.
+func (m *Model) net() llama.Net {
+	return llama.Net{Layers: len(m.Layers), GPT2: m.Config.Arch == ArchGPT2}
+}
+
+// ops returns the autograd backend of the network definition for a forward
+// pass of r.
+func (m *Model) ops(tp *ag.Tape, r Rows) *agOps {
+	c := m.Config
+	ids, batch := r.IDs, r.Batch
+	T := 0
+	if batch > 0 {
+		T = len(ids) / batch
+	}
+	if batch <= 0 || T*batch != len(ids) || T > c.Ctx || (r.Pos != nil && len(r.Pos) != len(ids)) {
+		panic(fmt.Sprintf("train: forward of %d ids in %d windows (context %d) with %d positions", len(ids), batch, c.Ctx, len(r.Pos)))
+	}
+	pos := r.Pos
+	if pos == nil {
+		pos = make([]int, len(ids))
+		for i := range pos {
+			pos[i] = i % T
+		}
+	} else {
+		for i, p := range pos {
+			if p < 0 || p >= c.Ctx {
+				panic(fmt.Sprintf("train: position %d of token %d is outside the context [0, %d)", p, i, c.Ctx))
+			}
+		}
+	}
+	return &agOps{tp: tp, m: m, ids: ids, pos: pos, batch: batch, attend: r.Attention}
+}
+
+// agOps is the autograd backend of the network definition (llama.Ops): each
+// step is recorded on tp (nothing is recorded on a nil tape). The rows are
+// batch windows of ids, one after another, at positions pos.
+type agOps struct {
+	tp       *ag.Tape
+	m        *Model
+	ids, pos []int
+	batch    int
+	attend   func(tp *ag.Tape, q, k, v *ag.Var) *ag.Var // Rows.Attention, or nil
+}
+
+var _ llama.Ops[*ag.Var] = (*agOps)(nil)
+
+// Embed implements llama.Ops: [len(ids), dim].
+func (o *agOps) Embed() *ag.Var { return ag.Embedding(o.tp, o.m.TokEmbd, o.ids) }
+
+// PosEmbed implements llama.Ops: [len(ids), dim].
+func (o *agOps) PosEmbed() *ag.Var { return ag.Embedding(o.tp, o.m.PosEmbd, o.pos) }
+
+// norm returns the weight and bias of a norm (il < 0: the output norm).
+func (o *agOps) norm(il int, w llama.Weight) (g, b *ag.Var) {
+	switch w {
+	case llama.WAttnNorm:
+		return o.m.Layers[il].AttnNorm, o.m.Layers[il].AttnNormB
+	case llama.WFFNNorm:
+		return o.m.Layers[il].FFNNorm, o.m.Layers[il].FFNNormB
+	case llama.WOutputNorm:
+		return o.m.OutNorm, o.m.OutNormB
+	}
+	panic(fmt.Sprintf("train: norm of weight %d", w))
+}
+
+// RMSNorm implements llama.Ops.
+func (o *agOps) RMSNorm(x *ag.Var, il int, w llama.Weight) *ag.Var {
+	g, _ := o.norm(il, w)
+	return ag.RMSNorm(o.tp, x, g, o.m.Config.Eps)
+}
+
+// LayerNorm implements llama.Ops.
+func (o *agOps) LayerNorm(x *ag.Var, il int, w llama.Weight) *ag.Var {
+	g, b := o.norm(il, w)
+	return ag.LayerNorm(o.tp, x, g, b, o.m.Config.Eps)
+}
+
+// QKV implements llama.Ops: three products (+ bias: GPT-2).
+func (o *agOps) QKV(h *ag.Var, il int) (q, k, v *ag.Var) {
+	l := &o.m.Layers[il]
+	q = ag.MatMul(o.tp, h, l.Query, l.QueryB)
+	k = ag.MatMul(o.tp, h, l.Key, l.KeyB)
+	v = ag.MatMul(o.tp, h, l.Value, l.ValueB)
+	return q, k, v
+}
+
+// QKNorm implements llama.Ops: no trained architecture normalizes heads.
+func (o *agOps) QKNorm(q, k *ag.Var, il int) (*ag.Var, *ag.Var) {
+	panic("train: no query/key head norms")
+}
+
+// RoPE implements llama.Ops: the normal (GPT-J) pairing over whole heads.
+func (o *agOps) RoPE(q, k *ag.Var) (*ag.Var, *ag.Var) {
+	c := o.m.Config
+	hd := c.HeadDim()
+	q = ag.RoPE(o.tp, q, o.pos, c.Heads, hd, c.RoPE, 1, kernels.RoPENormal)
+	k = ag.RoPE(o.tp, k, o.pos, c.KVHeads, hd, c.RoPE, 1, kernels.RoPENormal)
+	return q, k
+}
+
+// Attention implements llama.Ops: causal within each window, or
+// Rows.Attention.
+func (o *agOps) Attention(q, k, v *ag.Var, il int) *ag.Var {
+	if o.attend != nil {
+		return o.attend(o.tp, q, k, v)
+	}
+	c := o.m.Config
+	return ag.Attention(o.tp, q, k, v, o.batch, c.Heads, c.KVHeads, ag.DefaultScale(c.HeadDim()))
+}
+
+// Linear implements llama.Ops.
+func (o *agOps) Linear(x *ag.Var, il int, w llama.Weight) *ag.Var {
+	l := &o.m.Layers[il]
+	switch w {
+	case llama.WAttnOutput:
+		return ag.MatMul(o.tp, x, l.AttnOut, l.AttnOutB)
+	case llama.WFFNUp:
+		return ag.MatMul(o.tp, x, l.Fc, l.FcB)
+	case llama.WFFNDown:
+		if l.Proj != nil {
+			return ag.MatMul(o.tp, x, l.Proj, l.ProjB)
+		}
+		return ag.MatMul(o.tp, x, l.Down, nil)
+	}
+	panic(fmt.Sprintf("train: Linear of weight %d", w))
+}
+
+// Add implements llama.Ops.
+func (o *agOps) Add(x, y *ag.Var) *ag.Var { return ag.Add(o.tp, x, y) }
+
+// GateUp implements llama.Ops.
+func (o *agOps) GateUp(h *ag.Var, il int) (gate, up *ag.Var) {
+	l := &o.m.Layers[il]
+	return ag.MatMul(o.tp, h, l.Gate, nil), ag.MatMul(o.tp, h, l.Up, nil)
+}
+
+// SwiGLU implements llama.Ops.
+func (o *agOps) SwiGLU(gate, up *ag.Var) *ag.Var { return ag.SwiGLU(o.tp, gate, up) }
+
+// GELU implements llama.Ops.
+func (o *agOps) GELU(x *ag.Var) *ag.Var { return ag.GELU(o.tp, x) }
+
+// HeadRows implements llama.Ops: every row (training scores every position).
+func (o *agOps) HeadRows(x *ag.Var) *ag.Var { return x }
+
+// Head implements llama.Ops: [len(ids), vocab].
+func (o *agOps) Head(x *ag.Var) *ag.Var { return ag.MatMul(o.tp, x, o.m.Output, nil) }
 
 // Loss returns the mean cross-entropy of Forward's logits against targets
 // (one per id; -1 is ignored).
@@ -223,29 +359,38 @@ func (m *Model) Loss(tp *ag.Tape, ids, targets []int, batch int) *ag.Var {
 
 // ToLlama returns the runtime's model (package model/llama) with the same
 // weights as F32 matrices (shared, not copied: train further and the
-// runtime model changes too), for llmpipe run and the exporters. Only the
-// Llama architecture converts.
+// runtime model changes too), for llmpipe run and the exporters. A GPT-2
+// becomes a llama.Model with GPT2 weights (the same network definition's
+// GPT-2 variant).
 func (m *Model) ToLlama() (*llama.Model, error) {
 	c := m.Config
-	if c.Arch != ArchLlama {
-		return nil, fmt.Errorf("train: only %q models convert to the llama runtime, not %q", ArchLlama, c.Arch)
+	if c.Arch != ArchLlama && c.Arch != ArchGPT2 {
+		return nil, fmt.Errorf("train: %q models do not convert to the llama runtime", c.Arch)
 	}
 	hd := c.HeadDim()
-	mat := func(v *ag.Var) llama.Matrix {
-		return llama.Matrix{Type: quant.F32, Rows: v.Rows, Cols: v.Cols, F32: v.Data}
+	mat := func(v, b *ag.Var) llama.Matrix {
+		mx := llama.Matrix{Type: quant.F32, Rows: v.Rows, Cols: v.Cols, F32: v.Data}
+		if b != nil {
+			mx.Bias = b.Data
+		}
+		return mx
 	}
 	w := &llama.Weights{
-		TokenEmbd:  mat(m.TokEmbd),
+		TokenEmbd:  mat(m.TokEmbd, nil),
 		OutputNorm: m.OutNorm.Data,
-		Output:     mat(m.Output),
+		Output:     mat(m.Output, nil),
 		Layers:     make([]llama.Layer, len(m.Layers)),
 	}
 	for i := range m.Layers {
 		l := &m.Layers[i]
 		w.Layers[i] = llama.Layer{
-			AttnNorm: l.AttnNorm.Data, Query: mat(l.Query), Key: mat(l.Key), Value: mat(l.Value),
-			AttnOutput: mat(l.AttnOut), FFNNorm: l.FFNNorm.Data,
-			FFNGate: mat(l.Gate), FFNUp: mat(l.Up), FFNDown: mat(l.Down),
+			AttnNorm: l.AttnNorm.Data, Query: mat(l.Query, l.QueryB), Key: mat(l.Key, l.KeyB), Value: mat(l.Value, l.ValueB),
+			AttnOutput: mat(l.AttnOut, l.AttnOutB), FFNNorm: l.FFNNorm.Data,
+		}
+		if c.Arch == ArchGPT2 {
+			w.Layers[i].FFNUp, w.Layers[i].FFNDown = mat(l.Fc, l.FcB), mat(l.Proj, l.ProjB)
+		} else {
+			w.Layers[i].FFNGate, w.Layers[i].FFNUp, w.Layers[i].FFNDown = mat(l.Gate, nil), mat(l.Up, nil), mat(l.Down, nil)
 		}
 	}
 	lc := llama.Config{
@@ -253,5 +398,15 @@ func (m *Model) ToLlama() (*llama.Model, error) {
 		NumHeads: c.Heads, NumKVHeads: c.KVHeads, HeadDim: hd, RMSEps: c.Eps, RopeDim: hd,
 		RopeBase: c.RoPE, RopeFreqScale: 1, RopeMode: kernels.RoPENormal, VocabSize: c.Vocab,
 	}
-	return &llama.Model{Config: lc, Weights: w}, nil
+	lm := &llama.Model{Config: lc, Weights: w}
+	if c.Arch == ArchGPT2 {
+		lm.Config.Arch = llama.ArchGPT2
+		g := &llama.GPT2Weights{PosEmbd: mat(m.PosEmbd, nil), OutputNormB: m.OutNormB.Data}
+		for i := range m.Layers {
+			g.AttnNormB = append(g.AttnNormB, m.Layers[i].AttnNormB.Data)
+			g.FFNNormB = append(g.FFNNormB, m.Layers[i].FFNNormB.Data)
+		}
+		lm.GPT2 = g
+	}
+	return lm, nil
 }

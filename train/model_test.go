@@ -7,15 +7,18 @@ import (
 	"path/filepath"
 	"testing"
 
+	ag "github.com/llmpipe/llmpipe/autograd"
 	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/model/llama"
 )
 
 // TestLlamaMatchesRuntime checks that the autograd forward pass (no tape)
-// of a trained-shape Llama gives the logits of package model/llama's
-// Forward on the same weights, with grouped KV heads and a separate or tied
-// head.
+// of a trained-shape Llama or GPT-2 gives the logits of package
+// model/llama's Forward on the same weights (the same network definition
+// on the runtime's kernels), with grouped KV heads and a separate or tied
+// head; and that the runtime's decode steps and ForwardBatch agree with its
+// prefill.
 func TestLlamaMatchesRuntime(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -23,6 +26,7 @@ func TestLlamaMatchesRuntime(t *testing.T) {
 	}{
 		{"gqa-untied", Config{Arch: ArchLlama, Layers: 2, Dim: 32, Heads: 4, KVHeads: 2, FFN: 48, Ctx: 16, Vocab: 37}},
 		{"mha-tied", Config{Arch: ArchLlama, Layers: 1, Dim: 24, Heads: 3, Ctx: 12, Vocab: 29, Tied: true}},
+		{"gpt2", Config{Arch: ArchGPT2, Layers: 2, Dim: 32, Heads: 4, Ctx: 16, Vocab: 37}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -63,18 +67,44 @@ func TestLlamaMatchesRuntime(t *testing.T) {
 				t.Fatalf("max |Δlogit| %g (largest logit %g)", maxAbs, maxRef)
 			}
 			t.Logf("max |Δlogit| %.3g, largest logit %.3g", maxAbs, maxRef)
+			// decode steps after a prefill give the prefill's logits of
+			// those positions within float rounding (attention over the
+			// KV cache sums in another order)
+			s := lm.NewSequence(model.SequenceOptions{})
+			if _, err := s.Forward(ids[:T/2], false); err != nil {
+				t.Fatal(err)
+			}
+			V := m.Config.Vocab
+			for p := T / 2; p < T; p++ {
+				step, err := s.Forward(ids[p:p+1], false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j := range step {
+					if d := math.Abs(float64(step[j] - want[p*V+j])); d > 1e-5*math.Max(1, maxRef) {
+						t.Fatalf("position %d: decode logit %d is %g, prefill %g", p, j, step[j], want[p*V+j])
+					}
+				}
+			}
+			// a batch of two sequences gives each its own Forward's bits
+			a, b := lm.NewSequence(model.SequenceOptions{}), lm.NewSequence(model.SequenceOptions{})
+			rows := [][]int{ids[:3], ids[3:8]}
+			outs, err := lm.ForwardBatch([]model.Sequence{a, b}, rows)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, r := range rows {
+				one, err := lm.NewSequence(model.SequenceOptions{}).Forward(r, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for j := range one {
+					if math.Float32bits(one[j]) != math.Float32bits(outs[i][j]) {
+						t.Fatalf("batch sequence %d: logit %d is %g, alone %g", i, j, outs[i][j], one[j])
+					}
+				}
+			}
 		})
-	}
-}
-
-// TestGPT2NotConvertible checks that only Llama converts to the runtime.
-func TestGPT2NotConvertible(t *testing.T) {
-	m, err := NewModel(Config{Arch: ArchGPT2, Layers: 1, Dim: 8, Heads: 2, Ctx: 4, Vocab: 5}, rand.New(rand.NewPCG(1, 1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := m.ToLlama(); err == nil {
-		t.Fatal("gpt2 converted to the llama runtime")
 	}
 }
 
@@ -166,5 +196,116 @@ func TestExportGGUFRoundTrip(t *testing.T) {
 		if d := math.Abs(float64(want[i] - got[i])); d > 1e-4 {
 			t.Fatalf("logit %d: GGUF %v, autograd %v", i, got[i], want[i])
 		}
+	}
+}
+
+// TestGPT2RuntimeChecksWeights checks that a GPT-2 whose position table is
+// shorter than its context is refused with an error, not a panic.
+func TestGPT2RuntimeChecksWeights(t *testing.T) {
+	m, err := NewModel(Config{Arch: ArchGPT2, Layers: 1, Dim: 8, Heads: 2, Ctx: 4, Vocab: 5}, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm, err := m.ToLlama()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm.GPT2.PosEmbd.Rows = 2
+	if _, err := lm.NewSequence(model.SequenceOptions{}).Forward([]int{1, 2}, false); err == nil {
+		t.Fatal("a 2-row position table for a 4-position context ran")
+	} else {
+		t.Log(err)
+	}
+}
+
+// TestModelGradients checks the gradients of the network definition's
+// autograd backend (Loss through llama.Logits on agOps) against central
+// finite differences of the loss, for a few entries of every parameter of a
+// small Llama and GPT-2.
+func TestModelGradients(t *testing.T) {
+	for _, c := range []Config{
+		{Arch: ArchLlama, Layers: 2, Dim: 16, Heads: 4, KVHeads: 2, FFN: 24, Ctx: 6, Vocab: 11},
+		{Arch: ArchGPT2, Layers: 2, Dim: 16, Heads: 4, Ctx: 6, Vocab: 11},
+	} {
+		t.Run(c.Arch, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(3, 3))
+			m, err := NewModel(c, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range m.Params() { // away from the init's symmetric point
+				for i := range p.Data {
+					p.Data[i] += float32(rng.NormFloat64() * 0.2)
+				}
+			}
+			const batch = 2
+			ids, tg := make([]int, batch*c.Ctx), make([]int, batch*c.Ctx)
+			for i := range ids {
+				ids[i], tg[i] = rng.IntN(c.Vocab), rng.IntN(c.Vocab)
+			}
+			tp := ag.NewTape()
+			if err := tp.Backward(m.Loss(tp, ids, tg, batch)); err != nil {
+				t.Fatal(err)
+			}
+			loss := func() float64 { return float64(m.Loss(nil, ids, tg, batch).Data[0]) }
+			const h = 1e-2
+			for pi, p := range m.Params() {
+				for k := 0; k < 3; k++ {
+					i := rng.IntN(len(p.Data))
+					v := p.Data[i]
+					p.Data[i] = v + h
+					up := loss()
+					p.Data[i] = v - h
+					down := loss()
+					p.Data[i] = v
+					num, got := (up-down)/(2*h), float64(p.Grad[i])
+					if math.Abs(num-got) > 2e-3+2e-2*math.Abs(num) {
+						t.Errorf("%s[%d]: gradient %g, finite difference %g", m.Names()[pi], i, got, num)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestForwardRowsPacked checks Rows' positions and attention: two examples
+// of T tokens packed in one window of 2T, with positions restarting at the
+// second and attention within each example, give the bits of the two
+// examples as separate windows (Forward), for Llama and GPT-2.
+func TestForwardRowsPacked(t *testing.T) {
+	for _, c := range []Config{
+		{Arch: ArchLlama, Layers: 2, Dim: 16, Heads: 4, KVHeads: 2, FFN: 24, Ctx: 12, Vocab: 11},
+		{Arch: ArchGPT2, Layers: 2, Dim: 16, Heads: 4, Ctx: 12, Vocab: 11},
+	} {
+		t.Run(c.Arch, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(4, 4))
+			m, err := NewModel(c, rng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			const T = 5
+			ids := make([]int, 2*T)
+			for i := range ids {
+				ids[i] = rng.IntN(c.Vocab)
+			}
+			want := m.Forward(nil, ids, 2)
+			pos := make([]int, 2*T)
+			for i := range pos {
+				pos[i] = i % T
+			}
+			h := m.Config.HeadDim()
+			got := m.ForwardRows(nil, Rows{IDs: ids, Batch: 1, Pos: pos, Attention: func(tp *ag.Tape, q, k, v *ag.Var) *ag.Var {
+				return ag.Attention(tp, q, k, v, 2, m.Config.Heads, m.Config.KVHeads, ag.DefaultScale(h))
+			}})
+			for i := range want.Data {
+				if math.Float32bits(got.Data[i]) != math.Float32bits(want.Data[i]) {
+					t.Fatalf("logit %d: packed %g, separate windows %g", i, got.Data[i], want.Data[i])
+				}
+			}
+			// the whole window without them is a different computation
+			if one := m.Forward(nil, ids, 1); one.Data[len(one.Data)-1] == want.Data[len(want.Data)-1] {
+				t.Fatal("one window of 2T gives the last logit of two windows of T")
+			}
+		})
 	}
 }

@@ -5,18 +5,12 @@ import (
 	"math"
 	"sync"
 
-	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
 )
 
-// batchScratch holds the activations of one ForwardBatch or Embed call
-// and the logits of its sequences.
-type batchScratch struct {
-	rows   rowScratch
-	logits []float32
-}
-
-var batchPool = sync.Pool{New: func() any { return new(batchScratch) }}
+// batchPool holds the scratch (activations and logits) of ForwardBatch and
+// Embed calls.
+var batchPool = sync.Pool{New: func() any { return new(rowOps) }}
 
 // ForwardBatch implements model.BatchForwarder: ids[i] runs on seqs[i]. The
 // rows of all sequences (nTok = Σ len(ids[i])) go through every weight matrix
@@ -30,18 +24,18 @@ func (m *Model) ForwardBatch(seqs []model.Sequence, ids [][]int) ([][]float32, e
 		return nil, err
 	}
 	c := &m.Config
-	b := batchPool.Get().(*batchScratch)
+	b := batchPool.Get().(*rowOps)
 	defer batchPool.Put(b)
-	if err := m.forwardRows(&b.rows, ss, ids); err != nil {
+	// logits: [nSeq, vocab] ← the network, with the output head on each sequence's last row
+	logits, err := m.forwardRows(b, ss, ids, false)
+	if err != nil {
 		return nil, err
 	}
-	// logits: [nSeq, vocab] ← the output head on each sequence's last row
-	b.logits = m.outputLogits(b.logits, &b.rows, false)
 	out := make([][]float32, len(ss))
 	var bad error
 	for i, s := range ss {
 		// s.logits: [vocab] ← row i, which stays the sequence's own
-		row := b.logits[i*c.VocabSize : (i+1)*c.VocabSize]
+		row := logits[i*c.VocabSize : (i+1)*c.VocabSize]
 		s.logits = grow(s.logits, c.VocabSize)
 		copy(s.logits, row)
 		out[i] = s.logits
@@ -99,18 +93,17 @@ func (m *Model) Embed(ids []int) ([]float32, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, w := &m.Config, m.Weights
-	b := batchPool.Get().(*batchScratch)
+	b := batchPool.Get().(*rowOps)
 	defer batchPool.Put(b)
-	if err := m.forwardRows(&b.rows, ss, [][]int{ids}); err != nil {
+	// h: [len(ids), dim] ← the final hidden states after the output norm
+	h, err := m.hiddenRows(b, ss, [][]int{ids})
+	if err != nil {
 		return nil, err
 	}
-	dim := c.Dim
+	dim := m.Config.Dim
 	sum := make([]float64, dim)
-	row := make([]float32, dim)
 	for t := range ids {
-		kernels.RMSNorm(row, b.rows.x[t*dim:(t+1)*dim], w.OutputNorm, c.RMSEps)
-		for j, v := range row {
+		for j, v := range h[t*dim : (t+1)*dim] {
 			sum[j] += float64(v)
 		}
 	}

@@ -45,7 +45,8 @@ type exportTensor struct {
 	data func() ([]byte, error)
 }
 
-// WriteGGUF writes m as a GGUF version 3 file that llama.cpp loads:
+// WriteGGUF writes m as a GGUF version 3 file that llama.cpp loads (a GPT-2,
+// m.GPT2 set, as general.architecture gpt2: gpt2Metadata, gpt2Tensors):
 // general.architecture and general.name, the ARCH.* hyperparameters that
 // ConfigFromGGUF reads (context, embedding, block count, feed-forward, head
 // counts, key length where it is not dim/heads, RoPE dimension and base,
@@ -62,7 +63,11 @@ func (m *Model) WriteGGUF(w io.Writer, opts ExportOptions) (int64, error) {
 		return 0, fmt.Errorf("llama: export: matrix type %v is not supported (F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K…Q6_K)", opts.Type)
 	}
 	c := m.Config
-	if err := m.checkExport(); err != nil {
+	check := m.checkExport
+	if m.GPT2 != nil {
+		check = m.checkGPT2Export
+	}
+	if err := check(); err != nil {
 		return 0, err
 	}
 	if n, ok := tokenCount(opts.Tokenizer); ok && n != c.VocabSize {
@@ -75,24 +80,11 @@ func (m *Model) WriteGGUF(w io.Writer, opts ExportOptions) (int64, error) {
 	if opts.Name != "" {
 		kv("general.name", opts.Name)
 	}
-	kv(arch+".context_length", uint32(c.ContextLength))
-	kv(arch+".embedding_length", uint32(c.Dim))
-	kv(arch+".block_count", uint32(c.NumLayers))
-	kv(arch+".feed_forward_length", uint32(c.FFNDim))
-	kv(arch+".rope.dimension_count", uint32(c.RopeDim))
-	kv(arch+".attention.head_count", uint32(c.NumHeads))
-	kv(arch+".attention.head_count_kv", uint32(c.NumKVHeads))
-	if c.HeadDim != c.Dim/c.NumHeads || c.Dim%c.NumHeads != 0 {
-		kv(arch+".attention.key_length", uint32(c.HeadDim))
-		kv(arch+".attention.value_length", uint32(c.HeadDim))
+	if m.GPT2 != nil {
+		m.gpt2Metadata(kv)
+	} else {
+		m.llamaMetadata(kv)
 	}
-	kv(arch+".rope.freq_base", c.RopeBase)
-	if c.RopeFreqScale != 1 && c.RopeFreqScale > 0 {
-		kv(arch+".rope.scaling.type", "linear")
-		kv(arch+".rope.scaling.factor", 1/c.RopeFreqScale)
-	}
-	kv(arch+".attention.layer_norm_rms_epsilon", c.RMSEps)
-	kv(arch+".vocab_size", uint32(c.VocabSize))
 	kv("general.file_type", ft)
 	if opts.Type != quant.F32 && opts.Type != quant.F16 && opts.Type != quant.BF16 {
 		kv("general.quantization_version", uint32(2)) // GGML_QNT_VERSION
@@ -154,6 +146,29 @@ func (m *Model) WriteGGUF(w io.Writer, opts ExportOptions) (int64, error) {
 		}
 	}
 	return n, nil
+}
+
+// llamaMetadata adds the ARCH.* hyperparameters ConfigFromGGUF reads.
+func (m *Model) llamaMetadata(kv func(key string, v any)) {
+	c, arch := m.Config, m.Arch()
+	kv(arch+".context_length", uint32(c.ContextLength))
+	kv(arch+".embedding_length", uint32(c.Dim))
+	kv(arch+".block_count", uint32(c.NumLayers))
+	kv(arch+".feed_forward_length", uint32(c.FFNDim))
+	kv(arch+".rope.dimension_count", uint32(c.RopeDim))
+	kv(arch+".attention.head_count", uint32(c.NumHeads))
+	kv(arch+".attention.head_count_kv", uint32(c.NumKVHeads))
+	if c.HeadDim != c.Dim/c.NumHeads || c.Dim%c.NumHeads != 0 {
+		kv(arch+".attention.key_length", uint32(c.HeadDim))
+		kv(arch+".attention.value_length", uint32(c.HeadDim))
+	}
+	kv(arch+".rope.freq_base", c.RopeBase)
+	if c.RopeFreqScale != 1 && c.RopeFreqScale > 0 {
+		kv(arch+".rope.scaling.type", "linear")
+		kv(arch+".rope.scaling.factor", 1/c.RopeFreqScale)
+	}
+	kv(arch+".attention.layer_norm_rms_epsilon", c.RMSEps)
+	kv(arch+".vocab_size", uint32(c.VocabSize))
 }
 
 // quantizable reports whether package quant can encode type t.
@@ -267,6 +282,9 @@ func (w *Weights) tied() bool {
 // output_norm, output, rope_freqs, then each block) with the storage type
 // each gets for matrix type t.
 func (m *Model) ggufTensors(t quant.Type) ([]exportTensor, error) {
+	if m.GPT2 != nil {
+		return m.gpt2Tensors(t)
+	}
 	w := m.Weights
 	var ts []exportTensor
 	vec := func(name string, v []float32) {

@@ -1,0 +1,304 @@
+package llama
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/llmpipe/llmpipe/kernels"
+)
+
+// rowOps is the runtime's backend of the network definition (Ops, net.go):
+// one step over nTok rows, the rows of every sequence of the step one after
+// another (sequence i holds rows offs[i]..offs[i+1]-1, ids[i], at its
+// positions ss[i].Len()..). The weight products take every row at once, so
+// N sequences cost one pass over the weights; RoPE, the KV cache, attention
+// and SwiGLU run per sequence, on the slices a step of that sequence alone
+// would see, so each sequence's rows are bit-identical to running it alone.
+// Steps compute into the scratch buffers below (each sized for the largest
+// step so far) and return them.
+type rowOps struct {
+	m   *Model
+	ss  []*Sequence // the step's sequences (cleared after the step)
+	ids [][]int     // their ids
+	all bool        // HeadRows: every row, else the last row of each sequence
+	err error       // the first KV cache error of the step
+
+	offs                                     []int
+	x, xb, xb2, q, att, gate, up, kNew, vNew []float32
+	logits                                   []float32           // Head's output
+	mm                                       [3]kernels.MatMulOp // mulTMany's products
+}
+
+var _ Ops[[]float32] = (*rowOps)(nil)
+
+// net returns the variant of the block the weights hold.
+func (m *Model) net() Net {
+	n := Net{Layers: len(m.Weights.Layers), GPT2: m.GPT2 != nil}
+	for il := range m.Weights.Layers {
+		n.QKNorm = n.QKNorm || m.Weights.Layers[il].QNorm != nil
+	}
+	return n
+}
+
+// forwardRows runs the network (Hidden, then the output head) over the
+// rows of all sequences ss (ids[i], at least one each, runs on ss[i] at its
+// positions ss[i].Len()..) on r's scratch, advances each sequence, and
+// returns the logits ([nOut, vocab] in r.logits: every row when all is set,
+// else the last row of each sequence). The ids must have been checked
+// (checkIDs); a sequence's KV cache is made here on first use. r keeps
+// neither ss nor ids.
+func (m *Model) forwardRows(r *rowOps, ss []*Sequence, ids [][]int, all bool) ([]float32, error) {
+	if err := r.start(m, ss, ids, all); err != nil {
+		return nil, err
+	}
+	logits := Logits[[]float32](r, m.net())
+	err := r.finish()
+	return logits, err
+}
+
+// hiddenRows is forwardRows without the output head: the final hidden
+// states after the output norm, of every row ([nTok, dim], in r.xb).
+func (m *Model) hiddenRows(r *rowOps, ss []*Sequence, ids [][]int) ([]float32, error) {
+	if err := r.start(m, ss, ids, true); err != nil {
+		return nil, err
+	}
+	h := Hidden[[]float32](r, m.net())
+	err := r.finish()
+	return h, err
+}
+
+// start readies r for a step of ss: the row offsets, each sequence's KV
+// cache and RoPE angles, and the scratch buffers.
+func (r *rowOps) start(m *Model, ss []*Sequence, ids [][]int, all bool) error {
+	c, w := &m.Config, m.Weights
+	dim, qDim, kvDim, hd, ffn := c.Dim, c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim, c.HeadDim, c.FFNDim
+	if m.GPT2 != nil {
+		if err := m.GPT2.check(c); err != nil {
+			return err
+		}
+	}
+	r.m, r.all, r.err = m, all, nil
+	r.ss, r.ids = append(r.ss[:0], ss...), append(r.ids[:0], ids...)
+	// offs: [nSeq+1] ← where each sequence's rows start
+	if cap(r.offs) < len(ss)+1 {
+		r.offs = make([]int, len(ss)+1)
+	}
+	offs := r.offs[:len(ss)+1]
+	offs[0] = 0
+	for i := range ss {
+		offs[i+1] = offs[i] + len(ids[i])
+	}
+	nTok := offs[len(ss)]
+	// each sequence's KV caches: [nLayers] of [contextLength, kvDim] (f16 halves with KVF16);
+	// ropeCos, ropeSin: [len(ids[i]), ropeDim/2] ← the rotation angles of its positions, shared by all layers
+	half := c.RopeDim / 2
+	for i, s := range ss {
+		if s.kv == nil {
+			kv := make([]*kernels.KVCache, len(w.Layers))
+			for il := range kv {
+				var err error
+				if kv[il], err = kernels.NewKVCache(c.ContextLength, c.NumKVHeads, hd, s.opts.KVF16); err != nil {
+					r.clear()
+					return fmt.Errorf("llama: layer %d: %w", il, err)
+				}
+			}
+			s.kv = kv
+		}
+		if m.GPT2 == nil { // GPT-2: learned positions
+			n := offs[i+1] - offs[i]
+			s.ropeCos, s.ropeSin = grow(s.ropeCos, n*half), grow(s.ropeSin, n*half)
+			kernels.RoPETable(s.ropeCos, s.ropeSin, s.n, c.RopeDim, c.RopeBase, c.RopeFreqScale, w.RopeFreqs)
+		}
+	}
+	r.x, r.xb, r.xb2 = grow(r.x, nTok*dim), grow(r.xb, nTok*dim), grow(r.xb2, nTok*dim)
+	r.q, r.att = grow(r.q, nTok*qDim), grow(r.att, nTok*qDim)
+	r.kNew, r.vNew = grow(r.kNew, nTok*kvDim), grow(r.vNew, nTok*kvDim)
+	r.gate, r.up = grow(r.gate, nTok*ffn), grow(r.up, nTok*ffn)
+	return nil
+}
+
+// finish ends a step: unless a KV cache store failed, each sequence has
+// advanced by its rows. It returns that failure.
+func (r *rowOps) finish() error {
+	err := r.err
+	if err == nil {
+		for i, s := range r.ss {
+			s.n += r.offs[i+1] - r.offs[i]
+		}
+	}
+	r.clear()
+	return err
+}
+
+// clear drops r's references to the step's sequences and ids.
+func (r *rowOps) clear() {
+	clear(r.ss)
+	clear(r.ids)
+	r.ss, r.ids, r.err = r.ss[:0], r.ids[:0], nil
+}
+
+// nTok is the number of rows of the step.
+func (r *rowOps) nTok() int { return r.offs[len(r.ss)] }
+
+// layer returns the weights of block il.
+func (r *rowOps) layer(il int) *Layer { return &r.m.Weights.Layers[il] }
+
+// Embed implements Ops: x: [nTok, dim] ← rows of the token embedding.
+func (r *rowOps) Embed() []float32 {
+	w, dim := r.m.Weights, r.m.Config.Dim
+	for i := range r.ss {
+		for j, id := range r.ids[i] {
+			t := r.offs[i] + j
+			w.TokenEmbd.row(r.x[t*dim:(t+1)*dim], id)
+		}
+	}
+	return r.x
+}
+
+// RMSNorm implements Ops: xb: [rows, dim] ← RMSNorm(x)·w, row by row.
+func (r *rowOps) RMSNorm(x []float32, il int, w Weight) []float32 {
+	c, dim := &r.m.Config, r.m.Config.Dim
+	var g []float32
+	switch w {
+	case WAttnNorm:
+		g = r.layer(il).AttnNorm
+	case WFFNNorm:
+		g = r.layer(il).FFNNorm
+	case WOutputNorm:
+		g = r.m.Weights.OutputNorm
+	default:
+		panic(fmt.Sprintf("llama: RMSNorm of weight %d", w))
+	}
+	out := r.xb[:len(x)]
+	for t := 0; t < len(x)/dim; t++ {
+		kernels.RMSNorm(out[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], g, c.RMSEps)
+	}
+	return out
+}
+
+// QKV implements Ops: q, k, v ← h·Wᵀ (+ bias) in one kernels.MatMulMany (h
+// converted once, one parallel loop over all three).
+func (r *rowOps) QKV(h []float32, il int) (q, k, v []float32) {
+	l := r.layer(il)
+	r.mulTMany(h, r.nTok(), &l.Query, r.q, &l.Key, r.kNew, &l.Value, r.vNew)
+	return r.q, r.kNew, r.vNew
+}
+
+// QKNorm implements Ops: every [headDim] head of q and k, in place.
+func (r *rowOps) QKNorm(q, k []float32, il int) ([]float32, []float32) {
+	c, l, hd := &r.m.Config, r.layer(il), r.m.Config.HeadDim
+	if l.QNorm == nil {
+		return q, k
+	}
+	for i := 0; i < len(q)/hd; i++ {
+		kernels.RMSNorm(q[i*hd:(i+1)*hd], q[i*hd:(i+1)*hd], l.QNorm, c.RMSEps)
+	}
+	for i := 0; i < len(k)/hd; i++ {
+		kernels.RMSNorm(k[i*hd:(i+1)*hd], k[i*hd:(i+1)*hd], l.KNorm, c.RMSEps)
+	}
+	return q, k
+}
+
+// RoPE implements Ops: each sequence's rows, in place, by the angles of its
+// positions (start).
+func (r *rowOps) RoPE(q, k []float32) ([]float32, []float32) {
+	c := &r.m.Config
+	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	for i, s := range r.ss {
+		t0, t1 := r.offs[i], r.offs[i+1]
+		kernels.RoPERotate(q[t0*qDim:t1*qDim], s.ropeCos, s.ropeSin, t1-t0, c.NumHeads, c.HeadDim, c.RopeDim, c.RopeMode)
+		kernels.RoPERotate(k[t0*kvDim:t1*kvDim], s.ropeCos, s.ropeSin, t1-t0, c.NumKVHeads, c.HeadDim, c.RopeDim, c.RopeMode)
+	}
+	return q, k
+}
+
+// Attention implements Ops: each sequence on its own, rows t0..t1-1 (n of
+// them) at positions s.n..s.n+n-1: its k, v appended to its KV cache of
+// block il, then att: [n, nHeads·headDim] ← causal attention of row t over
+// positions 0..s.n+t.
+func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
+	c := &r.m.Config
+	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
+	for i, s := range r.ss {
+		t0, t1 := r.offs[i], r.offs[i+1]
+		if r.err != nil {
+			break
+		}
+		if err := s.kv[il].Store(s.n, k[t0*kvDim:t1*kvDim], v[t0*kvDim:t1*kvDim]); err != nil {
+			r.err = fmt.Errorf("llama: batch sequence %d, layer %d: %w", i, il, err)
+			break
+		}
+		kernels.AttentionCached(r.att[t0*qDim:t1*qDim], q[t0*qDim:t1*qDim], s.kv[il], s.n, t1-t0, c.NumHeads, scale)
+	}
+	return r.att
+}
+
+// Linear implements Ops: xb2: [nTok, dim] ← x·Wᵀ (+ bias) for the attention
+// output and FFN down matrices, gate: [nTok, ffnDim] for FFN up (GPT-2).
+func (r *rowOps) Linear(x []float32, il int, w Weight) []float32 {
+	l := r.layer(il)
+	m, out := &l.FFNDown, r.xb2
+	switch w {
+	case WAttnOutput:
+		m = &l.AttnOutput
+	case WFFNDown:
+	case WFFNUp:
+		m, out = &l.FFNUp, r.gate
+	default:
+		panic(fmt.Sprintf("llama: Linear of weight %d", w))
+	}
+	out = out[:r.nTok()*m.Rows]
+	m.mulT(out, x, r.nTok())
+	return out
+}
+
+// Add implements Ops: x += y, in place.
+func (r *rowOps) Add(x, y []float32) []float32 {
+	kernels.Add(x, y)
+	return x
+}
+
+// GateUp implements Ops: gate, up: [nTok, ffnDim] ← h·Wᵀ (one
+// kernels.MatMulMany).
+func (r *rowOps) GateUp(h []float32, il int) (gate, up []float32) {
+	l := r.layer(il)
+	r.mulTMany(h, r.nTok(), &l.FFNGate, r.gate, &l.FFNUp, r.up, nil, nil)
+	return r.gate, r.up
+}
+
+// SwiGLU implements Ops: gate ← SiLU(gate)⊙up in place, per sequence (the
+// vector blocks of kernels.SwiGLU then span the same rows as in a step of
+// the sequence alone).
+func (r *rowOps) SwiGLU(gate, up []float32) []float32 {
+	ffn := r.m.Config.FFNDim
+	for i := range r.ss {
+		g, u := gate[r.offs[i]*ffn:r.offs[i+1]*ffn], up[r.offs[i]*ffn:r.offs[i+1]*ffn]
+		kernels.SwiGLU(g, g, u)
+	}
+	return gate
+}
+
+// HeadRows implements Ops: every row of x when r.all is set, else xb2:
+// [nSeq, dim] ← the last row of each sequence.
+func (r *rowOps) HeadRows(x []float32) []float32 {
+	if r.all {
+		return x
+	}
+	dim := r.m.Config.Dim
+	out := r.xb2[:len(r.ss)*dim]
+	for i := range r.ss {
+		t := r.offs[i+1] - 1
+		copy(out[i*dim:(i+1)*dim], x[t*dim:(t+1)*dim])
+	}
+	return out
+}
+
+// Head implements Ops: logits: [nOut, vocab] ← x·Woutᵀ, in r.logits.
+func (r *rowOps) Head(x []float32) []float32 {
+	c, dim := &r.m.Config, r.m.Config.Dim
+	nOut := len(x) / dim
+	r.logits = grow(r.logits, nOut*c.VocabSize)
+	r.m.Weights.Output.mulT(r.logits, x, nOut)
+	return r.logits
+}
