@@ -35,10 +35,11 @@ func vnniQ8ActXor(dst, x *byte, n int)
 func vnniQ8RowInit(dst, w *byte, stride, nb int)
 
 // vnniQ4Nibbles writes the 32 nibbles q ∈ [0,15] of each of nb
-// block_q4_0 at w (low nibbles first, ggml's order) as 32 bytes at dst.
+// block_q4_0 at w (low nibbles first, ggml's order) as 32 bytes at dst,
+// prefetching the bytes pf further on (the same row of the next group).
 //
 //go:noescape
-func vnniQ4Nibbles(dst, w *byte, nb int)
+func vnniQ4Nibbles(dst, w *byte, nb int, pf int)
 
 // vnniQ4ActInit writes each of n block_q8_0 at x as 64 bytes at dst: its
 // 32 quants, then the int32 lanes -8·Σ_{j=4k}^{4k+3} x_j.
@@ -46,7 +47,8 @@ func vnniQ4Nibbles(dst, w *byte, nb int)
 //go:noescape
 func vnniQ4ActInit(dst, x *byte, n int)
 
-// vnniQ8Tile4x4 sets the float32 at out + t·ostride bytes + 4r to the
+// vnniQ8Tile4x4 prefetches the weights 8 rows on (the row group after
+// next) and sets the float32 at out + t·ostride bytes + 4r to the
 // Q8_0 dot product of weight row r at w + r·stride (block_q8_0) and token t
 // at u + t·ustride (vnniQ8ActXor blocks), for r, t < 4, with the lanes
 // started from init (vnniQ8RowInit) and the scales dw[4b+r] (scales4AVX2)
@@ -126,7 +128,7 @@ func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4
 			scales4AVX2(wp, wb, nb, bb, &dw[0])
 			if q4 {
 				for i := range 4 {
-					vnniQ4Nibbles(&rb[i*nb*32], &w[(r+i)*wb], nb)
+					vnniQ4Nibbles(&rb[i*nb*32], &w[(r+i)*wb], nb, 8*wb)
 				}
 			} else {
 				vnniQ8RowInit(&rb[0], wp, wb, nb)

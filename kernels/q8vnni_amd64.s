@@ -197,15 +197,17 @@ vinitloop:
 	VZEROUPPER
 	RET
 
-// func vnniQ4Nibbles(dst, w *byte, nb int)
-TEXT ·vnniQ4Nibbles(SB), NOSPLIT, $0-24
+// func vnniQ4Nibbles(dst, w *byte, nb int, pf int)
+TEXT ·vnniQ4Nibbles(SB), NOSPLIT, $0-32
 	MOVQ dst+0(FP), DI
 	MOVQ w+8(FP), SI
 	MOVQ nb+16(FP), CX
+	MOVQ pf+24(FP), BX
 	VMOVDQU vnnishift<>(SB), Y13
 	VMOVDQU vnninib<>(SB), Y14
 
 vnibloop:
+	PREFETCHT0 (SI)(BX*1)
 	VBROADCASTI128 2(SI), Y0
 	VPSRLVD Y13, Y0, Y0
 	VPAND   Y14, Y0, Y0
@@ -253,9 +255,15 @@ TEXT ·vnniQ8Tile4x4(SB), NOSPLIT, $0-80
 	LEAQ (DI)(R10*2), R11
 	LEAQ (CX*4), R14
 	LEAQ (R13)(R14*2), DX
+	LEAQ (BX*8), R15
+	LEAQ (R15)(BX*1), R9
 	VZERO16
 
 vq8loop:
+	PREFETCHT0 2(SI)(R15*1)
+	PREFETCHT0 2(R8)(R15*1)
+	PREFETCHT0 2(SI)(R9*1)
+	PREFETCHT0 2(R8)(R9*1)
 	VSCALESR
 	VMOVDQU 2(SI), Y0
 	VMOVDQU 2(SI)(BX*1), Y1

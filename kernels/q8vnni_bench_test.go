@@ -3,6 +3,7 @@
 package kernels
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"testing"
@@ -15,9 +16,14 @@ func BenchmarkVNNITile(b *testing.B) {
 	if !haveVNNI {
 		b.Skip("no AVX-512 VNNI")
 	}
-	const nb = 24
+	for _, nb := range []int{24, 64} {
+		b.Run(fmt.Sprintf("nb=%d", nb), func(b *testing.B) { benchVNNITile(b, nb) })
+	}
+}
+
+func benchVNNITile(b *testing.B, nb int) {
 	r := rand.New(rand.NewPCG(1, 2))
-	w := randBlocks(r, 4*nb, Q8_0BlockBytes, 128)
+	w := randBlocks(r, 12*nb, Q8_0BlockBytes, 128) // 8 rows more: the tile prefetches them
 	u := make([]byte, 4*nb*32)
 	init := make([]byte, nb*128)
 	dw := make([]float32, 4*nb)
@@ -31,7 +37,7 @@ func BenchmarkVNNITile(b *testing.B) {
 	}
 	if c1, ok1 := threadCPUTime(); ok && ok1 {
 		s := (c1 - c0).Seconds()
-		b.ReportMetric(2*16*32*nb*float64(b.N)/s/1e9, "cpuGOP/s")
-		b.ReportMetric(s*1e9/float64(16*nb*b.N), "ns/pair")
+		b.ReportMetric(float64(2*16*32*nb)*float64(b.N)/s/1e9, "cpuGOP/s")
+		b.ReportMetric(s*1e9/(float64(16*nb)*float64(b.N)), "ns/pair")
 	}
 }
