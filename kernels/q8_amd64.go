@@ -108,6 +108,14 @@ func dotQ4_0Fast(w, x []byte) (float32, bool) {
 	return q4DotAVX2(&w[0], &x[0], len(w)/Q4_0BlockBytes), true
 }
 
+// rowsArgsOK reports whether the arguments of a Rows call are consistent:
+// whole blocks, rows [lo, hi) inside rows, and w, xq and out long enough.
+func rowsArgsOK(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int) bool {
+	nb := cols / QK
+	return cols%QK == 0 && nTok >= 0 && lo >= 0 && hi <= rows && lo <= hi &&
+		len(w) >= rows*nb*bb && len(xq) >= nTok*nb*Q8_0BlockBytes && len(out) >= nTok*rows
+}
+
 // rowsTokenBytes is about how many bytes of converted activations one
 // pass of rowsQ keeps hot (in L2, 512 KiB here) while it sweeps 4-row
 // groups of weights across them.
@@ -129,7 +137,7 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 	unpack func(dst, w *byte, nb int), dot func(w, x []byte) float32) {
 	nb := cols / QK
 	wb, xb := nb*bb, nb*Q8_0BlockBytes
-	if cols%QK != 0 || nTok < 0 || lo < 0 || hi > rows || lo > hi || len(w) < rows*wb || len(xq) < nTok*xb || len(out) < nTok*rows {
+	if !rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, bb) {
 		panic(fmt.Sprintf("kernels: Rows: W %d bytes, X %d bytes, out %d for %d tokens × %d rows × %d cols, rows [%d, %d)",
 			len(w), len(xq), len(out), nTok, rows, cols, lo, hi))
 	}
@@ -202,10 +210,18 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 }
 
 func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	if useVNNI && nTok >= 4 && hi-lo >= 4 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes) {
+		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, false, q8Dot4AVX2, DotQ8_0)
+		return
+	}
 	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, q8Dot4AVX2, q8Dot4x2AVX2, nil, DotQ8_0)
 }
 
 func rowsQ4_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	if useVNNI && nTok >= 4 && hi-lo >= 4 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes) {
+		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
+		return
+	}
 	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes, q4Dot4AVX2, q8Dot4x2AVX2, q4UnpackRowAVX2, DotQ4_0Q8_0)
 }
 
