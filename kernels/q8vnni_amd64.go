@@ -65,6 +65,14 @@ func vnniQ8Tile4x4(w *byte, stride int, u *byte, ustride int, nb int, init *byte
 //go:noescape
 func vnniQ4Tile4x4(nib *byte, nstride int, a *byte, astride int, nb int, unused *byte, out *float32, ostride int, dw, dx *float32)
 
+// vnniQ4Dot4 sets out[r] to the Q4_0 dot product of weight row r at w +
+// r·stride (r < 4) and one token's activations at a (vnniQ4ActInit
+// blocks) with their scales dx[b] (scalesQ8AVX2), bit-identical to
+// q4Dot4AVX2.
+//
+//go:noescape
+func vnniQ4Dot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+
 var vnniPool sync.Pool
 
 // vnniBuf returns a pooled byte slice of length n; put it back with
@@ -81,13 +89,14 @@ func vnniBuf(n int) *[]byte {
 
 // rowsQVNNI is QKernel.Rows for Q8_0 (q4 false, bb = 34) and Q4_0 (q4
 // true, bb = 18) weights on VNNI CPUs: 4 rows × 4 tokens per assembly
-// call. Tokens go in chunks whose converted activations fit in
+// call (Q4_0 also takes any number of tokens: the tokens that do not fill
+// a tile, a decode step's one token included, run vnniQ4Dot4). Tokens go in chunks whose converted activations fit in
 // rowsTokenBytes; per chunk the activations are converted once (Q8_0:
 // XOR 0x80; Q4_0: with their lanes' starting values) and their scales
 // read once; per 4-row group the weights' scales and (Q8_0) lane starting
 // values or (Q4_0) unpacked nibbles are made once per chunk. The last
-// tokens of a chunk that do not fill a tile run rowsQ's 4-row × 1-token
-// AVX2 kernel, the last rows the 1-row dot. Every element is bit-identical
+// tokens of a chunk that do not fill a tile run vnniQ4Dot4 (Q4_0) or
+// rowsQ's 4-row × 1-token AVX2 kernel (Q8_0), the last rows the 1-row dot. Every element is bit-identical
 // to dot for its row and token (activations in [-127, 127]).
 func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 bool,
 	k4 func(*byte, int, *byte, int, *float32), dot func(w, x []byte) float32) {
@@ -125,13 +134,15 @@ func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4
 		r := lo
 		for ; r+4 <= hi; r += 4 {
 			wp := &w[r*wb]
-			scales4AVX2(wp, wb, nb, bb, &dw[0])
-			if q4 {
-				for i := range 4 {
-					vnniQ4Nibbles(&rb[i*nb*32], &w[(r+i)*wb], nb, 8*wb)
+			if n >= 4 {
+				scales4AVX2(wp, wb, nb, bb, &dw[0])
+				if q4 {
+					for i := range 4 {
+						vnniQ4Nibbles(&rb[i*nb*32], &w[(r+i)*wb], nb, 8*wb)
+					}
+				} else {
+					vnniQ8RowInit(&rb[0], wp, wb, nb)
 				}
-			} else {
-				vnniQ8RowInit(&rb[0], wp, wb, nb)
 			}
 			t := t0
 			for ; t+4 <= t1; t += 4 {
@@ -143,7 +154,11 @@ func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4
 				}
 			}
 			for ; t < t1; t++ {
-				k4(wp, wb, &xq[t*xb], nb, &out[t*rows+r])
+				if q4 {
+					vnniQ4Dot4(wp, wb, &tb[(t-t0)*nb*ub], nb, &out[t*rows+r], &dx[(t-t0)*nb])
+				} else {
+					k4(wp, wb, &xq[t*xb], nb, &out[t*rows+r])
+				}
 			}
 		}
 		for ; r < hi; r++ {
