@@ -26,7 +26,11 @@
 // sums in ggml's AVX2 order (ggml-cpu/arch/x86/quants.c) plus Rows, register
 // tiles of several weight rows × tokens for prompt processing whose every
 // element is bit-identical to Dot. So a result depends neither on the batch
-// size, nor on the tiling, nor on the thread count.
+// size, nor on the tiling, nor on the thread count. On CPUs with AVX-512
+// VNNI (AVX512VL) the Q8_0 and Q4_0 prompt tiles (4 rows × 4 tokens) and
+// Q4_0's 1-token kernel use VPDPBUSD, whose int32 lanes equal ggml's
+// VPMADDUBSW+VPMADDWD lanes, so they keep the same bits too
+// (q8vnni_amd64.s).
 //
 // All matrix products split their output rows across one process-wide pool
 // of persistent worker goroutines (SetThreads; default GOMAXPROCS); each

@@ -23,10 +23,9 @@ func isTrainCheckpoint(path string) bool {
 	return filepath.Base(path) == train.CheckpointFile
 }
 
-// loadTrainedModel loads the Llama saved by llmpipe train in dir (or its
-// checkpoint.safetensors) as the runtime's model, with the tokenizer it was
-// trained with, for llmpipe run. GPT-2-shaped models do not run in the
-// runtime yet.
+// loadTrainedModel loads the model (Llama or GPT-2) saved by llmpipe train
+// in dir (or its checkpoint.safetensors) as the runtime's model, with the
+// tokenizer it was trained with, for llmpipe run.
 func loadTrainedModel(path string) (model.Model, tokenizer.Tokenizer, func(), error) {
 	dir := path
 	if filepath.Base(path) == train.CheckpointFile {

@@ -156,7 +156,7 @@ func TestLoadHostile(t *testing.T) {
 		{"kv heads do not divide", func(f *gguf.File) { f.KV[6].Value = gguf.MustValue(uint32(3)) }, "head_count_kv 3"},
 		{"huge context", func(f *gguf.File) { f.KV[1].Value = gguf.MustValue(uint64(1) << 40) }, "llama.context_length"},
 		{"float epsilon as string", func(f *gguf.File) { f.KV[7].Value = gguf.MustValue("tiny") }, "layer_norm_rms_epsilon"},
-		{"other architecture", func(f *gguf.File) { f.KV[0].Value = gguf.MustValue("gpt2") }, `"gpt2"`},
+		{"other architecture", func(f *gguf.File) { f.KV[0].Value = gguf.MustValue("mamba") }, `"mamba"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
