@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"testing"
 
 	ag "github.com/llmpipe/llmpipe/autograd"
@@ -21,6 +22,7 @@ import (
 // machine.
 //
 //	go test -run '^$' -bench TrainStep -benchtime 5x ./train/
+//	LLMPIPE_BENCH_GPT2_SMALL=1 go test -run '^$' -bench 'TrainStep/gpt2-124' -benchtime 2x ./train/
 func BenchmarkTrainStep(b *testing.B) {
 	for _, c := range []struct {
 		Config
@@ -29,7 +31,14 @@ func BenchmarkTrainStep(b *testing.B) {
 		{Config{Arch: ArchLlama, Layers: 8, Dim: 256, Heads: 8, FFN: 768, Ctx: 256, Vocab: 4096}, 2},
 		{Config{Arch: ArchGPT2, Layers: 8, Dim: 256, Heads: 8, FFN: 1024, Ctx: 256, Vocab: 4096}, 2},
 		{Config{Arch: ArchGPT2, Layers: 4, Dim: 128, Heads: 4, Ctx: 64, Vocab: 65}, 12}, // the Shakespeare recipe
+		// GPT-2 small (124M: 12 layers, 768 wide, 12 heads, 50257 tokens),
+		// 1 window of 1024 tokens per step: ~20 s a step, so only with
+		// LLMPIPE_BENCH_GPT2_SMALL=1.
+		{Config{Arch: ArchGPT2, Layers: 12, Dim: 768, Heads: 12, Ctx: 1024, Vocab: 50257}, 1},
 	} {
+		if c.Dim == 768 && os.Getenv("LLMPIPE_BENCH_GPT2_SMALL") == "" {
+			continue
+		}
 		rng := rand.New(rand.NewPCG(1, 1))
 		m, err := NewModel(c.Config, rng)
 		if err != nil {
