@@ -69,7 +69,8 @@ func (c *KVCache) Bytes() int {
 // Store writes the keys and values of nTok = len(k)/(nKVHeads·headDim)
 // tokens at positions pos0.. and makes the cache pos0+nTok positions long;
 // pos0 may be below Len() (the positions from pos0 on are replaced and the
-// rest dropped) but not above it.
+// rest dropped, as Truncate(pos0) then Store would: a chunk shared with a
+// Clone is copied before it is written) but not above it.
 //
 //	k, v: [nTok, nKVHeads·headDim]
 func (c *KVCache) Store(pos0 int, k, v []float32) error {
@@ -81,6 +82,13 @@ func (c *KVCache) Store(pos0 int, k, v []float32) error {
 	nTok := len(k) / kvDim
 	if pos0 < 0 || pos0 > c.n || pos0+nTok > c.ctx {
 		return fmt.Errorf("kernels: KV cache store of %d positions at %d: cache holds %d of %d", nTok, pos0, c.n, c.ctx)
+	}
+	if pos0 < c.n {
+		// Chunks may be shared with a Clone: Truncate copies the one pos0
+		// cuts into when it was full and releases the later ones.
+		if err := c.Truncate(pos0); err != nil {
+			return err
+		}
 	}
 	hd := kv.headDim
 	for t := 0; t < nTok; t++ {

@@ -252,3 +252,32 @@ func allocBytes() int {
 	runtime.ReadMemStats(&ms)
 	return int(ms.TotalAlloc)
 }
+
+// TestKVCacheStoreBelowLenAfterClone: a Store at a position below Len() on a
+// clone (or on the original) rewrites only its own cache, even where that
+// position lies in a full chunk the two share.
+func TestKVCacheStoreBelowLenAfterClone(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, f16 := range []bool{false, true} {
+		for _, at := range []int{0, 5, 127, 128, 200, 255} {
+			base := randStream(rng, 280)
+			alt := base.rows(0, at).cat(randStream(rng, opsCtx-at))
+			orig := newOpsCache(t, f16)
+			storeSteps(t, orig, base, 0, 280, []int{280})
+			clone := orig.Clone()
+			storeSteps(t, clone, alt, at, at+3, []int{3})
+			fresh := newOpsCache(t, f16)
+			storeSteps(t, fresh, base, 0, 280, []int{280})
+			sameCache(t, "original after its clone stored below Len", orig, fresh, rng)
+			fresh = newOpsCache(t, f16)
+			storeSteps(t, fresh, alt, 0, at+3, []int{at + 3})
+			sameCache(t, "clone after a store below Len", clone, fresh, rng)
+
+			clone = orig.Clone()
+			storeSteps(t, orig, alt, at, at+3, []int{3})
+			fresh = newOpsCache(t, f16)
+			storeSteps(t, fresh, base, 0, 280, []int{280})
+			sameCache(t, "clone after its original stored below Len", clone, fresh, rng)
+		}
+	}
+}
