@@ -32,7 +32,9 @@ func benchQBlocks(r *rand.Rand, typ quant.Type, rows, cols int) []byte {
 // BenchmarkMatMulQ measures MatMulQ for Q8_0 and Q4_0 weights at decode
 // (nTok = 1) on the matrix shapes of the 110M/1B benchmark models
 // (rows×cols: 768x768 attention, 2048x768 and 768x2048 FFN, 32000x768
-// output head, 5632x2048 1B FFN) and prefill (nTok = 256) on 2048x768,
+// output head, 5632x2048 1B FFN), prefill (nTok = 256) on 2048x768 and
+// the server's batched decode of 8 sequences (nTok = 8) on 2048x768 and
+// 32000x768,
 // with 1 and 2 threads (SetThreads). It reports GOP/s (2·nTok·rows·cols
 // per call; activation quantization included), GB/s of weights read (each
 // weight byte once per call) and, with 1 thread on Linux, cpuGOP/s: the
