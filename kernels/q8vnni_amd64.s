@@ -437,3 +437,81 @@ vq4d4loop:
 	VMOVSS X0, 12(DX)
 	VZEROUPPER
 	RET
+
+// func vnniQ8Dot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+//
+// out[r] = the Q8_0 dot product of weight row r at w + r·stride (r < 4)
+// and one token's activations at a (vnniQ4ActInit blocks: quants, then
+// -8·Σx lanes) with scales dx[b]: per row and block, the weights XOR 0x80
+// (w+128) are the unsigned operand, the lanes start from -128·Σx (the
+// block's -8·Σx shifted left by 4), so lanes = Σ(w+128)·x - 128·Σx = Σw·x,
+// and acc += fp32(dw·dx)·lanes: the bits of q8Dot4AVX2.
+TEXT ·vnniQ8Dot4(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), BX
+	MOVQ a+16(FP), DI
+	MOVQ nb+24(FP), CX
+	MOVQ dx+40(FP), R13
+	LEAQ (SI)(BX*2), R8
+	LEAQ (R8)(BX*2), R12
+	VMOVDQU vnni80<>(SB), Y14
+	VPXORD  Y16, Y16, Y16
+	VPXORD  Y17, Y17, Y17
+	VPXORD  Y18, Y18, Y18
+	VPXORD  Y19, Y19, Y19
+
+vq8d4loop:
+	// the next 4 rows are one stream of 4·34 bytes a block (q8Dot4AVX2)
+	PREFETCHT0 0(R12)
+	PREFETCHT0 64(R12)
+	PREFETCHT0 128(R12)
+	ADDQ $136, R12
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(SI)(BX*1), R11
+	SHLQ    $16, R11
+	ORQ     R11, AX
+	MOVWLZX 0(R8), R11
+	SHLQ    $32, R11
+	ORQ     R11, AX
+	MOVWLZX 0(R8)(BX*1), R11
+	SHLQ    $48, R11
+	ORQ     R11, AX
+	VMOVQ   AX, X10
+	VCVTPH2PS X10, X10
+	VBROADCASTSS (R13), X11
+	VMULPS  X11, X10, X10
+	VINSERTF128 $1, X10, Y10, Y10
+	VMOVDQU (DI), Y4
+	VMOVDQU 32(DI), Y5
+	VPSLLD  $4, Y5, Y5
+
+#define VQ8ROW(wq, imm, acc) \
+	VPXOR    wq, Y14, Y6      \
+	VMOVDQA  Y5, Y8           \
+	VPDPBUSD Y4, Y6, Y8       \
+	VCVTDQ2PS Y8, Y8          \
+	VSHUFPS  $imm, Y10, Y10, Y11 \
+	VFMADD231PS Y11, Y8, acc
+
+	VQ8ROW(2(SI), 0x00, Y16)
+	VQ8ROW(2(SI)(BX*1), 0x55, Y17)
+	VQ8ROW(2(R8), 0xaa, Y18)
+	VQ8ROW(2(R8)(BX*1), 0xff, Y19)
+	ADDQ $34, SI
+	ADDQ $34, R8
+	ADDQ $64, DI
+	ADDQ $4, R13
+	DECQ CX
+	JNZ  vq8d4loop
+
+	MOVQ out+32(FP), DX
+	HSUMV(Y16)
+	VMOVSS X0, 0(DX)
+	HSUMV(Y17)
+	VMOVSS X0, 4(DX)
+	HSUMV(Y18)
+	VMOVSS X0, 8(DX)
+	HSUMV(Y19)
+	VMOVSS X0, 12(DX)
+	VZEROUPPER
+	RET
