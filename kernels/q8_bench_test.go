@@ -43,7 +43,7 @@ func benchQBlocks(r *rand.Rand, typ quant.Type, rows, cols int) []byte {
 func BenchmarkMatMulQ(b *testing.B) {
 	defer SetThreads(0)
 	type shape struct{ nTok, rows, cols int }
-	shapes := []shape{{1, 768, 768}, {1, 2048, 768}, {1, 768, 2048}, {1, 32000, 768}, {1, 5632, 2048}, {256, 2048, 768}, {8, 32000, 768}}
+	shapes := []shape{{1, 768, 768}, {1, 2048, 768}, {1, 768, 2048}, {1, 32000, 768}, {1, 5632, 2048}, {256, 2048, 768}, {8, 2048, 768}, {8, 32000, 768}}
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
 		for _, s := range shapes {
 			r := rand.New(rand.NewPCG(uint64(s.rows), uint64(s.cols)))
