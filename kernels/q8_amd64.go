@@ -210,8 +210,8 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 }
 
 func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	if useAsm && useVNNI && nTok >= 1 && hi-lo >= 4 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes) {
-		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, false, DotQ8_0)
+	if useAsm && useVNNI && nTok >= 4 && hi-lo >= 4 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes) {
+		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, false, q8Dot4AVX2, DotQ8_0)
 		return
 	}
 	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, q8Dot4AVX2, q8Dot4x2AVX2, nil, DotQ8_0)
@@ -219,7 +219,7 @@ func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 
 func rowsQ4_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	if useAsm && useVNNI && nTok >= 1 && hi-lo >= 4 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes) {
-		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes, true, DotQ4_0Q8_0)
+		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
 		return
 	}
 	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes, q4Dot4AVX2, q8Dot4x2AVX2, q4UnpackRowAVX2, DotQ4_0Q8_0)

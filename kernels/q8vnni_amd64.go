@@ -73,12 +73,6 @@ func vnniQ4Tile4x4(nib *byte, nstride int, a *byte, astride int, nb int, unused 
 //go:noescape
 func vnniQ4Dot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 
-// vnniQ8Dot4 is vnniQ4Dot4 for Q8_0 weights (block_q8_0 rows),
-// bit-identical to q8Dot4AVX2 for activations in [-127, 127].
-//
-//go:noescape
-func vnniQ8Dot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
-
 var vnniPool sync.Pool
 
 // vnniBuf returns a pooled byte slice of length n; put it back with
@@ -95,16 +89,17 @@ func vnniBuf(n int) *[]byte {
 
 // rowsQVNNI is QKernel.Rows for Q8_0 (q4 false, bb = 34) and Q4_0 (q4
 // true, bb = 18) weights on VNNI CPUs: 4 rows × 4 tokens per assembly
-// call. Tokens go in chunks whose converted activations fit in
+// call (Q4_0 also takes any number of tokens: the tokens that do not fill
+// a tile, a decode step's one token included, run vnniQ4Dot4). Tokens go in chunks whose converted activations fit in
 // rowsTokenBytes; per chunk the activations are converted once (Q8_0:
 // XOR 0x80; Q4_0: with their lanes' starting values) and their scales
 // read once; per 4-row group the weights' scales and (Q8_0) lane starting
 // values or (Q4_0) unpacked nibbles are made once per chunk. The last
-// tokens of a chunk that do not fill a tile (a decode step's one token
-// included) run vnniQ4Dot4 / vnniQ8Dot4, the last rows the 1-row dot. Every element is bit-identical
+// tokens of a chunk that do not fill a tile run vnniQ4Dot4 (Q4_0) or
+// rowsQ's 4-row × 1-token AVX2 kernel (Q8_0), the last rows the 1-row dot. Every element is bit-identical
 // to dot for its row and token (activations in [-127, 127]).
 func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 bool,
-	dot func(w, x []byte) float32) {
+	k4 func(*byte, int, *byte, int, *float32), dot func(w, x []byte) float32) {
 	nb := cols / QK
 	wb, xb := nb*bb, nb*Q8_0BlockBytes
 	ub := 32 // converted bytes per activation block
@@ -124,25 +119,17 @@ func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4
 	defer vnniPool.Put(tp)
 	rp := vnniBuf(4 * nb * 32) // Q8_0: lane starting values [nb][4][8]int32; Q4_0: nibbles [4][nb][32]
 	defer vnniPool.Put(rp)
-	lp := vnniBuf(3 * nb * 64) // Q8_0: the tokens outside tiles, as vnniQ4ActInit blocks
-	defer vnniPool.Put(lp)
 	scales := (*sp)[:ns]
-	tb, rb, lb := *tp, *rp, *lp
+	tb, rb := *tp, *rp
 	dw, dx := scales[:4*nb], scales[4*nb:]
 	for t0 := 0; t0 < nTok; t0 += chunk {
 		t1 := min(t0+chunk, nTok)
 		n := t1 - t0
 		scalesQ8AVX2(&xq[t0*xb], n*nb, &dx[0])
-		nTile := n &^ 3 // tokens in 4-token tiles; the rest run the 4-row × 1-token kernels
 		if q4 {
 			vnniQ4ActInit(&tb[0], &xq[t0*xb], n*nb)
 		} else {
-			if nTile > 0 {
-				vnniQ8ActXor(&tb[0], &xq[t0*xb], nTile*nb)
-			}
-			if n > nTile {
-				vnniQ4ActInit(&lb[0], &xq[(t0+nTile)*xb], (n-nTile)*nb)
-			}
+			vnniQ8ActXor(&tb[0], &xq[t0*xb], n*nb)
 		}
 		r := lo
 		for ; r+4 <= hi; r += 4 {
@@ -170,7 +157,7 @@ func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4
 				if q4 {
 					vnniQ4Dot4(wp, wb, &tb[(t-t0)*nb*ub], nb, &out[t*rows+r], &dx[(t-t0)*nb])
 				} else {
-					vnniQ8Dot4(wp, wb, &lb[(t-t0-nTile)*nb*64], nb, &out[t*rows+r], &dx[(t-t0)*nb])
+					k4(wp, wb, &xq[t*xb], nb, &out[t*rows+r])
 				}
 			}
 		}
