@@ -28,7 +28,7 @@ func TestVNNIRowsVsAVX2(t *testing.T) {
 		}
 		// {nTok, rows, cols}: 1 block, odd tokens, a chunk boundary
 		// (rowsTokenBytes / (64·nb) tokens at 8192 columns), long rows
-		for _, s := range [][3]int{{4, 4, 32}, {5, 7, 64}, {8, 12, 96}, {11, 9, 256}, {13, 5, 2048}, {130, 6, 8192}, {9, 17, 4096}} {
+		for _, s := range [][3]int{{1, 4, 32}, {1, 9, 2048}, {2, 6, 96}, {3, 13, 256}, {4, 4, 32}, {5, 7, 64}, {8, 12, 96}, {11, 9, 256}, {13, 5, 2048}, {130, 6, 8192}, {9, 17, 4096}} {
 			nTok, rows, cols := s[0], s[1], s[2]
 			nb := cols / QK
 			w := randBlocks(r, rows*nb, bb, 128)
