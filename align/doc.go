@@ -16,10 +16,11 @@
 //   - SFT (Ouyang et al. 2022, "Training language models to follow
 //     instructions with human feedback", §3.5): cross-entropy on the
 //     assistant tokens only (prompt positions carry the ignore index -1),
-//     short examples packed into Ctx-long rows as nanoGPT packs documents:
-//     attention crosses example boundaries inside a row (the causal mask
-//     only; positions count from the row's start). The loss never crosses
-//     them, since only assistant tokens are targets.
+//     short examples packed into Ctx-long rows without cross-contamination
+//     (Krell et al. 2021; Hugging Face TRL's packing with position_ids):
+//     attention is block-diagonal causal, each example attending only to
+//     itself, and positions restart at 0 at every example (PackedForward),
+//     so a packed example trains exactly as it would alone.
 //   - Reward model (Ouyang et al. 2022 §3.5; Bradley & Terry 1952): a scalar
 //     head r = w·h + b on the final normed hidden state h of the last token,
 //     trained with −log σ(r_chosen − r_rejected).
