@@ -34,7 +34,8 @@
 //     advantages (r − mean)/std within each group, the clipped ratio
 //     objective min(ρA, clip(ρ, 1−ε, 1+ε)A) averaged per sequence, and the
 //     k3 estimator of KL(π‖π_ref) (exp(ref−logp) − (ref−logp) − 1) as a
-//     penalty with weight β. The programmatic reward is Example.Score (1 for
+//     penalty with weight β, or (GRPOOptions.ExactKL) the exact KL over the
+//     vocabulary at reply positions only (autograd.KLMasked). The programmatic reward is Example.Score (1 for
 //     the right answer, else partial credit below 0.5); a RewardModel can
 //     replace it.
 //
