@@ -45,7 +45,7 @@ func attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 	track := y.Grad != nil
 	var probs []float32
 	if track {
-		probs = make([]float32, batch*nHeads*T*T)
+		probs = tp.buf(batch * nHeads * T * T)
 	}
 	// Work is split over the kernels' pool by (sequence, KV head): each
 	// unit runs its group of query heads in order and writes only its own
