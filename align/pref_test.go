@@ -321,3 +321,29 @@ func TestGRPOExactKL(t *testing.T) {
 		t.Errorf("reward %.3f → %.3f: want a rise of at least 0.3", first, last)
 	}
 }
+
+// TestJudgedPairs: every pair is a right sample of the model (chosen) and a
+// wrong one (rejected) for the same prompt; a model that is always right or
+// always wrong on a prompt gives no pair for it.
+func TestJudgedPairs(t *testing.T) {
+	tok, _ := Tokenizer()
+	m := tinyModel(t, 3)
+	ex, _ := Dataset(5, []string{TaskCopy}, 16, 0)
+	// Train briefly so that some samples are right and some wrong.
+	if _, err := SFT(context.Background(), m, tok, Options{Steps: 60, Batch: 8, LR: 1e-2, Seed: 1}, ex, nil); err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := JudgedPairs(m, tok, ex, 6, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs {
+		if !p.Judge(p.Chosen) || p.Judge(p.Rejected) {
+			t.Errorf("pair %q: chosen %q, rejected %q", p.User, p.Chosen, p.Rejected)
+		}
+	}
+	t.Logf("%d pairs from %d prompts", len(pairs), len(ex))
+	if len(pairs) == 0 {
+		t.Error("no pair: the check runs on nothing")
+	}
+}

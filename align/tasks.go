@@ -194,3 +194,20 @@ func Pairs(seed uint64, examples []Example) []Pair {
 	}
 	return out
 }
+
+// Noisy returns a copy of examples in which a share frac of the answers,
+// drawn from seed, are replaced by a Wrong one: the demonstrations of a
+// noisy demonstrator, for SFT. Keep the clean examples for judging
+// (Example.Judge reads Answer): preference methods learn from the judge
+// what the noisy demonstrations get wrong.
+func Noisy(seed uint64, examples []Example, frac float64) []Example {
+	rng := rand.New(rand.NewPCG(seed, 0x0153))
+	out := make([]Example, len(examples))
+	for i, e := range examples {
+		out[i] = e
+		if rng.Float64() < frac {
+			out[i].Answer = Wrong(rng, e)
+		}
+	}
+	return out
+}

@@ -97,3 +97,28 @@ func TestParseTasks(t *testing.T) {
 		}
 	}
 }
+
+func TestNoisy(t *testing.T) {
+	ex, _ := Dataset(1, AllTasks, 2000, 0)
+	noisy := Noisy(3, ex, 0.4)
+	wrong := 0
+	for i, e := range noisy {
+		if e.User != ex[i].User || e.Task != ex[i].Task {
+			t.Fatalf("example %d changed its prompt", i)
+		}
+		if e.Answer != ex[i].Answer {
+			wrong++
+			if ex[i].Judge(e.Answer) {
+				t.Fatalf("example %d: a replaced answer %q is right", i, e.Answer)
+			}
+		}
+	}
+	if share := float64(wrong) / float64(len(ex)); share < 0.36 || share > 0.44 {
+		t.Errorf("%.3f of the answers replaced, want about 0.4", share)
+	}
+	for i, e := range Noisy(3, ex, 0) {
+		if e != ex[i] {
+			t.Fatalf("noise 0 changed example %d", i)
+		}
+	}
+}
