@@ -122,3 +122,24 @@ func TestNoisy(t *testing.T) {
 		}
 	}
 }
+
+func TestBoundaryPairs(t *testing.T) {
+	ex, _ := Dataset(2, AllTasks, 30, 0)
+	kinds := map[string]int{}
+	for i, p := range BoundaryPairs(ex) {
+		if p.Chosen != ex[i].Answer || p.Judge(p.Rejected) {
+			t.Fatalf("pair %d: chosen %q rejected %q for answer %q", i, p.Chosen, p.Rejected, ex[i].Answer)
+		}
+		switch {
+		case p.Rejected == "":
+			kinds["empty"]++
+		case strings.HasPrefix(p.Chosen, p.Rejected):
+			kinds["prefix"]++
+		case strings.HasPrefix(p.Rejected, p.Chosen):
+			kinds["longer"]++
+		}
+	}
+	if kinds["empty"] < 10 || kinds["prefix"] < 5 || kinds["longer"] != 10 {
+		t.Errorf("kinds of rejected replies %v", kinds)
+	}
+}
