@@ -216,3 +216,50 @@ func SampledPairs(ref *train.Model, tok tokenizer.Tokenizer, examples []Example,
 	}
 	return out, nil
 }
+
+// JudgedPairs returns preference pairs made of the reference's own replies,
+// labelled by the judge as in RLHF's comparisons of model samples: for each
+// example it samples `tries` replies from ref at the temperature (seeded)
+// and pairs a right one (chosen) with a wrong one (rejected); examples
+// whose samples are all right or all wrong give no pair. No demonstration
+// enters the pairs, only the judge's verdicts on the model's samples.
+func JudgedPairs(ref *train.Model, tok tokenizer.Tokenizer, examples []Example, tries int, temperature float64, seed uint64) ([]Pair, error) {
+	eot, err := encode(tok, turnEnd)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x1d))
+	s, err := sampler(temperature, rng)
+	if err != nil {
+		return nil, err
+	}
+	var out []Pair
+	for _, e := range examples {
+		p, err := encode(tok, e.Prompt())
+		if err != nil {
+			return nil, err
+		}
+		rs, err := sampleGroup(ref, p, max(tries, 2), eot[0], maxReply, s)
+		if err != nil {
+			return nil, err
+		}
+		right, wrong := "", ""
+		for _, r := range rs {
+			if len(r) == 0 || r[len(r)-1] != eot[0] {
+				continue // no end of turn: not a whole reply
+			}
+			text := reply(tok, r[:len(r)-1])
+			switch {
+			case text == "\x00":
+			case e.Judge(text):
+				right = text
+			case wrong == "":
+				wrong = text
+			}
+		}
+		if right != "" && wrong != "" {
+			out = append(out, Pair{e, right, wrong})
+		}
+	}
+	return out, nil
+}

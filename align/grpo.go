@@ -19,6 +19,11 @@ type GRPOOptions struct {
 	Clip        float64 // ε of the clipped ratio (default 0.2)
 	Iterations  int     // policy updates per batch of samples, μ (default 1: ratio 1, clipping idle)
 	Temperature float64 // sampling temperature of rollouts and of the win-rate evaluation (default 1)
+	// ExactKL replaces the k3 estimate of the KL penalty (one sampled token
+	// per position) by the exact KL(π‖π_ref) over the vocabulary at every
+	// reply position (autograd.KLMasked: prompt and padding positions never
+	// count), averaged over the batch's reply tokens and weighted by Beta.
+	ExactKL bool
 	// Reward scores one reply to an example; nil: the programmatic reward
 	// Example.Score (1 right, else partial credit below 0.5).
 	Reward func(e Example, reply string) float64
@@ -247,7 +252,15 @@ func GRPO(ctx context.Context, policy, ref *train.Model, tok tokenizer.Tokenizer
 			}
 		}
 		old := tokenLogProbs(nil, policy, ids, tg, len(seqs)).Data
-		refLP := tokenLogProbs(nil, ref, ids, tg, len(seqs)).Data
+		refLogits := ref.Forward(nil, ids, len(seqs))
+		refLP := ag.SequenceLogProb(nil, refLogits, tg, refLogits.Rows, ignore).Data
+		k3Beta, reply := gop.Beta, make([]bool, len(seq))
+		if gop.ExactKL {
+			k3Beta = 0
+			for k, i := range seq {
+				reply[k] = i >= 0
+			}
+		}
 		var loss, kl float64
 		for it := 0; it < gop.Iterations; it++ {
 			if it > 0 {
@@ -257,9 +270,17 @@ func GRPO(ctx context.Context, policy, ref *train.Model, tok tokenizer.Tokenizer
 				}
 			}
 			tp.Reset()
-			lp := tokenLogProbs(tp, policy, ids, tg, len(seqs))
-			coef, lv, klv := GRPOCoefficients(lp.Data, old, refLP, seq, adv, length, gop.Beta, gop.Clip)
+			logits := policy.Forward(tp, ids, len(seqs))
+			lp := ag.SequenceLogProb(tp, logits, tg, logits.Rows, ignore)
+			coef, lv, klv := GRPOCoefficients(lp.Data, old, refLP, seq, adv, length, k3Beta, gop.Clip)
 			sur := ag.MatMul(tp, ag.Reshape(lp, 1, len(coef)), ag.New(1, len(coef), coef), nil)
+			if gop.ExactKL {
+				// β·KL(π‖π_ref) over reply positions only.
+				kx := ag.KLMasked(tp, logits, refLogits, reply)
+				sur = ag.Add(tp, sur, ag.Scale(tp, kx, float32(gop.Beta)))
+				lv += gop.Beta * float64(kx.Data[0])
+				klv = float64(kx.Data[0])
+			}
 			if err := tp.Backward(sur); err != nil {
 				return stepStats{}, fmt.Errorf("align: rl: %w", err)
 			}

@@ -2,6 +2,7 @@ package align
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -280,4 +281,69 @@ func sampledReward(t *testing.T, m *train.Model, ex []Example, reward func(Examp
 		}
 	}
 	return sum / float64(n)
+}
+
+// TestGRPOExactKL: with ExactKL the step's KL is the exact per-token
+// KL(π‖π_ref) over reply positions: 0 at the first step (the policy is the
+// reference), then positive and finite as the policy moves, while the
+// reward still rises.
+func TestGRPOExactKL(t *testing.T) {
+	tok, _ := Tokenizer()
+	ref := tinyModel(t, 10)
+	policy := Clone(ref)
+	ex, _ := Dataset(7, []string{TaskCopy}, 32, 0)
+	digits := func(_ Example, reply string) float64 {
+		n := 0
+		for _, c := range reply {
+			if c >= '0' && c <= '9' {
+				n++
+			}
+		}
+		return float64(n) / float64(max(len(reply), 1))
+	}
+	var kls []float64
+	_, err := GRPO(context.Background(), policy, ref, tok, Options{Steps: 25, Batch: 4, LR: 1e-2, LogEvery: 1, Seed: 4,
+		JSON: writerFunc(func(b []byte) {
+			var line map[string]float64
+			if json.Unmarshal(b, &line) == nil {
+				kls = append(kls, line["kl"])
+			}
+		})}, GRPOOptions{Group: 8, Beta: 0.01, Reward: digits, ExactKL: true}, ex, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(kls) != 25 || kls[0] != 0 || !(kls[24] > 0) || !finite(kls[24]) {
+		t.Fatalf("exact KL per step %v: want 0 at step 1, then positive", kls)
+	}
+	first, last := sampledReward(t, ref, ex, digits), sampledReward(t, policy, ex, digits)
+	t.Logf("KL %.4f at the last step; digit share %.3f → %.3f", kls[24], first, last)
+	if last < first+0.3 {
+		t.Errorf("reward %.3f → %.3f: want a rise of at least 0.3", first, last)
+	}
+}
+
+// TestJudgedPairs: every pair is a right sample of the model (chosen) and a
+// wrong one (rejected) for the same prompt; a model that is always right or
+// always wrong on a prompt gives no pair for it.
+func TestJudgedPairs(t *testing.T) {
+	tok, _ := Tokenizer()
+	m := tinyModel(t, 3)
+	ex, _ := Dataset(5, []string{TaskCopy}, 16, 0)
+	// Train briefly so that some samples are right and some wrong.
+	if _, err := SFT(context.Background(), m, tok, Options{Steps: 60, Batch: 8, LR: 1e-2, Seed: 1}, ex, nil); err != nil {
+		t.Fatal(err)
+	}
+	pairs, err := JudgedPairs(m, tok, ex, 6, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs {
+		if !p.Judge(p.Chosen) || p.Judge(p.Rejected) {
+			t.Errorf("pair %q: chosen %q, rejected %q", p.User, p.Chosen, p.Rejected)
+		}
+	}
+	t.Logf("%d pairs from %d prompts", len(pairs), len(ex))
+	if len(pairs) == 0 {
+		t.Error("no pair: the check runs on nothing")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 
 	ag "github.com/llmpipe/llmpipe/autograd"
 	"github.com/llmpipe/llmpipe/checkpoint"
@@ -11,28 +12,64 @@ import (
 	"github.com/llmpipe/llmpipe/train"
 )
 
-// RewardModel is a language model trunk with a scalar head on the final
-// normed hidden state of a sequence's last token: r = Head·h + Bias.
+// RewardModel is a language model trunk with two scalar heads: a linear
+// head on the final normed hidden state of a sequence's last token, and a
+// weight on the trunk's own log-likelihood of the reply,
+//
+//	r = Head·h_last + Bias + LogProb·Σ_{t ∈ reply} log π_trunk(y_t | x, y_<t)
+//
+// The second head is there because the first one learns slowly on small
+// trunks: the last token is the end of turn, whose hidden state SFT never
+// trained to mean anything, while the trunk's next-token predictions over
+// the reply already tell a right answer from a near miss (the SFT model's
+// log-likelihood alone ranks 99% of held-out pairs right; a last-token head
+// reached 0.64-0.74 in 600 steps). Both heads start at zero and are trained
+// together with the trunk by the Bradley-Terry loss.
 type RewardModel struct {
 	Trunk *train.Model
 	Head  *ag.Var // [1, dim]
 	Bias  *ag.Var // [1, 1]
+	// LogProb weighs the reply's log-likelihood under the trunk, [1, 1];
+	// nil (a checkpoint without it) is the last-token head alone.
+	LogProb *ag.Var
 }
 
 // NewRewardModel returns a reward model whose trunk is a copy of base (the
-// SFT model, as InstructGPT starts its reward model) and whose head is zero.
+// SFT model, as InstructGPT starts its reward model) and whose heads are zero.
 func NewRewardModel(base *train.Model) *RewardModel {
-	return &RewardModel{Trunk: Clone(base), Head: ag.Param(1, base.Config.Dim, nil), Bias: ag.Param(1, 1, nil)}
+	return &RewardModel{Trunk: Clone(base), Head: ag.Param(1, base.Config.Dim, nil), Bias: ag.Param(1, 1, nil),
+		LogProb: ag.Param(1, 1, nil)}
 }
 
-// Params are the trunk's and the head's trainable values.
+// Params are the trunk's and the heads' trainable values.
 func (r *RewardModel) Params() []*ag.Var {
-	return append(append([]*ag.Var(nil), r.Trunk.Params()...), r.Head, r.Bias)
+	ps := append(append([]*ag.Var(nil), r.Trunk.Params()...), r.Head, r.Bias)
+	if r.LogProb != nil {
+		ps = append(ps, r.LogProb)
+	}
+	return ps
 }
+
+// replyStart returns where the reply of a rendered turn begins: after the
+// first end of turn (the prompt's "\n", Template) and "A:"; len(s) when s
+// has none (no reply tokens).
+func replyStart(s []int) int {
+	for t, id := range s {
+		if id == eotID {
+			return min(t+len(asstPrefix), len(s))
+		}
+	}
+	return len(s)
+}
+
+// eotID is the id of the end-of-turn character in Tokenizer's vocabulary.
+var eotID = strings.IndexByte(Alphabet, turnEnd[0])
 
 // Score returns the rewards [n, 1] of n token sequences (each non-empty and
-// at most Ctx long). They are right-padded to one length and run as one
-// batch; the causal mask keeps padding out of each last real token's state.
+// at most Ctx long), conversations rendered with Render. They are
+// right-padded to one length and run as one batch; the causal mask keeps
+// padding out of each last real token's state and of the reply's
+// log-likelihood.
 func (r *RewardModel) Score(tp *ag.Tape, seqs [][]int) *ag.Var {
 	T := 0
 	for _, s := range seqs {
@@ -44,8 +81,25 @@ func (r *RewardModel) Score(tp *ag.Tape, seqs [][]int) *ag.Var {
 		copy(ids[i*T:], s)
 		last[i] = i*T + len(s) - 1
 	}
-	h := Hidden(tp, r.Trunk, ids, len(seqs))
-	return ag.MatMul(tp, ag.Embedding(tp, h, last), r.Head, r.Bias)
+	h := Hidden(tp, r.Trunk, ids, len(seqs))                          // [n·T, dim]
+	score := ag.MatMul(tp, ag.Embedding(tp, h, last), r.Head, r.Bias) // [n, 1]
+	if r.LogProb == nil {
+		return score
+	}
+	// Targets on the reply tokens (end of turn included): position t
+	// predicts s[t+1].
+	tg := make([]int, len(ids))
+	for i, s := range seqs {
+		from := replyStart(s)
+		for t := 0; t < T; t++ {
+			tg[i*T+t] = ignore
+			if t+1 < len(s) && t+1 >= from {
+				tg[i*T+t] = s[t+1]
+			}
+		}
+	}
+	lp := ag.SequenceLogProb(tp, ag.MatMul(tp, h, r.Trunk.Output, nil), tg, len(seqs), ignore) // [n, 1]
+	return ag.Add(tp, score, ag.MatMul(tp, lp, r.LogProb, nil))
 }
 
 // pairIDs tokenizes a pair's two rendered conversations.
@@ -171,18 +225,24 @@ func TrainReward(ctx context.Context, r *RewardModel, tok tokenizer.Tokenizer, o
 	return l.run(ctx)
 }
 
-// Names of the reward head's tensors in the checkpoint.
+// Names of the reward heads' tensors in the checkpoint.
 const (
-	headName = "reward_head.weight"
-	biasName = "reward_head.bias"
+	headName    = "reward_head.weight"
+	biasName    = "reward_head.bias"
+	logProbName = "reward_head.logprob_weight"
 )
 
-// Save writes the trunk and the head (as the tensors reward_head.weight
-// [1, dim] and reward_head.bias [1, 1]) to dir's checkpoint.
+// Save writes the trunk and the heads (as the tensors reward_head.weight
+// [1, dim], reward_head.bias [1, 1] and reward_head.logprob_weight [1, 1])
+// to dir's checkpoint.
 func (r *RewardModel) Save(dir string, spec train.TokenizerSpec, step int) error {
-	return SaveModel(dir, r.Trunk, spec, step,
-		checkpoint.Tensor{Name: headName, Shape: []int{1, r.Head.Cols}, Data: r.Head.Data},
-		checkpoint.Tensor{Name: biasName, Shape: []int{1, 1}, Data: r.Bias.Data})
+	extra := []checkpoint.Tensor{
+		{Name: headName, Shape: []int{1, r.Head.Cols}, Data: r.Head.Data},
+		{Name: biasName, Shape: []int{1, 1}, Data: r.Bias.Data}}
+	if r.LogProb != nil {
+		extra = append(extra, checkpoint.Tensor{Name: logProbName, Shape: []int{1, 1}, Data: r.LogProb.Data})
+	}
+	return SaveModel(dir, r.Trunk, spec, step, extra...)
 }
 
 // LoadRewardModel reads a reward model saved by Save.
@@ -202,6 +262,8 @@ func LoadRewardModel(dir string) (*RewardModel, *train.Meta, error) {
 			r.Head = ag.Param(1, len(t.Data), t.Data)
 		case t.Name == biasName && len(t.Data) == 1:
 			r.Bias = ag.Param(1, 1, t.Data)
+		case t.Name == logProbName && len(t.Data) == 1:
+			r.LogProb = ag.Param(1, 1, t.Data)
 		}
 	}
 	if r.Head == nil || r.Bias == nil {

@@ -10,31 +10,35 @@ import (
 	"github.com/llmpipe/llmpipe/train"
 )
 
-// Rows are packed SFT rows: Ids[i] and Targets[i] hold ctx positions each.
-// Targets[i][t] is the next token when that token belongs to an assistant
-// reply (end of turn included), else -1.
+// Rows are packed SFT rows: Ids[i], Targets[i] and Segs[i] hold ctx
+// positions each. Targets[i][t] is the next token when that token belongs to
+// an assistant reply (end of turn included), else -1. Segs[i][t] is the
+// index of the example position t belongs to within its row (-1: padding),
+// for PackedForward.
 type Rows struct {
 	Ids, Targets [][]int
+	Segs         [][]int32
 }
 
 // Pack renders examples with the template and packs them, in order, into
-// rows of ctx tokens as nanoGPT packs documents: an example goes in the
-// current row if it fits, else it starts a new row; the tail of a row is
-// padding (id 0, no loss). Attention is causal over the whole row, so a
-// reply may attend to earlier examples in its row (documented in doc.go);
-// the loss covers replies only. An example longer than ctx is an error.
+// rows of ctx tokens: an example goes in the current row if it fits, else it
+// starts a new row; the tail of a row is padding (id 0, no loss). Segs marks
+// the examples, so that PackedForward keeps each one's attention and
+// positions to itself (no cross-example attention); the loss covers replies
+// only. An example longer than ctx is an error.
 func Pack(tok tokenizer.Tokenizer, examples []Example, ctx int) (Rows, error) {
 	var r Rows
 	var ids, tg []int
+	var seg []int32
 	flush := func() {
 		if len(ids) == 0 {
 			return
 		}
 		for len(ids) < ctx {
-			ids, tg = append(ids, 0), append(tg, ignore)
+			ids, tg, seg = append(ids, 0), append(tg, ignore), append(seg, -1)
 		}
-		r.Ids, r.Targets = append(r.Ids, ids), append(r.Targets, tg)
-		ids, tg = nil, nil
+		r.Ids, r.Targets, r.Segs = append(r.Ids, ids), append(r.Targets, tg), append(r.Segs, seg)
+		ids, tg, seg = nil, nil, nil
 	}
 	for i, e := range examples {
 		p, err := encode(tok, e.Prompt())
@@ -52,12 +56,16 @@ func Pack(tok tokenizer.Tokenizer, examples []Example, ctx int) (Rows, error) {
 		if len(ids)+len(seq) > ctx {
 			flush()
 		}
+		k := int32(0)
+		if len(seg) > 0 {
+			k = seg[len(seg)-1] + 1
+		}
 		// Position t predicts seq[t+1]: a target when seq[t+1] is in the reply.
 		if len(tg) > 0 {
 			tg[len(tg)-1] = ignore // the previous example's last token does not predict this one
 		}
 		for t := range seq {
-			ids = append(ids, seq[t])
+			ids, seg = append(ids, seq[t]), append(seg, k)
 			if t+1 < len(seq) && t+1 >= len(p) {
 				tg = append(tg, seq[t+1])
 			} else {
@@ -70,8 +78,9 @@ func Pack(tok tokenizer.Tokenizer, examples []Example, ctx int) (Rows, error) {
 }
 
 // SFT fine-tunes m on the examples' replies: each step draws Batch packed
-// rows at random, takes the mean cross-entropy over reply tokens and an
-// AdamW step. eval (may be nil) is measured every EvalEvery steps as
+// rows at random, runs them through PackedForward (no attention across
+// examples), takes the mean cross-entropy over reply tokens and an AdamW
+// step. eval (may be nil) is measured every EvalEvery steps as
 // "accuracy" and per-task "acc_<task>"; checkpoints go to OutDir.
 func SFT(ctx context.Context, m *train.Model, tok tokenizer.Tokenizer, opts Options, examples, eval []Example) (*Result, error) {
 	if err := opts.defaults(); err != nil {
@@ -85,7 +94,7 @@ func SFT(ctx context.Context, m *train.Model, tok tokenizer.Tokenizer, opts Opti
 		return nil, fmt.Errorf("align: sft: no training examples")
 	}
 	T := m.Config.Ctx
-	ids, tg := make([]int, opts.Batch*T), make([]int, opts.Batch*T)
+	ids, tg, seg := make([]int, opts.Batch*T), make([]int, opts.Batch*T), make([]int32, opts.Batch*T)
 	tp := ag.NewTape()
 	l := &loop{name: "sft", opts: opts, params: m.Params()}
 	l.step = func(_ int, rng *rand.Rand) (stepStats, error) {
@@ -94,6 +103,7 @@ func SFT(ctx context.Context, m *train.Model, tok tokenizer.Tokenizer, opts Opti
 			r := rng.IntN(len(rows.Ids))
 			copy(ids[b*T:], rows.Ids[r])
 			copy(tg[b*T:], rows.Targets[r])
+			copy(seg[b*T:], rows.Segs[r])
 		}
 		for _, t := range tg {
 			if t != ignore {
@@ -101,7 +111,7 @@ func SFT(ctx context.Context, m *train.Model, tok tokenizer.Tokenizer, opts Opti
 			}
 		}
 		tp.Reset()
-		loss := ag.CrossEntropy(tp, m.Forward(tp, ids, opts.Batch), tg, ignore)
+		loss := ag.CrossEntropy(tp, PackedForward(tp, m, ids, opts.Batch, seg), tg, ignore)
 		if err := tp.Backward(loss); err != nil {
 			return stepStats{}, fmt.Errorf("align: sft: %w", err)
 		}

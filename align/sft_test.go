@@ -2,6 +2,8 @@ package align
 
 import (
 	"context"
+	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -52,6 +54,9 @@ func TestPack(t *testing.T) {
 	}
 	if got, want := dec(rows.Targets[1][:16]), "__________xyz\n__"; got != want {
 		t.Errorf("row 1 targets = %q, want %q", got, want)
+	}
+	if got, want := fmt.Sprint(rows.Segs[0]), "[0 0 0 0 0 0 0 0 0 0 0 0 0 1 1 1 1 1 1 1 1 1 1 -1]"; got != want {
+		t.Errorf("row 0 segments = %s, want %s", got, want)
 	}
 	if _, err := Pack(tok, ex, 12); err == nil {
 		t.Error("an example longer than the context packed")
@@ -116,6 +121,65 @@ func TestHiddenMatchesForward(t *testing.T) {
 	for i := range want.Data {
 		if got.Data[i] != want.Data[i] {
 			t.Fatalf("logit %d: %v from Hidden, %v from Forward", i, got.Data[i], want.Data[i])
+		}
+	}
+}
+
+// TestPackedForwardEqualsAlone: each example of a packed row gets, through
+// PackedForward, the reply loss it gets alone through Forward (to 1e-5),
+// for Llama and GPT-2 models with weights large enough that attention is
+// far from uniform; the row through plain Forward (attention across
+// examples, positions from the row's start) differs, so the check can fail.
+func TestPackedForwardEqualsAlone(t *testing.T) {
+	tok, _ := Tokenizer()
+	ex := []Example{{TaskCopy, "cp ab", "ab"}, {TaskAdd, "12+7", "19"}, {TaskUpper, "up xyz", "XYZ"}}
+	for _, arch := range []string{train.ArchLlama, train.ArchGPT2} {
+		m, err := train.NewModel(train.Config{Arch: arch, Layers: 2, Dim: 32, Heads: 4, KVHeads: 2, Ctx: 48, Vocab: tok.VocabSize()},
+			rand.New(rand.NewPCG(4, 0)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range m.Params() {
+			if p.Rows > 1 {
+				for i := range p.Data {
+					p.Data[i] *= 15
+				}
+			}
+		}
+		rows, err := Pack(tok, ex, m.Config.Ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows.Ids) != 1 {
+			t.Fatalf("%d rows, want the 3 examples in one", len(rows.Ids))
+		}
+		ids, tg, seg := rows.Ids[0], rows.Targets[0], rows.Segs[0]
+		packed := PackedForward(nil, m, ids, 1, seg)
+		crossed := m.Forward(nil, ids, 1)
+		r0, worstCrossed := 0, 0.0
+		for i, e := range ex {
+			one, err := Pack(tok, []Example{e}, m.Config.Ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := 0
+			for _, s := range seg {
+				if s == int32(i) {
+					n++
+				}
+			}
+			alone := ag.CrossEntropy(nil, m.Forward(nil, one.Ids[0][:n], 1), one.Targets[0][:n], ignore).Data[0]
+			rowsOf := func(v *ag.Var) *ag.Var { return ag.New(n, v.Cols, v.Data[r0*v.Cols:(r0+n)*v.Cols]) }
+			got := ag.CrossEntropy(nil, rowsOf(packed), tg[r0:r0+n], ignore).Data[0]
+			if d := math.Abs(float64(got - alone)); d > 1e-5 {
+				t.Errorf("%s example %d: packed loss %.7f, alone %.7f", arch, i, got, alone)
+			}
+			c := ag.CrossEntropy(nil, rowsOf(crossed), tg[r0:r0+n], ignore).Data[0]
+			worstCrossed = max(worstCrossed, math.Abs(float64(c-alone)))
+			r0 += n
+		}
+		if worstCrossed < 1e-3 {
+			t.Errorf("%s: attention across examples changes the losses by only %g: the check is blind", arch, worstCrossed)
 		}
 	}
 }

@@ -194,3 +194,44 @@ func Pairs(seed uint64, examples []Example) []Pair {
 	}
 	return out
 }
+
+// Noisy returns a copy of examples in which a share frac of the answers,
+// drawn from seed, are replaced by a Wrong one: the demonstrations of a
+// noisy demonstrator, for SFT. Keep the clean examples for judging
+// (Example.Judge reads Answer): preference methods learn from the judge
+// what the noisy demonstrations get wrong.
+func Noisy(seed uint64, examples []Example, frac float64) []Example {
+	rng := rand.New(rand.NewPCG(seed, 0x0153))
+	out := make([]Example, len(examples))
+	for i, e := range examples {
+		out[i] = e
+		if rng.Float64() < frac {
+			out[i].Answer = Wrong(rng, e)
+		}
+	}
+	return out
+}
+
+// BoundaryPairs returns one pair per example whose rejected reply ends in
+// the wrong place: in turn the empty reply, a strict prefix of the answer,
+// and the answer with its last character repeated. Perturbations (Wrong)
+// and a model's own samples rarely show these, and a policy optimized
+// against a reward model finds them (an empty reply for an addition was
+// the first thing GRPO learned against a reward model trained without
+// them).
+func BoundaryPairs(examples []Example) []Pair {
+	out := make([]Pair, len(examples))
+	for i, e := range examples {
+		a, r := e.Answer, ""
+		switch i % 3 {
+		case 1:
+			if len(a) > 1 {
+				r = a[:1+i%(len(a)-1)]
+			}
+		case 2:
+			r = a + a[len(a)-1:]
+		}
+		out[i] = Pair{e, a, r}
+	}
+	return out
+}

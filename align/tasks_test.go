@@ -97,3 +97,49 @@ func TestParseTasks(t *testing.T) {
 		}
 	}
 }
+
+func TestNoisy(t *testing.T) {
+	ex, _ := Dataset(1, AllTasks, 2000, 0)
+	noisy := Noisy(3, ex, 0.4)
+	wrong := 0
+	for i, e := range noisy {
+		if e.User != ex[i].User || e.Task != ex[i].Task {
+			t.Fatalf("example %d changed its prompt", i)
+		}
+		if e.Answer != ex[i].Answer {
+			wrong++
+			if ex[i].Judge(e.Answer) {
+				t.Fatalf("example %d: a replaced answer %q is right", i, e.Answer)
+			}
+		}
+	}
+	if share := float64(wrong) / float64(len(ex)); share < 0.36 || share > 0.44 {
+		t.Errorf("%.3f of the answers replaced, want about 0.4", share)
+	}
+	for i, e := range Noisy(3, ex, 0) {
+		if e != ex[i] {
+			t.Fatalf("noise 0 changed example %d", i)
+		}
+	}
+}
+
+func TestBoundaryPairs(t *testing.T) {
+	ex, _ := Dataset(2, AllTasks, 30, 0)
+	kinds := map[string]int{}
+	for i, p := range BoundaryPairs(ex) {
+		if p.Chosen != ex[i].Answer || p.Judge(p.Rejected) {
+			t.Fatalf("pair %d: chosen %q rejected %q for answer %q", i, p.Chosen, p.Rejected, ex[i].Answer)
+		}
+		switch {
+		case p.Rejected == "":
+			kinds["empty"]++
+		case strings.HasPrefix(p.Chosen, p.Rejected):
+			kinds["prefix"]++
+		case strings.HasPrefix(p.Rejected, p.Chosen):
+			kinds["longer"]++
+		}
+	}
+	if kinds["empty"] < 10 || kinds["prefix"] < 5 || kinds["longer"] != 10 {
+		t.Errorf("kinds of rejected replies %v", kinds)
+	}
+}

@@ -26,6 +26,14 @@ import (
 //
 //	dP = dO·Vᵀ   dQ = dS·K   dK += dSᵀ·Q   dV += Pᵀ·dO
 func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float32) *Var {
+	return attention(tp, q, k, v, batch, nHeads, nKVHeads, scale, nil)
+}
+
+// attention is Attention where row r (a position t of its sequence) attends
+// only to the positions start[r] ≤ p ≤ t (start nil: from 0). Masked
+// probabilities are exact zeros, so the products, which still run over the
+// whole T×T square, add nothing from them.
+func attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float32, start []int) *Var {
 	if batch <= 0 || nHeads <= 0 || nKVHeads <= 0 || nHeads%nKVHeads != 0 || q.Cols%nHeads != 0 ||
 		q.Rows%batch != 0 || k.Rows != q.Rows || v.Rows != q.Rows ||
 		k.Cols != nKVHeads*(q.Cols/nHeads) || v.Cols != k.Cols {
@@ -37,7 +45,7 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 	track := y.Grad != nil
 	var probs []float32
 	if track {
-		probs = make([]float32, batch*nHeads*T*T)
+		probs = tp.buf(batch * nHeads * T * T)
 	}
 	// Work is split over the kernels' pool by (sequence, KV head): each
 	// unit runs its group of query heads in order and writes only its own
@@ -62,7 +70,12 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 				kernels.MatMul(s, kh, qh, T, T, hd)
 				for t := 0; t < T; t++ {
 					row := s[t*T : (t+1)*T]
-					softmaxScaled(row[:t+1], scale)
+					lo := 0
+					if start != nil {
+						lo = start[r0+t]
+						clear(row[:lo])
+					}
+					softmaxScaled(row[lo:t+1], scale)
 					clear(row[t+1:])
 				}
 				// oh[t, i] = Σ_p P[t, p]·v[p, i]
@@ -100,12 +113,17 @@ func Attention(tp *Tape, q, k, v *Var, batch, nHeads, nKVHeads int, scale float3
 					kernels.MatMul(dS, vh, dO, T, T, hd)
 					for t := 0; t < T; t++ {
 						pr, dr := P[t*T:(t+1)*T], dS[t*T:(t+1)*T]
+						lo := 0
+						if start != nil {
+							lo = start[r0+t]
+							clear(dr[:lo])
+						}
 						var sum float64
-						for p := 0; p <= t; p++ {
+						for p := lo; p <= t; p++ {
 							sum += float64(pr[p]) * float64(dr[p])
 						}
 						sf := float32(sum)
-						for p := 0; p <= t; p++ {
+						for p := lo; p <= t; p++ {
 							dr[p] = pr[p] * (dr[p] - sf) * scale
 						}
 						clear(dr[t+1:])

@@ -142,14 +142,15 @@ func GELU(tp *Tape, x *Var) *Var {
 	y := tp.result(x.Rows, x.Cols, x)
 	var ths []float32 // tanh(·) per element, kept for the backward pass
 	if y.Grad != nil {
-		ths = make([]float32, len(x.Data))
+		ths = tp.buf(len(x.Data))
 	}
 	parFor8(len(x.Data), transWork, func(lo, hi int) {
 		var th []float32
 		if ths != nil {
 			th = ths[lo:hi]
 		} else {
-			th = make([]float32, hi-lo)
+			th = getScratch(hi - lo)
+			defer putScratch(th)
 		}
 		xs := x.Data[lo:hi]
 		for i, u := range xs {
@@ -202,7 +203,8 @@ func SwiGLU(tp *Tape, gate, up *Var) *Var {
 			// one exp per element: σ(gate) = 1/(1 + e^-gate), SiLU = gate·σ,
 			// SiLU' = σ·(1 + gate·(1 − σ)); e^-gate is clamped at e^88
 			// (σ below 1e-38 either way)
-			e := make([]float32, hi-lo)
+			e := getScratch(hi - lo)
+			defer putScratch(e)
 			for i := range e {
 				e[i] = min(-gate.Data[lo+i], 88)
 			}

@@ -34,7 +34,8 @@ func RoPE(tp *Tape, x *Var, pos []int, nHeads, ropeDim int, base, freqScale floa
 	}
 	tp.record(func() {
 		parFor(x.Rows, transWork*c, func(lo, hi int) {
-			tmp := make([]float32, c)
+			tmp := getScratch(c)
+			defer putScratch(tmp)
 			for t := lo; t < hi; t++ {
 				copy(tmp, y.Grad[t*c:(t+1)*c])
 				kernels.RoPE(tmp, nHeads, hd, ropeDim, -pos[t], base, freqScale, mode)

@@ -69,9 +69,23 @@ func (v *Var) String() string {
 // called with a nil *Tape record nothing and return values without
 // gradients, so the same model code runs inference at the cost of the
 // forward math alone. A Tape is not safe for concurrent use.
+//
+// A Tape recycles the memory of the values its ops return (their Data and
+// Grad, and what the ops keep for the backward pass): once a pass has ended
+// (Backward or Reset), the next op recorded on the tape starts a new pass
+// and reuses the previous pass's buffers, zeroed, for values of the same
+// size. So the values of a pass stay valid through its Backward (read the
+// loss, the logits, after it) until the tape records the next pass; keep a
+// copy of anything needed longer, or compute it with a nil tape. A training
+// loop of fixed shapes then allocates no new value memory after its first
+// step, with results bit for bit those of fresh memory.
 type Tape struct {
 	back []func()
 	free [][]float32 // scratch buffers for backward closures (scratch, release)
+
+	live  [][]float32         // buffers handed out in this pass (buf)
+	pool  map[int][][]float32 // the previous pass's buffers by length, for reuse
+	ended bool                // Backward or Reset ended the pass: recycle at the next buf
 }
 
 // NewTape returns an empty tape.
@@ -85,10 +99,40 @@ func (tp *Tape) Len() int {
 	return len(tp.back)
 }
 
-// Reset forgets everything recorded, without running it.
+// Reset forgets everything recorded, without running it, and ends the pass:
+// the values computed on the tape are recycled when it records again.
 func (tp *Tape) Reset() {
 	clear(tp.back)
 	tp.back = tp.back[:0]
+	tp.ended = true
+}
+
+// buf returns a zeroed buffer of n elements for a value (or saved state) of
+// the current pass, recycling the previous pass's buffers when a new pass
+// starts.
+func (tp *Tape) buf(n int) []float32 {
+	if tp.ended {
+		tp.ended = false
+		// Only the last pass's buffers are kept: a loop whose shapes
+		// change does not grow the pool without bound.
+		tp.pool = make(map[int][][]float32, len(tp.pool))
+		for _, b := range tp.live {
+			tp.pool[len(b)] = append(tp.pool[len(b)], b)
+		}
+		clear(tp.live)
+		tp.live = tp.live[:0]
+	}
+	var b []float32
+	if l := tp.pool[n]; len(l) > 0 {
+		b = l[len(l)-1]
+		l[len(l)-1] = nil
+		tp.pool[n] = l[:len(l)-1]
+		clear(b)
+	} else {
+		b = make([]float32, n)
+	}
+	tp.live = append(tp.live, b)
+	return b
 }
 
 // Backward adds 1 to the gradient of every element of loss (d loss/d loss;
@@ -119,14 +163,18 @@ func (tp *Tape) run() {
 		tp.back[i] = nil
 	}
 	tp.back = tp.back[:0]
+	tp.ended = true
 }
 
 // result returns a new [rows, cols] value computed from ins: it carries a
 // gradient when tp is not nil and some input does.
 func (tp *Tape) result(rows, cols int, ins ...*Var) *Var {
-	v := &Var{Data: make([]float32, rows*cols), Rows: rows, Cols: cols}
+	if tp == nil {
+		return &Var{Data: make([]float32, rows*cols), Rows: rows, Cols: cols}
+	}
+	v := &Var{Data: tp.buf(rows * cols), Rows: rows, Cols: cols}
 	if tp.tracks(ins...) {
-		v.Grad = make([]float32, rows*cols)
+		v.Grad = tp.buf(rows * cols)
 	}
 	return v
 }
