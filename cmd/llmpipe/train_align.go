@@ -156,7 +156,8 @@ func newSFTCmd() *cobra.Command {
 		Long: `sft fine-tunes a model on synthetic tasks rendered as chat turns with the
 template "Q:" user "\n" "A:" reply "\n" (character tokens): the loss covers the
 reply tokens only, and short examples are packed into --ctx-long rows
-(nanoGPT-style: attention may cross examples in a row; the loss never does).
+without cross-contamination: each example attends only to itself and its
+positions restart at 0, as TRL's packing with position_ids does.
 It starts from --from (a checkpoint made by a previous sft) or from a new
 Llama of the given shape, and reports the exact-match accuracy of greedy
 replies on held-out prompts before and after.`,
@@ -212,9 +213,10 @@ func newRewardCmd() *cobra.Command {
 	var sft, pairKind string
 	cmd := &cobra.Command{
 		Use:   "reward --sft DIR --out DIR [flags]",
-		Short: "Train a reward model (scalar head on the last token) with the Bradley-Terry loss",
+		Short: "Train a reward model (scalar heads on the SFT trunk) with the Bradley-Terry loss",
 		Long: `reward trains a reward model: the --sft model's trunk with a scalar head on the
-final hidden state of the last token, on preference pairs of the synthetic
+final hidden state of the last token plus a weight on the trunk's
+log-likelihood of the reply, on preference pairs of the synthetic
 tasks (the right answer chosen over a wrong one: by default a perturbation, an
 addition off by 1-10 or a swapped, dropped or changed character; --pairs
 sampled takes the SFT model's own wrong samples). It reports the pairwise accuracy on
@@ -372,6 +374,7 @@ accuracy on held-out prompts before and after.`,
 	fl.StringVar(&rmDir, "reward-model", "", "reward model folder from llmpipe train reward (default: the programmatic reward)")
 	fl.IntVar(&gop.Group, "group", 8, "sampled replies per prompt (G)")
 	fl.Float64Var(&gop.Beta, "beta", 0.04, "weight of the KL penalty to the reference")
+	fl.BoolVar(&gop.ExactKL, "exact-kl", false, "penalize the exact KL(π‖π_ref) over the reply tokens instead of the sampled-token k3 estimate")
 	fl.Float64Var(&gop.Clip, "clip", 0.2, "ε of the clipped probability ratio")
 	fl.IntVar(&gop.Iterations, "iterations", 1, "policy updates per batch of samples (μ)")
 	fl.Float64Var(&gop.Temperature, "temperature", 1, "sampling temperature of rollouts and of the win-rate evaluation")
