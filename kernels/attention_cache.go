@@ -106,11 +106,8 @@ func (c *KVCache) Store(pos0 int, k, v []float32) error {
 			src := t*kvDim + h*hd
 			dst := (h*positions + within) * hd
 			if c.f16 {
-				kd, vd := kv.k16[ch][dst:dst+hd], kv.v16[ch][dst:dst+hd]
-				for i := range kd {
-					kd[i] = tensor.F32ToF16(k[src+i])
-					vd[i] = tensor.F32ToF16(v[src+i])
-				}
+				f32ToF16Halves(kv.k16[ch][dst:dst+hd], k[src:src+hd])
+				f32ToF16Halves(kv.v16[ch][dst:dst+hd], v[src:src+hd])
 			} else {
 				copy(kv.k32[ch][dst:dst+hd], k[src:src+hd])
 				copy(kv.v32[ch][dst:dst+hd], v[src:src+hd])

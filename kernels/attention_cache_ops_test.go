@@ -1,11 +1,14 @@
 package kernels
 
 import (
+	"math"
 	"math/rand/v2"
 	"runtime"
 	"slices"
 	"testing"
 	"unsafe"
+
+	"github.com/llmpipe/llmpipe/tensor"
 )
 
 // cacheOpsShape is the cache the Clone/Truncate tests use: 300 positions
@@ -278,6 +281,32 @@ func TestKVCacheStoreBelowLenAfterClone(t *testing.T) {
 			fresh = newOpsCache(t, f16)
 			storeSteps(t, fresh, base, 0, 280, []int{280})
 			sameCache(t, "clone after its original stored below Len", clone, fresh, rng)
+		}
+	}
+}
+
+// TestF32ToF16Halves: the f16 KV cache's converter equals tensor.F32ToF16
+// on every length 0..40 (vector body and scalar tail), with NaN, ±Inf,
+// ±0, subnormals, halfway cases and values beyond the f16 range.
+func TestF32ToF16Halves(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)),
+		1e-8, -6e-8, 65504, 65520, -70000, 1.0009765625 + 0.00048828125, 2.5e-5}
+	for n := 0; n <= 40; n++ {
+		x := make([]float32, n)
+		for i := range x {
+			if rng.IntN(3) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			} else {
+				x[i] = float32(rng.NormFloat64() * math.Pow(10, float64(rng.IntN(9)-4)))
+			}
+		}
+		got := make([]uint16, n)
+		f32ToF16Halves(got, x)
+		for i, v := range x {
+			if want := tensor.F32ToF16(v); got[i] != want {
+				t.Fatalf("n=%d [%d] %v: %#04x, tensor.F32ToF16 %#04x", n, i, v, got[i], want)
+			}
 		}
 	}
 }

@@ -5,6 +5,7 @@ package kernels
 import (
 	"fmt"
 	"sync"
+	"unsafe"
 
 	"golang.org/x/sys/cpu"
 
@@ -264,6 +265,21 @@ func convertRowF16(dst []byte, x []float32) {
 	for i := n8; i < len(x); i++ {
 		h := tensor.F32ToF16(x[i])
 		dst[2*i], dst[2*i+1] = byte(h), byte(h>>8)
+	}
+}
+
+// f32ToF16Halves sets dst[i] = tensor.F32ToF16(x[i]) (len(dst) ≥ len(x)),
+// with VCVTPS2PH where the CPU has F16C: the f16 KV cache's stores.
+func f32ToF16Halves(dst []uint16, x []float32) {
+	n8 := len(x) &^ 7
+	if useAsm && haveHalfAsm && n8 > 0 {
+		_ = dst[len(x)-1]
+		cvtF32ToF16((*byte)(unsafe.Pointer(&dst[0])), &x[0], n8)
+	} else {
+		n8 = 0
+	}
+	for i := n8; i < len(x); i++ {
+		dst[i] = tensor.F32ToF16(x[i])
 	}
 }
 

@@ -24,6 +24,13 @@ func convertRowF16(dst []byte, x []float32) {
 	}
 }
 
+// f32ToF16Halves sets dst[i] = tensor.F32ToF16(x[i]) (len(dst) ≥ len(x)).
+func f32ToF16Halves(dst []uint16, x []float32) {
+	for i, v := range x {
+		dst[i] = tensor.F32ToF16(v)
+	}
+}
+
 // convertRowBF16 sets dst to the little-endian bfloat16 encoding of x, as
 // quant.Quantize(quant.BF16, x, dst) does. len(dst) must be 2·len(x).
 func convertRowBF16(dst []byte, x []float32) {
