@@ -36,7 +36,8 @@ func vnniQ8RowInit(dst, w *byte, stride, nb int)
 
 // vnniQ4Nibbles writes the 32 nibbles q ∈ [0,15] of each of nb
 // block_q4_0 at w (low nibbles first, ggml's order) as 32 bytes at dst,
-// prefetching the bytes pf further on (the same row of the next group).
+// prefetching into L2 the bytes pf further on (rowsQVNNI: the same row
+// four row groups on).
 //
 //go:noescape
 func vnniQ4Nibbles(dst, w *byte, nb int, pf int)
@@ -47,8 +48,9 @@ func vnniQ4Nibbles(dst, w *byte, nb int, pf int)
 //go:noescape
 func vnniQ4ActInit(dst, x *byte, n int)
 
-// vnniQ8Tile4x4 prefetches the weights 8 rows on (the row group after
-// next) and sets the float32 at out + t·ostride bytes + 4r to the
+// vnniQ8Tile4x4 prefetches into L2 the weights 16 rows on (four row
+// groups ahead: with few tokens, as in the server's batched decode, the
+// weights stream from DRAM) and sets the float32 at out + t·ostride bytes + 4r to the
 // Q8_0 dot product of weight row r at w + r·stride (block_q8_0) and token t
 // at u + t·ustride (vnniQ8ActXor blocks), for r, t < 4, with the lanes
 // started from init (vnniQ8RowInit) and the scales dw[4b+r] (scales4AVX2)
@@ -138,7 +140,7 @@ func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4
 				scales4AVX2(wp, wb, nb, bb, &dw[0])
 				if q4 {
 					for i := range 4 {
-						vnniQ4Nibbles(&rb[i*nb*32], &w[(r+i)*wb], nb, 8*wb)
+						vnniQ4Nibbles(&rb[i*nb*32], &w[(r+i)*wb], nb, 16*wb)
 					}
 				} else {
 					vnniQ8RowInit(&rb[0], wp, wb, nb)
