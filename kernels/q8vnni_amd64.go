@@ -29,18 +29,20 @@ func vnniQ8ActXor(dst, x *byte, n int)
 
 // vnniQ8RowInit writes, for the nb Q8_0 blocks of the 4 weight rows at w
 // (rows stride bytes apart), the int32 lanes -128·Σ_{j=4k}^{4k+3} q_j of
-// row r, block b at dst + 128b + 32r.
+// row r, block b at dst + 128b + 32r, and the blocks' scales as float32 at
+// dw[4b+r] (what scales4AVX2 writes, read while the block is in L1).
 //
 //go:noescape
-func vnniQ8RowInit(dst, w *byte, stride, nb int)
+func vnniQ8RowInit(dst, w *byte, stride, nb int, dw *float32)
 
 // vnniQ4Nibbles writes the 32 nibbles q ∈ [0,15] of each of nb
-// block_q4_0 at w (low nibbles first, ggml's order) as 32 bytes at dst,
-// prefetching into L2 the bytes pf further on (rowsQVNNI: the same row
-// four row groups on).
+// block_q4_0 at w (low nibbles first, ggml's order) as 32 bytes at dst and
+// the block's scale as float32 at dw[4b] (the row's column of scales4AVX2's
+// table), prefetching into L2 the bytes pf further on (rowsQVNNI: the same
+// row four row groups on).
 //
 //go:noescape
-func vnniQ4Nibbles(dst, w *byte, nb int, pf int)
+func vnniQ4Nibbles(dst, w *byte, nb int, pf int, dw *float32)
 
 // vnniQ4ActInit writes each of n block_q8_0 at x as 64 bytes at dst: its
 // 32 quants, then the int32 lanes -8·Σ_{j=4k}^{4k+3} x_j.
@@ -96,7 +98,7 @@ func vnniBuf(n int) *[]byte {
 // rowsTokenBytes; per chunk the activations are converted once (Q8_0:
 // XOR 0x80; Q4_0: with their lanes' starting values) and their scales
 // read once; per 4-row group the weights' scales and (Q8_0) lane starting
-// values or (Q4_0) unpacked nibbles are made once per chunk. The last
+// values or (Q4_0) unpacked nibbles are made once per chunk, in one pass. The last
 // tokens of a chunk that do not fill a tile run vnniQ4Dot4 (Q4_0) or
 // rowsQ's 4-row × 1-token AVX2 kernel (Q8_0), the last rows the 1-row dot. Every element is bit-identical
 // to dot for its row and token (activations in [-127, 127]).
@@ -137,13 +139,12 @@ func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4
 		for ; r+4 <= hi; r += 4 {
 			wp := &w[r*wb]
 			if n >= 4 {
-				scales4AVX2(wp, wb, nb, bb, &dw[0])
 				if q4 {
 					for i := range 4 {
-						vnniQ4Nibbles(&rb[i*nb*32], &w[(r+i)*wb], nb, 16*wb)
+						vnniQ4Nibbles(&rb[i*nb*32], &w[(r+i)*wb], nb, 16*wb, &dw[i])
 					}
 				} else {
-					vnniQ8RowInit(&rb[0], wp, wb, nb)
+					vnniQ8RowInit(&rb[0], wp, wb, nb, &dw[0])
 				}
 			}
 			t := t0

@@ -162,12 +162,13 @@ vxorloop:
 	VZEROUPPER
 	RET
 
-// func vnniQ8RowInit(dst *byte, w *byte, stride int, nb int)
-TEXT ·vnniQ8RowInit(SB), NOSPLIT, $0-32
+// func vnniQ8RowInit(dst *byte, w *byte, stride int, nb int, dw *float32)
+TEXT ·vnniQ8RowInit(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ w+8(FP), SI
 	MOVQ stride+16(FP), BX
 	MOVQ nb+24(FP), CX
+	MOVQ dw+32(FP), DX
 	LEAQ (SI)(BX*2), R8
 	VMOVDQU vnni80<>(SB), Y4
 	VPXOR   Y5, Y5, Y5
@@ -189,20 +190,36 @@ vinitloop:
 	VMOVDQU  Y1, 32(DI)
 	VMOVDQU  Y2, 64(DI)
 	VMOVDQU  Y3, 96(DI)
+	// the 4 rows' scales of this block (in L1 now) as float32 at dw
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(SI)(BX*1), R11
+	SHLQ    $16, R11
+	ORQ     R11, AX
+	MOVWLZX 0(R8), R11
+	SHLQ    $32, R11
+	ORQ     R11, AX
+	MOVWLZX 0(R8)(BX*1), R11
+	SHLQ    $48, R11
+	ORQ     R11, AX
+	VMOVQ   AX, X6
+	VCVTPH2PS X6, X6
+	VMOVUPS X6, (DX)
 	ADDQ     $34, SI
 	ADDQ     $34, R8
 	ADDQ     $128, DI
+	ADDQ     $16, DX
 	DECQ     CX
 	JNZ      vinitloop
 	VZEROUPPER
 	RET
 
-// func vnniQ4Nibbles(dst, w *byte, nb int, pf int)
-TEXT ·vnniQ4Nibbles(SB), NOSPLIT, $0-32
+// func vnniQ4Nibbles(dst, w *byte, nb int, pf int, dw *float32)
+TEXT ·vnniQ4Nibbles(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
 	MOVQ w+8(FP), SI
 	MOVQ nb+16(FP), CX
 	MOVQ pf+24(FP), BX
+	MOVQ dw+32(FP), DX
 	VMOVDQU vnnishift<>(SB), Y13
 	VMOVDQU vnninib<>(SB), Y14
 
@@ -212,8 +229,13 @@ vnibloop:
 	VPSRLVD Y13, Y0, Y0
 	VPAND   Y14, Y0, Y0
 	VMOVDQU Y0, (DI)
+	MOVWLZX 0(SI), AX
+	VMOVD   AX, X1
+	VCVTPH2PS X1, X1
+	VMOVSS  X1, (DX)
 	ADDQ    $18, SI
 	ADDQ    $32, DI
+	ADDQ    $16, DX
 	DECQ    CX
 	JNZ     vnibloop
 	VZEROUPPER
