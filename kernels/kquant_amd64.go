@@ -12,6 +12,16 @@ import (
 // (haveAVX2FMA) and F16C for the fp16 block scales (VCVTPH2PS).
 var haveKQuantAsm = haveAVX2FMA && cpu.X86.HasF16C
 
+// haveKQuant512 reports whether the AVX-512 four-token kernels can run:
+// the AVX2 ones' features plus AVX512F, BW, VL and VNNI (x/sys/cpu checks
+// the OS saves the zmm and mask state).
+var haveKQuant512 = haveKQuantAsm && cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW &&
+	cpu.X86.HasAVX512VL && cpu.X86.HasAVX512VNNI
+
+// useKQuant512 selects the AVX-512 four-token kernels where they run;
+// tests turn it off to reach the AVX2 ones. Both give the same bits.
+var useKQuant512 = haveKQuant512
+
 // dotQ4KAVX2 returns the dot product of nb block_q4_K at w and nb
 // block_q8_K at x in ggml's AVX2 order (see kquant_amd64.s). Ends with
 // VZEROUPPER.
@@ -60,10 +70,28 @@ func dotQ6KFast(w, x []byte, n int) float32 {
 //go:noescape
 func dotQ4KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
 
+// dotQ4KAVX512x4 is dotQ4KAVX2x4 in AVX-512 (64 quants per instruction,
+// VPDPWSSD), bit for bit.
+//
+//go:noescape
+func dotQ4KAVX512x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+
+// dotQ4KAVX512x8 is dotQ4KAVX512x4 for eight tokens (t = 0..7), bit for
+// bit: each weight block is unpacked once for eight tokens.
+//
+//go:noescape
+func dotQ4KAVX512x8(w, x *byte, xstride, nb int, out *float32, ostride int)
+
 // dotQ6KAVX2x4 is dotQ4KAVX2x4 for block_q6_K weights.
 //
 //go:noescape
 func dotQ6KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+
+// dotQ6KAVX512x8 is dotQ6KAVX2x4 for eight tokens in AVX-512 (64 quants
+// per instruction, VPDPWSSD), bit for bit.
+//
+//go:noescape
+func dotQ6KAVX512x8(w, x *byte, xstride, nb int, out *float32, ostride int)
 
 // kqRowTile is how many weight rows the k-quant Rows kernels run through
 // for each group of four tokens before moving to the next rows: 32 rows of
@@ -71,13 +99,18 @@ func dotQ6KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
 // passes over them.
 const kqRowTile = 32
 
+// kqDotN is the signature of the multi-token k-quant kernels: for
+// t = 0..N-1, *(out + t·ostride bytes) = dot(w, x + t·xstride, nb).
+type kqDotN func(w, x *byte, xstride, nb int, out *float32, ostride int)
+
 // rowsKQ is QKernel.Rows for the k-quants: out[t·rows+r] = dot(row r of
-// w, token t of xq) for r in [lo, hi), every t < nTok, four tokens per
-// x4 call (bit-identical to one, see dotQ4KAVX2x4) and the leftover tokens
-// one by one. Without the assembly it loops over dot (the reference).
+// w, token t of xq) for r in [lo, hi), every t < nTok, eight tokens per
+// dot8 call where there is one, then four per dot4 call (each
+// bit-identical to dot1, see dotQ4KAVX2x4) and the leftover tokens one by
+// one. Without the assembly it loops over dot (the reference).
 func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 	wBlock int, dot func(w, x []byte, n int) float32, dot1 func(w, x *byte, nb int) float32,
-	dot4 func(w, x *byte, xstride, nb int, out *float32, ostride int)) {
+	dot4, dot8 kqDotN) {
 	nb := cols / qkK
 	wb, xb := nb*wBlock, nb*q8KBlockBytes
 	if lo >= hi || nTok == 0 {
@@ -95,6 +128,13 @@ func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 	for r0 := lo; r0 < hi; r0 += kqRowTile {
 		r1 := min(r0+kqRowTile, hi)
 		t := 0
+		if dot8 != nil {
+			for ; t+8 <= nTok; t += 8 {
+				for r := r0; r < r1; r++ {
+					dot8(&w[r*wb], &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows)
+				}
+			}
+		}
 		for ; t+4 <= nTok; t += 4 {
 			for r := r0; r < r1; r++ {
 				dot4(&w[r*wb], &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows)
@@ -109,11 +149,19 @@ func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 }
 
 func rowsQ4K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KFast, dotQ4KAVX2, dotQ4KAVX2x4)
+	var dot4, dot8 kqDotN = dotQ4KAVX2x4, nil
+	if useKQuant512 && haveKQuant512 {
+		dot4, dot8 = dotQ4KAVX512x4, dotQ4KAVX512x8
+	}
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KFast, dotQ4KAVX2, dot4, dot8)
 }
 
 func rowsQ6K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q6KBlockBytes, dotQ6KFast, dotQ6KAVX2, dotQ6KAVX2x4)
+	var dot8 kqDotN
+	if useKQuant512 && haveKQuant512 {
+		dot8 = dotQ6KAVX512x8
+	}
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q6KBlockBytes, dotQ6KFast, dotQ6KAVX2, dotQ6KAVX2x4, dot8)
 }
 
 func init() {
