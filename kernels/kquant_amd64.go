@@ -93,6 +93,17 @@ func dotQ6KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
 //go:noescape
 func dotQ6KAVX512x8(w, x *byte, xstride, nb int, out *float32, ostride int)
 
+// dotQ4KRowsAVX2 sets out[r] = dotQ4KAVX2(w + r·wstride, x, nb) for
+// r < nrows, bit for bit, in one call (the one-token path of Rows).
+//
+//go:noescape
+func dotQ4KRowsAVX2(w *byte, wstride int, x *byte, nb int, out *float32, nrows int)
+
+// dotQ6KRowsAVX2 is dotQ4KRowsAVX2 for block_q6_K weights.
+//
+//go:noescape
+func dotQ6KRowsAVX2(w *byte, wstride int, x *byte, nb int, out *float32, nrows int)
+
 // kqRowTile is how many weight rows the k-quant Rows kernels run through
 // for each group of four tokens before moving to the next rows: 32 rows of
 // 4096 Q4_K columns are 72 KiB, which stays in L2 while every token group
@@ -106,10 +117,12 @@ type kqDotN func(w, x *byte, xstride, nb int, out *float32, ostride int)
 // rowsKQ is QKernel.Rows for the k-quants: out[t·rows+r] = dot(row r of
 // w, token t of xq) for r in [lo, hi), every t < nTok, eight tokens per
 // dot8 call where there is one, then four per dot4 call (each
-// bit-identical to dot1, see dotQ4KAVX2x4) and the leftover tokens one by
-// one. Without the assembly it loops over dot (the reference).
+// bit-identical to the one-token kernel, see dotQ4KAVX2x4) and the
+// leftover tokens one at a time, all rows of the tile per dot1 call.
+// Without the assembly it loops over dot (the reference).
 func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
-	wBlock int, dot func(w, x []byte, n int) float32, dot1 func(w, x *byte, nb int) float32,
+	wBlock int, dot func(w, x []byte, n int) float32,
+	dot1 func(w *byte, wstride int, x *byte, nb int, out *float32, nrows int),
 	dot4, dot8 kqDotN) {
 	nb := cols / qkK
 	wb, xb := nb*wBlock, nb*q8KBlockBytes
@@ -141,9 +154,7 @@ func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 			}
 		}
 		for ; t < nTok; t++ {
-			for r := r0; r < r1; r++ {
-				out[t*rows+r] = dot1(&w[r*wb], &xq[t*xb], nb)
-			}
+			dot1(&w[r0*wb], wb, &xq[t*xb], nb, &out[t*rows+r0], r1-r0)
 		}
 	}
 }
@@ -153,7 +164,7 @@ func rowsQ4K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	if useKQuant512 && haveKQuant512 {
 		dot4, dot8 = dotQ4KAVX512x4, dotQ4KAVX512x8
 	}
-	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KFast, dotQ4KAVX2, dot4, dot8)
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KFast, dotQ4KRowsAVX2, dot4, dot8)
 }
 
 func rowsQ6K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
@@ -161,7 +172,7 @@ func rowsQ6K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	if useKQuant512 && haveKQuant512 {
 		dot8 = dotQ6KAVX512x8
 	}
-	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q6KBlockBytes, dotQ6KFast, dotQ6KAVX2, dotQ6KAVX2x4, dot8)
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q6KBlockBytes, dotQ6KFast, dotQ6KRowsAVX2, dotQ6KAVX2x4, dot8)
 }
 
 func init() {

@@ -961,3 +961,128 @@ q6z8done:
 	VMOVSS X15, (DX)
 	VZEROUPPER
 	RET
+
+// func dotQ4KRowsAVX2(w *byte, wstride int, x *byte, nb int, out *float32, nrows int)
+//
+// For r = 0..nrows-1: out[r] = dotQ4KAVX2(w + r·wstride, x, nb), bit for
+// bit (the same instructions per row), without a call per row: the
+// decode path, where a 768-wide row is only 3 blocks.
+TEXT ·dotQ4KRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R8
+	MOVQ wstride+8(FP), R13
+	MOVQ x+16(FP), R9
+	MOVQ nb+24(FP), R10
+	MOVQ out+32(FP), R11
+	MOVQ nrows+40(FP), R12
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	TESTQ R12, R12
+	JEQ  q4rdone
+
+q4rrow:
+	MOVQ R8, SI
+	MOVQ R9, DI
+	MOVQ R10, CX
+	VXORPS Y14, Y14, Y14
+	VXORPS X13, X13, X13
+	TESTQ CX, CX
+	JEQ  q4rfinish
+
+q4rblock:
+	Q4K_SCALES(X0, X4, Y4)
+	VBROADCASTSS 0(DI), X1
+	VMULPS       X1, X0, X0
+	VPSHUFD      $0x55, X0, X3
+	VBROADCASTSS X0, Y2
+	VMOVDQU      260(DI), X6
+	VPHADDW      276(DI), X6, X6
+	VPMADDWD     X6, X5, X5
+	VCVTDQ2PS    X5, X5
+	VFNMADD231PS X5, X3, X13
+	VPXOR        Y8, Y8, Y8
+	Q4K_CHUNK(16, 4, 0, DI)
+	Q4K_CHUNK(48, 68, 64, DI)
+	Q4K_CHUNK(80, 132, 128, DI)
+	Q4K_CHUNK(112, 196, 192, DI)
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y8, Y2, Y14
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q4rblock
+
+q4rfinish:
+	VMOVHLPS  X13, X13, X1
+	VADDPS    X1, X13, X13
+	VMOVSHDUP X13, X1
+	VADDSS    X1, X13, X13
+	HSUM8(Y14, X14, X1)
+	VADDSS    X13, X14, X14
+	VMOVSS    X14, (R11)
+	ADDQ $4, R11
+	ADDQ R13, R8
+	DECQ R12
+	JNZ  q4rrow
+
+q4rdone:
+	VZEROUPPER
+	RET
+
+// func dotQ6KRowsAVX2(w *byte, wstride int, x *byte, nb int, out *float32, nrows int)
+//
+// dotQ4KRowsAVX2 for block_q6_K weights: out[r] = dotQ6KAVX2(w +
+// r·wstride, x, nb), bit for bit.
+TEXT ·dotQ6KRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R8
+	MOVQ wstride+8(FP), R13
+	MOVQ x+16(FP), R9
+	MOVQ nb+24(FP), R10
+	MOVQ out+32(FP), R11
+	MOVQ nrows+40(FP), R12
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	TESTQ R12, R12
+	JEQ  q6rdone
+
+q6rrow:
+	MOVQ R8, SI
+	MOVQ R9, DI
+	MOVQ R10, CX
+	VXORPS Y14, Y14, Y14
+	TESTQ CX, CX
+	JEQ  q6rfinish
+
+q6rblock:
+	MOVWLZX      208(SI), AX
+	VMOVD        AX, X0
+	VCVTPH2PS    X0, X0
+	VMULSS       0(DI), X0, X0
+	VBROADCASTSS X0, Y2
+	VMOVDQU      192(SI), X4
+	VPMOVSXBW    X4, Y5
+	VPMADDWD     260(DI), Y5, Y3
+	VPSLLD       $5, Y3, Y3
+	VPXOR        Y8, Y8, Y8
+	Q6K_HALF(0, 128, 4, 0, DI)
+	Q6K_HALF(64, 160, 132, 64, DI)
+	VPSUBD       Y3, Y8, Y8
+	VCVTDQ2PS    Y8, Y8
+	VFMADD231PS  Y8, Y2, Y14
+	ADDQ $210, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q6rblock
+
+q6rfinish:
+	HSUM8(Y14, X14, X1)
+	VMOVSS X14, (R11)
+	ADDQ $4, R11
+	ADDQ R13, R8
+	DECQ R12
+	JNZ  q6rrow
+
+q6rdone:
+	VZEROUPPER
+	RET
