@@ -3,6 +3,8 @@
 package kernels
 
 import (
+	"encoding/binary"
+
 	"golang.org/x/sys/cpu"
 
 	"github.com/llmpipe/llmpipe/quant"
@@ -76,11 +78,45 @@ func dotQ4KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
 //go:noescape
 func dotQ4KAVX512x4(w, x *byte, xstride, nb int, out *float32, ostride int)
 
-// dotQ4KAVX512x8 is dotQ4KAVX512x4 for eight tokens (t = 0..7), bit for
-// bit: each weight block is unpacked once for eight tokens.
+// dotQ4KAVX512x8s is dotQ4KAVX512x4 for eight tokens, bit for bit, with
+// the token-side work of each block (bsum pair sums, y.d broadcasts) read
+// from side, which q4KSide fills once per Rows call rather than once per
+// weight row.
 //
 //go:noescape
-func dotQ4KAVX512x8(w, x *byte, xstride, nb int, out *float32, ostride int)
+func dotQ4KAVX512x8s(w, x *byte, xstride, nb int, out *float32, ostride int, side *byte)
+
+// q4KSideBytes is the side data of one 256-value block for eight tokens:
+// four token pairs of 64 bytes.
+const q4KSideBytes = 4 * 64
+
+// q4KSide fills side with dotQ4KAVX512x8s's token-side data for the first
+// nTok (a multiple of 8) tokens of xq ([nTok][nb]block_q8_K): for group g
+// of eight tokens, block b and token pair p (tokens 8g+2p, 8g+2p+1), the
+// 64 bytes at ((g·nb+b)·4+p)·64 are each token's 8 int16 sums
+// bsums[2i]+bsums[2i+1] (as VPHADDW forms them, wrapping), then each
+// token's float32 y.d four times.
+func q4KSide(side, xq []byte, nTok, nb int) {
+	xb := nb * q8KBlockBytes
+	for g := 0; g < nTok/8; g++ {
+		for b := 0; b < nb; b++ {
+			for p := 0; p < 4; p++ {
+				o := side[((g*nb+b)*4+p)*64:][:64]
+				for h := 0; h < 2; h++ {
+					x := xq[(8*g+2*p+h)*xb+b*q8KBlockBytes:][:q8KBlockBytes]
+					for i := 0; i < 8; i++ {
+						s := binary.LittleEndian.Uint16(x[260+4*i:]) + binary.LittleEndian.Uint16(x[262+4*i:])
+						binary.LittleEndian.PutUint16(o[16*h+2*i:], s)
+					}
+					d := binary.LittleEndian.Uint32(x)
+					for k := 0; k < 4; k++ {
+						binary.LittleEndian.PutUint32(o[32+16*h+4*k:], d)
+					}
+				}
+			}
+		}
+	}
+}
 
 // dotQ6KAVX2x4 is dotQ4KAVX2x4 for block_q6_K weights.
 //
@@ -160,11 +196,33 @@ func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 }
 
 func rowsQ4K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	var dot4, dot8 kqDotN = dotQ4KAVX2x4, nil
+	var dot4 kqDotN = dotQ4KAVX2x4
 	if useKQuant512 && haveKQuant512 {
-		dot4, dot8 = dotQ4KAVX512x4, dotQ4KAVX512x8
+		dot4 = dotQ4KAVX512x4
+		if nb := cols / qkK; useAsm && nTok >= 8 && nb > 0 && lo < hi {
+			// Eight tokens at a time with the token-side data made once.
+			n8 := nTok / 8 * 8
+			wb, xb := nb*q4KBlockBytes, nb*q8KBlockBytes
+			_, _, _ = w[hi*wb-1], xq[nTok*xb-1], out[(nTok-1)*rows+hi-1]
+			side := getScratch(n8 / 8 * nb * q4KSideBytes)
+			q4KSide(side, xq, n8, nb)
+			for r0 := lo; r0 < hi; r0 += kqRowTile {
+				r1 := min(r0+kqRowTile, hi)
+				for t := 0; t < n8; t += 8 {
+					sd := &side[t/8*nb*q4KSideBytes]
+					for r := r0; r < r1; r++ {
+						dotQ4KAVX512x8s(&w[r*wb], &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows, sd)
+					}
+				}
+			}
+			putScratch(side)
+			if n8 == nTok {
+				return
+			}
+			out, xq, nTok = out[n8*rows:], xq[n8*xb:], nTok-n8
+		}
 	}
-	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KFast, dotQ4KRowsAVX2, dot4, dot8)
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KFast, dotQ4KRowsAVX2, dot4, nil)
 }
 
 func rowsQ6K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {

@@ -638,28 +638,6 @@ q4z4done:
 	VZEROUPPER
 	RET
 
-// Q4K_MINS2Z is Q4K_MINS2 with the scratch registers of the eight-token
-// kernel (m may be any ymm). Y5 = mins in both halves, Y1 = dmin.
-// Clobbers Y6, Y8, Y12.
-#define Q4K_MINS2Z(pa, pb, m) \
-	VMOVDQU      260(pa), Y12 \
-	VPHADDW      260(pb), Y12, Y12 \
-	VPERMQ       $0xd8, Y12, Y12 \
-	VPMADDWD     Y12, Y5, Y12 \
-	VCVTDQ2PS    Y12, Y12 \
-	VBROADCASTSS 0(pa), X6 \
-	VBROADCASTSS 0(pb), X8 \
-	VINSERTF128  $1, X8, Y6, Y6 \
-	VMULPS       Y1, Y6, Y6 \
-	VFNMADD231PS Y12, Y6, m
-
-// Q4K_ACCZ folds token xp's zmm sums s into ys and does dotQ4KAVX2's acc
-// step: a += (d·y.d)·float(sum), X5 = [d, dmin]. Clobbers Y1, Y27.
-#define Q4K_ACCZ(xp, s, ys, a) \
-	VEXTRACTI64X4 $1, s, Y27 \
-	VPADDD        Y27, ys, ys \
-	Q4K_ACC(xp, ys, a)
-
 // Q4K_CHUNK8 is Q4K_CHUNK512 for the eight tokens at DI, R8-R13, BX (sums
 // in Z16-Z23).
 #define Q4K_CHUNK8(qoff, xoff, soff) \
@@ -676,115 +654,6 @@ q4z4done:
 	Q4K_TOK512(R12, Z21, xoff) \
 	Q4K_TOK512(R13, Z22, xoff) \
 	Q4K_TOK512(BX, Z23, xoff)
-
-// func dotQ4KAVX512x8(w, x *byte, xstride, nb int, out *float32, ostride int)
-//
-// dotQ4KAVX512x4 for eight tokens: for t = 0..7, *(out + t·ostride bytes)
-// = dotQ4KAVX2(w, x + t·xstride, nb), bit for bit, the weight block
-// unpacked once for eight tokens. acc of the tokens in Y2, Y3, Y4, Y9,
-// Y10, Y11, Y14, Y15; accm of token pairs (0,1), (2,3), (4,5), (6,7) in
-// Y0, Y29, Y30, Y31.
-TEXT ·dotQ4KAVX512x8(SB), NOSPLIT, $0-48
-	MOVQ w+0(FP), SI
-	MOVQ x+8(FP), DI
-	MOVQ xstride+16(FP), AX
-	MOVQ nb+24(FP), CX
-	LEAQ (DI)(AX*1), R8
-	LEAQ (R8)(AX*1), R9
-	LEAQ (R9)(AX*1), R10
-	LEAQ (R10)(AX*1), R11
-	LEAQ (R11)(AX*1), R12
-	LEAQ (R12)(AX*1), R13
-	LEAQ (R13)(AX*1), BX
-	MOVL $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z26
-	VXORPS Y0, Y0, Y0
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	VXORPS Y14, Y14, Y14
-	VXORPS Y15, Y15, Y15
-	VPXORD Z29, Z29, Z29
-	VPXORD Z30, Z30, Z30
-	VPXORD Z31, Z31, Z31
-	TESTQ CX, CX
-	JEQ  q4z8done
-
-q4z8block:
-	Q4K_SCALES(X13, X1, Y1)
-	VINSERTI64X4 $1, Y7, Z7, Z28
-	VINSERTI128  $1, X5, Y5, Y5
-	VMOVSHDUP    X13, X1
-	VBROADCASTSS X1, Y1
-	Q4K_MINS2Z(DI, R8, Y0)
-	Q4K_MINS2Z(R9, R10, Y29)
-	Q4K_MINS2Z(R11, R12, Y30)
-	Q4K_MINS2Z(R13, BX, Y31)
-	VPXORD Z16, Z16, Z16
-	VPXORD Z17, Z17, Z17
-	VPXORD Z18, Z18, Z18
-	VPXORD Z19, Z19, Z19
-	VPXORD Z20, Z20, Z20
-	VPXORD Z21, Z21, Z21
-	VPXORD Z22, Z22, Z22
-	VPXORD Z23, Z23, Z23
-	Q4K_CHUNK8(16, 4, 0)
-	Q4K_CHUNK8(48, 68, 64)
-	Q4K_CHUNK8(80, 132, 128)
-	Q4K_CHUNK8(112, 196, 192)
-	MOVL      0(SI), AX
-	VMOVD     AX, X5
-	VCVTPH2PS X5, X5
-	Q4K_ACCZ(DI, Z16, Y16, Y2)
-	Q4K_ACCZ(R8, Z17, Y17, Y3)
-	Q4K_ACCZ(R9, Z18, Y18, Y4)
-	Q4K_ACCZ(R10, Z19, Y19, Y9)
-	Q4K_ACCZ(R11, Z20, Y20, Y10)
-	Q4K_ACCZ(R12, Z21, Y21, Y11)
-	Q4K_ACCZ(R13, Z22, Y22, Y14)
-	Q4K_ACCZ(BX, Z23, Y23, Y15)
-	ADDQ $144, SI
-	ADDQ $292, DI
-	ADDQ $292, R8
-	ADDQ $292, R9
-	ADDQ $292, R10
-	ADDQ $292, R11
-	ADDQ $292, R12
-	ADDQ $292, R13
-	ADDQ $292, BX
-	DECQ CX
-	JNZ  q4z8block
-
-q4z8done:
-	MOVQ out+32(FP), DX
-	MOVQ ostride+40(FP), BX
-	VMOVAPS Y29, Y6
-	VMOVAPS Y30, Y7
-	VMOVAPS Y31, Y8
-	VEXTRACTF128 $1, Y0, X13
-	Q4K_FINISH(X0, Y2, X2, (DX))
-	ADDQ BX, DX
-	Q4K_FINISH(X13, Y3, X3, (DX))
-	ADDQ BX, DX
-	VEXTRACTF128 $1, Y6, X13
-	Q4K_FINISH(X6, Y4, X4, (DX))
-	ADDQ BX, DX
-	Q4K_FINISH(X13, Y9, X9, (DX))
-	ADDQ BX, DX
-	VEXTRACTF128 $1, Y7, X13
-	Q4K_FINISH(X7, Y10, X10, (DX))
-	ADDQ BX, DX
-	Q4K_FINISH(X13, Y11, X11, (DX))
-	ADDQ BX, DX
-	VEXTRACTF128 $1, Y8, X13
-	Q4K_FINISH(X8, Y14, X14, (DX))
-	ADDQ BX, DX
-	Q4K_FINISH(X13, Y15, X15, (DX))
-	VZEROUPPER
-	RET
 
 // kqQ6Shl and kqQ6Shr are VPSLLVW/VPSRLVW counts (32 words each): 4 then
 // 2, and 0 then 2, which bring Q6_K's 2-bit high fields of chunks 0, 1
@@ -1084,5 +953,136 @@ q6rfinish:
 	JNZ  q6rrow
 
 q6rdone:
+	VZEROUPPER
+	RET
+
+// Q4K_MINSS is Q4K_MINS2 for the eight-token kernel, with the token pair's side data at off(DX):
+// its 16 bsum pair sums (what VPHADDW + VPERMQ give) and its [y.d ×4,
+// y.d ×4] (what the broadcasts give). Y5 = mins in both halves, Y1 =
+// dmin. Clobbers Y6, Y12.
+#define Q4K_MINSS(off, m) \
+	VPMADDWD     off(DX), Y5, Y12 \
+	VCVTDQ2PS    Y12, Y12 \
+	VMULPS       off+32(DX), Y1, Y6 \
+	VFNMADD231PS Y12, Y6, m
+
+// Q4K_ACCS folds token xp's zmm sums s into ys and does dotQ4KAVX2's acc
+// step, d broadcast in Y13: a += (d·y.d)·float(sum). Clobbers Y1, Y27.
+#define Q4K_ACCS(xp, s, ys, a) \
+	VEXTRACTI64X4 $1, s, Y27 \
+	VPADDD        Y27, ys, ys \
+	VCVTDQ2PS     ys, ys \
+	VBROADCASTSS  0(xp), Y1 \
+	VMULPS        Y13, Y1, Y1 \
+	VFMADD231PS   ys, Y1, a
+
+// func dotQ4KAVX512x8s(w, x *byte, xstride, nb int, out *float32, ostride int, side *byte)
+//
+// dotQ4KAVX512x4 for eight tokens (t = 0..7: *(out + t·ostride bytes) =
+// dotQ4KAVX2(w, x + t·xstride, nb), bit for bit), each weight block
+// unpacked once for the eight, and the token-side work done once per
+// Rows call instead of once per row: side holds, per block and token pair, 64 bytes (the 8
+// bsum pair sums of each token as int16, then [y.d ×4] of each token; see
+// q4KSide). acc of the tokens in Y2, Y3, Y4, Y9, Y10, Y11, Y14, Y15;
+// accm of token pairs (0,1), (2,3), (4,5), (6,7) in Y0, Y29, Y30, Y31.
+TEXT ·dotQ4KAVX512x8s(SB), NOSPLIT, $0-56
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xstride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	MOVQ side+48(FP), DX
+	LEAQ (DI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	LEAQ (R11)(AX*1), R12
+	LEAQ (R12)(AX*1), R13
+	LEAQ (R13)(AX*1), BX
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z26
+	VXORPS Y0, Y0, Y0
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+	TESTQ CX, CX
+	JEQ  q4s8done
+
+q4s8block:
+	Q4K_SCALES(X13, X1, Y1)
+	VINSERTI64X4 $1, Y7, Z7, Z28
+	VINSERTI128  $1, X5, Y5, Y5
+	VMOVSHDUP    X13, X1
+	VBROADCASTSS X1, Y1
+	VBROADCASTSS X13, Y13
+	Q4K_MINSS(0, Y0)
+	Q4K_MINSS(64, Y29)
+	Q4K_MINSS(128, Y30)
+	Q4K_MINSS(192, Y31)
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	Q4K_CHUNK8(16, 4, 0)
+	Q4K_CHUNK8(48, 68, 64)
+	Q4K_CHUNK8(80, 132, 128)
+	Q4K_CHUNK8(112, 196, 192)
+	Q4K_ACCS(DI, Z16, Y16, Y2)
+	Q4K_ACCS(R8, Z17, Y17, Y3)
+	Q4K_ACCS(R9, Z18, Y18, Y4)
+	Q4K_ACCS(R10, Z19, Y19, Y9)
+	Q4K_ACCS(R11, Z20, Y20, Y10)
+	Q4K_ACCS(R12, Z21, Y21, Y11)
+	Q4K_ACCS(R13, Z22, Y22, Y14)
+	Q4K_ACCS(BX, Z23, Y23, Y15)
+	ADDQ $144, SI
+	ADDQ $256, DX
+	ADDQ $292, DI
+	ADDQ $292, R8
+	ADDQ $292, R9
+	ADDQ $292, R10
+	ADDQ $292, R11
+	ADDQ $292, R12
+	ADDQ $292, R13
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  q4s8block
+
+q4s8done:
+	MOVQ out+32(FP), DX
+	MOVQ ostride+40(FP), BX
+	VMOVAPS Y29, Y6
+	VMOVAPS Y30, Y7
+	VMOVAPS Y31, Y8
+	VEXTRACTF128 $1, Y0, X13
+	Q4K_FINISH(X0, Y2, X2, (DX))
+	ADDQ BX, DX
+	Q4K_FINISH(X13, Y3, X3, (DX))
+	ADDQ BX, DX
+	VEXTRACTF128 $1, Y6, X13
+	Q4K_FINISH(X6, Y4, X4, (DX))
+	ADDQ BX, DX
+	Q4K_FINISH(X13, Y9, X9, (DX))
+	ADDQ BX, DX
+	VEXTRACTF128 $1, Y7, X13
+	Q4K_FINISH(X7, Y10, X10, (DX))
+	ADDQ BX, DX
+	Q4K_FINISH(X13, Y11, X11, (DX))
+	ADDQ BX, DX
+	VEXTRACTF128 $1, Y8, X13
+	Q4K_FINISH(X8, Y14, X14, (DX))
+	ADDQ BX, DX
+	Q4K_FINISH(X13, Y15, X15, (DX))
 	VZEROUPPER
 	RET
