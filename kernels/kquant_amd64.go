@@ -90,7 +90,7 @@ func dotQ4KAVX512x8s(w, x *byte, xstride, nb int, out *float32, ostride int, sid
 // four token pairs of 64 bytes.
 const q4KSideBytes = 4 * 64
 
-// q4KSide fills side with dotQ4KAVX512x8s's token-side data for the first
+// q4KSide (the reference of q4KSideAVX2) fills side with dotQ4KAVX512x8s's token-side data for the first
 // nTok (a multiple of 8) tokens of xq ([nTok][nb]block_q8_K): for group g
 // of eight tokens, block b and token pair p (tokens 8g+2p, 8g+2p+1), the
 // 64 bytes at ((g·nb+b)·4+p)·64 are each token's 8 int16 sums
@@ -117,6 +117,12 @@ func q4KSide(side, xq []byte, nTok, nb int) {
 		}
 	}
 }
+
+// q4KSideAVX2 is q4KSide for ngroups groups of eight tokens, byte for
+// byte, in AVX2 (one VPHADDW and one broadcast per token and block).
+//
+//go:noescape
+func q4KSideAVX2(side, xq *byte, xstride, nb, ngroups int)
 
 // dotQ6KAVX2x4 is dotQ4KAVX2x4 for block_q6_K weights.
 //
@@ -205,7 +211,7 @@ func rowsQ4K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 			wb, xb := nb*q4KBlockBytes, nb*q8KBlockBytes
 			_, _, _ = w[hi*wb-1], xq[nTok*xb-1], out[(nTok-1)*rows+hi-1]
 			side := getScratch(n8 / 8 * nb * q4KSideBytes)
-			q4KSide(side, xq, n8, nb)
+			q4KSideAVX2(&side[0], &xq[0], xb, nb, n8/8)
 			for r0 := lo; r0 < hi; r0 += kqRowTile {
 				r1 := min(r0+kqRowTile, hi)
 				for t := 0; t < n8; t += 8 {

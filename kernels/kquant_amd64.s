@@ -1094,3 +1094,66 @@ q4s8done:
 	Q4K_FINISH(X13, Y15, X15, (DX))
 	VZEROUPPER
 	RET
+
+// Q4K_SIDE_TOK writes token xp's side data for one block at off(SI): its
+// 8 bsum pair sums (VPHADDW, as the kernels form them) and [y.d ×4] at
+// off+32. Clobbers X0, X1.
+#define Q4K_SIDE_TOK(xp, off) \
+	VMOVDQU      260(xp), X0 \
+	VPHADDW      276(xp), X0, X0 \
+	VMOVDQU      X0, off(SI) \
+	VBROADCASTSS 0(xp), X1 \
+	VMOVDQU      X1, off+32(SI)
+
+// func q4KSideAVX2(side, xq *byte, xstride, nb, ngroups int)
+//
+// q4KSide in AVX2 for ngroups groups of eight tokens (byte for byte).
+TEXT ·q4KSideAVX2(SB), NOSPLIT, $0-40
+	MOVQ side+0(FP), SI
+	MOVQ xq+8(FP), DX
+	MOVQ xstride+16(FP), AX
+	CMPQ ngroups+32(FP), $0
+	JLE  sidedone
+
+sidegroup:
+	MOVQ DX, DI
+	LEAQ (DI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	LEAQ (R11)(AX*1), R12
+	LEAQ (R12)(AX*1), R13
+	LEAQ (R13)(AX*1), BX
+	MOVQ nb+24(FP), CX
+	TESTQ CX, CX
+	JEQ  sidenext
+
+sideblock:
+	Q4K_SIDE_TOK(DI, 0)
+	Q4K_SIDE_TOK(R8, 16)
+	Q4K_SIDE_TOK(R9, 64)
+	Q4K_SIDE_TOK(R10, 80)
+	Q4K_SIDE_TOK(R11, 128)
+	Q4K_SIDE_TOK(R12, 144)
+	Q4K_SIDE_TOK(R13, 192)
+	Q4K_SIDE_TOK(BX, 208)
+	ADDQ $256, SI
+	ADDQ $292, DI
+	ADDQ $292, R8
+	ADDQ $292, R9
+	ADDQ $292, R10
+	ADDQ $292, R11
+	ADDQ $292, R12
+	ADDQ $292, R13
+	ADDQ $292, BX
+	DECQ CX
+	JNZ  sideblock
+
+sidenext:
+	LEAQ (DX)(AX*8), DX
+	DECQ ngroups+32(FP)
+	JNZ  sidegroup
+
+sidedone:
+	VZEROUPPER
+	RET
