@@ -78,13 +78,14 @@ func dotQ4KAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
 //go:noescape
 func dotQ4KAVX512x4(w, x *byte, xstride, nb int, out *float32, ostride int)
 
-// dotQ4KAVX512x8s is dotQ4KAVX512x4 for eight tokens, bit for bit, with
-// the token-side work of each block (bsum pair sums, y.d broadcasts) read
+// dotQ4KAVX512x8s is dotQ4KAVX512x4 for eight tokens and nrows weight
+// rows (row r at w + r·wstride, its outputs at out + 4r bytes), bit for
+// bit, with the token-side work of each block (bsum pair sums, y.d broadcasts) read
 // from side, which q4KSide fills once per Rows call rather than once per
 // weight row.
 //
 //go:noescape
-func dotQ4KAVX512x8s(w, x *byte, xstride, nb int, out *float32, ostride int, side *byte)
+func dotQ4KAVX512x8s(w *byte, wstride int, x *byte, xstride, nb int, out *float32, ostride int, side *byte, nrows int)
 
 // q4KSideBytes is the side data of one 256-value block for eight tokens:
 // four token pairs of 64 bytes.
@@ -215,10 +216,8 @@ func rowsQ4K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 			for r0 := lo; r0 < hi; r0 += kqRowTile {
 				r1 := min(r0+kqRowTile, hi)
 				for t := 0; t < n8; t += 8 {
-					sd := &side[t/8*nb*q4KSideBytes]
-					for r := r0; r < r1; r++ {
-						dotQ4KAVX512x8s(&w[r*wb], &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows, sd)
-					}
+					dotQ4KAVX512x8s(&w[r0*wb], wb, &xq[t*xb], xb, nb, &out[t*rows+r0], 4*rows,
+						&side[t/8*nb*q4KSideBytes], r1-r0)
 				}
 			}
 			putScratch(side)

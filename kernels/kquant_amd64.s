@@ -984,21 +984,53 @@ q6rdone:
 	VMULPS        Y13, Y1, Y1 \
 	VFMADD231PS   ys, Y1, a
 
-// func dotQ4KAVX512x8s(w, x *byte, xstride, nb int, out *float32, ostride int, side *byte)
+// Q4K_FIN2 is Q4K_FINISH for the token pair whose acc are a and b and
+// whose accm lanes are the halves of m, both at once: the same adds with
+// the same operands in the same lanes (a's in the low 128 bits, b's in the
+// high), lane 0 of each half stored to (DX) and (DX)(BX*1); then DX +=
+// 2·BX. Clobbers Y12, Y13 and m.
+#define Q4K_FIN2(a, b, m) \
+	VPERM2F128   $0x20, b, a, Y12 \
+	VPERM2F128   $0x31, b, a, Y13 \
+	VADDPS       Y12, Y13, Y12 \
+	VPERMILPS    $0xEE, Y12, Y13 \
+	VADDPS       Y13, Y12, Y12 \
+	VMOVSHDUP    Y12, Y13 \
+	VADDPS       Y13, Y12, Y12 \
+	VPERMILPS    $0xEE, m, Y13 \
+	VADDPS       Y13, m, m \
+	VMOVSHDUP    m, Y13 \
+	VADDPS       Y13, m, m \
+	VADDPS       m, Y12, Y12 \
+	VMOVSS       X12, (DX) \
+	VEXTRACTF128 $1, Y12, X13 \
+	VMOVSS       X13, (DX)(BX*1) \
+	LEAQ         (DX)(BX*2), DX
+
+// func dotQ4KAVX512x8s(w *byte, wstride int, x *byte, xstride, nb int, out *float32, ostride int, side *byte, nrows int)
 //
-// dotQ4KAVX512x4 for eight tokens (t = 0..7: *(out + t·ostride bytes) =
-// dotQ4KAVX2(w, x + t·xstride, nb), bit for bit), each weight block
-// unpacked once for the eight, and the token-side work done once per
-// Rows call instead of once per row: side holds, per block and token pair, 64 bytes (the 8
-// bsum pair sums of each token as int16, then [y.d ×4] of each token; see
-// q4KSide). acc of the tokens in Y2, Y3, Y4, Y9, Y10, Y11, Y14, Y15;
-// accm of token pairs (0,1), (2,3), (4,5), (6,7) in Y0, Y29, Y30, Y31.
-TEXT ·dotQ4KAVX512x8s(SB), NOSPLIT, $0-56
+// dotQ4KAVX512x4 for eight tokens and nrows weight rows (row r at w +
+// r·wstride): for t = 0..7, *(out + 4r + t·ostride bytes) =
+// dotQ4KAVX2(w + r·wstride, x + t·xstride, nb), bit for bit. Each weight
+// block is unpacked once for the eight tokens, and the token-side work is
+// done once per Rows call instead of once per row: side holds, per block
+// and token pair, 64 bytes (the 8 bsum pair sums of each token as int16,
+// then [y.d ×4] of each token; see q4KSide). acc of the tokens in Y2, Y3,
+// Y4, Y9, Y10, Y11, Y14, Y15; accm of token pairs (0,1), (2,3), (4,5),
+// (6,7) in Y0, Y29, Y30, Y31. The row loop keeps its state in the
+// argument slots (w, out and nrows advance there).
+TEXT ·dotQ4KAVX512x8s(SB), NOSPLIT, $0-72
+	MOVL $0x0f0f0f0f, AX
+	VPBROADCASTD AX, Z26
+	CMPQ nrows+64(FP), $0
+	JLE  q4s8ret
+
+q4s8row:
 	MOVQ w+0(FP), SI
-	MOVQ x+8(FP), DI
-	MOVQ xstride+16(FP), AX
-	MOVQ nb+24(FP), CX
-	MOVQ side+48(FP), DX
+	MOVQ x+16(FP), DI
+	MOVQ xstride+24(FP), AX
+	MOVQ nb+32(FP), CX
+	MOVQ side+56(FP), DX
 	LEAQ (DI)(AX*1), R8
 	LEAQ (R8)(AX*1), R9
 	LEAQ (R9)(AX*1), R10
@@ -1006,8 +1038,6 @@ TEXT ·dotQ4KAVX512x8s(SB), NOSPLIT, $0-56
 	LEAQ (R11)(AX*1), R12
 	LEAQ (R12)(AX*1), R13
 	LEAQ (R13)(AX*1), BX
-	MOVL $0x0f0f0f0f, AX
-	VPBROADCASTD AX, Z26
 	VXORPS Y0, Y0, Y0
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
@@ -1068,30 +1098,19 @@ q4s8block:
 	JNZ  q4s8block
 
 q4s8done:
-	MOVQ out+32(FP), DX
-	MOVQ ostride+40(FP), BX
-	VMOVAPS Y29, Y6
-	VMOVAPS Y30, Y7
-	VMOVAPS Y31, Y8
-	VEXTRACTF128 $1, Y0, X13
-	Q4K_FINISH(X0, Y2, X2, (DX))
-	ADDQ BX, DX
-	Q4K_FINISH(X13, Y3, X3, (DX))
-	ADDQ BX, DX
-	VEXTRACTF128 $1, Y6, X13
-	Q4K_FINISH(X6, Y4, X4, (DX))
-	ADDQ BX, DX
-	Q4K_FINISH(X13, Y9, X9, (DX))
-	ADDQ BX, DX
-	VEXTRACTF128 $1, Y7, X13
-	Q4K_FINISH(X7, Y10, X10, (DX))
-	ADDQ BX, DX
-	Q4K_FINISH(X13, Y11, X11, (DX))
-	ADDQ BX, DX
-	VEXTRACTF128 $1, Y8, X13
-	Q4K_FINISH(X8, Y14, X14, (DX))
-	ADDQ BX, DX
-	Q4K_FINISH(X13, Y15, X15, (DX))
+	MOVQ out+40(FP), DX
+	MOVQ ostride+48(FP), BX
+	Q4K_FIN2(Y2, Y3, Y0)
+	Q4K_FIN2(Y4, Y9, Y29)
+	Q4K_FIN2(Y10, Y11, Y30)
+	Q4K_FIN2(Y14, Y15, Y31)
+	ADDQ $4, out+40(FP)
+	MOVQ wstride+8(FP), AX
+	ADDQ AX, w+0(FP)
+	DECQ nrows+64(FP)
+	JNZ  q4s8row
+
+q4s8ret:
 	VZEROUPPER
 	RET
 
