@@ -13,7 +13,8 @@ import (
 // 32000 vocabulary): decode (nTok=1) and a 256-token prompt. It reports
 // GOP/s (2·nTok·rows·cols per call, the activation quantization included)
 // and GB/s of weights read (once per call), with the reference kernel
-// (impl=ref, the assembly turned off) and the fast one (impl=fast), on 1
+// (impl=ref, the assembly turned off), the AVX2 one (impl=avx2, the
+// AVX-512 kernels turned off) and the fastest (impl=fast), on 1
 // and 2 threads. With one thread it also reports GOP per CPU-second of
 // the process, which time taken by other tenants of a shared machine does
 // not dilute (their cache and memory traffic still does).
@@ -27,13 +28,18 @@ func BenchmarkMatMulQK(b *testing.B) {
 			w := make([]byte, s.rows*wb)
 			randKWeights(r, typ, w, s.rows*s.cols/qkK, 0)
 			x, out := randF32(r, s.nTok*s.cols), make([]float32, s.nTok*s.rows)
-			for _, impl := range []string{"ref", "fast"} {
+			for _, impl := range []string{"ref", "avx2", "fast"} {
 				for _, th := range benchThreads {
 					b.Run(fmt.Sprintf("%v/%dx%dx%d/%s/threads=%d", typ, s.nTok, s.rows, s.cols, impl, th), func(b *testing.B) {
-						if impl == "ref" {
+						switch impl {
+						case "ref":
 							old := useAsm
 							useAsm = false
 							defer func() { useAsm = old }()
+						case "avx2":
+							old := useKQuant512
+							useKQuant512 = false
+							defer func() { useKQuant512 = old }()
 						}
 						SetThreads(th)
 						b.SetBytes(int64(len(w)))

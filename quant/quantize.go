@@ -11,7 +11,15 @@ import (
 // multiple of t's block size and dst must hold at least RowSize(len(src))
 // bytes; it returns the number of bytes written. Types without a reference
 // quantizer here (see CanQuantize) give an error. It never panics.
+//
+// A fast path registered with RegisterFastQuantizer replaces the reference
+// for its type (same bytes).
 func Quantize(t Type, src []float32, dst []byte) (int, error) {
+	return quantize(t, src, dst, true)
+}
+
+// quantize is Quantize, with the registered fast path when fast is set.
+func quantize(t Type, src []float32, dst []byte, fast bool) (int, error) {
 	size, err := t.RowSize(int64(len(src)))
 	if err != nil {
 		return 0, err
@@ -22,6 +30,12 @@ func Quantize(t Type, src []float32, dst []byte) (int, error) {
 	f := quantizers[t]
 	if f == nil {
 		return 0, fmt.Errorf("quant: no reference quantizer for %v", t)
+	}
+	if fast && int(t) < len(fastQuantizers) {
+		if fq := fastQuantizers[t].Load(); fq != nil {
+			(*fq)(src, dst[:size])
+			return int(size), nil
+		}
 	}
 	bs, ts := t.BlockSize(), t.TypeSize()
 	for i := 0; i < len(src); i += bs {

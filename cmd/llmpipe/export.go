@@ -20,12 +20,13 @@ import (
 // exportTypes are the --type values.
 var exportTypes = map[string]quant.Type{
 	"f32": quant.F32, "f16": quant.F16, "bf16": quant.BF16, "q8_0": quant.Q8_0, "q4_0": quant.Q4_0,
+	"q4_k": quant.Q4_K, "q6_k": quant.Q6_K,
 }
 
 func newExportCmd() *cobra.Command {
 	var from, to, out, typ, tokPath, name string
 	cmd := &cobra.Command{
-		Use:   "export --from PATH --to gguf|safetensors --out PATH [--type f32|f16|bf16|q8_0|q4_0] [--tokenizer PATH]",
+		Use:   "export --from PATH --to gguf|safetensors --out PATH [--type f32|f16|bf16|q8_0|q4_0|q4_k|q6_k] [--tokenizer PATH]",
 		Short: "Write a model as a GGUF file (llama.cpp) or a HF safetensors checkpoint",
 		Long: `export loads a Llama-family model (any file run loads: GGUF, a HF folder with
 config.json + safetensors, or a llama2.c checkpoint with --tokenizer tokNNN.bin)
@@ -34,9 +35,11 @@ and writes it as:
   --to gguf          one GGUF v3 file that llama.cpp loads: general.* and llama.*
                      metadata, tensors under ggml's names, the vocabulary as
                      tokenizer.ggml.* metadata. --type picks the matrices' type
-                     (f32 default, f16, bf16, q8_0, q4_0; quantized with ggml's
-                     reference quantizers, bit-exact; rows whose length is not a
-                     multiple of 32 stay f32); norms stay f32.
+                     (f32 default, f16, bf16, q8_0, q4_0, q4_k, q6_k; quantized
+                     with ggml's reference quantizers, bit-exact, every matrix
+                     in that one type like llama-quantize --pure; rows whose
+                     length is not a multiple of the block size, 32 or 256 for
+                     q4_k/q6_k, stay f32); norms stay f32.
   --to safetensors   a folder with config.json and model.safetensors in HF's
                      LlamaForCausalLM layout (q/k rows in rotate_half order), which
                      transformers and run --model load (--type f32, f16 or bf16);
@@ -52,6 +55,7 @@ model's embedding rows.
 The output appears under --out only when complete: it is written to a
 temporary file (folder) beside it and renamed; Ctrl-C leaves nothing behind.`,
 		Example: `  llmpipe export --from ../shared/data/models/stories260K.gguf --to gguf --type q8_0 --out stories260K-q8_0.gguf
+  llmpipe export --from bench-110m-f32.gguf --to gguf --type q4_k --out bench-110m-q4_k.gguf
   llmpipe export --from ../shared/data/models/stories260K.bin --tokenizer ../shared/data/models/tok512.bin --to gguf --out stories260K.gguf
   llmpipe export --from ../shared/data/models/stories260K.gguf --to safetensors --out stories260K-hf
   llmpipe export --from ./my-hf-model --to gguf --type f16 --out my-model-f16.gguf`,
@@ -59,7 +63,7 @@ temporary file (folder) beside it and renamed; Ctrl-C leaves nothing behind.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			t, ok := exportTypes[strings.ToLower(typ)]
 			if !ok {
-				return fmt.Errorf("--type %q: want one of f32, f16, bf16, q8_0, q4_0", typ)
+				return fmt.Errorf("--type %q: want one of f32, f16, bf16, q8_0, q4_0, q4_k, q6_k", typ)
 			}
 			if from == "" || out == "" {
 				return fmt.Errorf("--from and --out are required")
@@ -109,7 +113,7 @@ temporary file (folder) beside it and renamed; Ctrl-C leaves nothing behind.`,
 	f.StringVar(&from, "from", "", "model to export: a GGUF file, a HF folder, or a llama2.c .bin (with --tokenizer)")
 	f.StringVar(&to, "to", "gguf", "output format: gguf or safetensors")
 	f.StringVar(&out, "out", "", "output file (gguf) or folder (safetensors)")
-	f.StringVar(&typ, "type", "f32", "matrix type: f32, f16, bf16, q8_0 or q4_0 (safetensors: f32, f16, bf16)")
+	f.StringVar(&typ, "type", "f32", "matrix type: f32, f16, bf16, q8_0, q4_0, q4_k or q6_k (safetensors: f32, f16, bf16)")
 	f.StringVar(&tokPath, "tokenizer", "", "vocabulary: a llama2.c tokNNN.bin (for a .bin model), a GGUF file, or a tokenizer.json")
 	f.StringVar(&name, "name", "", "general.name / safetensors metadata name (default: the source's)")
 	return cmd

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -89,6 +90,41 @@ func TestExportCLI(t *testing.T) {
 	}
 	if strings.Join(names, " ") != "f32.gguf hf hf16.gguf l2c.gguf q8.gguf" {
 		t.Errorf("folder holds %v", names)
+	}
+}
+
+// TestExportKQuantTypes: --type q4_k and q6_k are accepted and write
+// general.file_type 15 / 18 (LLAMA_FTYPE_MOSTLY_Q4_K_M / Q6_K); every
+// stories260K matrix is 64 or 172 columns wide, not a whole 256-value
+// super-block, so all stay F32 and the model keeps llama.cpp's greedy ids.
+// (bench-110m's k-quant files, whose matrices are all Q4_K / Q6_K, are
+// compared with llama.cpp by tools/benchvs; docs/BENCHMARKS.md.)
+func TestExportKQuantTypes(t *testing.T) {
+	ref := loadGreedyRef(t)
+	src := shared.Path(t, "models/stories260K.gguf")
+	dir := t.TempDir()
+	for typ, ft := range map[string]uint64{"q4_k": 15, "q6_k": 18} {
+		out := filepath.Join(dir, typ+".gguf")
+		if _, err := runCLI(t, "", "export", "--from", src, "--type", typ, "--out", out); err != nil {
+			t.Fatalf("export --type %s: %v", typ, err)
+		}
+		f, err := gguf.Open(out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := f.Value("general.file_type"); !ok || v.String() != fmt.Sprint(ft) {
+			t.Errorf("%s: general.file_type %v, want %d", typ, v, ft)
+		}
+		for _, ti := range f.Tensors {
+			if ti.Type != gguf.TypeF32 {
+				t.Errorf("%s: %s is %v, want F32 (no whole super-blocks)", typ, ti.Name, ti.Type)
+			}
+		}
+		f.Close()
+		p, ids := runJSONIDs(t, "--model", out, "--prompt", ref.Greedy.Prompt, "--max-tokens", "64")
+		if !slices.Equal(p, ref.Greedy.PromptTokens) || !slices.Equal(ids, ref.Greedy.GeneratedTokens) {
+			t.Errorf("%s: prompt %v ids %v, llama.cpp %v %v", typ, p, ids, ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens)
+		}
 	}
 }
 
