@@ -30,7 +30,10 @@
 // VNNI (AVX512VL) the Q8_0 and Q4_0 prompt tiles (4 rows × 4 tokens) and
 // Q4_0's 1-token kernel use VPDPBUSD, whose int32 lanes equal ggml's
 // VPMADDUBSW+VPMADDWD lanes, so they keep the same bits too
-// (q8vnni_amd64.s).
+// (q8vnni_amd64.s); Q4_K and Q6_K have AVX-512 8-token prompt kernels
+// (VPDPWSSD) that are bit-identical to their AVX2 Dot. K-quant activations
+// are quantized to Q8_K by an AVX2 quantizer byte-identical to quant's
+// reference (hooked in with quant.RegisterFastQuantizer).
 //
 // All matrix products split their output rows across one process-wide pool
 // of persistent worker goroutines (SetThreads; default GOMAXPROCS); each
