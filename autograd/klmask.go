@@ -18,11 +18,18 @@ func KLMasked(tp *Tape, p, q *Var, mask []bool) *Var {
 	if len(mask) != p.Rows {
 		panic(fmt.Sprintf("autograd: KLMasked of %v with a mask of %d rows", p, len(mask)))
 	}
+	return klRows(tp, p, q, mask)
+}
+
+// klRows is KL over the rows where mask is true, or over every row when
+// mask is nil (KL): the mean over the m counted rows, computed in float64.
+func klRows(tp *Tape, p, q *Var, mask []bool) *Var {
 	n, V := p.Rows, p.Cols
 	y := tp.result(1, 1, p, q)
+	counted := func(t int) bool { return mask == nil || mask[t] }
 	m := 0
-	for _, b := range mask {
-		if b {
+	for t := 0; t < n; t++ {
+		if counted(t) {
 			m++
 		}
 	}
@@ -32,7 +39,7 @@ func KLMasked(tp *Tape, p, q *Var, mask []bool) *Var {
 	lp, lq, kl := make([]float64, n*V), make([]float64, n*V), make([]float64, n)
 	var sum float64
 	for t := 0; t < n; t++ {
-		if !mask[t] {
+		if !counted(t) {
 			continue
 		}
 		pr, qr := p.Data[t*V:(t+1)*V], q.Data[t*V:(t+1)*V]
@@ -51,7 +58,7 @@ func KLMasked(tp *Tape, p, q *Var, mask []bool) *Var {
 	tp.record(func() {
 		g := float64(y.Grad[0]) / float64(m)
 		for t := 0; t < n; t++ {
-			if !mask[t] {
+			if !counted(t) {
 				continue
 			}
 			for j := 0; j < V; j++ {

@@ -127,43 +127,7 @@ func SequenceLogProb(tp *Tape, logits *Var, targets []int, batch, ignoreIndex in
 //	p, q: [n, vocab]   → [1, 1]
 func KL(tp *Tape, p, q *Var) *Var {
 	sameShape("KL", p, q)
-	n, V := p.Rows, p.Cols
-	y := tp.result(1, 1, p, q)
-	if n == 0 || V == 0 {
-		return y
-	}
-	lp, lq, kl := make([]float64, n*V), make([]float64, n*V), make([]float64, n)
-	var sum float64
-	for t := 0; t < n; t++ {
-		pr, qr := p.Data[t*V:(t+1)*V], q.Data[t*V:(t+1)*V]
-		lsp, lsq := logSumExp(pr), logSumExp(qr)
-		for j := range pr {
-			a, b := float64(pr[j])-lsp, float64(qr[j])-lsq
-			lp[t*V+j], lq[t*V+j] = a, b
-			kl[t] += math.Exp(a) * (a - b)
-		}
-		sum += kl[t]
-	}
-	y.Data[0] = float32(sum / float64(n))
-	if y.Grad == nil {
-		return y
-	}
-	tp.record(func() {
-		g := float64(y.Grad[0]) / float64(n)
-		for t := 0; t < n; t++ {
-			for j := 0; j < V; j++ {
-				i := t*V + j
-				pj := math.Exp(lp[i])
-				if q.RequiresGrad() {
-					q.Grad[i] += float32(g * (math.Exp(lq[i]) - pj))
-				}
-				if p.RequiresGrad() {
-					p.Grad[i] += float32(g * pj * (lp[i] - lq[i] - kl[t]))
-				}
-			}
-		}
-	})
-	return y
+	return klRows(tp, p, q, nil)
 }
 
 // BradleyTerry returns the mean over pairs of −log σ(chosen − rejected), the
