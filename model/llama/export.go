@@ -286,29 +286,8 @@ func (m *Model) ggufTensors(t quant.Type) ([]exportTensor, error) {
 		return m.gpt2Tensors(t)
 	}
 	w := m.Weights
-	var ts []exportTensor
-	vec := func(name string, v []float32) {
-		if v == nil {
-			return
-		}
-		ts = append(ts, exportTensor{
-			info: gguf.TensorInfo{Name: name, Dims: []uint64{uint64(len(v))}, Type: gguf.TypeF32},
-			data: func() ([]byte, error) { return f32Bytes(v), nil },
-		})
-	}
-	mat := func(name string, mx *Matrix) {
-		typ := t
-		if mx.Cols%typ.BlockSize() != 0 {
-			typ = quant.F32
-		}
-		ts = append(ts, exportTensor{
-			info: gguf.TensorInfo{Name: name, Dims: []uint64{uint64(mx.Cols), uint64(mx.Rows)}, Type: gguf.GGMLType(typ)},
-			data: func() ([]byte, error) { return mx.encode(name, typ) },
-		})
-		if mx.Bias != nil {
-			vec(name[:len(name)-len("weight")]+"bias", mx.Bias)
-		}
-	}
+	list := &exportList{typ: t}
+	vec, mat := list.vec, list.mat
 	mat(nameTokenEmbd, &w.TokenEmbd)
 	vec(nameOutputNorm, w.OutputNorm)
 	if !w.tied() {
@@ -329,7 +308,7 @@ func (m *Model) ggufTensors(t quant.Type) ([]exportTensor, error) {
 		mat(blockName(il, nameFFNDown), &l.FFNDown)
 		mat(blockName(il, nameFFNUp), &l.FFNUp)
 	}
-	return ts, nil
+	return list.ts, nil
 }
 
 // float32s returns the matrix as float32 [Rows·Cols]: F32 as is, any other
@@ -386,3 +365,38 @@ func f32Bytes(v []float32) []byte {
 // ropeNormal reports whether the model pairs adjacent rotary dimensions
 // (llama), so HF's rotate_half layout differs from the file's.
 func (c *Config) ropeNormal() bool { return c.RopeMode == kernels.RoPENormal }
+
+// exportList collects the tensors of an export in file order: vectors in
+// F32, matrices in typ (F32 when their rows are not whole blocks of it),
+// each matrix followed by its bias.
+type exportList struct {
+	typ quant.Type
+	ts  []exportTensor
+}
+
+// vec appends the F32 vector v as tensor name (nothing when v is nil).
+func (l *exportList) vec(name string, v []float32) {
+	if v == nil {
+		return
+	}
+	l.ts = append(l.ts, exportTensor{
+		info: gguf.TensorInfo{Name: name, Dims: []uint64{uint64(len(v))}, Type: gguf.TypeF32},
+		data: func() ([]byte, error) { return f32Bytes(v), nil },
+	})
+}
+
+// mat appends matrix mx as tensor name (a "….weight" name), then its bias
+// as "….bias" when it has one.
+func (l *exportList) mat(name string, mx *Matrix) {
+	typ := l.typ
+	if mx.Cols%typ.BlockSize() != 0 {
+		typ = quant.F32
+	}
+	l.ts = append(l.ts, exportTensor{
+		info: gguf.TensorInfo{Name: name, Dims: []uint64{uint64(mx.Cols), uint64(mx.Rows)}, Type: gguf.GGMLType(typ)},
+		data: func() ([]byte, error) { return mx.encode(name, typ) },
+	})
+	if mx.Bias != nil {
+		l.vec(name[:len(name)-len("weight")]+"bias", mx.Bias)
+	}
+}

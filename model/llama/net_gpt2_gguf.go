@@ -251,26 +251,8 @@ func (m *Model) checkGPT2Export() error {
 // them), every block matrix with its bias.
 func (m *Model) gpt2Tensors(t quant.Type) ([]exportTensor, error) {
 	w, g := m.Weights, m.GPT2
-	var ts []exportTensor
-	vec := func(name string, v []float32) {
-		ts = append(ts, exportTensor{
-			info: gguf.TensorInfo{Name: name, Dims: []uint64{uint64(len(v))}, Type: gguf.TypeF32},
-			data: func() ([]byte, error) { return f32Bytes(v), nil },
-		})
-	}
-	mat := func(name string, mx *Matrix) {
-		typ := t
-		if mx.Cols%typ.BlockSize() != 0 {
-			typ = quant.F32
-		}
-		ts = append(ts, exportTensor{
-			info: gguf.TensorInfo{Name: name, Dims: []uint64{uint64(mx.Cols), uint64(mx.Rows)}, Type: gguf.GGMLType(typ)},
-			data: func() ([]byte, error) { return mx.encode(name, typ) },
-		})
-		if mx.Bias != nil {
-			vec(name[:len(name)-len("weight")]+"bias", mx.Bias)
-		}
-	}
+	list := &exportList{typ: t}
+	vec, mat := list.vec, list.mat
 	mat(nameTokenEmbd, &w.TokenEmbd)
 	mat(namePosEmbd, &g.PosEmbd)
 	vec(nameOutputNorm, w.OutputNorm)
@@ -290,7 +272,7 @@ func (m *Model) gpt2Tensors(t quant.Type) ([]exportTensor, error) {
 		mat(blockName(il, nameFFNUp), &l.FFNUp)
 		mat(blockName(il, nameFFNDown), &l.FFNDown)
 	}
-	return ts, nil
+	return list.ts, nil
 }
 
 // fuseRows returns one matrix holding the rows (and biases) of ms, which
