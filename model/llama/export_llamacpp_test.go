@@ -136,21 +136,30 @@ func TestExportLlamaCpp(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			requireGreedy(t, m, model.SequenceOptions{KVF16: true}, rc.PromptTokens, rc.GeneratedTokens)
-			if c.f32KV {
-				requireGreedy(t, m, model.SequenceOptions{}, rc.PromptTokens, rc.GeneratedTokens)
-			}
-			all := append(append([]int(nil), rc.PromptTokens...), rc.GeneratedTokens...)
-			lp := logProbs(t, m, all, model.SequenceOptions{KVF16: true})[len(rc.PromptTokens)-1:]
-			var worst, margin float64 = 0, math.Inf(1)
-			for k, want := range rc.Logprobs {
-				worst = math.Max(worst, math.Abs(lp[k]-want))
-				margin = math.Min(margin, want-rc.RunnerUpLogprobs[k])
-			}
-			t.Logf("%s: %d greedy ids equal llama.cpp's; max |Δlogprob| %.2g; smallest llama.cpp top-1/top-2 log-prob margin %.3g", c.name, len(rc.GeneratedTokens), worst, margin)
-			if worst > c.tol {
-				t.Errorf("max |Δlogprob| %g > %g", worst, c.tol)
-			}
+			checkLlamaCppRun(t, c.name, m, rc.PromptTokens, rc.GeneratedTokens, rc.Logprobs, rc.RunnerUpLogprobs, c.f32KV, c.tol)
 		})
+	}
+}
+
+// checkLlamaCppRun holds m to a llama.cpp run recorded in testdata: the same
+// greedy ids after prompt (with an f16 KV cache as llama.cpp's, and with an
+// f32 one when f32KV), and the log-probabilities of the generated ids
+// within tol of llama.cpp's.
+func checkLlamaCppRun(t *testing.T, name string, m *Model, prompt, gen []int, logprobs, runnerUp []float64, f32KV bool, tol float64) {
+	t.Helper()
+	requireGreedy(t, m, model.SequenceOptions{KVF16: true}, prompt, gen)
+	if f32KV {
+		requireGreedy(t, m, model.SequenceOptions{}, prompt, gen)
+	}
+	all := append(append([]int(nil), prompt...), gen...)
+	lp := logProbs(t, m, all, model.SequenceOptions{KVF16: true})[len(prompt)-1:]
+	var worst, margin float64 = 0, math.Inf(1)
+	for k, want := range logprobs {
+		worst = math.Max(worst, math.Abs(lp[k]-want))
+		margin = math.Min(margin, want-runnerUp[k])
+	}
+	t.Logf("%s: %d greedy ids equal llama.cpp's; max |Δlogprob| %.2g; smallest llama.cpp top-1/top-2 log-prob margin %.3g", name, len(gen), worst, margin)
+	if worst > tol {
+		t.Errorf("%s: max |Δlogprob| %g > %g", name, worst, tol)
 	}
 }

@@ -225,21 +225,7 @@ func TestGPT2ExportLlamaCpp(t *testing.T) {
 			if got := hex.EncodeToString(sum[:]); got != rc.SHA256 || len(data) != rc.Bytes {
 				t.Fatalf("rebuilt file: sha256 %s (%d bytes), llama.cpp ran %s (%d bytes)", got, len(data), rc.SHA256, rc.Bytes)
 			}
-			requireGreedy(t, m, model.SequenceOptions{KVF16: true}, rc.PromptTokens, rc.GeneratedTokens)
-			if c.typ == quant.F32 {
-				requireGreedy(t, m, model.SequenceOptions{}, rc.PromptTokens, rc.GeneratedTokens)
-			}
-			all := append(append([]int(nil), rc.PromptTokens...), rc.GeneratedTokens...)
-			lp := logProbs(t, m, all, model.SequenceOptions{KVF16: true})[len(rc.PromptTokens)-1:]
-			var worst, margin float64 = 0, math.Inf(1)
-			for k, want := range rc.Logprobs {
-				worst = math.Max(worst, math.Abs(lp[k]-want))
-				margin = math.Min(margin, want-rc.RunnerUpLogprobs[k])
-			}
-			t.Logf("%s: %d greedy ids equal llama.cpp's; max |Δlogprob| %.2g; smallest llama.cpp top-1/top-2 margin %.3g", c.name, len(rc.GeneratedTokens), worst, margin)
-			if worst > c.tol {
-				t.Errorf("max |Δlogprob| %g > %g", worst, c.tol)
-			}
+			checkLlamaCppRun(t, c.name, m, rc.PromptTokens, rc.GeneratedTokens, rc.Logprobs, rc.RunnerUpLogprobs, c.typ == quant.F32, c.tol)
 		})
 	}
 }
