@@ -24,7 +24,11 @@ var hfArchitectures = map[string][2]string{
 // LlamaForCausalLM (Qwen2/Qwen3ForCausalLM for those architectures), with
 // torch_dtype naming dtype ("float32", "float16", "bfloat16"). RoPE
 // frequency factors (rope_freqs) have no config.json form and are an error.
+// A GPT-2 gets GPT2LMHeadModel's config.json (gpt2HFConfigJSON).
 func (m *Model) HFConfigJSON(dtype string) ([]byte, error) {
+	if m.GPT2 != nil {
+		return m.gpt2HFConfigJSON(dtype, ExportOptions{})
+	}
 	c, w := m.Config, m.Weights
 	names, ok := hfArchitectures[m.Arch()]
 	if !ok {
@@ -111,7 +115,9 @@ func (m *Model) hfAttentionBias() (bool, error) {
 // them when it saves. For llama the q_proj/k_proj rows (and biases) are put
 // back in HF's rotate_half order, the inverse of what FromSafetensors and
 // llama.cpp's converter do, so HF tools and FromSafetensors load it with
-// the same logits. A tied output is left out (tie_word_embeddings).
+// the same logits. A tied output is left out (tie_word_embeddings). A GPT-2
+// (m.GPT2 set) is written as GPT2LMHeadModel (gpt2HFConfigJSON,
+// gpt2HFTensors).
 func (m *Model) WriteSafetensors(dir string, opts ExportOptions) error {
 	var dt safetensors.DType
 	var dtype string
@@ -125,14 +131,18 @@ func (m *Model) WriteSafetensors(dir string, opts ExportOptions) error {
 	default:
 		return fmt.Errorf("llama: export: safetensors dtype %v is not supported (F32, F16, BF16)", opts.Type)
 	}
-	if err := m.checkExport(); err != nil {
-		return err
+	var cfg []byte
+	var ts []safetensors.WriteTensor
+	var err error
+	if m.GPT2 != nil { // GPT2LMHeadModel: gpt2_hf.go
+		if cfg, err = m.gpt2HFConfigJSON(dtype, opts); err == nil {
+			ts, err = m.gpt2HFTensors(opts.Type, dt)
+		}
+	} else if err = m.checkExport(); err == nil {
+		if cfg, err = m.HFConfigJSON(dtype); err == nil {
+			ts, err = m.hfTensors(opts.Type, dt)
+		}
 	}
-	cfg, err := m.HFConfigJSON(dtype)
-	if err != nil {
-		return err
-	}
-	ts, err := m.hfTensors(opts.Type, dt)
 	if err != nil {
 		return err
 	}

@@ -180,7 +180,8 @@ const (
 const maxConfigSize = 16 << 20
 
 // FromSafetensors loads a LlamaForCausalLM-family checkpoint (model_type
-// llama, mistral, qwen2, qwen3): path is a directory holding config.json and
+// llama, mistral, qwen2, qwen3) or a GPT2LMHeadModel one (model_type gpt2,
+// run as the runtime's GPT-2: see gpt2FromSafetensors): path is a directory holding config.json and
 // model.safetensors (or model.safetensors.index.json with its shards), or
 // one .safetensors file with config.json beside it. F32, F16 and BF16
 // tensors are accepted: F16/BF16 matrices stay in the mapped file and are
@@ -204,6 +205,9 @@ func FromSafetensors(path string) (*Model, io.Closer, error) {
 	hc, err := readHFConfig(filepath.Join(dir, "config.json"))
 	if err != nil {
 		return nil, nil, err
+	}
+	if hc.ModelType == ArchGPT2 {
+		return gpt2FromSafetensors(path, dir) // GPT2LMHeadModel: gpt2_hf.go
 	}
 	c, err := ConfigFromHF(hc)
 	if err != nil {
