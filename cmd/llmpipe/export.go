@@ -28,8 +28,9 @@ func newExportCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "export --from PATH --to gguf|safetensors --out PATH [--type f32|f16|bf16|q8_0|q4_0|q4_k|q6_k] [--tokenizer PATH]",
 		Short: "Write a model as a GGUF file (llama.cpp) or a HF safetensors checkpoint",
-		Long: `export loads a Llama-family model (any file run loads: GGUF, a HF folder with
-config.json + safetensors, or a llama2.c checkpoint with --tokenizer tokNNN.bin)
+		Long: `export loads a Llama-family or GPT-2 model (any file run loads: GGUF, a HF folder
+with config.json + safetensors, a training checkpoint folder, or a llama2.c checkpoint
+with --tokenizer tokNNN.bin)
 and writes it as:
 
   --to gguf          one GGUF v3 file that llama.cpp loads: general.* and llama.*
@@ -41,9 +42,11 @@ and writes it as:
                      length is not a multiple of the block size, 32 or 256 for
                      q4_k/q6_k, stay f32); norms stay f32.
   --to safetensors   a folder with config.json and model.safetensors in HF's
-                     LlamaForCausalLM layout (q/k rows in rotate_half order), which
-                     transformers and run --model load (--type f32, f16 or bf16);
-                     a tokenizer.json beside an HF source is copied along.
+                     LlamaForCausalLM layout (q/k rows in rotate_half order), or
+                     GPT2LMHeadModel's for a GPT-2 (Conv1D [in, out] weights, q/k/v
+                     fused in c_attn), which transformers and run --model load
+                     (--type f32, f16 or bf16); a tokenizer.json beside an HF
+                     source or a training checkpoint is copied along.
 
 The vocabulary comes from the source: a GGUF's tokenizer.ggml.* metadata is
 copied as is; a llama2.c tokNNN.bin becomes llama.cpp's SentencePiece ("llama")
