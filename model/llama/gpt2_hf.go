@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"unsafe"
 
 	"github.com/llmpipe/llmpipe/format/safetensors"
 	"github.com/llmpipe/llmpipe/kernels"
@@ -287,25 +288,28 @@ func stConv1D(ck *safetensors.Checkpoint, name string, in, out int) (Matrix, err
 	if len(b) != in*out*2 { // the reader checked this; kept as a guard
 		return Matrix{}, fmt.Errorf("llama: tensor %q: %d bytes, want %d", name, len(b), in*out*2)
 	}
-	pairs := make([][2]byte, in*out)
-	for i := range pairs {
-		pairs[i] = [2]byte{b[2*i], b[2*i+1]}
-	}
-	pairs = transpose(pairs, in, out)
-	mx.Data = make([]byte, 0, len(b))
-	for _, p := range pairs {
-		mx.Data = append(mx.Data, p[0], p[1])
-	}
+	// 2-byte values as [2]byte elements (alignment 1: any offset is valid)
+	src := unsafe.Slice((*[2]byte)(unsafe.Pointer(unsafe.SliceData(b))), in*out)
+	dst := transpose(src, in, out)
+	mx.Data = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(dst))), 2*len(dst))
 	return mx, nil
 }
 
 // transpose returns the [cols, rows] transpose of src ([rows, cols],
-// row-major).
+// row-major), in tiles of 32×32 so that both sides stay in cache.
 func transpose[T any](src []T, rows, cols int) []T {
+	const tile = 32
 	dst := make([]T, len(src))
-	for r := 0; r < rows; r++ {
-		for c := 0; c < cols; c++ {
-			dst[c*rows+r] = src[r*cols+c]
+	for r0 := 0; r0 < rows; r0 += tile {
+		r1 := min(r0+tile, rows)
+		for c0 := 0; c0 < cols; c0 += tile {
+			c1 := min(c0+tile, cols)
+			for r := r0; r < r1; r++ {
+				row := src[r*cols : (r+1)*cols]
+				for c := c0; c < c1; c++ {
+					dst[c*rows+r] = row[c]
+				}
+			}
 		}
 	}
 	return dst

@@ -429,3 +429,122 @@ func TestGPT2HFErrors(t *testing.T) {
 		t.Error("short ln_2 bias: no error")
 	}
 }
+
+// BenchmarkGPT2HFLoad measures FromSafetensors of a GPT-2-small-shaped HF
+// folder (124M parameters: 12 blocks of width 768, 12 heads, vocab 50257,
+// 1024 positions; random weights) in F32 and F16: mostly the Conv1D
+// transposes, since wte/wpe are views of the mapped file.
+func BenchmarkGPT2HFLoad(b *testing.B) {
+	c := Config{Arch: ArchGPT2, ContextLength: 1024, Dim: 768, NumLayers: 12, FFNDim: 3072, NumHeads: 12, NumKVHeads: 12,
+		HeadDim: 64, RMSEps: 1e-5, RopeDim: 64, RopeBase: 10000, RopeFreqScale: 1, VocabSize: 50257}
+	vals := make([]float32, c.VocabSize*c.Dim)
+	for i := range vals {
+		vals[i] = float32(i%1009)/1009 - 0.5
+	}
+	mat := func(rows, cols int) Matrix {
+		return Matrix{Type: quant.F32, Rows: rows, Cols: cols, F32: vals[:rows*cols], Bias: vals[:rows]}
+	}
+	w := &Weights{TokenEmbd: Matrix{Type: quant.F32, Rows: c.VocabSize, Cols: c.Dim, F32: vals}, OutputNorm: vals[:c.Dim]}
+	w.Output = w.TokenEmbd
+	g := &GPT2Weights{PosEmbd: mat(c.ContextLength, c.Dim), OutputNormB: vals[:c.Dim]}
+	for range c.NumLayers {
+		w.Layers = append(w.Layers, Layer{AttnNorm: vals[:c.Dim], FFNNorm: vals[:c.Dim], Query: mat(c.Dim, c.Dim),
+			Key: mat(c.Dim, c.Dim), Value: mat(c.Dim, c.Dim), AttnOutput: mat(c.Dim, c.Dim),
+			FFNUp: mat(c.FFNDim, c.Dim), FFNDown: mat(c.Dim, c.FFNDim)})
+		g.AttnNormB, g.FFNNormB = append(g.AttnNormB, vals[:c.Dim]), append(g.FFNNormB, vals[:c.Dim])
+	}
+	m := &Model{Config: c, Weights: w, GPT2: g}
+	for _, typ := range []quant.Type{quant.F32, quant.F16} {
+		dir := filepath.Join(b.TempDir(), "hf")
+		if err := m.WriteSafetensors(dir, ExportOptions{Type: typ}); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(typ.String(), func(b *testing.B) {
+			for b.Loop() {
+				_, ck, err := FromSafetensors(dir)
+				if err != nil {
+					b.Fatal(err)
+				}
+				ck.Close()
+			}
+		})
+	}
+}
+
+// TestTranspose holds the tiled transpose to the definition dst[c][r] =
+// src[r][c] on shapes that are not multiples of the tile.
+func TestTranspose(t *testing.T) {
+	for _, sh := range [][2]int{{0, 0}, {1, 1}, {1, 70}, {70, 1}, {31, 33}, {64, 96}, {65, 97}, {100, 3}} {
+		rows, cols := sh[0], sh[1]
+		src := make([]int, rows*cols)
+		for i := range src {
+			src[i] = i
+		}
+		dst := transpose(src, rows, cols)
+		for r := range rows {
+			for c := range cols {
+				if dst[c*rows+r] != src[r*cols+c] {
+					t.Fatalf("%dx%d: dst[%d][%d] = %d, want %d", rows, cols, c, r, dst[c*rows+r], src[r*cols+c])
+				}
+			}
+		}
+	}
+}
+
+// TestGPT2HFOddShape: a GPT-2 whose sizes are not multiples of the
+// transpose tile (width 48, 3 heads, MLP 100, vocab 300, context 40)
+// round-trips: F32 bit for bit, F16 and BF16 to their rounding of the
+// weights (the same model rounded through GGUF F16/BF16 gives the same
+// logits bit for bit).
+func TestGPT2HFOddShape(t *testing.T) {
+	c := Config{Arch: ArchGPT2, ContextLength: 40, Dim: 48, NumLayers: 1, FFNDim: 100, NumHeads: 3, NumKVHeads: 3,
+		HeadDim: 16, RMSEps: 1e-5, RopeDim: 16, RopeBase: 10000, RopeFreqScale: 1, VocabSize: 300}
+	seed := uint32(1)
+	uni := func(n int, scale float32) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			seed = seed*1664525 + 1013904223
+			v[i] = scale * (float32(seed>>8)/float32(1<<24)*2 - 1)
+		}
+		return v
+	}
+	lin := func(rows, cols int) Matrix {
+		return Matrix{Type: quant.F32, Rows: rows, Cols: cols, F32: uni(rows*cols, 0.2), Bias: uni(rows, 0.1)}
+	}
+	w := &Weights{TokenEmbd: Matrix{Type: quant.F32, Rows: c.VocabSize, Cols: c.Dim, F32: uni(c.VocabSize*c.Dim, 0.5)},
+		OutputNorm: uni(c.Dim, 1)}
+	w.Output = w.TokenEmbd
+	g := &GPT2Weights{PosEmbd: Matrix{Type: quant.F32, Rows: c.ContextLength, Cols: c.Dim, F32: uni(c.ContextLength*c.Dim, 0.2)},
+		OutputNormB: uni(c.Dim, 0.1), AttnNormB: [][]float32{uni(c.Dim, 0.1)}, FFNNormB: [][]float32{uni(c.Dim, 0.1)}}
+	w.Layers = []Layer{{AttnNorm: uni(c.Dim, 1), Query: lin(c.Dim, c.Dim), Key: lin(c.Dim, c.Dim), Value: lin(c.Dim, c.Dim),
+		AttnOutput: lin(c.Dim, c.Dim), FFNNorm: uni(c.Dim, 1), FFNUp: lin(c.FFNDim, c.Dim), FFNDown: lin(c.Dim, c.FFNDim)}}
+	m := &Model{Config: c, Weights: w, GPT2: g}
+	ids := []int{0, 299, 7, 150, 42}
+	for _, typ := range []quant.Type{quant.F32, quant.F16, quant.BF16} {
+		dir := filepath.Join(t.TempDir(), "hf")
+		if err := m.WriteSafetensors(dir, ExportOptions{Type: typ}); err != nil {
+			t.Fatal(err)
+		}
+		back := loadGPT2HF(t, dir)
+		_, viaGGUF := gpt2GGUFNoVocab(t, m, typ)
+		sameBits(t, typ.String(), gpt2Logits(t, back, ids), gpt2Logits(t, viaGGUF, ids))
+	}
+}
+
+// gpt2GGUFNoVocab is gpt2GGUF without a vocabulary (any vocab size).
+func gpt2GGUFNoVocab(t *testing.T, m *Model, typ quant.Type) ([]byte, *Model) {
+	t.Helper()
+	var buf bytes.Buffer
+	if _, err := m.WriteGGUF(&buf, ExportOptions{Type: typ}); err != nil {
+		t.Fatal(err)
+	}
+	f, err := gguf.Read(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), back
+}
