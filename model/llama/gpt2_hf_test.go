@@ -249,6 +249,16 @@ func TestGPT2HFLayout(t *testing.T) {
 			t.Errorf("config.json %s = %v, want %v", k, cfg[k], v)
 		}
 	}
+	// HFConfigJSON of a GPT-2 is the same config.json (no tokenizer: null ids)
+	hj, err := m.HFConfigJSON("float16")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hcfg map[string]any
+	if err := json.Unmarshal(hj, &hcfg); err != nil || hcfg["model_type"] != "gpt2" || hcfg["torch_dtype"] != "float16" ||
+		hcfg["bos_token_id"] != nil || hcfg["n_embd"] != 64.0 {
+		t.Errorf("HFConfigJSON: %s (%v)", hj, err)
+	}
 }
 
 // tokenIDOf returns the integer value of key in kvs.
