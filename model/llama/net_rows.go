@@ -27,6 +27,7 @@ type rowOps struct {
 	x, xb, xb2, q, att, gate, up, kNew, vNew []float32
 	logits                                   []float32           // Head's output
 	mm                                       [3]kernels.MatMulOp // mulTMany's products
+	attn                                     kernels.AttentionBatch
 }
 
 var _ Ops[[]float32] = (*rowOps)(nil)
@@ -215,22 +216,27 @@ func (r *rowOps) RoPE(q, k []float32) ([]float32, []float32) {
 // Attention implements Ops: each sequence on its own, rows t0..t1-1 (n of
 // them) at positions s.n..s.n+n-1: its k, v appended to its KV cache of
 // block il, then att: [n, nHeads·headDim] ← causal attention of row t over
-// positions 0..s.n+t.
+// positions 0..s.n+t. All sequences' attention runs in one parallel loop
+// (kernels.AttentionBatch: per sequence the bits of AttentionCached).
 func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
 	c := &r.m.Config
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
+	if r.err != nil {
+		return r.att
+	}
 	for i, s := range r.ss {
 		t0, t1 := r.offs[i], r.offs[i+1]
-		if r.err != nil {
-			break
-		}
 		if err := s.kv[il].Store(s.n, k[t0*kvDim:t1*kvDim], v[t0*kvDim:t1*kvDim]); err != nil {
 			r.err = fmt.Errorf("llama: batch sequence %d, layer %d: %w", i, il, err)
-			break
+			return r.att
 		}
-		kernels.AttentionCached(r.att[t0*qDim:t1*qDim], q[t0*qDim:t1*qDim], s.kv[il], s.n, t1-t0, c.NumHeads, scale)
 	}
+	for i, s := range r.ss {
+		t0, t1 := r.offs[i], r.offs[i+1]
+		r.attn.Add(r.att[t0*qDim:t1*qDim], q[t0*qDim:t1*qDim], s.kv[il], s.n, t1-t0)
+	}
+	r.attn.Run(c.NumHeads, scale)
 	return r.att
 }
 

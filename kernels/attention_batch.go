@@ -1,0 +1,103 @@
+package kernels
+
+import "fmt"
+
+// AttentionBatch runs AttentionCached for several sequences (each with its
+// own KV cache and positions) in one parallel loop over all their (token,
+// head) rows: a batched decode step of N sequences hands the worker pool
+// one job per layer instead of N. Every row is computed whole by one
+// goroutine with the same code as AttentionCached, so each sequence's
+// result has the same bits as AttentionCached on it alone. Add queues a
+// sequence, Run computes them all and empties the queue; the zero value is
+// ready, and keeping one AttentionBatch across steps allocates nothing.
+type AttentionBatch struct {
+	items  []attnItem
+	starts []int // starts[i]: the first global row of item i; starts[len(items)] = all rows
+	nHeads int
+	scale  float32
+	n      int // chunks
+	fn     func(c int)
+}
+
+// attnItem is one queued sequence.
+type attnItem struct {
+	out, q []float32
+	kv     *kvView
+	pos0   int
+}
+
+// Add queues one sequence: q and out [nTok, nHeads, headDim] (nHeads as
+// given to Run), its cache c holding positions 0..pos0+nTok-1 (the queries'
+// own keys and values stored).
+func (b *AttentionBatch) Add(out, q []float32, c *KVCache, pos0, nTok int) {
+	kv := &c.view
+	if nTok < 0 || pos0 < 0 || pos0+nTok > c.n || kv.headDim == 0 || len(q)%(kv.headDim) != 0 ||
+		(nTok > 0 && len(q)/kv.headDim%nTok != 0) || len(out) != len(q) {
+		panic(fmt.Sprintf("kernels: AttentionBatch.Add q %d out %d, %d tokens at %d; cache holds %d positions of %d KV heads of %d",
+			len(q), len(out), nTok, pos0, c.n, kv.nKVHeads, kv.headDim))
+	}
+	if nTok == 0 {
+		return
+	}
+	if len(b.starts) == 0 {
+		b.starts = append(b.starts, 0)
+	}
+	b.items = append(b.items, attnItem{out: out, q: q, kv: kv, pos0: pos0})
+	b.starts = append(b.starts, b.starts[len(b.starts)-1]+len(q)/kv.headDim)
+}
+
+// Run computes the queued sequences' attention with nHeads query heads
+// (a multiple of each cache's KV heads) and the given scale, then empties
+// the queue.
+func (b *AttentionBatch) Run(nHeads int, scale float32) {
+	defer b.reset()
+	if len(b.items) == 0 {
+		return
+	}
+	work := 0
+	for i, it := range b.items {
+		if nHeads%it.kv.nKVHeads != 0 || (b.starts[i+1]-b.starts[i])%nHeads != 0 {
+			panic(fmt.Sprintf("kernels: AttentionBatch.Run with %d heads: sequence %d has %d rows and %d KV heads",
+				nHeads, i, b.starts[i+1]-b.starts[i], it.kv.nKVHeads))
+		}
+		nTok := (b.starts[i+1] - b.starts[i]) / nHeads
+		work += nTok * nHeads * (it.pos0 + (nTok+1)/2) * attnRowWork(it.kv.headDim)
+	}
+	b.nHeads, b.scale = nHeads, scale
+	rows := b.starts[len(b.items)]
+	p := getPool(work >= 2*minChunkWork)
+	b.n = min(4*p.threads, rows, work/minChunkWork)
+	if b.n <= 1 || p.threads <= 1 {
+		b.n = 1
+		b.chunk(0)
+		return
+	}
+	if b.fn == nil {
+		b.fn = b.chunk
+	}
+	p.parallel(b.n, b.fn)
+}
+
+// chunk runs the global rows c, c+n, c+2n, …: row g of item i is its row
+// g - starts[i] = t·nHeads + h, as in attnTask.row.
+func (b *AttentionBatch) chunk(c int) {
+	i := 0
+	for g := c; g < b.starts[len(b.items)]; g += b.n {
+		for g >= b.starts[i+1] {
+			i++
+		}
+		it := &b.items[i]
+		r := g - b.starts[i]
+		hd := it.kv.headDim
+		tok, h := r/b.nHeads, r%b.nHeads
+		group := b.nHeads / it.kv.nKVHeads
+		attendHead(it.out[r*hd:(r+1)*hd], it.q[r*hd:(r+1)*hd], it.kv, h/group, it.pos0+tok+1, b.scale)
+	}
+}
+
+// reset empties the queue, dropping the references to the sequences'
+// buffers and caches.
+func (b *AttentionBatch) reset() {
+	clear(b.items)
+	b.items, b.starts = b.items[:0], b.starts[:0]
+}
