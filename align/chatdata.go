@@ -309,16 +309,25 @@ type Span struct{ Start, End int }
 // A span is found by rendering twice, as HF's TRL does for prompt and
 // completion: the conversation up to the message with the generation prompt
 // (P) and up to and with the message (Q); the span is Q after their common
-// prefix. Q must be a prefix of the whole rendering, so a template that
-// renders earlier turns differently once later ones follow (e.g. one that
-// drops earlier reasoning) is an error, as is a reply that renders to
-// nothing.
+// prefix. When Q is not a prefix of the whole rendering (a template that
+// renders earlier turns differently once later ones follow, as Qwen3's
+// drops the empty <think></think> of earlier replies), the replies are
+// found by rendering the conversation with each reply's content between
+// two private-use marker characters (U+E000, U+E001); the span is then the
+// content, extended by the text Q has before the content (after P) and
+// after it (the end of turn) where the whole rendering has that text
+// around it too. A reply that renders to nothing, or that the template
+// transforms so that the markers cannot place it, is an error.
 func (t *ChatTemplate) Render(msgs []ChatMessage) (string, []Span, error) {
-	render := func(n int, gen bool) (string, error) {
+	render := func(n int, gen, marked bool) (string, error) {
 		args := t.args
 		args.Messages = make([]chat.Message, n)
 		for i, m := range msgs[:n] {
-			args.Messages[i] = chat.NewMessage(m.Role, m.Content)
+			c := m.Content
+			if marked && m.Role == RoleAssistant && !m.NoLoss {
+				c = markOpen + c + markClose
+			}
+			args.Messages[i] = chat.NewMessage(m.Role, c)
 		}
 		args.AddGenerationPrompt = gen
 		s, err := t.tmpl.Render(args)
@@ -327,42 +336,126 @@ func (t *ChatTemplate) Render(msgs []ChatMessage) (string, []Span, error) {
 		}
 		return s, nil
 	}
-	full, err := render(len(msgs), false)
+	full, err := render(len(msgs), false, false)
 	if err != nil {
 		return "", nil, err
 	}
+	var marked []Span // the replies' content in full, found with markers (on demand)
+	replies := 0      // trainable replies before message i
 	var spans []Span
 	for i, m := range msgs {
 		if m.Role != RoleAssistant || m.NoLoss {
 			continue
 		}
-		p, err := render(i, true)
+		replies++
+		p, err := render(i, true, false)
 		if err != nil {
 			return "", nil, fmt.Errorf("message %d: %w", i+1, err)
 		}
-		q, err := render(i+1, false)
+		q, err := render(i+1, false, false)
 		if err != nil {
 			return "", nil, fmt.Errorf("message %d: %w", i+1, err)
 		}
-		if !strings.HasPrefix(full, q) {
-			return "", nil, fmt.Errorf("message %d: chat template %s renders the conversation up to this reply differently from the whole conversation, so the reply cannot be placed", i+1, t.Name)
+		start := commonPrefix(p, q)
+		var sp Span
+		if strings.HasPrefix(full, q) {
+			sp = Span{start, len(q)}
+		} else {
+			if marked == nil {
+				if marked, err = t.markedSpans(full, render, len(msgs), trainable(msgs)); err != nil {
+					return "", nil, fmt.Errorf("message %d: %w", i+1, err)
+				}
+			}
+			// where the content sits in q: the last marked reply of q
+			qs, err := t.markedSpans(q, render, i+1, replies)
+			if err != nil {
+				return "", nil, fmt.Errorf("message %d: %w", i+1, err)
+			}
+			c := qs[len(qs)-1]
+			sp = marked[replies-1]
+			if pre := q[min(start, c.Start):c.Start]; strings.HasSuffix(full[:sp.Start], pre) {
+				sp.Start -= len(pre)
+			}
+			if eot := q[c.End:]; strings.HasPrefix(full[sp.End:], eot) {
+				sp.End += len(eot)
+			}
 		}
-		start := 0
-		for start < len(p) && start < len(q) && p[start] == q[start] {
-			start++
+		if len(spans) > 0 && sp.Start < spans[len(spans)-1].End {
+			sp.Start = spans[len(spans)-1].End
 		}
-		for start > 0 && start < len(q) && !utf8.RuneStart(q[start]) {
-			start--
-		}
-		if len(spans) > 0 && start < spans[len(spans)-1].End {
-			start = spans[len(spans)-1].End
-		}
-		if start >= len(q) {
+		if sp.Start >= sp.End {
 			return "", nil, fmt.Errorf("message %d: chat template %s renders the assistant reply as no text", i+1, t.Name)
 		}
-		spans = append(spans, Span{start, len(q)})
+		spans = append(spans, sp)
 	}
 	return full, spans, nil
+}
+
+// trainable counts the assistant messages with a loss.
+func trainable(msgs []ChatMessage) int {
+	n := 0
+	for _, m := range msgs {
+		if m.Role == RoleAssistant && !m.NoLoss {
+			n++
+		}
+	}
+	return n
+}
+
+// commonPrefix returns the length of the longest common prefix of a and b,
+// backed off to a rune boundary of b.
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	for n > 0 && n < len(b) && !utf8.RuneStart(b[n]) {
+		n--
+	}
+	return n
+}
+
+// The markers Render puts around replies when it must find them in the
+// rendering: Unicode private-use characters, which chat text does not hold
+// (a message that does is an error then).
+const (
+	markOpen  = "\ue000"
+	markClose = "\ue001"
+)
+
+// markedSpans renders the first n messages with the trainable replies'
+// content between markers, and returns where each reply's content lies in
+// plain (the same rendering without markers). The template must keep each
+// of the want marked contents whole and in order, and the text without the
+// markers must be plain.
+func (t *ChatTemplate) markedSpans(plain string, render func(n int, gen, marked bool) (string, error), n, want int) ([]Span, error) {
+	if strings.Contains(plain, markOpen) || strings.Contains(plain, markClose) {
+		return nil, fmt.Errorf("chat template %s renders replies differently in later turns, and the text holds U+E000 or U+E001, which would mark them", t.Name)
+	}
+	s, err := render(n, false, true)
+	if err != nil {
+		return nil, err
+	}
+	var clean strings.Builder
+	var spans []Span
+	open := -1
+	for s != "" {
+		switch {
+		case strings.HasPrefix(s, markOpen) && open < 0:
+			open, s = clean.Len(), s[len(markOpen):]
+		case strings.HasPrefix(s, markClose) && open >= 0:
+			spans, open, s = append(spans, Span{open, clean.Len()}), -1, s[len(markClose):]
+		case strings.HasPrefix(s, markOpen) || strings.HasPrefix(s, markClose):
+			return nil, fmt.Errorf("chat template %s renders replies differently in later turns and splits or repeats them, so they cannot be placed", t.Name)
+		default:
+			clean.WriteByte(s[0])
+			s = s[1:]
+		}
+	}
+	if open >= 0 || len(spans) != want || clean.String() != plain {
+		return nil, fmt.Errorf("chat template %s renders replies differently in later turns and transforms them, so they cannot be placed", t.Name)
+	}
+	return spans, nil
 }
 
 // EncodeChat renders a conversation with tmpl and tokenizes it with tok,

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/llmpipe/llmpipe/chat"
+	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/train"
 )
@@ -203,6 +204,9 @@ func TestChatMasks(t *testing.T) {
 		{"the model folder's template (default), with eos_token", mustTemplate(t, "", "", filepath.Join("testdata", "zephyr")), []ChatMessage{u1, a1},
 			"<|user|>\nHi</s>\n<|assistant|>\nHello</s>\n",
 			[]string{"Hello</s>\n"}},
+		{"earlier replies rendered differently (Qwen3-like empty think block on the last reply only)", qwen3Like(t), []ChatMessage{u1, a1, u2, a2},
+			"<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n4<|im_end|>\n",
+			[]string{"Hello<|im_end|>\n", "<think>\n\n</think>\n\n4<|im_end|>\n"}},
 		{"a reply that starts like the generation prompt", mustTemplate(t, "plain"), []ChatMessage{u1, {Role: RoleAssistant, Content: "Assistant: x"}},
 			"User: Hi\nAssistant: Assistant: x\n",
 			[]string{" Assistant: x\n"}},
@@ -232,6 +236,24 @@ func TestChatMasks(t *testing.T) {
 			}
 		})
 	}
+}
+
+// qwen3Like is a template written after Qwen3's: replies after the last
+// user message get an empty think block, earlier ones do not, so the
+// rendering of a conversation up to an early reply is not a prefix of the
+// whole.
+func qwen3Like(t *testing.T) *ChatTemplate {
+	t.Helper()
+	src := "{%- set ns = namespace(last=-1) -%}{%- for m in messages -%}{%- if m['role'] == 'user' -%}{%- set ns.last = loop.index0 -%}{%- endif -%}{%- endfor -%}" +
+		"{%- for m in messages -%}{%- if m['role'] == 'assistant' and loop.index0 > ns.last -%}" +
+		"{{ '<|im_start|>assistant\\n<think>\\n\\n</think>\\n\\n' + m['content'] + '<|im_end|>\\n' }}" +
+		"{%- else -%}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{%- endif -%}{%- endfor -%}" +
+		"{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
+	tm, err := NewChatTemplate("qwen3-like", src, chat.Args{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
 }
 
 // specialTok is a tokenizer with two special tokens: "<|im_end|>" (id 256
@@ -275,15 +297,15 @@ func TestEncodeChatSpecialsAndErrors(t *testing.T) {
 	if _, _, err := EncodeChat(tok, mustTemplate(t, "chatml"), msgs, tok.VocabSize()); err == nil || !strings.Contains(err.Error(), "not in the") {
 		t.Errorf("characters outside a char vocabulary: %v", err)
 	}
-	// A template that renders the last message differently: the first reply
-	// renders as "[b]" alone but "b" once a turn follows.
-	unstable, err := NewChatTemplate("unstable", "{% for m in messages %}{% if loop.last %}[{{ m['content'] }}]{% else %}{{ m['content'] }}{% endif %}{% endfor %}", chat.Args{})
+	// A template that renders earlier replies cut to their first character:
+	// not prefix-stable, and the markers cannot place them.
+	cut, err := NewChatTemplate("cut", "{% for m in messages %}{% if loop.last %}{{ m['content'] }}{% else %}{{ m['content'][:1] }}{% endif %}|{% endfor %}", chat.Args{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	long := append(msgs, ChatMessage{Role: RoleUser, Content: "c"}, ChatMessage{Role: RoleAssistant, Content: "d"})
-	if _, _, err := EncodeChat(train.ByteTokenizer{}, unstable, long, 256); err == nil || !strings.Contains(err.Error(), "message 2: chat template unstable renders") {
-		t.Errorf("unstable template: %v", err)
+	long := []ChatMessage{{Role: RoleUser, Content: "aa"}, {Role: RoleAssistant, Content: "bb"}, {Role: RoleUser, Content: "cc"}, {Role: RoleAssistant, Content: "dd"}}
+	if _, _, err := EncodeChat(train.ByteTokenizer{}, cut, long, 256); err == nil || !strings.Contains(err.Error(), "message 2: chat template cut renders replies differently in later turns") {
+		t.Errorf("a template that cuts earlier replies: %v", err)
 	}
 	empty, err := NewChatTemplate("empty", "{% for m in messages %}{% if m['role'] == 'user' %}{{ m['content'] }}{% endif %}{% endfor %}", chat.Args{})
 	if err != nil {
@@ -475,5 +497,46 @@ func TestChatSFTLearns(t *testing.T) {
 	}
 	if _, err := ChatSFT(context.Background(), m, Options{Steps: 1, Tokenizer: train.TokenizerSpec{Kind: "bytes"}}, 65, tr, val); err == nil {
 		t.Error("rows longer than the context accepted")
+	}
+}
+
+// TestChatMasksRealTemplates renders a two-turn conversation with real
+// model templates from the shared data (the folders' tokenizer_config.json,
+// the default-template path): Qwen3's, which adds an empty think block to
+// the last reply only (so the earlier reply is placed with markers), and
+// the GPT-4o folder, whose tokenizer_config.json has no template (chatml
+// then). Expected texts are written by hand from the templates' documented
+// formats.
+func TestChatMasksRealTemplates(t *testing.T) {
+	msgs := []ChatMessage{{Role: RoleUser, Content: "1+1?"}, {Role: RoleAssistant, Content: "2"}, {Role: RoleUser, Content: "And 2+1?"}, {Role: RoleAssistant, Content: "3"}}
+	for _, tc := range []struct {
+		dir, text string
+		loss      []string
+		builtin   bool // the folder has no template: chatml
+	}{
+		{"tokenizers/hf/qwen3",
+			"<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n2<|im_end|>\n<|im_start|>user\nAnd 2+1?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n3<|im_end|>\n",
+			[]string{"2<|im_end|>\n", "<think>\n\n</think>\n\n3<|im_end|>\n"}, false},
+		{"tokenizers/hf/gpt4o",
+			"<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n2<|im_end|>\n<|im_start|>user\nAnd 2+1?<|im_end|>\n<|im_start|>assistant\n3<|im_end|>\n",
+			[]string{"2<|im_end|>\n", "3<|im_end|>\n"}, true},
+	} {
+		t.Run(tc.dir, func(t *testing.T) {
+			dir := shared.Path(t, tc.dir)
+			tm := mustTemplate(t, "", dir)
+			if (tm.Name == "chatml") != tc.builtin {
+				t.Fatalf("template %s (built-in expected: %v)", tm.Name, tc.builtin)
+			}
+			s, text, err := EncodeChat(train.ByteTokenizer{}, tm, msgs, 256)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text != tc.text {
+				t.Errorf("rendered\n%q\nwant\n%q", text, tc.text)
+			}
+			if got := lossSpans(s); fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.loss) {
+				t.Errorf("loss on %q, want %q", got, tc.loss)
+			}
+		})
 	}
 }
