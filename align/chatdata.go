@@ -317,7 +317,10 @@ type Span struct{ Start, End int }
 // content, extended by the text Q has before the content (after P) and
 // after it (the end of turn) where the whole rendering has that text
 // around it too. A reply that renders to nothing, or that the template
-// transforms so that the markers cannot place it, is an error.
+// transforms so that the markers cannot place it, is an error. A template
+// that ignores add_generation_prompt and always ends with the assistant's
+// header (the first Llama 3 release's) keeps that trailer out of the last
+// reply's span.
 func (t *ChatTemplate) Render(msgs []ChatMessage) (string, []Span, error) {
 	render := func(n int, gen, marked bool) (string, error) {
 		args := t.args
@@ -340,6 +343,22 @@ func (t *ChatTemplate) Render(msgs []ChatMessage) (string, []Span, error) {
 	if err != nil {
 		return "", nil, err
 	}
+	// A template that ignores add_generation_prompt and always ends with the
+	// assistant's header (the first Llama 3 release's): that trailer is
+	// prompt, not part of the last reply. It is what the template renders
+	// for no messages.
+	trailer := ""
+	if g, err := render(len(msgs), true, false); err == nil && g == full {
+		if r0, err := render(0, false, false); err == nil && strings.HasSuffix(full, r0) {
+			trailer = r0
+		}
+	}
+	replyEnd := func(q string) int {
+		if strings.HasSuffix(q, trailer) {
+			return len(q) - len(trailer)
+		}
+		return len(q)
+	}
 	var marked []Span // the replies' content in full, found with markers (on demand)
 	replies := 0      // trainable replies before message i
 	var spans []Span
@@ -359,7 +378,7 @@ func (t *ChatTemplate) Render(msgs []ChatMessage) (string, []Span, error) {
 		start := commonPrefix(p, q)
 		var sp Span
 		if strings.HasPrefix(full, q) {
-			sp = Span{start, len(q)}
+			sp = Span{start, replyEnd(q)}
 		} else {
 			if marked == nil {
 				if marked, err = t.markedSpans(full, render, len(msgs), trainable(msgs)); err != nil {
@@ -376,7 +395,7 @@ func (t *ChatTemplate) Render(msgs []ChatMessage) (string, []Span, error) {
 			if pre := q[min(start, c.Start):c.Start]; strings.HasSuffix(full[:sp.Start], pre) {
 				sp.Start -= len(pre)
 			}
-			if eot := q[c.End:]; strings.HasPrefix(full[sp.End:], eot) {
+			if eot := q[c.End:max(c.End, replyEnd(q))]; strings.HasPrefix(full[sp.End:], eot) {
 				sp.End += len(eot)
 			}
 		}

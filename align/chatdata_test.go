@@ -207,6 +207,9 @@ func TestChatMasks(t *testing.T) {
 		{"earlier replies rendered differently (Qwen3-like empty think block on the last reply only)", qwen3Like(t), []ChatMessage{u1, a1, u2, a2},
 			"<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n4<|im_end|>\n",
 			[]string{"Hello<|im_end|>\n", "<think>\n\n</think>\n\n4<|im_end|>\n"}},
+		{"a template that always ends with the assistant's header", alwaysGen(t), []ChatMessage{u1, a1, u2, a2},
+			"<user>Hi</s><assistant>Hello</s><user>2+2?</s><assistant>4</s><assistant>",
+			[]string{"Hello</s>", "4</s>"}},
 		{"a reply that starts like the generation prompt", mustTemplate(t, "plain"), []ChatMessage{u1, {Role: RoleAssistant, Content: "Assistant: x"}},
 			"User: Hi\nAssistant: Assistant: x\n",
 			[]string{" Assistant: x\n"}},
@@ -250,6 +253,18 @@ func qwen3Like(t *testing.T) *ChatTemplate {
 		"{%- else -%}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{%- endif -%}{%- endfor -%}" +
 		"{%- if add_generation_prompt -%}{{ '<|im_start|>assistant\\n' }}{%- endif -%}"
 	tm, err := NewChatTemplate("qwen3-like", src, chat.Args{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tm
+}
+
+// alwaysGen is a template that writes the assistant's header after the
+// conversation whether or not add_generation_prompt is set, as the first
+// Llama 3 release's did.
+func alwaysGen(t *testing.T) *ChatTemplate {
+	t.Helper()
+	tm, err := NewChatTemplate("always-gen", "{% for m in messages %}<{{ m['role'] }}>{{ m['content'] }}</s>{% endfor %}<assistant>", chat.Args{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -503,8 +518,9 @@ func TestChatSFTLearns(t *testing.T) {
 // TestChatMasksRealTemplates renders a two-turn conversation with real
 // model templates from the shared data (the folders' tokenizer_config.json,
 // the default-template path): Qwen3's, which adds an empty think block to
-// the last reply only (so the earlier reply is placed with markers), and
-// the GPT-4o folder, whose tokenizer_config.json has no template (chatml
+// the last reply only (so the earlier reply is placed with markers), the
+// first Llama 3 release's, which always ends with the assistant's header,
+// and the GPT-4o folder, whose tokenizer_config.json has no template (chatml
 // then). Expected texts are written by hand from the templates' documented
 // formats.
 func TestChatMasksRealTemplates(t *testing.T) {
@@ -517,6 +533,11 @@ func TestChatMasksRealTemplates(t *testing.T) {
 		{"tokenizers/hf/qwen3",
 			"<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n2<|im_end|>\n<|im_start|>user\nAnd 2+1?<|im_end|>\n<|im_start|>assistant\n<think>\n\n</think>\n\n3<|im_end|>\n",
 			[]string{"2<|im_end|>\n", "<think>\n\n</think>\n\n3<|im_end|>\n"}, false},
+		{"tokenizers/hf/llama3", // the first release's template: always ends with the assistant's header
+			"<|begin_of_text|><|start_header_id|>user<|end_header_id|>\n\n1+1?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n2<|eot_id|>" +
+				"<|start_header_id|>user<|end_header_id|>\n\nAnd 2+1?<|eot_id|><|start_header_id|>assistant<|end_header_id|>\n\n3<|eot_id|>" +
+				"<|start_header_id|>assistant<|end_header_id|>\n\n",
+			[]string{"2<|eot_id|>", "3<|eot_id|>"}, false},
 		{"tokenizers/hf/gpt4o",
 			"<|im_start|>user\n1+1?<|im_end|>\n<|im_start|>assistant\n2<|im_end|>\n<|im_start|>user\nAnd 2+1?<|im_end|>\n<|im_start|>assistant\n3<|im_end|>\n",
 			[]string{"2<|im_end|>\n", "3<|im_end|>\n"}, true},
