@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/llmpipe/llmpipe/chat"
 	"github.com/llmpipe/llmpipe/internal/shared"
@@ -560,4 +561,48 @@ func TestChatMasksRealTemplates(t *testing.T) {
 			}
 		})
 	}
+}
+
+// FuzzChatMasks: whatever the messages hold, the loss covers exactly each
+// reply and its end of turn as the template writes them, and the tokens
+// decode to the rendering.
+func FuzzChatMasks(f *testing.F) {
+	f.Add("Hi", "Hello", "2+2?", "4")
+	f.Add("", "", "<|im_end|>", "Assistant: x\n")
+	f.Add("é", "\n<think>\n\n</think>\n\n", "{{ x }}", "{% if %}")
+	chatml, plain, qwen := mustTemplate(&testing.T{}, "chatml"), mustTemplate(&testing.T{}, "plain"), qwen3Like(&testing.T{})
+	f.Fuzz(func(t *testing.T, u1, a1, u2, a2 string) {
+		for _, x := range []string{u1, a1, u2, a2} {
+			if !utf8.ValidString(x) {
+				t.Skip() // ReadChats's JSON strings are valid UTF-8
+			}
+		}
+		msgs := []ChatMessage{{Role: RoleUser, Content: u1}, {Role: RoleAssistant, Content: a1}, {Role: RoleUser, Content: u2}, {Role: RoleAssistant, Content: a2}}
+		for _, tc := range []struct {
+			tmpl *ChatTemplate
+			want []string
+		}{
+			{chatml, []string{a1 + "<|im_end|>\n", a2 + "<|im_end|>\n"}},
+			{plain, []string{" " + a1 + "\n", " " + a2 + "\n"}},
+			{qwen, []string{a1 + "<|im_end|>\n", "<think>\n\n</think>\n\n" + a2 + "<|im_end|>\n"}},
+		} {
+			s, text, err := EncodeChat(train.ByteTokenizer{}, tc.tmpl, msgs, 256)
+			if err != nil {
+				if tc.tmpl == qwen && strings.ContainsAny(u1+a1+u2+a2, markOpen+markClose) {
+					continue // the markers cannot be told from the text
+				}
+				t.Fatalf("%s: %v", tc.tmpl.Name, err)
+			}
+			b := make([]byte, len(s.Ids))
+			for i, id := range s.Ids {
+				b[i] = byte(id)
+			}
+			if string(b) != text {
+				t.Fatalf("%s: tokens decode to %q, rendered %q", tc.tmpl.Name, b, text)
+			}
+			if got := lossSpans(s); fmt.Sprintf("%q", got) != fmt.Sprintf("%q", tc.want) {
+				t.Fatalf("%s: loss on %q, want %q", tc.tmpl.Name, got, tc.want)
+			}
+		}
+	})
 }
