@@ -592,7 +592,11 @@ func SplitVal(seqs []Seq, frac float64, seed uint64) (trainSet, val []Seq, err e
 // RowsLoss is m's mean cross-entropy over the targets of packed rows (the
 // assistant tokens), with the number of targets; no tape.
 func RowsLoss(m *train.Model, rows Rows) (float64, int) {
-	const batch = 8
+	if len(rows.Ids) == 0 {
+		return 0, 0
+	}
+	// rows per forward: up to 8, the logits at most 2^25 floats (128 MiB)
+	batch := max(1, min(8, (1<<25)/(len(rows.Ids[0])*m.Config.Vocab)))
 	var sum float64
 	n := 0
 	for lo := 0; lo < len(rows.Ids); lo += batch {
