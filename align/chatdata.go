@@ -209,9 +209,13 @@ var builtinTemplates = map[string]string{
 		"{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}",
 	// The plain-text format of llmpipe chat and the server for models without
 	// a template: "System: …\nUser: …\nAssistant: …\n", the prompt ending in
-	// "Assistant:" (so a reply starts with its space).
+	// "Assistant:" (so a reply starts with its space). llmpipe chat ends a
+	// reply at "\nUser:", so a conversation that ends with a reply ends with
+	// "User:": every reply's end of turn is "\nUser:", and the model learns to
+	// write what stops it.
 	"plain": "{% for message in messages %}{% if message['role'] == 'system' %}System{% elif message['role'] == 'user' %}User{% else %}Assistant{% endif %}" +
-		"{{ ': ' + message['content'] + '\\n' }}{% endfor %}{% if add_generation_prompt %}Assistant:{% endif %}",
+		"{{ ': ' + message['content'] + '\\n' }}{% endfor %}{% if add_generation_prompt %}Assistant:" +
+		"{% elif messages and messages[-1]['role'] == 'assistant' %}User:{% endif %}",
 }
 
 // BuiltinTemplateNames lists the built-in chat templates of LoadChatTemplate.
@@ -303,7 +307,7 @@ type Span struct{ Start, End int }
 // Render renders the whole conversation and returns the spans the loss
 // covers: each assistant message's text as the template writes it after
 // the generation prompt, end of turn included (with chatml
-// "content<|im_end|>\n", with plain " content\n"). Assistant messages with
+// "content<|im_end|>\n", with plain " content\nUser:"). Assistant messages with
 // NoLoss get no span.
 //
 // A span is found by rendering twice, as HF's TRL does for prompt and

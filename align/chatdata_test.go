@@ -197,8 +197,11 @@ func TestChatMasks(t *testing.T) {
 			"<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\nHello<|im_end|>\n<|im_start|>user\n2+2?<|im_end|>\n",
 			[]string{"Hello<|im_end|>\n"}},
 		{"plain", mustTemplate(t, "plain"), []ChatMessage{sys, u1, a1, u2, a2},
-			"System: Be terse.\nUser: Hi\nAssistant: Hello\nUser: 2+2?\nAssistant: 4\n",
-			[]string{" Hello\n", " 4\n"}},
+			"System: Be terse.\nUser: Hi\nAssistant: Hello\nUser: 2+2?\nAssistant: 4\nUser:",
+			[]string{" Hello\nUser:", " 4\nUser:"}},
+		{"plain, trailing user turn", mustTemplate(t, "plain"), []ChatMessage{u1, a1, u2},
+			"User: Hi\nAssistant: Hello\nUser: 2+2?\n",
+			[]string{" Hello\nUser:"}},
 		{"jinja file", mustTemplate(t, filepath.Join("testdata", "brackets.jinja")), []ChatMessage{u1, a1, u2, a2},
 			"[user] Hi\n[assistant] Hello\n[user] 2+2?\n[assistant] 4\n",
 			[]string{"Hello\n", "4\n"}},
@@ -212,11 +215,11 @@ func TestChatMasks(t *testing.T) {
 			"<user>Hi</s><assistant>Hello</s><user>2+2?</s><assistant>4</s><assistant>",
 			[]string{"Hello</s>", "4</s>"}},
 		{"a reply that starts like the generation prompt", mustTemplate(t, "plain"), []ChatMessage{u1, {Role: RoleAssistant, Content: "Assistant: x"}},
-			"User: Hi\nAssistant: Assistant: x\n",
-			[]string{" Assistant: x\n"}},
+			"User: Hi\nAssistant: Assistant: x\nUser:",
+			[]string{" Assistant: x\nUser:"}},
 		{"multi-byte text", mustTemplate(t, "plain"), []ChatMessage{{Role: RoleUser, Content: "é?"}, {Role: RoleAssistant, Content: "☕"}},
-			"User: é?\nAssistant: ☕\n",
-			[]string{" ☕\n"}},
+			"User: é?\nAssistant: ☕\nUser:",
+			[]string{" ☕\nUser:"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s, text, err := EncodeChat(train.ByteTokenizer{}, tc.tmpl, tc.msgs, 256)
@@ -421,13 +424,13 @@ func TestEncodeChatsAndSplit(t *testing.T) {
 		t.Fatal(err)
 	}
 	tmpl := mustTemplate(t, "plain")
-	// Line 6 ("User: Say hi.\nAssistant: hi\nUser: Again.\nAssistant: hi again\n")
-	// has 14+14+13+20 = 61 bytes, the longest; the next are lines 8 and 10 (52).
-	if _, err := EncodeChats(train.ByteTokenizer{}, tmpl, convs, 256, 60, false); err == nil ||
-		!strings.Contains(err.Error(), "chats.jsonl:6: the conversation has 61 tokens, more than the context 60") {
+	// Line 6 ("User: Say hi.\nAssistant: hi\nUser: Again.\nAssistant: hi again\nUser:")
+	// has 14+14+13+20+5 = 66 bytes, the longest; the next are lines 8 and 10 (57).
+	if _, err := EncodeChats(train.ByteTokenizer{}, tmpl, convs, 256, 65, false); err == nil ||
+		!strings.Contains(err.Error(), "chats.jsonl:6: the conversation has 66 tokens, more than the context 65") {
 		t.Errorf("too long: %v", err)
 	}
-	d, err := EncodeChats(train.ByteTokenizer{}, tmpl, convs, 256, 60, true)
+	d, err := EncodeChats(train.ByteTokenizer{}, tmpl, convs, 256, 65, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -467,11 +470,11 @@ func TestChatSFTLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := train.NewModel(train.Config{Layers: 1, Dim: 32, Heads: 2, Ctx: 64, Vocab: 256}, rand.New(rand.NewPCG(1, 0)))
+	m, err := train.NewModel(train.Config{Layers: 1, Dim: 32, Heads: 2, Ctx: 80, Vocab: 256}, rand.New(rand.NewPCG(1, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	d, err := EncodeChats(train.ByteTokenizer{}, mustTemplate(t, "plain"), convs, 256, 64, false)
+	d, err := EncodeChats(train.ByteTokenizer{}, mustTemplate(t, "plain"), convs, 256, 80, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,7 +482,7 @@ func TestChatSFTLearns(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err := PackSeqs(tr, 64)
+	rows, err := PackSeqs(tr, 80)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -490,7 +493,7 @@ func TestChatSFTLearns(t *testing.T) {
 	dir := t.TempDir()
 	var jsonOut bytes.Buffer
 	res, err := ChatSFT(context.Background(), m, Options{Steps: 40, Batch: 4, LR: 1e-2, OutDir: dir, JSON: &jsonOut,
-		Tokenizer: train.TokenizerSpec{Kind: "bytes"}}, 64, tr, val)
+		Tokenizer: train.TokenizerSpec{Kind: "bytes"}}, 80, tr, val)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -511,7 +514,7 @@ func TestChatSFTLearns(t *testing.T) {
 	if _, err := ChatSFT(context.Background(), m, Options{Steps: 1}, 64, tr, val); err == nil {
 		t.Error("no tokenizer spec accepted")
 	}
-	if _, err := ChatSFT(context.Background(), m, Options{Steps: 1, Tokenizer: train.TokenizerSpec{Kind: "bytes"}}, 65, tr, val); err == nil {
+	if _, err := ChatSFT(context.Background(), m, Options{Steps: 1, Tokenizer: train.TokenizerSpec{Kind: "bytes"}}, 81, tr, val); err == nil {
 		t.Error("rows longer than the context accepted")
 	}
 }
@@ -583,7 +586,7 @@ func FuzzChatMasks(f *testing.F) {
 			want []string
 		}{
 			{chatml, []string{a1 + "<|im_end|>\n", a2 + "<|im_end|>\n"}},
-			{plain, []string{" " + a1 + "\n", " " + a2 + "\n"}},
+			{plain, []string{" " + a1 + "\nUser:", " " + a2 + "\nUser:"}},
 			{qwen, []string{a1 + "<|im_end|>\n", "<think>\n\n</think>\n\n" + a2 + "<|im_end|>\n"}},
 		} {
 			s, text, err := EncodeChat(train.ByteTokenizer{}, tc.tmpl, msgs, 256)

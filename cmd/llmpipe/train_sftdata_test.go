@@ -61,7 +61,7 @@ func sftJSON(t *testing.T, stdout string) (losses []float64, before, after map[s
 func TestSFTData(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "chat")
 	stdout, stderr, err := runCLIErr(t, "train", "sft", "--data", chatsFixture, "--out", out, "--layers", "1", "--dim", "32",
-		"--heads", "2", "--ctx", "64", "--steps", "40", "--batch", "4", "--lr", "1e-2", "--log-every", "1", "--val-frac", "0.1",
+		"--heads", "2", "--ctx", "80", "--steps", "40", "--batch", "4", "--lr", "1e-2", "--log-every", "1", "--val-frac", "0.1",
 		"--template", "plain", "--json")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
@@ -74,7 +74,7 @@ func TestSFTData(t *testing.T) {
 	if !(after["val_loss"] < before["val_loss"]) || !(before["val_loss"] > 4) {
 		t.Errorf("val_loss %v → %v: want a fall from about ln 256", before["val_loss"], after["val_loss"])
 	}
-	for _, want := range []string{"20 conversations (18 training, 2 held out)", "template plain", "rows of 64 tokens"} {
+	for _, want := range []string{"20 conversations (18 training, 2 held out)", "template plain", "rows of 80 tokens"} {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("progress lacks %q:\n%s", want, stderr)
 		}
@@ -169,7 +169,7 @@ func TestSFTDataErrors(t *testing.T) {
 		{"no --out", []string{"--data", chatsFixture}, "no --out"},
 		{"missing file", []string{"--data", filepath.Join(dir, "none.jsonl"), "--out", dir}, "no such file"},
 		{"bad line", []string{"--data", bad, "--out", dir}, `bad.jsonl:2: message 2: unknown role "bot"`},
-		{"too long", append([]string{"--data", chatsFixture, "--out", dir, "--ctx", "40", "--template", "plain"}, small...), "chats.jsonl:2: the conversation has 42 tokens, more than the context 40"},
+		{"too long", append([]string{"--data", chatsFixture, "--out", dir, "--ctx", "40", "--template", "plain"}, small...), "chats.jsonl:2: the conversation has 47 tokens, more than the context 40"},
 		{"all too long", append([]string{"--data", chatsFixture, "--out", dir, "--ctx", "16", "--truncate"}, small...), "every one of the 20 conversations"},
 		{"--val-frac 1", append([]string{"--data", chatsFixture, "--out", dir, "--val-frac", "1"}, small...), "--val-frac 1"},
 		{"unknown template", append([]string{"--data", chatsFixture, "--out", dir, "--template", "alpaca"}, small...), "neither a built-in (chatml, plain) nor a file"},
