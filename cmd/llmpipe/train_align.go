@@ -179,10 +179,11 @@ chatml (<|im_start|>role\ncontent<|im_end|>\n), plain ("User: ...\nAssistant:
 ...\n", the format llmpipe chat uses for models without a template; a reply
 ends with the "\nUser:" where llmpipe chat stops), or a Jinja template file;
 by default the --from folder's own template (its tokenizer_config.json,
-chat_template.jinja, or those beside its tokenizer.json), else chatml. The loss covers each assistant reply and its end-of-turn text.
-It tokenizes with the --from checkpoint's tokenizer (a checkpoint of llmpipe
-train: Llama or GPT-2), or bytes for a new model. --val-frac of the
-conversations are held out for the validation loss on assistant tokens.
+chat_template.jinja, or those beside its tokenizer.json), else chatml. The
+loss covers each assistant reply and its end-of-turn text. It tokenizes with
+the --from checkpoint's tokenizer (a checkpoint of llmpipe train: Llama or
+GPT-2), or bytes for a new model. --val-frac of the conversations are held
+out for the validation loss on assistant tokens.
 
 Without --data it trains on synthetic tasks rendered with the template
 "Q:" user "\n" "A:" reply "\n" (character tokens), starting from --from (a
