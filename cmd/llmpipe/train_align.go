@@ -350,6 +350,9 @@ func (d *sftDataFlags) run(cmd *cobra.Command, f *alignFlags, from string, ctx i
 	if err != nil {
 		return err
 	}
+	if res.Interrupted {
+		fmt.Fprintf(f.progress, "sft: interrupted at step %d; checkpoint saved in %s (no validation at this step)\n", res.Step, f.out)
+	}
 	after := map[string]float64{"loss": res.Loss}
 	for k, v := range res.Eval {
 		after[k] = v
