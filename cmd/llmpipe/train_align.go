@@ -5,10 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/llmpipe/llmpipe/align"
+	"github.com/llmpipe/llmpipe/tokenizer"
 	"github.com/llmpipe/llmpipe/train"
 )
 
@@ -50,7 +53,7 @@ func (f *alignFlags) add(cmd *cobra.Command, steps, batch int, lr float64) {
 	fl.IntVar(&f.logEvery, "log-every", 10, "steps between progress lines")
 	fl.IntVar(&f.evalEvery, "eval-every", 0, "steps between held-out evaluations and checkpoints (0: at the end)")
 	fl.Uint64Var(&f.seed, "seed", 1, "seed of the batches, sampling and a new model's initialization")
-	fl.Uint64Var(&f.dataSeed, "data-seed", 1, "seed of the synthetic task data (train and held-out splits)")
+	fl.Uint64Var(&f.dataSeed, "data-seed", 1, "seed of the data: the synthetic tasks (train and held-out splits), or sft --data's held-out split")
 	fl.StringVar(&f.tasks, "tasks", "add,rev,cp,up", "synthetic tasks: add (12+7→19), rev (reverse), cp (copy), up (uppercase)")
 	fl.IntVar(&f.nTrain, "train-n", 4000, "training examples")
 	fl.IntVar(&f.nTest, "test-n", 200, "held-out examples (prompts never seen in training)")
@@ -60,11 +63,8 @@ func (f *alignFlags) add(cmd *cobra.Command, steps, batch int, lr float64) {
 
 // prepare checks the flags and builds the data.
 func (f *alignFlags) prepare() error {
-	if err := f.threads(); err != nil {
+	if err := f.prepareOutput(); err != nil {
 		return err
-	}
-	if f.out == "" {
-		return fmt.Errorf("no --out folder")
 	}
 	tasks, err := align.ParseTasks(f.tasks)
 	if err != nil {
@@ -75,6 +75,18 @@ func (f *alignFlags) prepare() error {
 	}
 	f.trainSet, f.testSet = align.Dataset(f.dataSeed, tasks, f.nTrain, f.nTest)
 	f.tok, f.spec = align.Tokenizer()
+	return nil
+}
+
+// prepareOutput checks the flags every run needs (threads, --out) and sets
+// the progress and JSON writers.
+func (f *alignFlags) prepareOutput() error {
+	if err := f.threads(); err != nil {
+		return err
+	}
+	if f.out == "" {
+		return fmt.Errorf("no --out folder")
+	}
 	f.progress = f.cmd.ErrOrStderr()
 	if f.jsonOut {
 		f.jsonW = f.cmd.OutOrStdout()
@@ -126,7 +138,7 @@ func (f *alignFlags) summary(name string, before, after map[string]float64) erro
 
 func fmtMetrics(m map[string]float64) string {
 	s := ""
-	for _, k := range []string{"accuracy", "acc_add", "acc_rev", "acc_cp", "acc_up", "pair_accuracy", "pair_acc_add", "pair_acc_rev", "pair_acc_cp", "pair_acc_up", "win_rate", "kl", "sampled_ok", "ref_sampled_ok", "reward"} {
+	for _, k := range []string{"val_loss", "loss", "accuracy", "acc_add", "acc_rev", "acc_cp", "acc_up", "pair_accuracy", "pair_acc_add", "pair_acc_rev", "pair_acc_cp", "pair_acc_up", "win_rate", "kl", "sampled_ok", "ref_sampled_ok", "reward"} {
 		if v, ok := m[k]; ok {
 			s += fmt.Sprintf(" %s %.4g", k, v)
 		}
@@ -148,26 +160,61 @@ func accuracyMap(m *train.Model, tok *train.CharTokenizer, test []align.Example)
 
 func newSFTCmd() *cobra.Command {
 	var f alignFlags
+	var d sftDataFlags
 	var from string
 	var layers, dim, heads, kvHeads, ctx int
 	cmd := &cobra.Command{
-		Use:   "sft --out DIR [--from DIR | --layers N --dim N ...] [flags]",
-		Short: "Supervised fine-tuning on synthetic chat tasks (loss on replies only, packed rows)",
-		Long: `sft fine-tunes a model on synthetic tasks rendered as chat turns with the
-template "Q:" user "\n" "A:" reply "\n" (character tokens): the loss covers the
-reply tokens only, and short examples are packed into --ctx-long rows
-without cross-contamination: each example attends only to itself and its
-positions restart at 0, as TRL's packing with position_ids does.
-It starts from --from (a checkpoint made by a previous sft) or from a new
-Llama of the given shape, and reports the exact-match accuracy of greedy
-replies on held-out prompts before and after.`,
-		Example: `  # a 2-layer Llama from scratch on all four tasks (~1.5 minutes on 2 cores)
+		Use:   "sft --out DIR [--data FILE.jsonl] [--from DIR | --layers N --dim N ...] [flags]",
+		Short: "Supervised fine-tuning on chat data (--data) or synthetic chat tasks (loss on replies only, packed rows)",
+		Long: `sft fine-tunes a model on conversations, with the loss on the assistant's
+tokens only; short examples are packed into --ctx-long rows without
+cross-contamination: each example attends only to itself and its positions
+restart at 0, as TRL's packing with position_ids does.
+
+With --data FILE.jsonl it trains on your conversations, in OpenAI's
+fine-tuning format (one {"messages": [{"role": "system"|"user"|"assistant",
+"content": "..."}, ...]} per line; an assistant message with "weight": 0 is
+context only). Each conversation is rendered with a chat template: --template
+chatml (<|im_start|>role\ncontent<|im_end|>\n), plain ("User: ...\nAssistant:
+...\n", the format llmpipe chat uses for models without a template; a reply
+ends with the "\nUser:" where llmpipe chat stops), or a Jinja template file;
+by default the --from folder's own template (its tokenizer_config.json,
+chat_template.jinja, or those beside its tokenizer.json), else chatml. The
+loss covers each assistant reply and its end-of-turn text. It tokenizes with
+the --from checkpoint's tokenizer (a checkpoint of llmpipe train: Llama or
+GPT-2), or bytes for a new model. --val-frac of the conversations are held
+out for the validation loss on assistant tokens.
+
+Without --data it trains on synthetic tasks rendered with the template
+"Q:" user "\n" "A:" reply "\n" (character tokens), starting from --from (a
+checkpoint made by a previous task sft) or from a new Llama of the given
+shape, and reports the exact-match accuracy of greedy replies on held-out
+prompts before and after.`,
+		Example: `  # your conversations, on a model pretrained with llmpipe train
+  llmpipe train sft --data chats.jsonl --from out/base --out out/chat --steps 500 --batch 8 --lr 1e-3
+
+  # a new 1-layer model, the plain template, a 10% held-out split
+  llmpipe train sft --data chats.jsonl --out out/chat --layers 1 --dim 32 --ctx 128 --template plain --val-frac 0.1
+
+  # synthetic tasks: a 2-layer Llama from scratch on all four (~1.5 minutes on 2 cores)
   llmpipe train sft --out out/sft --layers 2 --dim 64 --heads 4 --ctx 64 --steps 1500 --batch 16 --lr 3e-3
 
   # only additions, more held-out prompts, JSON progress
   llmpipe train sft --out out/sft-add --tasks add --test-n 500 --json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			newModel := func(vocab int) (*train.Model, error) {
+				return train.NewModel(train.Config{Layers: layers, Dim: dim, Heads: heads, KVHeads: kvHeads, Ctx: ctx,
+					Vocab: vocab}, rand.New(rand.NewPCG(f.seed, 0)))
+			}
+			if d.data != "" {
+				return d.run(cmd, &f, from, ctx, newModel)
+			}
+			for _, n := range []string{"template", "val-frac", "truncate"} {
+				if cmd.Flags().Changed(n) {
+					return fmt.Errorf("--%s applies to --data only", n)
+				}
+			}
 			if err := f.prepare(); err != nil {
 				return err
 			}
@@ -177,12 +224,8 @@ replies on held-out prompts before and after.`,
 				if m, err = f.loadSFT(from); err != nil {
 					return err
 				}
-			} else {
-				m, err = train.NewModel(train.Config{Layers: layers, Dim: dim, Heads: heads, KVHeads: kvHeads, Ctx: ctx,
-					Vocab: f.tok.VocabSize()}, rand.New(rand.NewPCG(f.seed, 0)))
-				if err != nil {
-					return err
-				}
+			} else if m, err = newModel(f.tok.VocabSize()); err != nil {
+				return err
 			}
 			fmt.Fprintf(f.progress, "sft: %s, %.3fM parameters, %d training and %d held-out examples\n",
 				m.Config, float64(m.NumParams())/1e6, len(f.trainSet), len(f.testSet))
@@ -199,13 +242,122 @@ replies on held-out prompts before and after.`,
 	}
 	f.add(cmd, 1500, 16, 3e-3)
 	fl := cmd.Flags()
-	fl.StringVar(&from, "from", "", "continue from this checkpoint folder (else a new model)")
+	fl.StringVar(&from, "from", "", "start from this checkpoint folder (with --data: any of llmpipe train or sft; else a previous task sft's); none: a new model")
 	fl.IntVar(&layers, "layers", 2, "transformer blocks of a new model")
 	fl.IntVar(&dim, "dim", 64, "embedding width of a new model")
 	fl.IntVar(&heads, "heads", 4, "attention heads of a new model")
 	fl.IntVar(&kvHeads, "kv-heads", 0, "key/value heads of a new model (0: = heads)")
-	fl.IntVar(&ctx, "ctx", 64, "context of a new model: the packed row length")
+	fl.IntVar(&ctx, "ctx", 64, "the packed row length: a new model's context (with --data --from: the checkpoint's context unless given, and at most it)")
+	fl.StringVar(&d.data, "data", "", "conversations to train on: JSONL in OpenAI's fine-tuning format (else the synthetic --tasks)")
+	fl.StringVar(&d.template, "template", "", "chat template of --data: chatml, plain, or a Jinja file (default: the --from folder's own, else chatml)")
+	fl.Float64Var(&d.valFrac, "val-frac", 0.05, "share of the --data conversations held out for the validation loss")
+	fl.BoolVar(&d.truncate, "truncate", false, "drop --data conversations longer than the row length (counted) instead of failing")
 	return cmd
+}
+
+// sftDataFlags are sft's flags for training on a chat-data file.
+type sftDataFlags struct {
+	data, template string
+	valFrac        float64
+	truncate       bool
+}
+
+// run is llmpipe train sft --data: read and render the conversations, load
+// or build the model, train with align.ChatSFT and print the validation
+// loss before and after.
+func (d *sftDataFlags) run(cmd *cobra.Command, f *alignFlags, from string, ctx int, newModel func(vocab int) (*train.Model, error)) error {
+	for _, n := range []string{"tasks", "train-n", "test-n"} {
+		if cmd.Flags().Changed(n) {
+			return fmt.Errorf("--%s is for the synthetic tasks: it does not apply with --data", n)
+		}
+	}
+	if err := f.prepareOutput(); err != nil {
+		return err
+	}
+	if !(d.valFrac >= 0 && d.valFrac < 1) {
+		return fmt.Errorf("--val-frac %g: want 0 ≤ frac < 1", d.valFrac)
+	}
+	convs, err := align.ReadChatsFile(d.data)
+	if err != nil {
+		return err
+	}
+	var m *train.Model
+	var tok tokenizer.Tokenizer
+	rowLen := ctx
+	var dirs []string
+	if from != "" {
+		var meta *train.Meta
+		if m, meta, err = train.LoadModel(nil, from); err != nil {
+			return err
+		}
+		f.spec = meta.Tokenizer
+		if f.spec.Kind == "chars" && f.spec.Chars == "" {
+			return fmt.Errorf("%s: the checkpoint's character tokenizer has no saved vocabulary", from)
+		}
+		if tok, err = corpusTokenizer(f.spec, nil); err != nil {
+			return fmt.Errorf("%s: %w", from, err)
+		}
+		if tok.VocabSize() > m.Config.Vocab {
+			return fmt.Errorf("%s: the tokenizer has %d ids, the model %d", from, tok.VocabSize(), m.Config.Vocab)
+		}
+		if !cmd.Flags().Changed("ctx") {
+			rowLen = m.Config.Ctx
+		} else if ctx > m.Config.Ctx || ctx <= 0 {
+			return fmt.Errorf("--ctx %d: the rows must fit the checkpoint's context %d", ctx, m.Config.Ctx)
+		}
+		dirs = append(dirs, from)
+		if f.spec.Kind == "file" {
+			if st, err := os.Stat(f.spec.Path); err == nil && st.IsDir() {
+				dirs = append(dirs, f.spec.Path)
+			} else {
+				dirs = append(dirs, filepath.Dir(f.spec.Path))
+			}
+		}
+	} else {
+		tok, f.spec = train.ByteTokenizer{}, train.TokenizerSpec{Kind: "bytes"}
+		if m, err = newModel(tok.VocabSize()); err != nil {
+			return err
+		}
+	}
+	tmpl, err := align.LoadChatTemplate(d.template, dirs...)
+	if err != nil {
+		return err
+	}
+	cd, err := align.EncodeChats(tok, tmpl, convs, m.Config.Vocab, rowLen, d.truncate)
+	if err != nil {
+		return err
+	}
+	if cd.Dropped > 0 {
+		fmt.Fprintf(f.progress, "sft: --truncate dropped %d of %d conversations longer than %d tokens\n", cd.Dropped, len(convs), rowLen)
+	}
+	trainSet, val, err := align.SplitVal(cd.Seqs, d.valFrac, f.dataSeed)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(f.progress, "sft: %s, %.3fM parameters; %s: %d conversations (%d training, %d held out), %d tokens, %d of them assistant; template %s; rows of %d tokens\n",
+		m.Config, float64(m.NumParams())/1e6, d.data, len(cd.Seqs), len(trainSet), len(val), cd.Tokens, cd.Loss, tmpl.Name, rowLen)
+	before := map[string]float64{}
+	if len(val) == 0 {
+		fmt.Fprintf(f.progress, "sft: no held-out conversations (--val-frac %g of %d): no validation loss\n", d.valFrac, len(cd.Seqs))
+	} else {
+		vrows, err := align.PackSeqs(val, rowLen)
+		if err != nil {
+			return err
+		}
+		before["val_loss"], _ = align.RowsLoss(m, vrows)
+	}
+	res, err := align.ChatSFT(cmd.Context(), m, f.options(), rowLen, trainSet, val)
+	if err != nil {
+		return err
+	}
+	if res.Interrupted {
+		fmt.Fprintf(f.progress, "sft: interrupted at step %d; checkpoint saved in %s (no validation at this step)\n", res.Step, f.out)
+	}
+	after := map[string]float64{"loss": res.Loss}
+	for k, v := range res.Eval {
+		after[k] = v
+	}
+	return f.summary("sft", before, after)
 }
 
 func newRewardCmd() *cobra.Command {

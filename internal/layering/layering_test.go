@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 	"autograd":             {"kernels", "tensor"},
 	"optim":                {"autograd"},
 	"train":                {"autograd", "optim", "kernels", "quant", "tokenizer", "model", "model/llama", "data", "checkpoint", "format/gguf"}, // format/gguf: tests only (export round trip)
-	"align":                {"autograd", "optim", "kernels", "tokenizer", "sample", "train", "checkpoint"},
+	"align":                {"autograd", "optim", "kernels", "tokenizer", "sample", "train", "checkpoint", "chat"},
 	"model":                {"format/gguf"},
 	"format/llama2c":       {"tokenizer", "tokenizer/spm"},
 	"format/safetensors":   {"internal/mmap"},
