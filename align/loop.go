@@ -162,6 +162,15 @@ func (l *loop) run(ctx context.Context) (*Result, error) {
 				return err
 			}
 			res.Eval = ev
+			if v, ok := ev["val_loss"]; ok && len(history) > 0 {
+				// loss.png draws the validation curve from the history
+				last := &history[len(history)-1]
+				if last.Step != step {
+					history = append(history, train.Metric{Step: step, Loss: last.Loss, TokS: last.TokS, LR: last.LR, Seconds: res.Seconds})
+					last = &history[len(history)-1]
+				}
+				last.ValLoss = &v
+			}
 			if err := writeLine(metrics, o.JSON, withStep(ev, step, "eval")); err != nil {
 				return err
 			}
