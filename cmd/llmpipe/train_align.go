@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -179,7 +180,8 @@ chatml (<|im_start|>role\ncontent<|im_end|>\n), plain ("User: ...\nAssistant:
 ...\n", the format llmpipe chat uses for models without a template; a reply
 ends with the "\nUser:" where llmpipe chat stops), or a Jinja template file;
 by default the --from folder's own template (its tokenizer_config.json,
-chat_template.jinja, or those beside its tokenizer.json), else chatml. The
+chat_template.jinja, or those beside its tokenizer.json), else chatml when
+the tokenizer ends generation at <|im_end|>, else plain. The
 loss covers each assistant reply and its end-of-turn text. It tokenizes with
 the --from checkpoint's tokenizer (a checkpoint of llmpipe train: Llama or
 GPT-2), or bytes for a new model. --val-frac of the conversations are held
@@ -249,7 +251,7 @@ prompts before and after.`,
 	fl.IntVar(&kvHeads, "kv-heads", 0, "key/value heads of a new model (0: = heads)")
 	fl.IntVar(&ctx, "ctx", 64, "the packed row length: a new model's context (with --data --from: the checkpoint's context unless given, and at most it)")
 	fl.StringVar(&d.data, "data", "", "conversations to train on: JSONL in OpenAI's fine-tuning format (else the synthetic --tasks)")
-	fl.StringVar(&d.template, "template", "", "chat template of --data: chatml, plain, or a Jinja file (default: the --from folder's own, else chatml)")
+	fl.StringVar(&d.template, "template", "", "chat template of --data: chatml, plain, or a Jinja file (default: the --from folder's own, else chatml if the tokenizer ends generation at <|im_end|>, else plain)")
 	fl.Float64Var(&d.valFrac, "val-frac", 0.05, "share of the --data conversations held out for the validation loss")
 	fl.BoolVar(&d.truncate, "truncate", false, "drop --data conversations longer than the row length (counted) instead of failing")
 	return cmd
@@ -322,6 +324,14 @@ func (d *sftDataFlags) run(cmd *cobra.Command, f *alignFlags, from string, ctx i
 	tmpl, err := align.LoadChatTemplate(d.template, dirs...)
 	if err != nil {
 		return err
+	}
+	if d.template == "" && tmpl.Name == "chatml" && !endsGeneration(tok, "<|im_end|>") {
+		// No template in the model's folders, and chatml's end of turn would be
+		// plain text to this tokenizer, which llmpipe chat/serve never stop at:
+		// train the plain format they use for models without a template.
+		if tmpl, err = align.LoadChatTemplate("plain"); err != nil {
+			return err
+		}
 	}
 	cd, err := align.EncodeChats(tok, tmpl, convs, m.Config.Vocab, rowLen, d.truncate)
 	if err != nil {
@@ -531,4 +541,17 @@ accuracy on held-out prompts before and after.`,
 	fl.IntVar(&gop.Iterations, "iterations", 1, "policy updates per batch of samples (μ)")
 	fl.Float64Var(&gop.Temperature, "temperature", 1, "sampling temperature of rollouts and of the win-rate evaluation")
 	return cmd
+}
+
+// endsGeneration reports whether text is one of tok's special tokens and
+// ends generation (tokenizer.Specials.EndIDs), so that llmpipe chat and
+// serve stop at it.
+func endsGeneration(tok tokenizer.Tokenizer, text string) bool {
+	sp := tok.Specials()
+	for _, st := range sp.Tokens {
+		if st.Text == text {
+			return slices.Contains(sp.EndIDs(), st.ID)
+		}
+	}
+	return false
 }

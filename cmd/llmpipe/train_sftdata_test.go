@@ -88,8 +88,9 @@ func TestSFTData(t *testing.T) {
 }
 
 // TestSFTDataFromTrain fine-tunes checkpoints of llmpipe train: a GPT-2 with
-// bytes (default template: chatml, the folder has none) and a Llama whose
-// folder holds a chat_template.jinja (taken by default); a character
+// bytes (chatml; by default plain, since the folder has no template and
+// bytes have no <|im_end|> token llmpipe chat would stop at) and a Llama
+// whose folder holds a chat_template.jinja (taken by default); a character
 // vocabulary that lacks the template's characters is a clear error.
 func TestSFTDataFromTrain(t *testing.T) {
 	corpus := writeCorpus(t, 3000)
@@ -99,7 +100,11 @@ func TestSFTDataFromTrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "sft")
-	stdout, stderr, err := runCLIErr(t, "train", "sft", "--data", chatsFixture, "--from", base, "--out", out, "--steps", "3", "--batch", "2", "--json", "--truncate")
+	_, stderr, err := runCLIErr(t, "train", "sft", "--data", chatsFixture, "--from", base, "--out", filepath.Join(t.TempDir(), "plain"), "--steps", "1", "--batch", "2", "--truncate")
+	if err != nil || !strings.Contains(stderr, "template plain") {
+		t.Fatalf("default template of a bytes checkpoint without one: %v\n%s", err, stderr)
+	}
+	stdout, stderr, err := runCLIErr(t, "train", "sft", "--data", chatsFixture, "--from", base, "--out", out, "--steps", "3", "--batch", "2", "--json", "--truncate", "--template", "chatml")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
 	}
