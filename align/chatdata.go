@@ -232,9 +232,34 @@ func BuiltinTemplateNames() []string {
 // covers: a Jinja chat template (package chat, the engine the server uses)
 // with its special-token arguments.
 type ChatTemplate struct {
-	Name string // a built-in's name, or where the template came from
-	tmpl *chat.Template
-	args chat.Args
+	Name   string // a built-in's name, or where the template came from
+	tmpl   *chat.Template
+	args   chat.Args
+	source string
+}
+
+// TokenizerConfig returns a tokenizer_config.json holding the template and
+// its special-token texts, as HF folders carry it: written beside a
+// checkpoint, it makes llmpipe chat and serve render the model with the
+// template it was tuned on (chat.FromDir reads it).
+func (c *ChatTemplate) TokenizerConfig() ([]byte, error) {
+	m := map[string]any{"chat_template": c.source}
+	if c.args.BOSToken != "" {
+		m["bos_token"] = c.args.BOSToken
+	}
+	if c.args.EOSToken != "" {
+		m["eos_token"] = c.args.EOSToken
+	}
+	for k, v := range c.args.Extra {
+		if s, ok := v.(string); ok && strings.HasSuffix(k, "_token") {
+			m[k] = s
+		}
+	}
+	b, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("align: chat template %s: %w", c.Name, err)
+	}
+	return append(b, '\n'), nil
 }
 
 // NewChatTemplate parses a Jinja chat template; args carries the special
@@ -244,7 +269,7 @@ func NewChatTemplate(name, source string, args chat.Args) (*ChatTemplate, error)
 	if err != nil {
 		return nil, fmt.Errorf("align: chat template %s: %w", name, err)
 	}
-	return &ChatTemplate{Name: name, tmpl: t, args: args}, nil
+	return &ChatTemplate{Name: name, tmpl: t, args: args, source: source}, nil
 }
 
 // LoadChatTemplate returns the template of --template: a built-in name

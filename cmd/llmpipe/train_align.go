@@ -346,6 +346,25 @@ func (d *sftDataFlags) run(cmd *cobra.Command, f *alignFlags, from string, ctx i
 	}
 	fmt.Fprintf(f.progress, "sft: %s, %.3fM parameters; %s: %d conversations (%d training, %d held out), %d tokens, %d of them assistant; template %s; rows of %d tokens\n",
 		m.Config, float64(m.NumParams())/1e6, d.data, len(cd.Seqs), len(trainSet), len(val), cd.Tokens, cd.Loss, tmpl.Name, rowLen)
+	if tmpl.Name != "plain" {
+		// The checkpoint folder carries the template it was tuned with, so
+		// llmpipe chat and serve render it the same way (plain is their
+		// fallback for a folder without one).
+		tc, err := tmpl.TokenizerConfig()
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(f.out, 0o755); err != nil {
+			return err
+		}
+		cfgPath := filepath.Join(f.out, "tokenizer_config.json")
+		if _, err := writeAtomic(cmd.Context(), cfgPath, func(w io.Writer) (int64, error) {
+			n, err := w.Write(tc)
+			return int64(n), err
+		}); err != nil {
+			return fmt.Errorf("writing the chat template: %w", err)
+		}
+	}
 	before := map[string]float64{}
 	if len(val) == 0 {
 		fmt.Fprintf(f.progress, "sft: no held-out conversations (--val-frac %g of %d): no validation loss\n", d.valFrac, len(cd.Seqs))

@@ -100,9 +100,13 @@ func TestSFTDataFromTrain(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "sft")
-	_, stderr, err := runCLIErr(t, "train", "sft", "--data", chatsFixture, "--from", base, "--out", filepath.Join(t.TempDir(), "plain"), "--steps", "1", "--batch", "2", "--truncate")
+	plainOut := filepath.Join(t.TempDir(), "plain")
+	_, stderr, err := runCLIErr(t, "train", "sft", "--data", chatsFixture, "--from", base, "--out", plainOut, "--steps", "1", "--batch", "2", "--truncate")
 	if err != nil || !strings.Contains(stderr, "template plain") {
 		t.Fatalf("default template of a bytes checkpoint without one: %v\n%s", err, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(plainOut, "tokenizer_config.json")); !os.IsNotExist(err) {
+		t.Errorf("plain (chat's own fallback) wrote a template file: %v", err)
 	}
 	stdout, stderr, err := runCLIErr(t, "train", "sft", "--data", chatsFixture, "--from", base, "--out", out, "--steps", "3", "--batch", "2", "--json", "--truncate", "--template", "chatml")
 	if err != nil {
@@ -118,6 +122,14 @@ func TestSFTDataFromTrain(t *testing.T) {
 	}
 	if _, meta, err := train.LoadModel(nil, out); err != nil || meta.Config.Arch != train.ArchGPT2 || meta.Step != 3 {
 		t.Fatalf("checkpoint: %v %+v", err, meta)
+	}
+	// the folder carries the template it was tuned with, for chat and serve
+	cc, err := modelChatConfig(out)
+	if err != nil || cc == nil {
+		t.Fatalf("chat template of the tuned folder: %v %v", cc, err)
+	}
+	if src, err := cc.Select("", false); err != nil || !strings.Contains(src, "<|im_start|>") {
+		t.Errorf("tuned folder's template: %q %v", src, err)
 	}
 
 	llama := filepath.Join(t.TempDir(), "llama")
