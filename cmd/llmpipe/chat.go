@@ -147,7 +147,7 @@ turns.`,
 	fl.StringVar(&system, "system", "", "system prompt (/system changes it)")
 	fl.StringVar(&templatePath, "chat-template", "", `chat template to use instead of the model's: anything template --from takes, or "plain" for the plain-text format`)
 	fl.IntVar(&maxTokens, "max-tokens", 256, "most tokens per reply (0: until the end of text or context)")
-	fl.BoolVar(&kvF16, "kv-f16", false, "keep the KV cache in float16, as llama.cpp does by default")
+	fl.BoolVar(&kvF16, "kv-f16", true, "keep the KV cache in float16, as llama.cpp does (--kv-f16=false: float32, half the rounding, twice the memory)")
 	// run's sampling flags, less beam search and logprobs.
 	fl.Float64Var(&sf.temperature, "temperature", 0, "sampling temperature; 0 is greedy decoding")
 	fl.IntVar(&sf.topK, "top-k", 0, "keep the K most likely tokens (0: off)")

@@ -341,7 +341,7 @@ beside it or any --tokenizer that tokenize accepts.`,
 	cmd.Flags().StringVar(&prompt, "prompt", "", "prompt text")
 	cmd.Flags().IntVar(&maxTokens, "max-tokens", 128, "most tokens to generate (0: until end of text or context)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object at the end instead of streaming text")
-	cmd.Flags().BoolVar(&kvF16, "kv-f16", false, "keep the KV cache in float16, as llama.cpp does by default")
+	cmd.Flags().BoolVar(&kvF16, "kv-f16", true, "keep the KV cache in float16, as llama.cpp does (--kv-f16=false: float32, half the rounding, twice the memory)")
 	sf.add(cmd)
 	cf.add(cmd)
 	return cmd

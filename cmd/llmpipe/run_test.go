@@ -423,7 +423,8 @@ func TestRunBeamsOnStories260K(t *testing.T) {
 		{"--max-tokens", "100", "--prompt", "Lily went"},
 		{"--max-tokens", "60", "--prompt", "The end", "--early-stopping", "--length-penalty", "0.5"},
 	} {
-		all := append([]string{"--prompt", ref.Greedy.Prompt, "--beams", "4"}, args...)
+		// scores are checked against the float32 forward pass below
+		all := append([]string{"--prompt", ref.Greedy.Prompt, "--beams", "4", "--kv-f16=false"}, args...)
 		got := runJSON(t, all...)
 		if len(got.Beams) != 4 {
 			t.Fatalf("%v: %d beams", args, len(got.Beams))
@@ -460,7 +461,8 @@ func TestRunBeamsOnStories260K(t *testing.T) {
 // log-probability (recomputed by a batched forward pass) and N alternatives.
 func TestRunLogProbs(t *testing.T) {
 	ref := loadGreedyRef(t)
-	got := runJSON(t, "--prompt", ref.Greedy.Prompt, "--max-tokens", "16", "--logprobs", "3", "--temperature", "1", "--seed", "3")
+	// checked against the float32 forward pass of tokenLogProbs
+	got := runJSON(t, "--prompt", ref.Greedy.Prompt, "--max-tokens", "16", "--logprobs", "3", "--temperature", "1", "--seed", "3", "--kv-f16=false")
 	if got.LogProbs == nil || len(*got.LogProbs) != len(got.IDs) {
 		t.Fatalf("logprobs %v for %d ids", got.LogProbs, len(got.IDs))
 	}

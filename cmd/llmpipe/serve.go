@@ -181,7 +181,7 @@ cancels the rest. The address is printed on stderr once listening (use
 	fl.DurationVar(&grace, "shutdown-timeout", 30*time.Second, "on SIGTERM, how long running requests may finish before they are cancelled")
 	fl.StringVar(&apiKey, "api-key", "", "require Authorization: Bearer KEY on /v1/ (default: $LLMPIPE_API_KEY; none when empty)")
 	fl.StringVar(&modelID, "model-id", "", "model name served on /v1/models (default: the file name without extension)")
-	fl.BoolVar(&kvF16, "kv-f16", false, "keep the KV caches in float16")
+	fl.BoolVar(&kvF16, "kv-f16", true, "keep the KV caches in float16, as llama.cpp does (--kv-f16=false: float32, twice the memory)")
 	cmd.PreRun = func(cmd *cobra.Command, args []string) {
 		if !cmd.Flags().Changed("api-key") {
 			apiKey = os.Getenv("LLMPIPE_API_KEY")
