@@ -24,7 +24,17 @@ type Config struct {
 	Tied    bool    `json:"tied"`      // Llama: output head shares the token embedding (GPT-2 always does)
 	Eps     float32 `json:"eps"`       // norm epsilon
 	RoPE    float32 `json:"rope_base"` // Llama: RoPE frequency base
+	// Pos is GPT-2's position encoding: PosLearned (a trained table, the
+	// default) or PosSinusoidal (the fixed sinusoids of Vaswani et al. 2017,
+	// not trained; stored and exported as the position table they fill).
+	Pos string `json:"pos,omitempty"`
 }
+
+// Position encodings of GPT-2-style models (Config.Pos).
+const (
+	PosLearned    = "learned"
+	PosSinusoidal = "sinusoidal"
+)
 
 // WithDefaults fills the fields left zero: KV heads = heads, FFN = 4·dim for
 // GPT-2 and the multiple of 32 nearest above 8/3·dim for Llama (the SwiGLU
@@ -51,6 +61,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.Arch == ArchGPT2 {
 		c.Tied = true
+		if c.Pos == "" {
+			c.Pos = PosLearned
+		}
 	}
 	return c
 }
@@ -68,6 +81,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: heads %d is not a multiple of kv-heads %d", c.Heads, c.KVHeads)
 	case c.Arch == ArchLlama && (c.Dim/c.Heads)%2 != 0:
 		return fmt.Errorf("train: head size %d must be even for RoPE", c.Dim/c.Heads)
+	case c.Pos != "" && c.Pos != PosLearned && c.Pos != PosSinusoidal:
+		return fmt.Errorf("train: position encoding %q is not %q or %q", c.Pos, PosLearned, PosSinusoidal)
+	case c.Arch != ArchGPT2 && c.Pos != "":
+		return fmt.Errorf("train: position encoding %q: only GPT-2 models have position embeddings (Llama uses RoPE)", c.Pos)
 	case !(c.Eps > 0) || !(c.RoPE > 0):
 		return fmt.Errorf("train: eps %v and rope base %v must be positive", c.Eps, c.RoPE)
 	case c.Params() > 1<<40:
@@ -78,8 +95,12 @@ func (c Config) Validate() error {
 
 // String is the shape in one line.
 func (c Config) String() string {
-	return fmt.Sprintf("%s layers=%d dim=%d heads=%d kv-heads=%d ffn=%d ctx=%d vocab=%d tied=%v",
+	s := fmt.Sprintf("%s layers=%d dim=%d heads=%d kv-heads=%d ffn=%d ctx=%d vocab=%d tied=%v",
 		c.Arch, c.Layers, c.Dim, c.Heads, c.KVHeads, c.FFN, c.Ctx, c.Vocab, c.Tied)
+	if c.Pos == PosSinusoidal {
+		s += " pos=sinusoidal"
+	}
+	return s
 }
 
 // HeadDim is the size of one attention head.
@@ -102,7 +123,11 @@ func paramsF(c Config) float64 {
 	if c.Arch == ArchGPT2 {
 		// ln1 w,b; q,k,v,o + biases; ln2 w,b; fc + b; proj + b
 		layer = 4*d + 2*d*d + 2*d*kv + d + 2*kv + d + 2*d*f + f + d
-		return v*d + float64(c.Ctx)*d + float64(c.Layers)*layer + 2*d
+		pos := float64(c.Ctx) * d
+		if c.Pos == PosSinusoidal {
+			pos = 0 // a fixed table, not a parameter
+		}
+		return v*d + pos + float64(c.Layers)*layer + 2*d
 	}
 	layer = 2*d + 2*d*d + 2*d*kv + 3*d*f
 	p := v*d + float64(c.Layers)*layer + d

@@ -70,7 +70,11 @@ func NewModel(c Config, rng *rand.Rand) (*Model, error) {
 	d, kv, f := c.Dim, c.KVHeads*c.HeadDim(), c.FFN
 	m.TokEmbd = normal(c.Vocab, d, std)
 	if c.Arch == ArchGPT2 {
-		m.PosEmbd = normal(c.Ctx, d, std)
+		if c.Pos == PosSinusoidal {
+			m.PosEmbd = ag.New(c.Ctx, d, Sinusoids(c.Ctx, d))
+		} else {
+			m.PosEmbd = normal(c.Ctx, d, std)
+		}
 	}
 	m.Layers = make([]Layer, c.Layers)
 	for i := range m.Layers {
@@ -112,7 +116,9 @@ func (m *Model) index() {
 		}
 	}
 	add("token_embd.weight", m.TokEmbd)
-	add("position_embd.weight", m.PosEmbd)
+	if m.PosEmbd.RequiresGrad() { // a sinusoidal table is no parameter: NewModel rebuilds it
+		add("position_embd.weight", m.PosEmbd)
+	}
 	for i := range m.Layers {
 		l := &m.Layers[i]
 		p := func(s string, v *ag.Var) { add(fmt.Sprintf("blk.%d.%s", i, s), v) }
@@ -409,4 +415,22 @@ func (m *Model) ToLlama() (*llama.Model, error) {
 		lm.GPT2 = g
 	}
 	return lm, nil
+}
+
+// Sinusoids returns the fixed position encodings of Vaswani et al. 2017
+// ("Attention Is All You Need", §3.5), [ctx, dim] row-major:
+// PE(p, 2i) = sin(p / 10000^(2i/dim)), PE(p, 2i+1) = cos(p / 10000^(2i/dim)),
+// computed in float64 and rounded once.
+func Sinusoids(ctx, dim int) []float32 {
+	t := make([]float32, ctx*dim)
+	for p := range ctx {
+		for j := 0; j < dim; j += 2 {
+			a := float64(p) / math.Pow(10000, float64(j)/float64(dim))
+			t[p*dim+j] = float32(math.Sin(a))
+			if j+1 < dim {
+				t[p*dim+j+1] = float32(math.Cos(a))
+			}
+		}
+	}
+	return t
 }

@@ -5,12 +5,15 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	ag "github.com/llmpipe/llmpipe/autograd"
+	"github.com/llmpipe/llmpipe/checkpoint"
 	"github.com/llmpipe/llmpipe/format/gguf"
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/model/llama"
+	"github.com/llmpipe/llmpipe/optim"
 )
 
 // TestLlamaMatchesRuntime checks that the autograd forward pass (no tape)
@@ -27,6 +30,7 @@ func TestLlamaMatchesRuntime(t *testing.T) {
 		{"gqa-untied", Config{Arch: ArchLlama, Layers: 2, Dim: 32, Heads: 4, KVHeads: 2, FFN: 48, Ctx: 16, Vocab: 37}},
 		{"mha-tied", Config{Arch: ArchLlama, Layers: 1, Dim: 24, Heads: 3, Ctx: 12, Vocab: 29, Tied: true}},
 		{"gpt2", Config{Arch: ArchGPT2, Layers: 2, Dim: 32, Heads: 4, Ctx: 16, Vocab: 37}},
+		{"gpt2-sinusoidal", Config{Arch: ArchGPT2, Layers: 2, Dim: 32, Heads: 4, Ctx: 16, Vocab: 37, Pos: PosSinusoidal}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 2))
@@ -307,5 +311,80 @@ func TestForwardRowsPacked(t *testing.T) {
 				t.Fatal("one window of 2T gives the last logit of two windows of T")
 			}
 		})
+	}
+}
+
+// TestSinusoidalPositions: a GPT-2 with sinusoidal positions holds the
+// table of Vaswani et al. (values written out here from the formula), does
+// not train it (not a parameter; unchanged by a step; not in the parameter
+// count), rebuilds it when loaded from a checkpoint, and refuses the option
+// for a Llama or an unknown value.
+func TestSinusoidalPositions(t *testing.T) {
+	c := Config{Arch: ArchGPT2, Layers: 1, Dim: 8, Heads: 2, Ctx: 6, Vocab: 11, Pos: PosSinusoidal}
+	m, err := NewModel(c, rand.New(rand.NewPCG(3, 4)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := m.PosEmbd.Data
+	for _, w := range []struct {
+		p, j int
+		v    float64
+	}{
+		{0, 0, 0}, {0, 1, 1}, {0, 6, 0}, {0, 7, 1},
+		{1, 0, math.Sin(1)}, {1, 1, math.Cos(1)},
+		{3, 2, math.Sin(3 / math.Pow(10000, 2.0/8))}, {3, 3, math.Cos(3 / math.Pow(10000, 2.0/8))},
+		{5, 6, math.Sin(5 / math.Pow(10000, 6.0/8))}, {5, 7, math.Cos(5 / math.Pow(10000, 6.0/8))},
+	} {
+		if got := tab[w.p*8+w.j]; got != float32(w.v) {
+			t.Errorf("PE(%d, %d) = %v, want %v", w.p, w.j, got, float32(w.v))
+		}
+	}
+	for i, name := range m.Names() {
+		if name == "position_embd.weight" || m.Params()[i] == m.PosEmbd {
+			t.Fatalf("the sinusoidal table is a parameter (%s)", name)
+		}
+	}
+	learned := c
+	learned.Pos = PosLearned
+	if d := learned.Params() - c.Params(); d != int64(c.Ctx*c.Dim) {
+		t.Errorf("parameter count: learned - sinusoidal = %d, want ctx·dim = %d", d, c.Ctx*c.Dim)
+	}
+	before := slices.Clone(tab)
+	tp := ag.NewTape()
+	ids := []int{1, 2, 3, 4, 5, 6}
+	if err := tp.Backward(m.Loss(tp, ids, []int{2, 3, 4, 5, 6, 7}, 1)); err != nil {
+		t.Fatal(err)
+	}
+	adam := optim.NewAdamW(m.Params(), 0.1, optim.DecayMatrices)
+	adam.Step(1e-2)
+	if !slices.Equal(before, m.PosEmbd.Data) {
+		t.Error("a training step changed the sinusoidal table")
+	}
+	if m.PosEmbd.RequiresGrad() {
+		t.Error("the sinusoidal table carries a gradient")
+	}
+	// a checkpoint of it loads with the same table and logits
+	dir := t.TempDir()
+	ck := &Checkpoint{Meta: Meta{Config: m.Config, Tokenizer: TokenizerSpec{Kind: "bytes"}}}
+	for i, p := range m.Params() {
+		ck.Tensors = append(ck.Tensors, checkpoint.Tensor{Name: m.Names()[i], Shape: []int{p.Rows, p.Cols}, Data: p.Data})
+	}
+	if err := (FileStore{}).Save(dir, ck); err != nil {
+		t.Fatal(err)
+	}
+	back, _, err := LoadModel(nil, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(back.PosEmbd.Data, before) || !slices.Equal(back.Forward(nil, ids, 1).Data, m.Forward(nil, ids, 1).Data) {
+		t.Error("the reloaded model differs")
+	}
+	for _, bad := range []Config{
+		{Arch: ArchLlama, Layers: 1, Dim: 8, Heads: 2, Ctx: 6, Vocab: 11, Pos: PosSinusoidal},
+		{Arch: ArchGPT2, Layers: 1, Dim: 8, Heads: 2, Ctx: 6, Vocab: 11, Pos: "rotary"},
+	} {
+		if _, err := NewModel(bad, rand.New(rand.NewPCG(1, 1))); err == nil {
+			t.Errorf("%s: no error", bad)
+		}
 	}
 }

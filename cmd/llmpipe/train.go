@@ -31,6 +31,7 @@ type trainFlags struct {
 	FFN         int
 	Ctx         int
 	Tied        bool
+	Pos         string
 	Steps       int
 	Batch       int
 	Accum       int
@@ -119,11 +120,11 @@ command line override it.`,
 				spec = train.TokenizerSpec{Kind: "file", Path: f.Tokenizer}
 			}
 			modelChanged := false
-			for _, n := range []string{"arch", "layers", "dim", "heads", "kv-heads", "ffn", "ctx", "tied", "tokenizer"} {
+			for _, n := range []string{"arch", "layers", "dim", "heads", "kv-heads", "ffn", "ctx", "tied", "pos", "tokenizer"} {
 				modelChanged = modelChanged || cmd.Flags().Changed(n)
 			}
 			cfg := train.Config{Arch: f.Arch, Layers: f.Layers, Dim: f.Dim, Heads: f.Heads, KVHeads: f.KVHeads,
-				FFN: f.FFN, Ctx: f.Ctx, Tied: f.Tied}
+				FFN: f.FFN, Ctx: f.Ctx, Tied: f.Tied, Pos: f.Pos}
 			if !resume && train.HasCheckpoint(out) {
 				return fmt.Errorf("train: %s already holds a checkpoint: pass --resume to continue it, or choose another --out", out)
 			}
@@ -231,6 +232,7 @@ command line override it.`,
 	fl.IntVar(&f.FFN, "ffn", f.FFN, "feed-forward width (0: 4·dim for gpt2, ~8/3·dim rounded to 32 for llama)")
 	fl.IntVar(&f.Ctx, "ctx", f.Ctx, "context length: tokens per training window")
 	fl.BoolVar(&f.Tied, "tied", f.Tied, "llama: tie the output head to the token embedding (gpt2 always ties)")
+	fl.StringVar(&f.Pos, "pos", f.Pos, "gpt2: position encoding, learned (trained table, default) or sinusoidal (fixed, Vaswani et al.)")
 	fl.IntVar(&f.Steps, "steps", f.Steps, "optimizer steps in all")
 	fl.IntVar(&f.Batch, "batch", f.Batch, "windows per micro-batch")
 	fl.IntVar(&f.Accum, "accum", f.Accum, "micro-batches per optimizer step (gradient accumulation)")
