@@ -121,7 +121,22 @@ func rowsArgsOK(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int) b
 // groups of weights across them.
 const rowsTokenBytes = 256 << 10
 
-var scalePool, unpackPool sync.Pool
+// scalePool and bytePool hold the Rows kernels' scratch (scale tables;
+// unpacked or converted blocks) as *[]float32 and *[]byte.
+var scalePool, bytePool sync.Pool
+
+// pooled returns a slice of length n from p, which holds *[]T, reusing its
+// array when it is big enough; give the pointer back with p.Put (keeping
+// the pointer, not the slice, makes the round trip allocation-free).
+func pooled[T any](p *sync.Pool, n int) *[]T {
+	s, _ := p.Get().(*[]T)
+	if s == nil || cap(*s) < n {
+		v := make([]T, n)
+		s = &v
+	}
+	*s = (*s)[:n]
+	return s
+}
 
 // rowsQ is QKernel.Rows for Q8_0 (bb = 34) and Q4_0 (bb = 18) weights:
 // 4 rows × 2 tokens per assembly call (4 × 1 for an odd last token, Dot for
@@ -153,23 +168,13 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 	var scales []float32 // [4·nb] row-group scales, then [chunk·nb] token scales
 	var ub []byte        // a 4-row group of Q4_0 weights unpacked to Q8_0 layout
 	if nTok >= 2 && hi-lo >= 4 {
-		n := (4 + min(chunk, nTok)) * nb
-		p, _ := scalePool.Get().(*[]float32)
-		if p == nil || cap(*p) < n {
-			s := make([]float32, n)
-			p = &s
-		}
-		defer scalePool.Put(p)
-		scales = (*p)[:n]
+		sp := pooled[float32](&scalePool, (4+min(chunk, nTok))*nb)
+		defer scalePool.Put(sp)
+		scales = *sp
 		if unpack != nil {
-			n := 4 * nb * Q8_0BlockBytes
-			p, _ := unpackPool.Get().(*[]byte)
-			if p == nil || cap(*p) < n {
-				s := make([]byte, n)
-				p = &s
-			}
-			defer unpackPool.Put(p)
-			ub = (*p)[:n]
+			up := pooled[byte](&bytePool, 4*nb*Q8_0BlockBytes)
+			defer bytePool.Put(up)
+			ub = *up
 		}
 	}
 	for t0 := 0; t0 < nTok; t0 += chunk {

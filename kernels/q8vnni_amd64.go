@@ -2,11 +2,7 @@
 
 package kernels
 
-import (
-	"sync"
-
-	"golang.org/x/sys/cpu"
-)
+import "golang.org/x/sys/cpu"
 
 // haveVNNI reports whether the CPU and OS support AVX-512 VNNI on ymm
 // registers (AVX512F, AVX512VL, AVX512_VNNI; x/sys/cpu reports these only
@@ -77,31 +73,17 @@ func vnniQ4Tile4x4(nib *byte, nstride int, a *byte, astride int, nb int, unused 
 //go:noescape
 func vnniQ4Dot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 
-var vnniPool sync.Pool
-
-// vnniBuf returns a pooled byte slice of length n; put it back with
-// vnniPool.Put.
-func vnniBuf(n int) *[]byte {
-	p, _ := vnniPool.Get().(*[]byte)
-	if p == nil || cap(*p) < n {
-		s := make([]byte, n)
-		p = &s
-	}
-	*p = (*p)[:n]
-	return p
-}
-
 // rowsQVNNI is QKernel.Rows for Q8_0 (q4 false, bb = 34) and Q4_0 (q4
 // true, bb = 18) weights on VNNI CPUs: 4 rows × 4 tokens per assembly
-// call (Q4_0 also takes any number of tokens: the tokens that do not fill
-// a tile, a decode step's one token included, run vnniQ4Dot4). Tokens go in chunks whose converted activations fit in
-// rowsTokenBytes; per chunk the activations are converted once (Q8_0:
-// XOR 0x80; Q4_0: with their lanes' starting values) and their scales
-// read once; per 4-row group the weights' scales and (Q8_0) lane starting
-// values or (Q4_0) unpacked nibbles are made once per chunk, in one pass. The last
-// tokens of a chunk that do not fill a tile run vnniQ4Dot4 (Q4_0) or
-// rowsQ's 4-row × 1-token AVX2 kernel (Q8_0), the last rows the 1-row dot. Every element is bit-identical
-// to dot for its row and token (activations in [-127, 127]).
+// call. Tokens go in chunks whose converted activations fit in
+// rowsTokenBytes; per chunk the activations are converted once (Q8_0: XOR
+// 0x80; Q4_0: with their lanes' starting values) and their scales read
+// once; per 4-row group the weights' scales and (Q8_0) lane starting values
+// or (Q4_0) unpacked nibbles are made once per chunk, in one pass. The
+// tokens of a chunk that do not fill a tile (Q4_0: a decode step's one
+// token too) run vnniQ4Dot4 (Q4_0) or k4, rowsQ's 4-row × 1-token AVX2
+// kernel (Q8_0); the last rows run the 1-row dot. Every element is
+// bit-identical to dot for its row and token (activations in [-127, 127]).
 func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 bool,
 	k4 func(*byte, int, *byte, int, *float32), dot func(w, x []byte) float32) {
 	nb := cols / QK
@@ -112,19 +94,13 @@ func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4
 	}
 	chunk := max(4, rowsTokenBytes/(nb*ub)&^3)
 	nc := min(chunk, nTok)
-	ns := (4 + nc) * nb // scales: [4·nb] of the row group, [nc·nb] of the tokens
-	sp, _ := scalePool.Get().(*[]float32)
-	if sp == nil || cap(*sp) < ns {
-		s := make([]float32, ns)
-		sp = &s
-	}
+	sp := pooled[float32](&scalePool, (4+nc)*nb) // scales: [4·nb] of the row group, [nc·nb] of the tokens
 	defer scalePool.Put(sp)
-	tp := vnniBuf(nc * nb * ub) // converted activations
-	defer vnniPool.Put(tp)
-	rp := vnniBuf(4 * nb * 32) // Q8_0: lane starting values [nb][4][8]int32; Q4_0: nibbles [4][nb][32]
-	defer vnniPool.Put(rp)
-	scales := (*sp)[:ns]
-	tb, rb := *tp, *rp
+	tp := pooled[byte](&bytePool, nc*nb*ub) // converted activations
+	defer bytePool.Put(tp)
+	rp := pooled[byte](&bytePool, 4*nb*32) // Q8_0: lane starting values [nb][4][8]int32; Q4_0: nibbles [4][nb][32]
+	defer bytePool.Put(rp)
+	scales, tb, rb := *sp, *tp, *rp
 	dw, dx := scales[:4*nb], scales[4*nb:]
 	for t0 := 0; t0 < nTok; t0 += chunk {
 		t1 := min(t0+chunk, nTok)
