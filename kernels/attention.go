@@ -33,7 +33,9 @@ func Attention(out, q, k, v, scores []float32, nCtx, nHeads, nKVHeads, headDim i
 		k32: [][]float32{k[:nCtx*nKVHeads*headDim]}, v32: [][]float32{v[:nCtx*nKVHeads*headDim]},
 		chunkLen: nCtx, posStride: nKVHeads * headDim, nKVHeads: nKVHeads, headDim: headDim,
 	}
-	attendRows(nil, out, q, &kv, nCtx-1, 1, nHeads, scale)
+	var b AttentionBatch
+	b.add(out, q, &kv, nCtx-1, 1)
+	b.Run(nHeads, scale)
 }
 
 func checkAttention(out, q, k, v, scores []float32, nCtx, nHeads, nKVHeads, headDim int) {
@@ -266,54 +268,3 @@ func attendHead(out, q []float32, kv *kvView, kvh, nCtx int, scale float32) {
 // attnRowWork is the estimated cost of one position of one head in
 // multiply-adds: the dot product and weighted sum (2·headDim) and the exp.
 func attnRowWork(headDim int) int { return 2*headDim + 24 }
-
-// attnTask is one call of attention over rows (token, head): what
-// attendRows splits over the worker pool. A KVCache keeps one, with chunk
-// bound to fn once, so that a decode step allocates nothing here.
-type attnTask struct {
-	out, q                []float32
-	kv                    *kvView
-	pos0, nHeads, rows, n int
-	scale                 float32
-	fn                    func(c int) // t.chunk
-}
-
-// row runs attendHead for row r = t·nHeads + h.
-func (t *attnTask) row(r int) {
-	hd := t.kv.headDim
-	tok, h := r/t.nHeads, r%t.nHeads
-	group := t.nHeads / t.kv.nKVHeads
-	attendHead(t.out[r*hd:(r+1)*hd], t.q[r*hd:(r+1)*hd], t.kv, h/group, t.pos0+tok+1, t.scale)
-}
-
-// chunk runs rows c, c+n, c+2n, ….
-func (t *attnTask) chunk(c int) {
-	for r := c; r < t.rows; r += t.n {
-		t.row(r)
-	}
-}
-
-// attendRows runs attendHead for the nTok·nHeads rows of q ([nTok, nHeads,
-// headDim]): token t (position pos0+t) sees positions 0..pos0+t. Rows are
-// dealt round-robin to up to 4·Threads() chunks that the worker pool claims
-// as it goes (causal rows differ in length); each row is computed whole by
-// one goroutine, so the result does not depend on the thread count. task
-// may be nil (one is made) or a KVCache's.
-func attendRows(task *attnTask, out, q []float32, kv *kvView, pos0, nTok, nHeads int, scale float32) {
-	if task == nil {
-		task = &attnTask{}
-		task.fn = task.chunk
-	}
-	rows := nTok * nHeads
-	*task = attnTask{out: out, q: q, kv: kv, pos0: pos0, nHeads: nHeads, rows: rows, scale: scale, fn: task.fn}
-	defer func() { task.out, task.q, task.kv = nil, nil, nil }()
-	work := rows * (pos0 + (nTok+1)/2) * attnRowWork(kv.headDim)
-	p := getPool(work >= 2*minChunkWork)
-	task.n = min(4*p.threads, rows, work/minChunkWork)
-	if task.n <= 1 || p.threads <= 1 {
-		task.n = 1
-		task.chunk(0)
-		return
-	}
-	p.parallel(task.n, task.fn)
-}

@@ -5,9 +5,9 @@ import "fmt"
 // AttentionBatch runs AttentionCached for several sequences (each with its
 // own KV cache and positions) in one parallel loop over all their (token,
 // head) rows: a batched decode step of N sequences hands the worker pool
-// one job per layer instead of N. Every row is computed whole by one
-// goroutine with the same code as AttentionCached, so each sequence's
-// result has the same bits as AttentionCached on it alone. Add queues a
+// one job per layer instead of N. It is the one loop every attention call
+// runs (AttentionCached and Attention are batches of one), so each
+// sequence's result has the same bits alone or in a batch. Add queues a
 // sequence, Run computes them all and empties the queue; the zero value is
 // ready, and keeping one AttentionBatch across steps allocates nothing.
 type AttentionBatch struct {
@@ -36,6 +36,12 @@ func (b *AttentionBatch) Add(out, q []float32, c *KVCache, pos0, nTok int) {
 		panic(fmt.Sprintf("kernels: AttentionBatch.Add q %d out %d, %d tokens at %d; cache holds %d positions of %d KV heads of %d",
 			len(q), len(out), nTok, pos0, c.n, kv.nKVHeads, kv.headDim))
 	}
+	b.add(out, q, kv, pos0, nTok)
+}
+
+// add queues the nTok·nHeads rows of q and out on the KV view kv: token t
+// (position pos0+t) sees positions 0..pos0+t.
+func (b *AttentionBatch) add(out, q []float32, kv *kvView, pos0, nTok int) {
 	if nTok == 0 {
 		return
 	}
@@ -48,7 +54,10 @@ func (b *AttentionBatch) Add(out, q []float32, c *KVCache, pos0, nTok int) {
 
 // Run computes the queued sequences' attention with nHeads query heads
 // (a multiple of each cache's KV heads) and the given scale, then empties
-// the queue.
+// the queue. The rows of all sequences are dealt round-robin to up to
+// 4·Threads() chunks that the worker pool claims as it goes (causal rows
+// differ in length); each row is computed whole by one goroutine, so the
+// result does not depend on the thread count or on the batch.
 func (b *AttentionBatch) Run(nHeads int, scale float32) {
 	defer b.reset()
 	if len(b.items) == 0 {
@@ -79,7 +88,8 @@ func (b *AttentionBatch) Run(nHeads int, scale float32) {
 }
 
 // chunk runs the global rows c, c+n, c+2n, …: row g of item i is its row
-// g - starts[i] = t·nHeads + h, as in attnTask.row.
+// g - starts[i] = t·nHeads + h, query head h of token t, which reads KV
+// head h / (nHeads/nKVHeads).
 func (b *AttentionBatch) chunk(c int) {
 	i := 0
 	for g := c; g < b.starts[len(b.items)]; g += b.n {

@@ -23,7 +23,7 @@ type KVCache struct {
 	ctx  int
 	n    int
 	f16  bool
-	task attnTask
+	attn AttentionBatch // AttentionCached's, kept so that a decode step allocates nothing
 }
 
 // NewKVCache returns an empty cache for up to ctx positions of nKVHeads
@@ -36,7 +36,6 @@ func NewKVCache(ctx, nKVHeads, headDim int, f16 bool) (*KVCache, error) {
 	c := &KVCache{ctx: ctx, f16: f16, view: kvView{
 		chunkLen: attnBlock, posStride: headDim, headMajor: true, nKVHeads: nKVHeads, headDim: headDim,
 	}}
-	c.task.fn = c.task.chunk
 	if f16 {
 		c.view.k16, c.view.v16 = make([][]uint16, chunks), make([][]uint16, chunks)
 	} else {
@@ -165,5 +164,6 @@ func AttentionCached(out, q []float32, c *KVCache, pos0, nTok, nHeads int, scale
 	if nTok == 0 {
 		return
 	}
-	attendRows(&c.task, out, q, kv, pos0, nTok, nHeads, scale)
+	c.attn.add(out, q, kv, pos0, nTok)
+	c.attn.Run(nHeads, scale)
 }

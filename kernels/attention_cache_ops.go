@@ -17,10 +17,8 @@ import "fmt"
 // two caches (they are read-only from then on); the partly filled chunk at
 // the end, if any, is copied, so a clone allocates at most one chunk of
 // 128 positions until it stores more. Bytes counts shared chunks in each
-// cache that holds them.
-//
-// Store at a position below Len() writes into the chunks in place: after a
-// Clone, go back with Truncate first (it unshares the chunk it cuts into).
+// cache that holds them. (Store at a position below Len() truncates there
+// first, so it too unshares the chunk it writes into.)
 func (c *KVCache) Clone() *KVCache {
 	kv := &c.view
 	d, err := NewKVCache(c.ctx, kv.nKVHeads, kv.headDim, c.f16)
