@@ -256,15 +256,9 @@ func convertRowF16(dst []byte, x []float32) {
 	if len(dst) != 2*len(x) {
 		panic(fmt.Sprintf("kernels: convertRowF16 of %d values into %d bytes", len(x), len(dst)))
 	}
-	n8 := len(x) &^ 7
-	if useAsm && haveHalfAsm && n8 > 0 {
-		cvtF32ToF16(&dst[0], &x[0], n8)
-	} else {
-		n8 = 0
-	}
-	for i := n8; i < len(x); i++ {
-		h := tensor.F32ToF16(x[i])
-		dst[2*i], dst[2*i+1] = byte(h), byte(h>>8)
+	if len(x) > 0 {
+		// amd64 is little-endian: the halves' bytes are the encoding
+		f32ToF16Halves(unsafe.Slice((*uint16)(unsafe.Pointer(&dst[0])), len(x)), x)
 	}
 }
 
