@@ -67,13 +67,7 @@ func (m *Model) HFConfigJSON(dtype string) ([]byte, error) {
 	if c.RopeFreqScale != 1 && c.RopeFreqScale > 0 {
 		cfg["rope_scaling"] = map[string]any{"rope_type": "linear", "factor": f32(1 / c.RopeFreqScale)}
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(cfg); err != nil {
-		return nil, fmt.Errorf("llama: export: config.json: %w", err)
-	}
-	return buf.Bytes(), nil
+	return configJSON(cfg)
 }
 
 // hfAttentionBias reports config.json's attention_bias: for llama every
@@ -283,4 +277,16 @@ func writeFileAtomic(path string, data []byte) error {
 		d.Close()
 	}
 	return nil
+}
+
+// configJSON encodes an HF config.json: two-space indented, one trailing
+// newline.
+func configJSON(cfg map[string]any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(cfg); err != nil {
+		return nil, fmt.Errorf("llama: export: config.json: %w", err)
+	}
+	return buf.Bytes(), nil
 }

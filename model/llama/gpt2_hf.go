@@ -1,7 +1,6 @@
 package llama
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -373,13 +372,7 @@ func (m *Model) gpt2HFConfigJSON(dtype string, opts ExportOptions) ([]byte, erro
 		"embd_pdrop":                      0.0,
 		"resid_pdrop":                     0.0,
 	}
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	if err := enc.Encode(cfg); err != nil {
-		return nil, fmt.Errorf("llama: export: config.json: %w", err)
-	}
-	return buf.Bytes(), nil
+	return configJSON(cfg)
 }
 
 // gpt2HFTensors lists a GPT-2's tensors under GPT2LMHeadModel's names (with

@@ -86,17 +86,8 @@ func loadGPT2(f *gguf.File) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w (general.architecture %q)", err, ArchGPT2)
 	}
-	emb, ok := f.Tensor(nameTokenEmbd)
-	if !ok {
-		return nil, fmt.Errorf("llama: missing tensor %q", nameTokenEmbd)
-	}
-	if len(emb.Dims) != 2 || emb.Dims[1] == 0 || emb.Dims[1] > maxDim {
-		return nil, fmt.Errorf("llama: tensor %q: dims %v, want [%d, vocab]", nameTokenEmbd, emb.Dims, c.Dim)
-	}
-	c.VocabSize = int(emb.Dims[1])
-	// every block has 12 tensors: reject a block count the index cannot hold
-	if c.NumLayers > len(f.Tensors)/12 {
-		return nil, fmt.Errorf("llama: block_count %d, but the file has only %d tensors", c.NumLayers, len(f.Tensors))
+	if err := readVocab(f, &c, 12); err != nil { // 12 tensors a block
+		return nil, err
 	}
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 	get := func(name string, n int) []float32 {

@@ -40,18 +40,8 @@ type Weights struct {
 // loadWeights reads and checks every tensor of c from f. c.VocabSize is set
 // from token_embd.weight.
 func loadWeights(f *gguf.File, c *Config) (*Weights, error) {
-	emb, ok := f.Tensor(nameTokenEmbd)
-	if !ok {
-		return nil, fmt.Errorf("llama: missing tensor %q", nameTokenEmbd)
-	}
-	if len(emb.Dims) != 2 || emb.Dims[1] == 0 || emb.Dims[1] > maxDim {
-		return nil, fmt.Errorf("llama: tensor %q: dims %v, want [%d, vocab]", nameTokenEmbd, emb.Dims, c.Dim)
-	}
-	c.VocabSize = int(emb.Dims[1])
-	// Every block has 9 tensors: a block count the index cannot hold is
-	// rejected before anything is allocated for it.
-	if c.NumLayers > len(f.Tensors)/9 {
-		return nil, fmt.Errorf("llama: block_count %d, but the file has only %d tensors", c.NumLayers, len(f.Tensors))
+	if err := readVocab(f, c, 9); err != nil {
+		return nil, err
 	}
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 
@@ -178,4 +168,22 @@ func readF32(f *gguf.File, name string, dims ...int) ([]float32, error) {
 		}
 	}
 	return out, nil
+}
+
+// readVocab sets c.VocabSize from token_embd.weight's shape, and rejects a
+// block count the file's tensor index cannot hold (perBlock tensors each)
+// before anything is allocated for it.
+func readVocab(f *gguf.File, c *Config, perBlock int) error {
+	emb, ok := f.Tensor(nameTokenEmbd)
+	if !ok {
+		return fmt.Errorf("llama: missing tensor %q", nameTokenEmbd)
+	}
+	if len(emb.Dims) != 2 || emb.Dims[1] == 0 || emb.Dims[1] > maxDim {
+		return fmt.Errorf("llama: tensor %q: dims %v, want [%d, vocab]", nameTokenEmbd, emb.Dims, c.Dim)
+	}
+	c.VocabSize = int(emb.Dims[1])
+	if c.NumLayers > len(f.Tensors)/perBlock {
+		return fmt.Errorf("llama: block_count %d, but the file has only %d tensors", c.NumLayers, len(f.Tensors))
+	}
+	return nil
 }
