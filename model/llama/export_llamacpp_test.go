@@ -57,14 +57,7 @@ func exportCases() []exportCase {
 	}
 	bpe := func(typ quant.Type) func(t *testing.T) []byte {
 		return func(t *testing.T) []byte {
-			tj, err := os.ReadFile("testdata/export_bpe512_tokenizer.json")
-			if err != nil {
-				t.Fatal(err)
-			}
-			kvs, err := BPETokenizerKVs(tj)
-			if err != nil {
-				t.Fatal(err)
-			}
+			kvs := bpe512KVs(t)
 			var buf bytes.Buffer
 			if _, err := randomModel(512, 1).WriteGGUF(&buf, ExportOptions{Type: typ, Name: "random bpe512", Tokenizer: kvs}); err != nil {
 				t.Fatal(err)

@@ -314,6 +314,21 @@ func randomModel(vocab int, seed uint64) *Model {
 	return &Model{Config: c, Weights: w}
 }
 
+// bpe512KVs returns the GGUF tokenizer metadata of testdata's 512-token
+// byte-level BPE (made by bpetrain).
+func bpe512KVs(t *testing.T) []gguf.KV {
+	t.Helper()
+	b, err := os.ReadFile("testdata/export_bpe512_tokenizer.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	kvs, err := BPETokenizerKVs(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kvs
+}
+
 // TestBPETokenizerKVs: the bpetrain tokenizer.json becomes llama.cpp's gpt2
 // metadata; layouts llama.cpp would tokenize differently are errors.
 func TestBPETokenizerKVs(t *testing.T) {

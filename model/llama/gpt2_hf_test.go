@@ -160,14 +160,7 @@ func TestGPT2HFLayout(t *testing.T) {
 	m := randomGPT2(512, 3)
 	c := m.Config
 	dir := t.TempDir()
-	tj, err := os.ReadFile("testdata/export_bpe512_tokenizer.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kvs, err := BPETokenizerKVs(tj)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kvs := bpe512KVs(t)
 	if err := m.WriteSafetensors(dir, ExportOptions{Tokenizer: kvs}); err != nil {
 		t.Fatal(err)
 	}

@@ -63,14 +63,7 @@ func randomGPT2(vocab int, seed uint64) *Model {
 // 512-token byte-level BPE of testdata, loaded back.
 func gpt2GGUF(t *testing.T, m *Model, typ quant.Type) ([]byte, *Model) {
 	t.Helper()
-	tj, err := os.ReadFile("testdata/export_bpe512_tokenizer.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	kvs, err := BPETokenizerKVs(tj)
-	if err != nil {
-		t.Fatal(err)
-	}
+	kvs := bpe512KVs(t)
 	var buf bytes.Buffer
 	if _, err := m.WriteGGUF(&buf, ExportOptions{Type: typ, Name: "random gpt2", Tokenizer: kvs}); err != nil {
 		t.Fatal(err)
