@@ -46,12 +46,7 @@ func (s *Stopper) Push(text string) (bool, error) {
 	}
 	keep := 0
 	for _, st := range s.stops {
-		for n := min(len(st)-1, len(s.pending)); n > keep; n-- {
-			if strings.HasSuffix(s.pending, st[:n]) {
-				keep = n
-				break
-			}
-		}
+		keep = max(keep, HeldBack(s.pending, st))
 	}
 	out := s.pending[:len(s.pending)-keep]
 	s.pending = s.pending[len(s.pending)-keep:]
@@ -63,4 +58,16 @@ func (s *Stopper) Flush() error {
 	out := s.pending
 	s.pending = ""
 	return s.emit(out)
+}
+
+// HeldBack returns the length of the longest suffix of s that is a proper
+// prefix of tag: the text a streamer must hold back because the next text
+// may complete tag.
+func HeldBack(s, tag string) int {
+	for n := min(len(s), len(tag)-1); n > 0; n-- {
+		if strings.HasSuffix(s, tag[:n]) {
+			return n
+		}
+	}
+	return 0
 }

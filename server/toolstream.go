@@ -3,6 +3,8 @@ package server
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/llmpipe/llmpipe/generate"
 )
 
 // Tool-call tags of the Hermes format (Qwen's and Hermes' templates).
@@ -70,7 +72,7 @@ func (t *toolStreamer) push(text string) []toolDelta {
 				t.state, t.body, t.header, t.argsSent, t.anyArgs = tsCall, "", false, 0, false
 				continue
 			}
-			n := len(t.pending) - heldBack(t.pending, toolOpen)
+			n := len(t.pending) - generate.HeldBack(t.pending, toolOpen)
 			out = t.content(out, t.pending[:n])
 			t.pending = t.pending[n:]
 			return out
@@ -79,7 +81,7 @@ func (t *toolStreamer) push(text string) []toolDelta {
 			t.pending = ""
 			j := strings.Index(t.body, toolClose)
 			if j < 0 {
-				return t.callDeltas(out, t.body[:len(t.body)-heldBack(t.body, toolClose)], false)
+				return t.callDeltas(out, t.body[:len(t.body)-generate.HeldBack(t.body, toolClose)], false)
 			}
 			rest := t.body[j+len(toolClose):]
 			if out = t.callDeltas(out, t.body[:j], true); t.state == tsPlain {
@@ -178,17 +180,6 @@ func (t *toolStreamer) content(out []toolDelta, s string) []toolDelta {
 		return out
 	}
 	return append(out, toolDelta{content: body})
-}
-
-// heldBack is the length of the longest suffix of s that begins tag (a tag
-// that may be completed by the next text).
-func heldBack(s, tag string) int {
-	for n := min(len(s), len(tag)-1); n > 0; n-- {
-		if strings.HasSuffix(s, tag[:n]) {
-			return n
-		}
-	}
-	return 0
 }
 
 // callScan is what scanCall found in a call's text so far.
