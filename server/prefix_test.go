@@ -181,12 +181,13 @@ func TestPrefixCacheUnit(t *testing.T) {
 }
 
 // TestPrefixCacheKeepsCancelled: a stream whose client went away leaves its
-// sequence in the cache (a chat's stop button, then the next turn); an
+// sequence in the cache (a chat's stop button, then the next turn; greedy,
+// so that its first generated id is never the next prompt's " "); an
 // entry larger than the byte bound is not kept and pushes nothing out.
 func TestPrefixCacheKeepsCancelled(t *testing.T) {
 	s, ts := newTest(t, &fakeModel{ctx: 512, delay: 2 * time.Millisecond, history: true}, func(c *Config) { c.PrefixCache = 4 })
 	ctx, cancel := context.WithCancel(context.Background())
-	req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v1/completions", strings.NewReader(`{"prompt":"once upon a time","max_tokens":400,"stream":true}`))
+	req, _ := http.NewRequestWithContext(ctx, "POST", ts.URL+"/v1/completions", strings.NewReader(`{"prompt":"once upon a time","max_tokens":400,"stream":true,"temperature":0}`))
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
