@@ -85,12 +85,17 @@ type halfKernel struct {
 	dot8  func(w *byte, stride int, x *float32, n int, out *float32)
 	toF32 func(dst *float32, src *byte, n int)
 	one   func(h uint16) float32
+	// tile is the 3-row × 8-token AVX-512VL tile (tile38F16X), nil where
+	// the type has none.
+	tile   func(w *byte, ws int, xp *[8]*float32, n int, out *float32, os int, nt int, pf int)
+	tile64 func(w *byte, ws int, xp *[4]*float32, n int, out *float32, os int, nt int, pf int)
 }
 
 var (
 	f16Kernel = &halfKernel{
 		ok:  func() bool { return useAsm && haveHalfAsm },
 		ref: dotF16Ref, dot: dotF16AVX2, dot4: dot4F16X, dot8: dot8F16X, toF32: cvtF16ToF32, one: tensor.F16ToF32,
+		tile: tile38F16X, tile64: tile64F16X,
 	}
 	bf16Kernel = &halfKernel{
 		ok:  func() bool { return useAsm },
@@ -185,6 +190,10 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 		}
 		return
 	}
+	if h.tile != nil && useTile38 && cols%8 == 0 && nTok >= tile38MinTok && nTok <= halfTileMaxTok {
+		h.rowsTile(out, w, xq, nTok, rows, cols, lo, hi)
+		return
+	}
 	c8 := (cols + 7) &^ 7
 	if nTok >= 3 {
 		// Prompt: per block of tokens (bounded scratch, however long the
@@ -231,6 +240,58 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 			}
 			for ; r < r1; r++ {
 				o[r] = h.dot(&w[r*wb], &xq[t*wb], cols)
+			}
+		}
+	}
+}
+
+// halfTileMaxTok is the most tokens for which rows() runs the 3 × 8 tiles
+// on the 16-bit rows directly; longer prompts convert blocks of rows to
+// float32 for gemm (whose own tiles are then the 3 × 8 ones).
+const halfTileMaxTok = 1 << 30
+
+// rowsTile is rows() with the 3-row × 8-token tiles (h.tile; cols a
+// multiple of 8): per block of at most halfTokenBlock tokens converted to
+// float32, per block of rows that stays in L2, groups of 8 tokens, the last
+// padded with repeats of its first token (or, when shorter than
+// tile38MinTok, run one token at a time by dot8/dot4); the rows left over
+// after the last whole tile run through dot.
+func (h *halfKernel) rowsTile(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	wb := 2 * cols
+	tb := min(nTok, halfTokenBlock)
+	xf := getF32Scratch(tb * cols)
+	defer putF32Scratch(xf)
+	blk := max(6, halfBlockBytes/wb/6*6)
+	pf := tile38PfRows * wb
+	for t0 := 0; t0 < nTok; t0 += tb {
+		t1 := min(t0+tb, nTok)
+		h.toF32(&xf[0], &xq[t0*wb], (t1-t0)*cols)
+		for r0 := lo; r0 < hi; r0 += blk {
+			r1 := min(r0+blk, hi)
+			for t := t0; t < t1; t += 8 {
+				k := min(8, t1-t)
+				if k < tile38MinTok {
+					for tt := t; tt < t+k; tt++ {
+						o, xt := out[tt*rows:(tt+1)*rows], &xf[(tt-t0)*cols]
+						r := r0
+						for ; r+8 <= r1; r += 8 {
+							h.dot8(&w[r*wb], wb, xt, cols, &o[r])
+						}
+						for ; r < r1; r++ {
+							o[r] = h.dot(&w[r*wb], &xq[tt*wb], cols)
+						}
+					}
+					continue
+				}
+				xp, xp4 := tokenPtrs(xf, cols, t-t0, k), tokenPtrs4(xf, cols, t-t0, min(k, 4))
+				tileRows(r0, r1, k,
+					func(r int) { h.tile64(&w[r*wb], wb, &xp4, cols, &out[t*rows+r], rows, k, pf) },
+					func(r int) { h.tile(&w[r*wb], wb, &xp, cols, &out[t*rows+r], rows, k, pf) },
+					func(r int) {
+						for tt := t; tt < t+k; tt++ {
+							out[tt*rows+r] = h.dot(&w[r*wb], &xq[tt*wb], cols)
+						}
+					})
 			}
 		}
 	}

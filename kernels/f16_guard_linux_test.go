@@ -31,6 +31,12 @@ func guardedPage(t *testing.T) []byte {
 
 func f32View(b []byte) []float32 { return unsafe.Slice((*float32)(unsafe.Pointer(&b[0])), len(b)/4) }
 
+// guardShapes are the rows × tokens TestKernelsStayInBounds runs: single
+// rows and tokens, the AVX2 tiles (4 × 3, 8 rows), and the AVX-512VL tiles
+// of f32tile_amd64.s (6 × 4 and 3 × 8, with padded token groups and rows
+// left over).
+var guardShapes = [][2]int{{1, 1}, {9, 1}, {5, 3}, {8, 4}, {7, 2}, {13, 8}, {9, 8}, {8, 11}, {12, 3}, {6, 4}}
+
 // TestKernelsStayInBounds runs every kernel on rows that end at the end of
 // an accessible page (weights) or start at its beginning (activations), for
 // all short lengths, and checks the results equal those of copies in
@@ -40,7 +46,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 	wAll, xAll := f32View(wPage), f32View(xPage)
 	rng := rand.New(rand.NewPCG(71, 72))
 	for n := 1; n <= 40; n++ {
-		for _, s := range [][2]int{{1, 1}, {9, 1}, {5, 3}, {8, 4}} {
+		for _, s := range guardShapes {
 			nr, nt := s[0], s[1]
 			w := wAll[len(wAll)-nr*n:]
 			x := xAll[:nt*n]
@@ -74,7 +80,7 @@ func TestKernelsStayInBounds(t *testing.T) {
 	for _, h := range halfTypes {
 		k := LookupQKernel(h.t)
 		for n := 1; n <= 40; n++ {
-			for _, s := range [][2]int{{1, 1}, {9, 1}, {5, 3}, {8, 4}} {
+			for _, s := range guardShapes {
 				nr, nt := s[0], s[1]
 				w := wPage[len(wPage)-2*nr*n:]
 				x := xPage[:2*nt*n]
