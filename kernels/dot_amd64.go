@@ -97,7 +97,7 @@ func gemm(out []float32, os int, w []float32, ws int, x []float32, xs int, n, nr
 		}
 		return
 	}
-	if useTile38 && n%8 == 0 && nt >= tile38MinTok {
+	if useTile38 && n%8 == 0 && nt >= tile38MinTok && nt <= tileMaxTok {
 		gemm38(out, os, w, ws, x, xs, n, nr, nt)
 		return
 	}

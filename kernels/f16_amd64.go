@@ -190,7 +190,7 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 		}
 		return
 	}
-	if h.tile != nil && useTile38 && cols%8 == 0 && nTok >= tile38MinTok && nTok <= halfTileMaxTok {
+	if h.tile != nil && useTile38 && cols%8 == 0 && nTok >= tile38MinTok && (nTok <= tileMaxTok || cols >= halfTileMinCols) {
 		h.rowsTile(out, w, xq, nTok, rows, cols, lo, hi)
 		return
 	}
@@ -245,10 +245,11 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 	}
 }
 
-// halfTileMaxTok is the most tokens for which rows() runs the 3 × 8 tiles
-// on the 16-bit rows directly; longer prompts convert blocks of rows to
-// float32 for gemm (whose own tiles are then the 3 × 8 ones).
-const halfTileMaxTok = 1 << 30
+// halfTileMinCols is the shortest rows for which rows() runs the register
+// tiles on a prompt (more than tileMaxTok tokens): converting each weight
+// chunk once per 8 tokens in the tile measured faster than converting
+// blocks of rows to float32 for gemm, except on short rows.
+const halfTileMinCols = 256
 
 // rowsTile is rows() with the 3-row × 8-token tiles (h.tile; cols a
 // multiple of 8): per block of at most halfTokenBlock tokens converted to
@@ -262,7 +263,7 @@ func (h *halfKernel) rowsTile(out []float32, w, xq []byte, nTok, rows, cols, lo,
 	xf := getF32Scratch(tb * cols)
 	defer putF32Scratch(xf)
 	blk := max(6, halfBlockBytes/wb/6*6)
-	pf := tile38PfRows * wb
+	pf := max(tilePfBytes, 3*wb)
 	for t0 := 0; t0 < nTok; t0 += tb {
 		t1 := min(t0+tb, nTok)
 		h.toF32(&xf[0], &xq[t0*wb], (t1-t0)*cols)

@@ -6,11 +6,12 @@ import "golang.org/x/sys/cpu"
 
 // haveTile38 reports whether the CPU and OS support AVX-512F and AVX-512VL
 // (x/sys/cpu reports them only when the OS saves the AVX-512 state): the
-// 3-row × 8-token register tiles of f32tile_amd64.s need the 32 ymm
-// registers of EVEX. Without them gemm and the F16 Rows run the AVX2 tiles.
+// register tiles of f32tile_amd64.s (3 rows × 8 tokens, 6 rows × 4) need
+// the 32 ymm registers of EVEX. Without them gemm and the F16 Rows run the
+// AVX2 kernels.
 var haveTile38 = haveAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasAVX512VL
 
-// useTile38 selects the 3 × 8 tiles; tests turn it off to compare them with
+// useTile38 selects the tiles of f32tile_amd64.s; tests turn it off to compare them with
 // the AVX2 path.
 var useTile38 = haveTile38
 
@@ -42,16 +43,30 @@ func tile64F32X(w *float32, ws int, xp *[4]*float32, n int, out *float32, os int
 func tile64F16X(w *byte, ws int, xp *[4]*float32, n int, out *float32, os int, nt int, pf int)
 
 // tile38MinTok is the smallest number of tokens for which gemm and the F16
-// Rows run the register tiles; a last group of fewer tokens (after groups
-// of 8) runs one token at a time through the AVX2 kernels.
-var tile38MinTok = 2
+// Rows run the register tiles of f32tile_amd64.s; a last group of fewer
+// tokens (after groups of 8) runs one token at a time through the AVX2
+// kernels. Two tokens in a 6 × 4 tile (half its FMAs wasted) still read
+// the weights once, where the AVX2 path reads each L2 block twice: faster
+// on DRAM-bound weights, and for F32 in cache too.
+const tile38MinTok = 2
+
+// tileMaxTok is the most tokens for which gemm runs the register tiles of
+// f32tile_amd64.s: the server's batched decode steps (1..16 sequences).
+// Prompts keep the AVX2 4 × 3 tiles, which measured as fast or faster
+// there (for 2048 columns the 8 tokens of a 3 × 8 tile no longer fit in
+// L1, and for short rows the tiles' joins weigh more).
+const tileMaxTok = 16
 
 // tile64MaxTok is the largest group of tokens that runs the 6 × 4 tiles
 // (larger groups run the 3 × 8 tiles).
-var tile64MaxTok = 4
+const tile64MaxTok = 4
 
-// tile38PfRows is how many rows ahead of a tile the tiles prefetch.
-var tile38PfRows = 6
+// tilePfBytes is how far ahead of a tile's first row the tiles prefetch the
+// weight stream (at least the next tile's rows): with few tokens the
+// weights come from DRAM. On the 32000x768 F16 output head (2 threads, 2
+// and 3 tokens) 6 rows ahead (9 KiB) read at 12-17 GB/s where 18 to
+// 36 KiB read at 22-25 (noisy, shared machine).
+const tilePfBytes = 24 << 10
 
 // tokenPtrs returns the addresses of the k (1..8) tokens x[(t+i)·xs:], the
 // first repeated to fill 8.
@@ -102,7 +117,7 @@ func tileRows(r0, r1, k int, t64, t38, one func(r int)) {
 // time by dot8AVX2). n is a multiple of 8; the shapes are checked by gemm.
 func gemm38(out []float32, os int, w []float32, ws int, x []float32, xs int, n, nr, nt int) {
 	blk := max(6, gemmBlockBytes/(4*ws)/6*6)
-	pf := tile38PfRows * 4 * ws
+	pf := max(tilePfBytes, 3*4*ws)
 	for r0 := 0; r0 < nr; r0 += blk {
 		r1 := min(r0+blk, nr)
 		for t := 0; t < nt; t += 8 {

@@ -156,18 +156,20 @@ func TestTile38F16Bits(t *testing.T) {
 	}
 }
 
-// BenchmarkTile38 compares gemm and the F16 Rows with the 3 × 8 tiles
-// ("tile38") and without ("avx2") on the bench-110m shapes for the
-// server's batch sizes (decode steps of 1..16 sequences) and a 64-token
-// prompt, on one thread (GB/s of weights read; GFLOP/s).
+// BenchmarkTile38 compares gemm (MatMul) and the F16 Rows (MatMulQ) with
+// the register tiles of f32tile_amd64.s ("tile") and without ("avx2") for
+// the server's batch sizes (decode steps of 2..16 sequences) on the
+// bench-110m shapes: FFN 2048x768 and 768x2048 on one thread (weights in
+// cache), the output head 32000x768 on two (weights from DRAM). It reports
+// GB/s of weights read and GFLOP/s.
 func BenchmarkTile38(b *testing.B) {
 	if !haveTile38 {
 		b.Skip("no AVX-512VL")
 	}
 	defer SetThreads(0)
 	for _, typ := range []quant.Type{quant.F32, quant.F16} {
-		for _, s := range [][2]int{{2048, 768}, {768, 2048}} {
-			rows, cols := s[0], s[1]
+		for _, s := range [][3]int{{2048, 768, 1}, {768, 2048, 1}, {32000, 768, 2}} {
+			rows, cols, th := s[0], s[1], s[2]
 			rng := rand.New(rand.NewPCG(1, 1))
 			wf := randF32(rng, rows*cols)
 			var wh []byte
@@ -175,11 +177,11 @@ func BenchmarkTile38(b *testing.B) {
 				wh = make([]byte, 2*len(wf))
 				quant.Quantize(typ, wf, wh)
 			}
-			for _, nTok := range []int{2, 3, 4, 6, 8, 12, 16, 64} {
-				for _, impl := range []string{"avx2", "tile38"} {
-					b.Run(fmt.Sprintf("%v/%dx%dx%d/%s", typ, nTok, rows, cols, impl), func(b *testing.B) {
-						SetThreads(1)
-						useTile38 = impl == "tile38"
+			for _, nTok := range []int{2, 3, 4, 8, 12, 16} {
+				for _, impl := range []string{"avx2", "tile"} {
+					b.Run(fmt.Sprintf("%v/%dx%dx%d/threads=%d/%s", typ, nTok, rows, cols, th, impl), func(b *testing.B) {
+						SetThreads(th)
+						useTile38 = impl == "tile"
 						defer func() { useTile38 = haveTile38 }()
 						x, out := randF32(rng, nTok*cols), make([]float32, nTok*rows)
 						cpu0 := processCPU()
