@@ -85,17 +85,18 @@ type halfKernel struct {
 	dot8  func(w *byte, stride int, x *float32, n int, out *float32)
 	toF32 func(dst *float32, src *byte, n int)
 	one   func(h uint16) float32
-	// tile is the 3-row × 8-token AVX-512VL tile (tile38F16X), nil where
-	// the type has none.
-	tile   func(w *byte, ws int, xp *[8]*float32, n int, out *float32, os int, nt int, pf int)
-	tile64 func(w *byte, ws int, xp *[4]*float32, n int, out *float32, os int, nt int, pf int)
+	// tiles is whether the AVX-512VL register tiles of f32tile_amd64.s
+	// (tile38F16X, tile64F16X) multiply this type: F16 only. They are
+	// called directly, not through function values, so that the token
+	// pointer arrays stay on the stack.
+	tiles bool
 }
 
 var (
 	f16Kernel = &halfKernel{
 		ok:  func() bool { return useAsm && haveHalfAsm },
 		ref: dotF16Ref, dot: dotF16AVX2, dot4: dot4F16X, dot8: dot8F16X, toF32: cvtF16ToF32, one: tensor.F16ToF32,
-		tile: tile38F16X, tile64: tile64F16X,
+		tiles: true,
 	}
 	bf16Kernel = &halfKernel{
 		ok:  func() bool { return useAsm },
@@ -190,7 +191,7 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 		}
 		return
 	}
-	if h.tile != nil && useTile38 && cols%8 == 0 && nTok >= tile38MinTok && (nTok <= tileMaxTok || cols >= halfTileMinCols) {
+	if h.tiles && useTile38 && cols%8 == 0 && nTok >= tile38MinTok && (nTok <= tileMaxTok || cols >= halfTileMinCols) {
 		h.rowsTile(out, w, xq, nTok, rows, cols, lo, hi)
 		return
 	}
@@ -251,12 +252,13 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 // blocks of rows to float32 for gemm, except on short rows.
 const halfTileMinCols = 256
 
-// rowsTile is rows() with the 3-row × 8-token tiles (h.tile; cols a
-// multiple of 8): per block of at most halfTokenBlock tokens converted to
-// float32, per block of rows that stays in L2, groups of 8 tokens, the last
-// padded with repeats of its first token (or, when shorter than
-// tile38MinTok, run one token at a time by dot8/dot4); the rows left over
-// after the last whole tile run through dot.
+// rowsTile is rows() with the register tiles of f32tile_amd64.s (F16
+// only; cols a multiple of 8): per block of at most halfTokenBlock tokens
+// converted to float32, per block of rows that stays in L2, groups of 8
+// tokens (6 × 4 tiles for a group of up to 4, else 3 × 8, padded with
+// repeats of the group's first token; a group shorter than tile38MinTok
+// runs one token at a time through dot8); the rows left over after the
+// last whole tile run through dot.
 func (h *halfKernel) rowsTile(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	wb := 2 * cols
 	tb := min(nTok, halfTokenBlock)
@@ -286,8 +288,8 @@ func (h *halfKernel) rowsTile(out []float32, w, xq []byte, nTok, rows, cols, lo,
 				}
 				xp, xp4 := tokenPtrs(xf, cols, t-t0, k), tokenPtrs4(xf, cols, t-t0, min(k, 4))
 				tileRows(r0, r1, k,
-					func(r int) { h.tile64(&w[r*wb], wb, &xp4, cols, &out[t*rows+r], rows, k, pf) },
-					func(r int) { h.tile(&w[r*wb], wb, &xp, cols, &out[t*rows+r], rows, k, pf) },
+					func(r int) { tile64F16X(&w[r*wb], wb, &xp4, cols, &out[t*rows+r], rows, k, pf) },
+					func(r int) { tile38F16X(&w[r*wb], wb, &xp, cols, &out[t*rows+r], rows, k, pf) },
 					func(r int) {
 						for tt := t; tt < t+k; tt++ {
 							out[tt*rows+r] = h.dot(&w[r*wb], &xq[tt*wb], cols)

@@ -203,3 +203,41 @@ func BenchmarkTile38(b *testing.B) {
 		}
 	}
 }
+
+// TestTile38Allocs checks that a batched decode step through the tiles
+// allocates no more than the AVX2 path (the token pointer arrays stay on
+// the stack; the scratch pools and the worker hand-off allocate a few
+// small objects either way).
+func TestTile38Allocs(t *testing.T) {
+	if !haveTile38 || !haveHalfAsm {
+		t.Skip("no AVX-512VL or F16C")
+	}
+	defer SetThreads(0)
+	SetThreads(1)
+	const rows, cols = 96, 64
+	rng := rand.New(rand.NewPCG(387, 388))
+	wf := randF32(rng, rows*cols)
+	wh := make([]byte, 2*len(wf))
+	quant.Quantize(quant.F16, wf, wh)
+	for _, nTok := range []int{2, 4, 8, 13} {
+		x, out := randF32(rng, nTok*cols), make([]float32, nTok*rows)
+		for _, typ := range []quant.Type{quant.F32, quant.F16} {
+			step := func() {
+				if typ == quant.F32 {
+					MatMul(out, wf, x, nTok, rows, cols)
+				} else {
+					MatMulQ(out, typ, wh, x, nTok, rows, cols)
+				}
+			}
+			var n [2]float64
+			for i, on := range []bool{false, true} {
+				useTile38 = on
+				step()
+				n[i] = testing.AllocsPerRun(20, step)
+			}
+			if n[1] > n[0] {
+				t.Errorf("%v, %d tokens: %v allocations per step with the tiles, %v without", typ, nTok, n[1], n[0])
+			}
+		}
+	}
+}
