@@ -12,9 +12,10 @@
 // dotAVX2 (F32) or dotF16AVX2 (F16) for the same row and token. n is a
 // multiple of 8 (no partial chunk).
 //
-// The 8 tokens are given as 8 pointers (the Go caller repeats token 0 for
-// missing ones and stores only nt outputs per row), read at one common
-// offset R14. The weights ahead (pf bytes past row 0, e.g. the next tiles'
+// The 8 tokens are given as 8 pointers (the Go caller repeats the group's
+// first token for missing ones; only nt tokens' outputs are stored), read
+// at one common offset R14. Further below, 6 × 4 tiles of the same
+// accumulators serve groups of up to 4 tokens. The weights ahead (pf bytes past row 0, e.g. the next tiles'
 // rows) are fetched into L2 as one stream: with few tokens they come from
 // DRAM.
 
@@ -56,7 +57,7 @@
 	VPXORD Y30, Y30, Y30    \
 	VPXORD Y31, Y31, Y31
 
-// TOK multiplies the chunk of the token at p (offset R14) into x and adds
+// TOK loads the chunk of the token at p (offset R14) into x and adds
 // it times the 3 weight chunks Y0-Y2 to the token's accumulators a, b, c.
 #define TOK(p, x, a, b, c) \
 	VMOVUPS (p)(R14*1), x   \
