@@ -1,0 +1,173 @@
+//go:build amd64 && !purego
+
+package kernels
+
+// Assembly of q8il_amd64.s (see the comment at its top): small-batch
+// Q8_0 / Q4_0 tiles with 8 weight rows in the lanes. Every count is at
+// least 1; they need haveVNNI.
+
+// ilGroupBytes is the size of one block of a packed 16-row group: the 8
+// vectors W_k (64 bytes each: rows 0-7, then rows 8-15), then the 16 rows'
+// scales as float32.
+const ilGroupBytes = 8*64 + 16*4
+
+// vnniILPackQ8 writes the nb Q8_0 blocks of the 8 weight rows at w (rows
+// stride bytes apart) as one half of nb packed blocks of ilGroupBytes at
+// dst (dst+32 for rows 8-15 of a group): W_k at 64k (lane r = row r's
+// quants 4k..4k+3 XOR 0x80) and the rows' scales at 512; it prefetches
+// into L2 the rows' bytes pf further on.
+//
+//go:noescape
+func vnniILPackQ8(dst, w *byte, stride, nb, pf int)
+
+// vnniILPackQ4 is vnniILPackQ8 for Q4_0 weights: W_k holds the nibbles q
+// ∈ [0,15] of quants 4k..4k+3 (ggml's order: low nibbles are quants
+// 0..15).
+//
+//go:noescape
+func vnniILPackQ4(dst, w *byte, stride, nb, pf int)
+
+// vnniILActQ8 writes each of n block_q8_0 at x as 64 bytes at dst: its 32
+// quants, then the int32 lanes -128·Σ_{j=4k}^{4k+3} x_j (vnniQ4ActInit
+// with 128 for 8).
+//
+//go:noescape
+func vnniILActQ8(dst, x *byte, n int)
+
+// vnniILTile3 stores, for the 8 rows packed at p (low halves) and token t < 3 at a +
+// t·astride (64-byte activation blocks: vnniILActQ8 for Q8_0 weights,
+// vnniQ4ActInit for Q4_0) with block scales at dx + t·dxstride bytes
+// (scalesQ8AVX2), the 8 rows' dot products as float32 at out + t·ostride
+// bytes, bit-identical to q8DotAVX2 / q4DotAVX2.
+//
+//go:noescape
+func vnniILTile3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+
+// vnniILTile2 is vnniILTile3 for 2 tokens.
+//
+//go:noescape
+func vnniILTile2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+
+// vnniILTile1 is vnniILTile3 for 1 token.
+//
+//go:noescape
+func vnniILTile1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+
+// vnniILTileZ3 is vnniILTile3 for the 16 rows of a packed group (zmm
+// registers): 16 float32 per token at out + t·ostride bytes.
+//
+//go:noescape
+func vnniILTileZ3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+
+// vnniILTileZ2 is vnniILTileZ3 for 2 tokens.
+//
+//go:noescape
+func vnniILTileZ2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+
+// vnniILTileZ1 is vnniILTileZ3 for 1 token.
+//
+//go:noescape
+func vnniILTileZ1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+
+// ilMinTok is the smallest token count that rowsQVNNI gives to rowsQIL:
+// from 2 tokens on the row-lane tiles were faster than the 4×4 tiles on Zen
+// 4 at every shape measured, prompts included (BenchmarkILRows); one Q4_0
+// token is faster through vnniQ4Dot4. Benchmarks change it to compare.
+var ilMinTok = ilMinTokDefault
+
+const ilMinTokDefault = 2
+
+// ilPrefetchGroups is how many 8-row groups ahead the pack pass prefetches
+// the weights (with few tokens they stream from DRAM).
+const ilPrefetchGroups = 2
+
+// rowsQIL is rowsQVNNI with weight rows in the lanes (q8il_amd64.s): per
+// chunk of tokens the activations are converted once (64-byte blocks with
+// their lanes' starting values; tokens a block more than nb blocks apart,
+// since 4 KiB strides alias in L1) and their scales read once; per 16-row
+// group the weights are packed once per chunk (vnniILPackQ8/Q4, prefetching
+// the groups ahead), then the chunk's tokens run 3 at a time through
+// vnniILTileZ3 (the last 1 or 2 through Z1/Z2). The last rows go as one
+// 8-row group (vnniILTile1-3) and then, for fewer than 8, an 8-row group
+// packed from a copy padded with zero rows whose results are copied out.
+// Every element is bit-identical to dot for its row and token
+// (activations in [-127, 127]).
+func rowsQIL(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 bool) {
+	nb := cols / QK
+	wb, xb := nb*bb, nb*Q8_0BlockBytes
+	as := (nb + 1) * 64 // converted bytes per token
+	chunk := max(3, rowsTokenBytes/as)
+	nc := min(chunk, nTok)
+	sp := pooled[float32](&scalePool, nc*nb+3*8) // token scales [nc·nb], then a padded group's results [3][8]
+	defer scalePool.Put(sp)
+	tp := pooled[byte](&bytePool, nc*as) // converted activations
+	defer bytePool.Put(tp)
+	pp := pooled[byte](&bytePool, nb*ilGroupBytes+8*wb) // a packed group, then a padded copy of the last rows
+	defer bytePool.Put(pp)
+	dx, tmpOut := (*sp)[:nc*nb], (*sp)[nc*nb:]
+	tb, pk, pad := *tp, (*pp)[:nb*ilGroupBytes], (*pp)[nb*ilGroupBytes:]
+	pack := vnniILPackQ8
+	if q4 {
+		pack = vnniILPackQ4
+	}
+	pf := ilPrefetchGroups * 16 * wb
+	for t0 := 0; t0 < nTok; t0 += chunk {
+		t1 := min(t0+chunk, nTok)
+		n := t1 - t0
+		scalesQ8AVX2(&xq[t0*xb], n*nb, &dx[0])
+		for t := range n {
+			if q4 {
+				vnniQ4ActInit(&tb[t*as], &xq[(t0+t)*xb], nb)
+			} else {
+				vnniILActQ8(&tb[t*as], &xq[(t0+t)*xb], nb)
+			}
+		}
+		for r := lo; r < hi; {
+			nr := min(16, hi-r)
+			var o []float32 // where the tiles write token t0's rows, ostride bytes a token
+			os := 4 * rows
+			switch {
+			case nr == 16:
+				pack(&pk[0], &w[r*wb], wb, nb, pf)
+				pack(&pk[32], &w[(r+8)*wb], wb, nb, pf)
+			case nr >= 8:
+				nr = 8
+				pack(&pk[0], &w[r*wb], wb, nb, pf)
+			default:
+				copy(pad, w[r*wb:(r+nr)*wb])
+				clear(pad[nr*wb:])
+				pack(&pk[0], &pad[0], wb, nb, 0)
+				o, os = tmpOut, 32
+			}
+			for t := t0; t < t1; {
+				k := min(3, t1-t)
+				po := &tmpOut[0]
+				if o == nil {
+					po = &out[t*rows+r]
+				}
+				a, d := &tb[(t-t0)*as], &dx[(t-t0)*nb]
+				switch {
+				case nr == 16 && k == 3:
+					vnniILTileZ3(&pk[0], a, as, nb, po, os, d, 4*nb)
+				case nr == 16 && k == 2:
+					vnniILTileZ2(&pk[0], a, as, nb, po, os, d, 4*nb)
+				case nr == 16:
+					vnniILTileZ1(&pk[0], a, as, nb, po, os, d, 4*nb)
+				case k == 3:
+					vnniILTile3(&pk[0], a, as, nb, po, os, d, 4*nb)
+				case k == 2:
+					vnniILTile2(&pk[0], a, as, nb, po, os, d, 4*nb)
+				default:
+					vnniILTile1(&pk[0], a, as, nb, po, os, d, 4*nb)
+				}
+				if o != nil {
+					for i := range k {
+						copy(out[(t+i)*rows+r:(t+i)*rows+r+nr], o[8*i:8*i+nr])
+					}
+				}
+				t += k
+			}
+			r += nr
+		}
+	}
+}
