@@ -2,6 +2,8 @@
 
 package kernels
 
+import "unsafe"
+
 // Assembly of q8il_amd64.s (see the comment at its top): small-batch
 // Q8_0 / Q4_0 tiles with 8 weight rows in the lanes. Every count is at
 // least 1; they need haveVNNI.
@@ -38,36 +40,41 @@ func vnniILActQ8(dst, x *byte, n int)
 // t·astride (64-byte activation blocks: vnniILActQ8 for Q8_0 weights,
 // vnniQ4ActInit for Q4_0) with block scales at dx + t·dxstride bytes
 // (scalesQ8AVX2), the 8 rows' dot products as float32 at out + t·ostride
-// bytes, bit-identical to q8DotAVX2 / q4DotAVX2.
+// bytes, bit-identical to q8DotAVX2 / q4DotAVX2. Per block it prefetches
+// into L2 the three cache lines at address pf and advances pf by pfstep
+// bytes (the next group's weights, streamed while this one computes).
 //
 //go:noescape
-func vnniILTile3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+func vnniILTile3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
 // vnniILTile2 is vnniILTile3 for 2 tokens.
 //
 //go:noescape
-func vnniILTile2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+func vnniILTile2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
 // vnniILTile1 is vnniILTile3 for 1 token.
 //
 //go:noescape
-func vnniILTile1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+func vnniILTile1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+// ilTile is the signature of the row-lane tiles.
+type ilTile = func(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
 // vnniILTileZ3 is vnniILTile3 for the 16 rows of a packed group (zmm
 // registers): 16 float32 per token at out + t·ostride bytes.
 //
 //go:noescape
-func vnniILTileZ3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+func vnniILTileZ3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
 // vnniILTileZ2 is vnniILTileZ3 for 2 tokens.
 //
 //go:noescape
-func vnniILTileZ2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+func vnniILTileZ2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
 // vnniILTileZ1 is vnniILTileZ3 for 1 token.
 //
 //go:noescape
-func vnniILTileZ1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+func vnniILTileZ1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
 // ilMinTok is the smallest token count that rowsQVNNI gives to rowsQIL:
 // from 2 tokens on the row-lane tiles were faster than the 4×4 tiles on Zen
@@ -77,8 +84,10 @@ var ilMinTok = ilMinTokDefault
 
 const ilMinTokDefault = 2
 
-// ilPrefetchGroups is how many 8-row groups ahead the pack pass prefetches
-// the weights (with few tokens they stream from DRAM).
+// ilPrefetchGroups is how many 16-row groups ahead the pack pass
+// prefetches the weights (with few tokens they stream from DRAM); the tiles
+// prefetch the next group, spread over their blocks, which measured better
+// than the pack's prefetch alone (BenchmarkForwardBatch, seqs=8).
 const ilPrefetchGroups = 2
 
 // rowsQIL is rowsQVNNI with weight rows in the lanes (q8il_amd64.s): per
@@ -86,8 +95,9 @@ const ilPrefetchGroups = 2
 // their lanes' starting values; tokens a block more than nb blocks apart,
 // since 4 KiB strides alias in L1) and their scales read once; per 16-row
 // group the weights are packed once per chunk (vnniILPackQ8/Q4, prefetching
-// the groups ahead), then the chunk's tokens run 3 at a time through
-// vnniILTileZ3 (the last 1 or 2 through Z1/Z2). The last rows go as one
+// ilPrefetchGroups groups ahead), then the chunk's tokens run 3 at a time
+// through vnniILTileZ3 (the last 1 or 2 through Z1/Z2), which prefetch the
+// next group's weights meanwhile. The last rows go as one
 // 8-row group (vnniILTile1-3) and then, for fewer than 8, an 8-row group
 // packed from a copy padded with zero rows whose results are copied out.
 // Every element is bit-identical to dot for its row and token
@@ -110,7 +120,10 @@ func rowsQIL(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 b
 	if q4 {
 		pack = vnniILPackQ4
 	}
-	pf := ilPrefetchGroups * 16 * wb
+	pfPack := ilPrefetchGroups * 16 * wb
+	tiles := [2][4]ilTile{
+		{nil, vnniILTile1, vnniILTile2, vnniILTile3}, {nil, vnniILTileZ1, vnniILTileZ2, vnniILTileZ3}}
+	wAddr := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
 	for t0 := 0; t0 < nTok; t0 += chunk {
 		t1 := min(t0+chunk, nTok)
 		n := t1 - t0
@@ -122,22 +135,35 @@ func rowsQIL(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 b
 				vnniILActQ8(&tb[t*as], &xq[(t0+t)*xb], nb)
 			}
 		}
+		calls := (n + 2) / 3 // tile calls a group
 		for r := lo; r < hi; {
 			nr := min(16, hi-r)
 			var o []float32 // where the tiles write token t0's rows, ostride bytes a token
 			os := 4 * rows
 			switch {
 			case nr == 16:
-				pack(&pk[0], &w[r*wb], wb, nb, pf)
-				pack(&pk[32], &w[(r+8)*wb], wb, nb, pf)
+				pack(&pk[0], &w[r*wb], wb, nb, pfPack)
+				pack(&pk[32], &w[(r+8)*wb], wb, nb, pfPack)
 			case nr >= 8:
 				nr = 8
-				pack(&pk[0], &w[r*wb], wb, nb, pf)
+				pack(&pk[0], &w[r*wb], wb, nb, pfPack)
 			default:
 				copy(pad, w[r*wb:(r+nr)*wb])
 				clear(pad[nr*wb:])
 				pack(&pk[0], &pad[0], wb, nb, 0)
 				o, os = tmpOut, 32
+			}
+			z := 0
+			if nr == 16 {
+				z = 1
+			}
+			// The tiles prefetch the next group's weights, spread over
+			// their blocks.
+			next, nextEnd := r+nr, min(r+nr+16, hi)
+			pf, pfStep := wAddr, 0
+			if nextEnd > next {
+				pf = wAddr + uintptr(next*wb)
+				pfStep = min(192, ((nextEnd-next)*wb/(calls*nb)+63)&^63)
 			}
 			for t := t0; t < t1; {
 				k := min(3, t1-t)
@@ -145,21 +171,8 @@ func rowsQIL(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 b
 				if o == nil {
 					po = &out[t*rows+r]
 				}
-				a, d := &tb[(t-t0)*as], &dx[(t-t0)*nb]
-				switch {
-				case nr == 16 && k == 3:
-					vnniILTileZ3(&pk[0], a, as, nb, po, os, d, 4*nb)
-				case nr == 16 && k == 2:
-					vnniILTileZ2(&pk[0], a, as, nb, po, os, d, 4*nb)
-				case nr == 16:
-					vnniILTileZ1(&pk[0], a, as, nb, po, os, d, 4*nb)
-				case k == 3:
-					vnniILTile3(&pk[0], a, as, nb, po, os, d, 4*nb)
-				case k == 2:
-					vnniILTile2(&pk[0], a, as, nb, po, os, d, 4*nb)
-				default:
-					vnniILTile1(&pk[0], a, as, nb, po, os, d, 4*nb)
-				}
+				tiles[z][k](&pk[0], &tb[(t-t0)*as], as, nb, po, os, &dx[(t-t0)*nb], 4*nb, pf, pfStep)
+				pf += uintptr(nb * pfStep)
 				if o != nil {
 					for i := range k {
 						copy(out[(t+i)*rows+r:(t+i)*rows+r+nr], o[8*i:8*i+nr])

@@ -71,20 +71,79 @@ GLOBL ilnib<>(SB), RODATA|NOPTR, $32
 	VMOVDQU     a2, 128+off(DI)   \
 	VMOVDQU     a3, 192+off(DI)
 
+// ILT8 transposes the 8×8 dwords of Y0-Y7 (Y_r = row r's 32 quants) and
+// stores W_k (lane r = row r's dword k) at 64k(DI). Uses Y8-Y15.
+#define ILT8 \
+	VPUNPCKLDQ  Y1, Y0, Y8          \
+	VPUNPCKHDQ  Y1, Y0, Y9          \
+	VPUNPCKLDQ  Y3, Y2, Y10         \
+	VPUNPCKHDQ  Y3, Y2, Y11         \
+	VPUNPCKLDQ  Y5, Y4, Y12         \
+	VPUNPCKHDQ  Y5, Y4, Y13         \
+	VPUNPCKLDQ  Y7, Y6, Y14         \
+	VPUNPCKHDQ  Y7, Y6, Y15         \
+	VPUNPCKLQDQ Y10, Y8, Y0         \
+	VPUNPCKHQDQ Y10, Y8, Y1         \
+	VPUNPCKLQDQ Y11, Y9, Y2         \
+	VPUNPCKHQDQ Y11, Y9, Y3         \
+	VPUNPCKLQDQ Y14, Y12, Y4        \
+	VPUNPCKHQDQ Y14, Y12, Y5        \
+	VPUNPCKLQDQ Y15, Y13, Y6        \
+	VPUNPCKHQDQ Y15, Y13, Y7        \
+	VPERM2I128  $0x20, Y4, Y0, Y8   \
+	VPERM2I128  $0x31, Y4, Y0, Y9   \
+	VPERM2I128  $0x20, Y5, Y1, Y10  \
+	VPERM2I128  $0x31, Y5, Y1, Y11  \
+	VPERM2I128  $0x20, Y6, Y2, Y12  \
+	VPERM2I128  $0x31, Y6, Y2, Y13  \
+	VPERM2I128  $0x20, Y7, Y3, Y14  \
+	VPERM2I128  $0x31, Y7, Y3, Y15  \
+	VMOVDQU     Y8, 0(DI)           \
+	VMOVDQU     Y10, 64(DI)         \
+	VMOVDQU     Y12, 128(DI)        \
+	VMOVDQU     Y14, 192(DI)        \
+	VMOVDQU     Y9, 256(DI)         \
+	VMOVDQU     Y11, 320(DI)        \
+	VMOVDQU     Y13, 384(DI)        \
+	VMOVDQU     Y15, 448(DI)
+
 // ILSCALES stores the 8 rows' fp16 scales of this block (at 0 of rows SI,
-// SI+BX, SI+2BX, SI+R9, R8, R8+BX, R8+2BX, R8+R9) as float32 at 512(DI).
+// SI+BX, SI+2BX, SI+R9, R8, R8+BX, R8+2BX, R8+R9) as float32 at 512(DI),
+// gathered in AX and R13 (integer ops: the vector shuffle pipes are the
+// pack's bottleneck). Uses R12, X12.
 #define ILSCALES \
-	MOVWLZX   0(SI), AX                  \
-	VMOVD     AX, X12                    \
-	VPINSRW   $1, 0(SI)(BX*1), X12, X12  \
-	VPINSRW   $2, 0(SI)(BX*2), X12, X12  \
-	VPINSRW   $3, 0(SI)(R9*1), X12, X12  \
-	VPINSRW   $4, 0(R8), X12, X12        \
-	VPINSRW   $5, 0(R8)(BX*1), X12, X12  \
-	VPINSRW   $6, 0(R8)(BX*2), X12, X12  \
-	VPINSRW   $7, 0(R8)(R9*1), X12, X12  \
-	VCVTPH2PS X12, Y12                   \
+	MOVWLZX   0(SI), AX              \
+	MOVWLZX   0(SI)(BX*1), R12       \
+	SHLQ      $16, R12               \
+	ORQ       R12, AX                \
+	MOVWLZX   0(SI)(BX*2), R12       \
+	SHLQ      $32, R12               \
+	ORQ       R12, AX                \
+	MOVWLZX   0(SI)(R9*1), R12       \
+	SHLQ      $48, R12               \
+	ORQ       R12, AX                \
+	MOVWLZX   0(R8), R13             \
+	MOVWLZX   0(R8)(BX*1), R12       \
+	SHLQ      $16, R12               \
+	ORQ       R12, R13               \
+	MOVWLZX   0(R8)(BX*2), R12       \
+	SHLQ      $32, R12               \
+	ORQ       R12, R13               \
+	MOVWLZX   0(R8)(R9*1), R12       \
+	SHLQ      $48, R12               \
+	ORQ       R12, R13               \
+	VMOVQ     AX, X12                \
+	VPINSRQ   $1, R13, X12, X12      \
+	VCVTPH2PS X12, Y12               \
 	VMOVUPS   Y12, 512(DI)
+
+// ILLOAD sets y to the 16 bytes at lo in its low half and those at hi in
+// its high half: two broadcast loads (no shuffle on Zen 4) and a blend
+// instead of VINSERTI128. Uses Y14.
+#define ILLOAD(lo, hi, y) \
+	VBROADCASTI128 lo, y           \
+	VBROADCASTI128 hi, Y14         \
+	VPBLENDD       $0xf0, Y14, y, y
 
 // ILPF prefetches into L2 the 8 rows' bytes at this block plus DX.
 #define ILPF \
@@ -128,14 +187,16 @@ GLOBL ilnib<>(SB), RODATA|NOPTR, $32
 
 // ILARGS loads the tile's arguments: SI packed group, DI activations, R10
 // their token stride, CX blocks, R13 token 0's scales, R14 the scales'
-// token stride.
+// token stride, R11 the bytes to prefetch, R12 how far they advance a block.
 #define ILARGS \
 	MOVQ p+0(FP), SI         \
 	MOVQ a+8(FP), DI         \
 	MOVQ astride+16(FP), R10 \
 	MOVQ nb+24(FP), CX       \
 	MOVQ dx+48(FP), R13      \
-	MOVQ dxstride+56(FP), R14
+	MOVQ dxstride+56(FP), R14 \
+	MOVQ pf+64(FP), R11      \
+	MOVQ pfstep+72(FP), R12
 
 // func vnniILPackQ8(dst, w *byte, stride, nb, pf int)
 TEXT ·vnniILPackQ8(SB), NOSPLIT, $0-40
@@ -148,36 +209,27 @@ TEXT ·vnniILPackQ8(SB), NOSPLIT, $0-40
 	LEAQ (SI)(BX*4), R8
 	LEAQ (SI)(DX*1), R10
 	LEAQ (R8)(DX*1), R11
-	VMOVDQU ilx80<>(SB), Y15
+	VMOVDQU32 ilx80<>(SB), Y16
 
 ilpq8loop:
 	ILPF
-	VMOVDQU     2(SI), X0
-	VINSERTI128 $1, 2(R8), Y0, Y0
-	VMOVDQU     2(SI)(BX*1), X1
-	VINSERTI128 $1, 2(R8)(BX*1), Y1, Y1
-	VMOVDQU     2(SI)(BX*2), X2
-	VINSERTI128 $1, 2(R8)(BX*2), Y2, Y2
-	VMOVDQU     2(SI)(R9*1), X3
-	VINSERTI128 $1, 2(R8)(R9*1), Y3, Y3
-	VMOVDQU     18(SI), X4
-	VINSERTI128 $1, 18(R8), Y4, Y4
-	VMOVDQU     18(SI)(BX*1), X5
-	VINSERTI128 $1, 18(R8)(BX*1), Y5, Y5
-	VMOVDQU     18(SI)(BX*2), X6
-	VINSERTI128 $1, 18(R8)(BX*2), Y6, Y6
-	VMOVDQU     18(SI)(R9*1), X7
-	VINSERTI128 $1, 18(R8)(R9*1), Y7, Y7
-	VPXOR Y15, Y0, Y0
-	VPXOR Y15, Y1, Y1
-	VPXOR Y15, Y2, Y2
-	VPXOR Y15, Y3, Y3
-	VPXOR Y15, Y4, Y4
-	VPXOR Y15, Y5, Y5
-	VPXOR Y15, Y6, Y6
-	VPXOR Y15, Y7, Y7
-	ILT4(Y0, Y1, Y2, Y3, 0)
-	ILT4(Y4, Y5, Y6, Y7, 256)
+	VMOVDQU 2(SI), Y0
+	VMOVDQU 2(SI)(BX*1), Y1
+	VMOVDQU 2(SI)(BX*2), Y2
+	VMOVDQU 2(SI)(R9*1), Y3
+	VMOVDQU 2(R8), Y4
+	VMOVDQU 2(R8)(BX*1), Y5
+	VMOVDQU 2(R8)(BX*2), Y6
+	VMOVDQU 2(R8)(R9*1), Y7
+	VPXORD  Y16, Y0, Y0
+	VPXORD  Y16, Y1, Y1
+	VPXORD  Y16, Y2, Y2
+	VPXORD  Y16, Y3, Y3
+	VPXORD  Y16, Y4, Y4
+	VPXORD  Y16, Y5, Y5
+	VPXORD  Y16, Y6, Y6
+	VPXORD  Y16, Y7, Y7
+	ILT8
 	ILSCALES
 	ADDQ $34, SI
 	ADDQ $34, R8
@@ -204,14 +256,10 @@ TEXT ·vnniILPackQ4(SB), NOSPLIT, $0-40
 
 ilpq4loop:
 	ILPF
-	VMOVDQU     2(SI), X0
-	VINSERTI128 $1, 2(R8), Y0, Y0
-	VMOVDQU     2(SI)(BX*1), X1
-	VINSERTI128 $1, 2(R8)(BX*1), Y1, Y1
-	VMOVDQU     2(SI)(BX*2), X2
-	VINSERTI128 $1, 2(R8)(BX*2), Y2, Y2
-	VMOVDQU     2(SI)(R9*1), X3
-	VINSERTI128 $1, 2(R8)(R9*1), Y3, Y3
+	ILLOAD(2(SI), 2(R8), Y0)
+	ILLOAD(2(SI)(BX*1), 2(R8)(BX*1), Y1)
+	ILLOAD(2(SI)(BX*2), 2(R8)(BX*2), Y2)
+	ILLOAD(2(SI)(R9*1), 2(R8)(R9*1), Y3)
 	// low nibbles: quants 0..15 (dwords 0..3); high: 16..31 (dwords 4..7)
 	VPSRLW $4, Y0, Y4
 	VPSRLW $4, Y1, Y5
@@ -263,7 +311,7 @@ ilactloop:
 	VZEROUPPER
 	RET
 
-// func vnniILTile3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+// func vnniILTile3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 //
 // For the 8 rows packed at p (the low halves of vnniILPackQ8/Q4's slots)
 // and tokens t < 3 at a + t·astride (64-byte blocks: 32 quants, 8 lane
@@ -271,13 +319,17 @@ ilactloop:
 // dot products of token t as float32 at out + t·ostride bytes. Y0-Y2 hold
 // D_t, Y3 W_k, Y4-Y6 the lanes, Y7 the rows' scales, Y(8+8t+k) A_k of
 // token t.
-TEXT ·vnniILTile3(SB), NOSPLIT, $0-64
+TEXT ·vnniILTile3(SB), NOSPLIT, $0-80
 	ILARGS
 	ILZERO8(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
 	ILZERO8(Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
 	ILZERO8(Y24, Y25, Y26, Y27, Y28, Y29, Y30, Y31)
 
 ily3loop:
+	PREFETCHT1  (R11)
+	PREFETCHT1  64(R11)
+	PREFETCHT1  128(R11)
+	ADDQ        R12, R11
 	VMOVUPS     512(SI), Y7
 	VMULPS.BCST (R13), Y7, Y0
 	VMULPS.BCST (R13)(R14*1), Y7, Y1
@@ -328,15 +380,19 @@ ily3loop:
 	VZEROUPPER
 	RET
 
-// func vnniILTile2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+// func vnniILTile2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 //
 // vnniILTile3 for 2 tokens.
-TEXT ·vnniILTile2(SB), NOSPLIT, $0-64
+TEXT ·vnniILTile2(SB), NOSPLIT, $0-80
 	ILARGS
 	ILZERO8(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
 	ILZERO8(Y16, Y17, Y18, Y19, Y20, Y21, Y22, Y23)
 
 ily2loop:
+	PREFETCHT1  (R11)
+	PREFETCHT1  64(R11)
+	PREFETCHT1  128(R11)
+	ADDQ        R12, R11
 	VMOVUPS     512(SI), Y7
 	VMULPS.BCST (R13), Y7, Y0
 	VMULPS.BCST (R13)(R14*1), Y7, Y1
@@ -377,14 +433,18 @@ ily2loop:
 	VZEROUPPER
 	RET
 
-// func vnniILTile1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+// func vnniILTile1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 //
 // vnniILTile3 for 1 token.
-TEXT ·vnniILTile1(SB), NOSPLIT, $0-64
+TEXT ·vnniILTile1(SB), NOSPLIT, $0-80
 	ILARGS
 	ILZERO8(Y8, Y9, Y10, Y11, Y12, Y13, Y14, Y15)
 
 ily1loop:
+	PREFETCHT1  (R11)
+	PREFETCHT1  64(R11)
+	PREFETCHT1  128(R11)
+	ADDQ        R12, R11
 	VMOVUPS     512(SI), Y7
 	VMULPS.BCST (R13), Y7, Y0
 	VMOVDQU 0(SI), Y3
@@ -414,16 +474,20 @@ ily1loop:
 	VZEROUPPER
 	RET
 
-// func vnniILTileZ3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+// func vnniILTileZ3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 //
 // vnniILTile3 for 16 rows (both halves of the slots) on zmm registers.
-TEXT ·vnniILTileZ3(SB), NOSPLIT, $0-64
+TEXT ·vnniILTileZ3(SB), NOSPLIT, $0-80
 	ILARGS
 	ILZERO8(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	ILZERO8(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 	ILZERO8(Z24, Z25, Z26, Z27, Z28, Z29, Z30, Z31)
 
 ilz3loop:
+	PREFETCHT1  (R11)
+	PREFETCHT1  64(R11)
+	PREFETCHT1  128(R11)
+	ADDQ        R12, R11
 	VMOVUPS     512(SI), Z7
 	VMULPS.BCST (R13), Z7, Z0
 	VMULPS.BCST (R13)(R14*1), Z7, Z1
@@ -474,15 +538,19 @@ ilz3loop:
 	VZEROUPPER
 	RET
 
-// func vnniILTileZ2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+// func vnniILTileZ2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 //
 // vnniILTile2 for 16 rows (both halves of the slots) on zmm registers.
-TEXT ·vnniILTileZ2(SB), NOSPLIT, $0-64
+TEXT ·vnniILTileZ2(SB), NOSPLIT, $0-80
 	ILARGS
 	ILZERO8(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 	ILZERO8(Z16, Z17, Z18, Z19, Z20, Z21, Z22, Z23)
 
 ilz2loop:
+	PREFETCHT1  (R11)
+	PREFETCHT1  64(R11)
+	PREFETCHT1  128(R11)
+	ADDQ        R12, R11
 	VMOVUPS     512(SI), Z7
 	VMULPS.BCST (R13), Z7, Z0
 	VMULPS.BCST (R13)(R14*1), Z7, Z1
@@ -523,14 +591,18 @@ ilz2loop:
 	VZEROUPPER
 	RET
 
-// func vnniILTileZ1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+// func vnniILTileZ1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 //
 // vnniILTile1 for 16 rows (both halves of the slots) on zmm registers.
-TEXT ·vnniILTileZ1(SB), NOSPLIT, $0-64
+TEXT ·vnniILTileZ1(SB), NOSPLIT, $0-80
 	ILARGS
 	ILZERO8(Z8, Z9, Z10, Z11, Z12, Z13, Z14, Z15)
 
 ilz1loop:
+	PREFETCHT1  (R11)
+	PREFETCHT1  64(R11)
+	PREFETCHT1  128(R11)
+	ADDQ        R12, R11
 	VMOVUPS     512(SI), Z7
 	VMULPS.BCST (R13), Z7, Z0
 	VMOVDQU32 0(SI), Z3

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/llmpipe/llmpipe/quant"
 )
@@ -73,13 +74,13 @@ func BenchmarkILTile(b *testing.B) {
 	})
 	tiles := []struct {
 		name       string
-		f          func(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int)
+		f          ilTile
 		rows, toks int
 	}{{"y3", vnniILTile3, 8, 3}, {"y1", vnniILTile1, 8, 1}, {"z3", vnniILTileZ3, 16, 3}, {"z2", vnniILTileZ2, 16, 2}, {"z1", vnniILTileZ1, 16, 1}}
 	for _, tl := range tiles {
 		b.Run(tl.name, func(b *testing.B) {
 			for b.Loop() {
-				tl.f(&pk[0], &a[0], as, nb, &out[0], 64, &dx[0], 4*nb)
+				tl.f(&pk[0], &a[0], as, nb, &out[0], 64, &dx[0], 4*nb, uintptr(unsafe.Pointer(&w[0])), 0)
 			}
 			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(tl.rows*tl.toks*nb), "ns/pair")
 		})
