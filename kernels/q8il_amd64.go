@@ -16,8 +16,8 @@ const ilGroupBytes = 8*64 + 16*4
 // vnniILPackQ8 writes the nb Q8_0 blocks of the 8 weight rows at w (rows
 // stride bytes apart) as one half of nb packed blocks of ilGroupBytes at
 // dst (dst+32 for rows 8-15 of a group): W_k at 64k (lane r = row r's
-// quants 4k..4k+3 XOR 0x80) and the rows' scales at 512; it prefetches
-// into L2 the rows' bytes pf further on.
+// quants 4k..4k+3 XOR 0x80) and the rows' scales at 512; unless pf is 0
+// it prefetches into L2 the rows' bytes pf further on.
 //
 //go:noescape
 func vnniILPackQ8(dst, w *byte, stride, nb, pf int)
@@ -85,9 +85,11 @@ var ilMinTok = ilMinTokDefault
 const ilMinTokDefault = 2
 
 // ilPrefetchGroups is how many 16-row groups ahead the pack pass
-// prefetches the weights (with few tokens they stream from DRAM); the tiles
-// prefetch the next group, spread over their blocks, which measured better
-// than the pack's prefetch alone (BenchmarkForwardBatch, seqs=8).
+// prefetches the weights (with few tokens they stream from DRAM) when the
+// tiles cannot: they prefetch the next group, spread over their blocks, at
+// most 3 cache lines a block (which measured better than the pack's
+// prefetch alone, BenchmarkForwardBatch seqs=8; the pack's prefetches cost
+// it about an eighth of its time).
 const ilPrefetchGroups = 2
 
 // rowsQIL is rowsQVNNI with weight rows in the lanes (q8il_amd64.s): per
@@ -120,7 +122,6 @@ func rowsQIL(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 b
 	if q4 {
 		pack = vnniILPackQ4
 	}
-	pfPack := ilPrefetchGroups * 16 * wb
 	tiles := [2][4]ilTile{
 		{nil, vnniILTile1, vnniILTile2, vnniILTile3}, {nil, vnniILTileZ1, vnniILTileZ2, vnniILTileZ3}}
 	wAddr := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
@@ -136,6 +137,10 @@ func rowsQIL(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 b
 			}
 		}
 		calls := (n + 2) / 3 // tile calls a group
+		pfPack := 0          // the tiles prefetch the next group, if they have the blocks to
+		if 16*wb > 192*calls*nb {
+			pfPack = ilPrefetchGroups * 16 * wb
+		}
 		for r := lo; r < hi; {
 			nr := min(16, hi-r)
 			var o []float32 // where the tiles write token t0's rows, ostride bytes a token

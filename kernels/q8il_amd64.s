@@ -211,6 +211,9 @@ TEXT ·vnniILPackQ8(SB), NOSPLIT, $0-40
 	LEAQ (R8)(DX*1), R11
 	VMOVDQU32 ilx80<>(SB), Y16
 
+	TESTQ DX, DX
+	JZ    ilpq8loopn
+
 ilpq8loop:
 	ILPF
 	VMOVDQU 2(SI), Y0
@@ -241,6 +244,34 @@ ilpq8loop:
 	VZEROUPPER
 	RET
 
+// the same without prefetching
+ilpq8loopn:
+	VMOVDQU 2(SI), Y0
+	VMOVDQU 2(SI)(BX*1), Y1
+	VMOVDQU 2(SI)(BX*2), Y2
+	VMOVDQU 2(SI)(R9*1), Y3
+	VMOVDQU 2(R8), Y4
+	VMOVDQU 2(R8)(BX*1), Y5
+	VMOVDQU 2(R8)(BX*2), Y6
+	VMOVDQU 2(R8)(R9*1), Y7
+	VPXORD  Y16, Y0, Y0
+	VPXORD  Y16, Y1, Y1
+	VPXORD  Y16, Y2, Y2
+	VPXORD  Y16, Y3, Y3
+	VPXORD  Y16, Y4, Y4
+	VPXORD  Y16, Y5, Y5
+	VPXORD  Y16, Y6, Y6
+	VPXORD  Y16, Y7, Y7
+	ILT8
+	ILSCALES
+	ADDQ $34, SI
+	ADDQ $34, R8
+	ADDQ $576, DI
+	DECQ CX
+	JNZ  ilpq8loopn
+	VZEROUPPER
+	RET
+
 // func vnniILPackQ4(dst, w *byte, stride, nb, pf int)
 TEXT ·vnniILPackQ4(SB), NOSPLIT, $0-40
 	MOVQ dst+0(FP), DI
@@ -253,6 +284,9 @@ TEXT ·vnniILPackQ4(SB), NOSPLIT, $0-40
 	LEAQ (SI)(DX*1), R10
 	LEAQ (R8)(DX*1), R11
 	VMOVDQU ilnib<>(SB), Y15
+
+	TESTQ DX, DX
+	JZ    ilpq4loopn
 
 ilpq4loop:
 	ILPF
@@ -283,6 +317,36 @@ ilpq4loop:
 	ADDQ $576, DI
 	DECQ CX
 	JNZ  ilpq4loop
+	VZEROUPPER
+	RET
+
+// the same without prefetching
+ilpq4loopn:
+	ILLOAD(2(SI), 2(R8), Y0)
+	ILLOAD(2(SI)(BX*1), 2(R8)(BX*1), Y1)
+	ILLOAD(2(SI)(BX*2), 2(R8)(BX*2), Y2)
+	ILLOAD(2(SI)(R9*1), 2(R8)(R9*1), Y3)
+	// low nibbles: quants 0..15 (dwords 0..3); high: 16..31 (dwords 4..7)
+	VPSRLW $4, Y0, Y4
+	VPSRLW $4, Y1, Y5
+	VPSRLW $4, Y2, Y6
+	VPSRLW $4, Y3, Y7
+	VPAND  Y15, Y0, Y0
+	VPAND  Y15, Y1, Y1
+	VPAND  Y15, Y2, Y2
+	VPAND  Y15, Y3, Y3
+	VPAND  Y15, Y4, Y4
+	VPAND  Y15, Y5, Y5
+	VPAND  Y15, Y6, Y6
+	VPAND  Y15, Y7, Y7
+	ILT4(Y0, Y1, Y2, Y3, 0)
+	ILT4(Y4, Y5, Y6, Y7, 256)
+	ILSCALES
+	ADDQ $18, SI
+	ADDQ $18, R8
+	ADDQ $576, DI
+	DECQ CX
+	JNZ  ilpq4loopn
 	VZEROUPPER
 	RET
 
