@@ -96,14 +96,15 @@ const ilPrefetchGroups = 2
 // chunk of tokens the activations are converted once (64-byte blocks with
 // their lanes' starting values; tokens a block more than nb blocks apart,
 // since 4 KiB strides alias in L1) and their scales read once; per 16-row
-// group the weights are packed once per chunk (vnniILPackQ8/Q4, prefetching
-// ilPrefetchGroups groups ahead), then the chunk's tokens run 3 at a time
-// through vnniILTileZ3 (the last 1 or 2 through Z1/Z2), which prefetch the
-// next group's weights meanwhile. The last rows go as one
-// 8-row group (vnniILTile1-3) and then, for fewer than 8, an 8-row group
-// packed from a copy padded with zero rows whose results are copied out.
-// Every element is bit-identical to dot for its row and token
-// (activations in [-127, 127]).
+// group the weights are packed once per chunk (vnniILPackQ8/Q4), then the
+// chunk's tokens run up to 3 a call through vnniILTileZ1-3, spread evenly
+// over the calls (4 tokens as 2+2: Z2 is faster per pair than Z1), and
+// the tiles prefetch the next group's weights meanwhile (the pack does,
+// ilPrefetchGroups ahead, when they cannot). The last rows go as one 8-row
+// group (vnniILTile1-3) and then, for fewer than 8, an 8-row group packed
+// from a copy padded with zero rows whose results are copied out. Every
+// element is bit-identical to dot for its row and token (activations in
+// [-127, 127]).
 func rowsQIL(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 bool) {
 	nb := cols / QK
 	wb, xb := nb*bb, nb*Q8_0BlockBytes
@@ -170,8 +171,8 @@ func rowsQIL(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 b
 				pf = wAddr + uintptr(next*wb)
 				pfStep = min(192, ((nextEnd-next)*wb/(calls*nb)+63)&^63)
 			}
-			for t := t0; t < t1; {
-				k := min(3, t1-t)
+			for t, c := t0, calls; t < t1; c-- {
+				k := (t1 - t + c - 1) / c // the tokens spread evenly over the calls (4 as 2+2, not 3+1)
 				po := &tmpOut[0]
 				if o == nil {
 					po = &out[t*rows+r]
