@@ -5,8 +5,8 @@ package kernels
 import "unsafe"
 
 // Assembly of q8il_amd64.s (see the comment at its top): small-batch
-// Q8_0 / Q4_0 tiles with 8 weight rows in the lanes. Every count is at
-// least 1; they need haveVNNI.
+// Q8_0 / Q4_0 tiles with 16 (zmm) or 8 (ymm) weight rows in the lanes.
+// Every count is at least 1; they need haveVNNI.
 
 // ilGroupBytes is the size of one block of a packed 16-row group: the 8
 // vectors W_k (64 bytes each: rows 0-7, then rows 8-15), then the 16 rows'
@@ -36,11 +36,11 @@ func vnniILPackQ4(dst, w *byte, stride, nb, pf int)
 //go:noescape
 func vnniILActQ8(dst, x *byte, n int)
 
-// vnniILTile3 stores, for the 8 rows packed at p (low halves) and token t < 3 at a +
-// t·astride (64-byte activation blocks: vnniILActQ8 for Q8_0 weights,
-// vnniQ4ActInit for Q4_0) with block scales at dx + t·dxstride bytes
-// (scalesQ8AVX2), the 8 rows' dot products as float32 at out + t·ostride
-// bytes, bit-identical to q8DotAVX2 / q4DotAVX2. Per block it prefetches
+// vnniILTile3 stores, for the 8 rows packed at p (low halves) and token
+// t < 3 at a + t·astride (64-byte activation blocks: vnniILActQ8 for Q8_0
+// weights, vnniQ4ActInit for Q4_0) with block scales at dx + t·dxstride
+// bytes (scalesQ8AVX2), the 8 rows' dot products as float32 at out +
+// t·ostride bytes, bit-identical to q8DotAVX2 / q4DotAVX2. Per block it prefetches
 // into L2 the three cache lines at address pf and advances pf by pfstep
 // bytes (the next group's weights, streamed while this one computes).
 //
@@ -78,8 +78,10 @@ func vnniILTileZ1(p, a *byte, astride, nb int, out *float32, ostride int, dx *fl
 
 // ilMinTok is the smallest token count that rowsQVNNI gives to rowsQIL:
 // from 2 tokens on the row-lane tiles were faster than the 4×4 tiles on Zen
-// 4 at every shape measured, prompts included (BenchmarkILRows); one Q4_0
-// token is faster through vnniQ4Dot4. Benchmarks change it to compare.
+// 4 (BenchmarkILRows: 15-35 % at 4 to 256 tokens, prompts included) except
+// for Q4_0 with 2 tokens and 2048 columns (about 5 % slower; 20 % faster at
+// 768); one Q4_0 token is faster through vnniQ4Dot4. Benchmarks change it
+// to compare.
 var ilMinTok = ilMinTokDefault
 
 const ilMinTokDefault = 2
