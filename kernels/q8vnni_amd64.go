@@ -82,10 +82,15 @@ func vnniQ4Dot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 // or (Q4_0) unpacked nibbles are made once per chunk, in one pass. The
 // tokens of a chunk that do not fill a tile (Q4_0: a decode step's one
 // token too) run vnniQ4Dot4 (Q4_0) or k4, rowsQ's 4-row × 1-token AVX2
-// kernel (Q8_0); the last rows run the 1-row dot. Every element is
+// kernel (Q8_0); the last rows run the 1-row dot. From ilMinTok tokens on
+// rowsQIL's row-lane tiles (q8il_amd64.s) run instead. Every element is
 // bit-identical to dot for its row and token (activations in [-127, 127]).
 func rowsQVNNI(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int, q4 bool,
 	k4 func(*byte, int, *byte, int, *float32), dot func(w, x []byte) float32) {
+	if nTok >= ilMinTok {
+		rowsQIL(out, w, xq, nTok, rows, cols, lo, hi, bb, q4)
+		return
+	}
 	nb := cols / QK
 	wb, xb := nb*bb, nb*Q8_0BlockBytes
 	ub := 32 // converted bytes per activation block
