@@ -215,7 +215,7 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 }
 
 func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	if useAsm && useVNNI && nTok >= 4 && hi-lo >= 4 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes) {
+	if useAsm && useVNNI && nTok >= 2 && hi-lo >= 4 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes) {
 		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, false, q8Dot4AVX2, DotQ8_0)
 		return
 	}
