@@ -14,7 +14,11 @@
 //
 // MatVec and MatMul (f32) run in assembly with one 8-lane accumulator per
 // output element and a fixed pairwise reduction, so that MatVec's 8-row
-// kernel and MatMul's 4-row × 3-token register tile give the same bits. MatMulQ multiplies a matrix stored in any
+// kernel and MatMul's 4-row × 3-token register tile give the same bits; on
+// AVX-512VL CPUs batches of 2-16 tokens (a server's decode step) run 3-row ×
+// 8-token and 6-row × 4-token tiles of 24 accumulators that read each chunk
+// of weights once per token group, in the same order (f32tile_amd64.s; F16
+// weights converted as they are loaded). MatMulQ multiplies a matrix stored in any
 // ggml type by a batch of activation rows the way ggml's CPU backend does
 // (ggml-cpu.c type_traits_cpu): each activation row is first converted to
 // the type's vec_dot_type (ConvertRow: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for
@@ -27,10 +31,11 @@
 // tiles of several weight rows × tokens for prompt processing whose every
 // element is bit-identical to Dot. So a result depends neither on the batch
 // size, nor on the tiling, nor on the thread count. On CPUs with AVX-512
-// VNNI (AVX512VL) the Q8_0 and Q4_0 prompt tiles (4 rows × 4 tokens) and
-// Q4_0's 1-token kernel use VPDPBUSD, whose int32 lanes equal ggml's
-// VPMADDUBSW+VPMADDWD lanes, so they keep the same bits too
-// (q8vnni_amd64.s); Q4_K and Q6_K have AVX-512 8-token prompt kernels
+// VNNI (AVX512VL) Q8_0 and Q4_0 use VPDPBUSD, whose int32 lanes equal
+// ggml's VPMADDUBSW+VPMADDWD lanes, so they keep the same bits too: a
+// 1-token Q4_0 kernel (q8vnni_amd64.s) and, from 2 tokens on, row-lane
+// tiles with 16 weight rows in a zmm register's lanes, so that one scale
+// multiply and no shuffle serve 16 rows (q8il_amd64.s); Q4_K and Q6_K have AVX-512 8-token prompt kernels
 // (VPDPWSSD) that are bit-identical to their AVX2 Dot. K-quant activations
 // are quantized to Q8_K by an AVX2 quantizer byte-identical to quant's
 // reference (hooked in with quant.RegisterFastQuantizer).
