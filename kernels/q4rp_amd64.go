@@ -1,0 +1,147 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import (
+	"encoding/binary"
+	"unsafe"
+
+	"github.com/llmpipe/llmpipe/quant"
+)
+
+// Assembly of q4rp_amd64.s (see the comment at its top): Q4_0 row-lane
+// tiles of 16 rows × N tokens in the repacked order (q4rp.go). Every count
+// is at least 1; they need haveVNNI.
+
+//go:noescape
+func q4rpTile1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+//go:noescape
+func q4rpTile2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+//go:noescape
+func q4rpTile3(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+//go:noescape
+func q4rpTile4(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+//go:noescape
+func q4rpTile5(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+//go:noescape
+func q4rpTile6(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+//go:noescape
+func q4rpTile7(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+//go:noescape
+func q4rpTile8(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
+// q4rpTiles[N] is the tile of N tokens.
+var q4rpTiles = [...]ilTile{nil, q4rpTile1, q4rpTile2, q4rpTile3, q4rpTile4, q4rpTile5, q4rpTile6, q4rpTile7, q4rpTile8}
+
+// q4rpMaxTok is the most tokens a tile takes.
+const q4rpMaxTok = len(q4rpTiles) - 1
+
+// q4rpAct writes the nb block_q8_0 at x as nb 64-byte blocks at dst: the
+// 32 quants, then at 32 the int32 -8·Σx (the tiles' starting value).
+func q4rpAct(dst, x []byte, nb int) {
+	vnniQ4ActInit(&dst[0], &x[0], nb) // 32 quants, then the 8 lanes -8·Σ of 4 quants
+	for b := range nb {
+		l := dst[b*64+32 : b*64+64]
+		var s uint32
+		for i := 0; i < 32; i += 4 {
+			s += binary.LittleEndian.Uint32(l[i:])
+		}
+		binary.LittleEndian.PutUint32(l, s)
+	}
+}
+
+// rowsQ4RP is QKernel.Rows of Q4_0 for matrices of rows%8 == 0: the
+// repacked order (q4rp.go) for every token count, through the row-lane
+// tiles of q4rp_amd64.s on VNNI CPUs and the plain-Go reference elsewhere
+// (or with useAsm or useVNNI off). Per chunk of tokens the activations are
+// converted once (q4rpAct; tokens a block more than nb blocks apart, since
+// 4 KiB strides alias in L1) and their scales read once; per 16-row group
+// the weights are packed once per chunk (vnniILPackQ4), then the chunk's
+// tokens run up to q4rpMaxTok a call, spread evenly over the calls, and
+// the tiles prefetch the next group's weights meanwhile (the pack does,
+// ilPrefetchGroups ahead, when they cannot). Fewer than 16 last rows are
+// packed from a copy padded with zero rows whose results are copied out.
+// Arguments are checked by the caller.
+func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	nb := cols / QK
+	if !useAsm || !useVNNI || nb == 0 || nTok == 0 || lo >= hi {
+		rowsQ4_0RPRef(out, w, xq, nTok, rows, cols, lo, hi, DotQ4_0Q8_0)
+		return
+	}
+	wb, xb := nb*Q4_0BlockBytes, nb*Q8_0BlockBytes
+	as := (nb + 1) * 64 // converted bytes per token
+	chunk := max(q4rpMaxTok, rowsTokenBytes/as)
+	nc := min(chunk, nTok)
+	sp := pooled[float32](&scalePool, nc*nb+q4rpMaxTok*16) // token scales [nc·nb], then a padded group's results
+	defer scalePool.Put(sp)
+	tp := pooled[byte](&bytePool, nc*as) // converted activations
+	defer bytePool.Put(tp)
+	pp := pooled[byte](&bytePool, nb*ilGroupBytes+16*wb) // a packed group, then a padded copy of the last rows
+	defer bytePool.Put(pp)
+	dx, tmpOut := (*sp)[:nc*nb], (*sp)[nc*nb:]
+	tb, pk, pad := *tp, (*pp)[:nb*ilGroupBytes], (*pp)[nb*ilGroupBytes:]
+	wAddr := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
+	for t0 := 0; t0 < nTok; t0 += chunk {
+		t1 := min(t0+chunk, nTok)
+		n := t1 - t0
+		scalesQ8AVX2(&xq[t0*xb], n*nb, &dx[0])
+		for t := range n {
+			q4rpAct(tb[t*as:], xq[(t0+t)*xb:], nb)
+		}
+		calls := (n + q4rpMaxTok - 1) / q4rpMaxTok // tile calls a group
+		pfPack := 0                                // the tiles prefetch the next group, if they have the blocks to
+		if 16*wb > 192*calls*nb {
+			pfPack = ilPrefetchGroups * 16 * wb
+		}
+		for r := lo; r < hi; {
+			nr := min(16, hi-r)
+			var o []float32 // where the tiles write token t0's rows, ostride bytes a token
+			os := 4 * rows
+			if nr == 16 {
+				vnniILPackQ4(&pk[0], &w[r*wb], wb, nb, pfPack)
+				vnniILPackQ4(&pk[32], &w[(r+8)*wb], wb, nb, pfPack)
+			} else {
+				copy(pad, w[r*wb:(r+nr)*wb])
+				clear(pad[nr*wb:])
+				vnniILPackQ4(&pk[0], &pad[0], wb, nb, 0)
+				vnniILPackQ4(&pk[32], &pad[8*wb], wb, nb, 0)
+				o, os = tmpOut, 64
+			}
+			next, nextEnd := r+nr, min(r+nr+16, hi)
+			pf, pfStep := wAddr, 0
+			if nextEnd > next {
+				pf = wAddr + uintptr(next*wb)
+				pfStep = min(192, ((nextEnd-next)*wb/(calls*nb)+63)&^63)
+			}
+			for t, c := t0, calls; t < t1; c-- {
+				k := (t1 - t + c - 1) / c // the tokens spread evenly over the calls
+				po := &tmpOut[0]
+				if o == nil {
+					po = &out[t*rows+r]
+				}
+				q4rpTiles[k](&pk[0], &tb[(t-t0)*as], as, nb, po, os, &dx[(t-t0)*nb], 4*nb, pf, pfStep)
+				pf += uintptr(nb * pfStep)
+				if o != nil {
+					for i := range k {
+						copy(out[(t+i)*rows+r:(t+i)*rows+r+nr], o[16*i:16*i+nr])
+					}
+				}
+				t += k
+			}
+			r += nr
+		}
+	}
+}
+
+func init() {
+	// Without AVX2 (q8_amd64.go registers nothing) Rows still follows the
+	// repacked order for rows%8 == 0: rowsQ4_0 falls back to plain Go.
+	RegisterQKernel(quant.Q4_0, QKernel{Rows: rowsQ4_0})
+}
