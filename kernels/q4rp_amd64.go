@@ -37,6 +37,13 @@ func q4rpTile7(p, a *byte, astride, nb int, out *float32, ostride int, dx *float
 //go:noescape
 func q4rpTile8(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
+// q4rpDot8 sets out[r] for the 8 weight rows r at w + r·stride to their
+// repacked-order dot product with one token's q4rpAct blocks at a, whose
+// block scales are dx[b] (scalesQ8AVX2).
+//
+//go:noescape
+func q4rpDot8(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+
 // q4rpTiles[N] is the tile of N tokens.
 var q4rpTiles = [...]ilTile{nil, q4rpTile1, q4rpTile2, q4rpTile3, q4rpTile4, q4rpTile5, q4rpTile6, q4rpTile7, q4rpTile8}
 
@@ -73,6 +80,10 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / QK
 	if !useAsm || !useVNNI || nb == 0 || nTok == 0 || lo >= hi {
 		rowsQ4_0RPRef(out, w, xq, nTok, rows, cols, lo, hi, DotQ4_0Q8_0)
+		return
+	}
+	if nTok == 1 {
+		rowsQ4RP1(out, w, xq, rows, cols, lo, hi)
 		return
 	}
 	wb, xb := nb*Q4_0BlockBytes, nb*Q8_0BlockBytes
@@ -137,6 +148,34 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 			}
 			r += nr
 		}
+	}
+}
+
+// rowsQ4RP1 is rowsQ4RP for one token (a decode step: memory-bound):
+// q4rpDot8 on the weights in place, 8 rows a call; fewer than 8 last rows
+// run from a copy padded with zero rows.
+func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
+	nb := cols / QK
+	wb := nb * Q4_0BlockBytes
+	sp := pooled[float32](&scalePool, nb+8) // the token's scales, then a padded group's results
+	defer scalePool.Put(sp)
+	tp := pooled[byte](&bytePool, nb*64) // converted activations
+	defer bytePool.Put(tp)
+	dx, tmpOut, tb := (*sp)[:nb], (*sp)[nb:], *tp
+	scalesQ8AVX2(&xq[0], nb, &dx[0])
+	q4rpAct(tb, xq, nb)
+	r := lo
+	for ; r+8 <= hi; r += 8 {
+		q4rpDot8(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
+	}
+	if r < hi {
+		pp := pooled[byte](&bytePool, 8*wb)
+		defer bytePool.Put(pp)
+		pad := *pp
+		copy(pad, w[r*wb:hi*wb])
+		clear(pad[(hi-r)*wb:])
+		q4rpDot8(&pad[0], wb, &tb[0], nb, &tmpOut[0], &dx[0])
+		copy(out[r:hi], tmpOut[:hi-r])
 	}
 }
 

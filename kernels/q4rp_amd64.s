@@ -874,3 +874,105 @@ q4rp8loop:
 	VMOVUPS Z15, (DX)(CX*1)
 	VZEROUPPER
 	RET
+
+DATA q4rpnib<>+0(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA q4rpnib<>+8(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA q4rpnib<>+16(SB)/8, $0x0f0f0f0f0f0f0f0f
+DATA q4rpnib<>+24(SB)/8, $0x0f0f0f0f0f0f0f0f
+GLOBL q4rpnib<>(SB), RODATA|NOPTR, $32
+
+// lanes [r0 r2 r4 r6 r1 r3 r5 r7] back to rows 0..7
+DATA q4rpperm<>+0(SB)/4, $0
+DATA q4rpperm<>+4(SB)/4, $4
+DATA q4rpperm<>+8(SB)/4, $1
+DATA q4rpperm<>+12(SB)/4, $5
+DATA q4rpperm<>+16(SB)/4, $2
+DATA q4rpperm<>+20(SB)/4, $6
+DATA q4rpperm<>+24(SB)/4, $3
+DATA q4rpperm<>+28(SB)/4, $7
+GLOBL q4rpperm<>(SB), RODATA|NOPTR, $32
+
+// Q4RPPAIR: acc = the 8 int32 lanes of rows lo (low half) and hi (high
+// half) of this block: Σ q·x over 4 quants a lane, low nibbles against
+// Y12 (quants 0..15 in both halves), high against Y13 (16..31).
+#define Q4RPPAIR(lo, hi, acc) \
+	VMOVDQU     lo, X0          \
+	VINSERTI128 $1, hi, Y0, Y0  \
+	VPSRLW      $4, Y0, Y1      \
+	VPAND       Y15, Y0, Y0     \
+	VPAND       Y15, Y1, Y1     \
+	VPXOR       acc, acc, acc   \
+	VPDPBUSD    Y12, Y0, acc    \
+	VPDPBUSD    Y13, Y1, acc
+
+// func q4rpDot8(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+//
+// One token, 8 weight rows at w (stride bytes apart): out[r] = the
+// repacked-order dot of row r and the token's q4rpAct blocks at a with
+// block scales dx[b]. Per block the rows' int32 lanes (VPDPBUSD, two rows
+// a register) are summed horizontally by three VPHADDD into one S per row
+// (lanes in the order rows 0,2,4,6,1,3,5,7, as the scales are gathered),
+// plus the token's -8·Σx, then one VCVTDQ2PS, VMULPS and FMA for the 8
+// rows; a VPERMD puts the rows in order at the end.
+TEXT ·q4rpDot8(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), BX
+	MOVQ a+16(FP), DI
+	MOVQ nb+24(FP), CX
+	MOVQ dx+40(FP), R13
+	LEAQ (BX)(BX*2), R9
+	LEAQ (SI)(BX*4), R8
+	VMOVDQU q4rpnib<>(SB), Y15
+	VPXOR   Y11, Y11, Y11
+
+q4rpd8loop:
+	// scales of rows 0,2,4,6 (low qword) and 1,3,5,7 (high)
+	MOVWLZX   0(SI), AX
+	MOVWLZX   0(SI)(BX*2), R12
+	SHLQ      $16, R12
+	ORQ       R12, AX
+	MOVWLZX   0(R8), R12
+	SHLQ      $32, R12
+	ORQ       R12, AX
+	MOVWLZX   0(R8)(BX*2), R12
+	SHLQ      $48, R12
+	ORQ       R12, AX
+	MOVWLZX   0(SI)(BX*1), R10
+	MOVWLZX   0(SI)(R9*1), R12
+	SHLQ      $16, R12
+	ORQ       R12, R10
+	MOVWLZX   0(R8)(BX*1), R12
+	SHLQ      $32, R12
+	ORQ       R12, R10
+	MOVWLZX   0(R8)(R9*1), R12
+	SHLQ      $48, R12
+	ORQ       R12, R10
+	VMOVQ     AX, X10
+	VPINSRQ   $1, R10, X10, X10
+	VCVTPH2PS X10, Y10
+	VBROADCASTI128 0(DI), Y12
+	VBROADCASTI128 16(DI), Y13
+	Q4RPPAIR(2(SI), 2(SI)(BX*1), Y4)
+	Q4RPPAIR(2(SI)(BX*2), 2(SI)(R9*1), Y5)
+	Q4RPPAIR(2(R8), 2(R8)(BX*1), Y6)
+	Q4RPPAIR(2(R8)(BX*2), 2(R8)(R9*1), Y7)
+	VPHADDD       Y5, Y4, Y4
+	VPHADDD       Y7, Y6, Y6
+	VPHADDD       Y6, Y4, Y4
+	VPADDD.BCST   32(DI), Y4, Y4
+	VCVTDQ2PS     Y4, Y4
+	VMULPS.BCST   (R13), Y10, Y10
+	VFMADD231PS   Y10, Y4, Y11
+	ADDQ $18, SI
+	ADDQ $18, R8
+	ADDQ $64, DI
+	ADDQ $4, R13
+	DECQ CX
+	JNZ  q4rpd8loop
+
+	MOVQ    out+32(FP), DX
+	VMOVDQU q4rpperm<>(SB), Y0
+	VPERMD  Y11, Y0, Y11
+	VMOVUPS Y11, (DX)
+	VZEROUPPER
+	RET

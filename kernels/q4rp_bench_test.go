@@ -1,0 +1,49 @@
+//go:build amd64 && !purego
+
+package kernels
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// BenchmarkQ4RPRows measures Q4_0 Rows on one goroutine at a 110M model's
+// shapes: the repacked order's tiles (rp: rowsQ4RP) against the vec_dot
+// order's VNNI path of before (vd: rowsQVNNI, row-lane tiles from 2
+// tokens on, vnniQ4Dot4 for one token). ns/pair is per row × token ×
+// block.
+func BenchmarkQ4RPRows(b *testing.B) {
+	if !haveVNNI {
+		b.Skip("no AVX-512 VNNI")
+	}
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, sh := range [][2]int{{768, 768}, {2048, 768}, {768, 2048}, {32000, 768}} {
+		rows, cols := sh[0], sh[1]
+		nb := cols / QK
+		w := randBlocks(r, rows*nb, Q4_0BlockBytes, 8)
+		for _, nTok := range []int{1, 2, 4, 8, 16, 64} {
+			if rows == 32000 && nTok > 8 {
+				continue
+			}
+			xq := randBlocks(r, nTok*nb, Q8_0BlockBytes, 127)
+			out := make([]float32, nTok*rows)
+			for _, rp := range []bool{false, true} {
+				name := "vd"
+				if rp {
+					name = "rp"
+				}
+				b.Run(fmt.Sprintf("%dx%d/tok=%d/%s", rows, cols, nTok, name), func(b *testing.B) {
+					for b.Loop() {
+						if rp {
+							rowsQ4RP(out, w, xq, nTok, rows, cols, 0, rows)
+						} else {
+							rowsQVNNI(out, w, xq, nTok, rows, cols, 0, rows, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nTok*rows*nb), "ns/pair")
+				})
+			}
+		}
+	}
+}
