@@ -913,7 +913,9 @@ GLOBL q4rpperm<>(SB), RODATA|NOPTR, $32
 // a register) are summed horizontally by three VPHADDD into one S per row
 // (lanes in the order rows 0,2,4,6,1,3,5,7, as the scales are gathered),
 // plus the token's -8·Σx, then one VCVTDQ2PS, VMULPS and FMA for the 8
-// rows; a VPERMD puts the rows in order at the end.
+// rows; a VPERMD puts the rows in order at the end. It prefetches the
+// next 8 rows (w + 8·stride on: contiguous when stride is a row) in
+// order, 144 bytes a block.
 TEXT ·q4rpDot8(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ stride+8(FP), BX
@@ -922,10 +924,16 @@ TEXT ·q4rpDot8(SB), NOSPLIT, $0-48
 	MOVQ dx+40(FP), R13
 	LEAQ (BX)(BX*2), R9
 	LEAQ (SI)(BX*4), R8
+	LEAQ (R8)(BX*4), R11
 	VMOVDQU q4rpnib<>(SB), Y15
 	VPXOR   Y11, Y11, Y11
 
 q4rpd8loop:
+	// the next 8 rows (contiguous) prefetched in order, 144 bytes a block
+	PREFETCHT0 0(R11)
+	PREFETCHT0 64(R11)
+	PREFETCHT0 128(R11)
+	ADDQ $144, R11
 	// scales of rows 0,2,4,6 (low qword) and 1,3,5,7 (high)
 	MOVWLZX   0(SI), AX
 	MOVWLZX   0(SI)(BX*2), R12

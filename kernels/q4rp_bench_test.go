@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 )
 
 // BenchmarkQ4RPRows measures Q4_0 Rows on one goroutine at a 110M model's
@@ -45,5 +46,36 @@ func BenchmarkQ4RPRows(b *testing.B) {
 				})
 			}
 		}
+	}
+}
+
+// BenchmarkQ4RPTile measures the repacked-order tiles alone, data in L1
+// (24 blocks: 768 columns): ns per row × token × block pair; and the
+// Q4_0 pack pass (ns per row × block).
+func BenchmarkQ4RPTile(b *testing.B) {
+	if !haveVNNI {
+		b.Skip("no AVX-512 VNNI")
+	}
+	const nb = 24
+	r := rand.New(rand.NewPCG(5, 6))
+	w := randBlocks(r, 16*nb, Q4_0BlockBytes, 8)
+	pk := make([]byte, nb*ilGroupBytes)
+	as := (nb + 1) * 64
+	a := make([]byte, q4rpMaxTok*as)
+	dx := make([]float32, q4rpMaxTok*nb)
+	out := make([]float32, q4rpMaxTok*16)
+	b.Run("pack", func(b *testing.B) {
+		for b.Loop() {
+			vnniILPackQ4(&pk[0], &w[0], nb*Q4_0BlockBytes, nb, 0)
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(8*nb), "ns/rowblock")
+	})
+	for n := 1; n <= q4rpMaxTok; n++ {
+		b.Run(fmt.Sprintf("tile%d", n), func(b *testing.B) {
+			for b.Loop() {
+				q4rpTiles[n](&pk[0], &a[0], as, nb, &out[0], 64, &dx[0], 4*nb, uintptr(unsafe.Pointer(&w[0])), 0)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(16*n*nb), "ns/pair")
+		})
 	}
 }
