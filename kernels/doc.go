@@ -31,7 +31,14 @@
 // Q4_0's 1-token kernel use VPDPBUSD, whose int32 lanes equal ggml's
 // VPMADDUBSW+VPMADDWD lanes, so they keep the same bits too
 // (q8vnni_amd64.s); Q4_K and Q6_K have AVX-512 8-token prompt kernels
-// (VPDPWSSD) that are bit-identical to their AVX2 Dot. K-quant activations
+// (VPDPWSSD) that are bit-identical to their AVX2 Dot. One exception to
+// "Rows = Dot": a Q4_0 matrix whose row count is a multiple of 8 is
+// multiplied in llama.cpp's repacked x86 order (ggml_gemv/gemm_q4_0_8x8_q8_0,
+// which ggml's CPU backend uses for such matrices: per block the exact
+// int32 sum S, then acc = fma(float32(S), dw·dx, acc), no horizontal sum;
+// q4rp.go), for every token count and on every path (plain Go, AVX-512
+// VNNI tiles and 1-token kernel in q4rp_amd64.s); other Q4_0 row counts
+// and QKernel.Dot keep vec_dot's order. K-quant activations
 // are quantized to Q8_K by an AVX2 quantizer byte-identical to quant's
 // reference (hooked in with quant.RegisterFastQuantizer).
 //
