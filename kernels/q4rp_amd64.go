@@ -44,6 +44,19 @@ func q4rpTile8(p, a *byte, astride, nb int, out *float32, ostride int, dx *float
 //go:noescape
 func q4rpDot8(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 
+// q4rpDot4 is q4rpDot8 for 4 rows (vnniQ4Dot4's memory pattern).
+//
+//go:noescape
+func q4rpDot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+
+// q4rpUseDot4 selects q4rpDot4 over q4rpDot8 for one token: with the
+// weights streamed from DRAM (a 110M model's decode, BenchmarkQ4RPDecode
+// and ForwardBatch seqs=1 at 1 thread) the 4-row kernel, with
+// vnniQ4Dot4's prefetch pattern, was about as fast as vnniQ4Dot4 and the
+// 8-row one 5-10 % slower, though faster with the weights in L2. Tests and
+// benchmarks flip it.
+var q4rpUseDot4 = true
+
 // q4rpTiles[N] is the tile of N tokens.
 var q4rpTiles = [...]ilTile{nil, q4rpTile1, q4rpTile2, q4rpTile3, q4rpTile4, q4rpTile5, q4rpTile6, q4rpTile7, q4rpTile8}
 
@@ -152,8 +165,8 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 }
 
 // rowsQ4RP1 is rowsQ4RP for one token (a decode step: memory-bound):
-// q4rpDot8 on the weights in place, 8 rows a call; fewer than 8 last rows
-// run from a copy padded with zero rows.
+// q4rpDot4 (or q4rpDot8) on the weights in place, 4 (8) rows a call; the
+// last rows run from a copy padded with zero rows.
 func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
 	nb := cols / QK
 	wb := nb * Q4_0BlockBytes
@@ -165,8 +178,14 @@ func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
 	scalesQ8AVX2(&xq[0], nb, &dx[0])
 	q4rpAct(tb, xq, nb)
 	r := lo
-	for ; r+8 <= hi; r += 8 {
-		q4rpDot8(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
+	if q4rpUseDot4 {
+		for ; r+4 <= hi; r += 4 {
+			q4rpDot4(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
+		}
+	} else {
+		for ; r+8 <= hi; r += 8 {
+			q4rpDot8(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
+		}
 	}
 	if r < hi {
 		pp := pooled[byte](&bytePool, 8*wb)

@@ -984,3 +984,81 @@ q4rpd8loop:
 	VMOVUPS Y11, (DX)
 	VZEROUPPER
 	RET
+
+// dword shifts: 0 for the low half (low nibbles), 4 for the high half
+DATA q4rpshift<>+0(SB)/8, $0
+DATA q4rpshift<>+8(SB)/8, $0
+DATA q4rpshift<>+16(SB)/8, $0x0000000400000004
+DATA q4rpshift<>+24(SB)/8, $0x0000000400000004
+GLOBL q4rpshift<>(SB), RODATA|NOPTR, $32
+
+// Q4RPROW: acc = the 8 int32 lanes Σ q·x (4 quants a lane) of the row's
+// block at wq: its 16 bytes in both halves, the high half shifted by 4,
+// masked to nibbles (quants 0..15 | 16..31, ggml's order) against Y4.
+#define Q4RPROW(wq, acc) \
+	VBROADCASTI128 wq, Y6     \
+	VPSRLVD  Y13, Y6, Y6      \
+	VPAND    Y14, Y6, Y6      \
+	VPXOR    acc, acc, acc    \
+	VPDPBUSD Y4, Y6, acc
+
+// func q4rpDot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+//
+// q4rpDot8 for 4 rows: per block the rows' lanes summed by three VPHADDD
+// and one 128-bit add into S of rows 0..3 (in order), plus -8·Σx, then one
+// VCVTDQ2PS and FMA (xmm) with dw·dx. It prefetches the next 4 rows in
+// order, 72 bytes a block, as vnniQ4Dot4 does (the same memory pattern:
+// one token is DRAM-bound).
+TEXT ·q4rpDot4(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), BX
+	MOVQ a+16(FP), DI
+	MOVQ nb+24(FP), CX
+	MOVQ dx+40(FP), R13
+	LEAQ (SI)(BX*2), R8
+	LEAQ (R8)(BX*2), R12
+	VMOVDQU q4rpnib<>(SB), Y14
+	VMOVDQU q4rpshift<>(SB), Y13
+	VPXOR   X11, X11, X11
+
+q4rpd4loop:
+	PREFETCHT0 0(R12)
+	PREFETCHT0 64(R12)
+	ADDQ $72, R12
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(SI)(BX*1), R11
+	SHLQ    $16, R11
+	ORQ     R11, AX
+	MOVWLZX 0(R8), R11
+	SHLQ    $32, R11
+	ORQ     R11, AX
+	MOVWLZX 0(R8)(BX*1), R11
+	SHLQ    $48, R11
+	ORQ     R11, AX
+	VMOVQ   AX, X10
+	VCVTPH2PS X10, X10
+	VMULPS.BCST (R13), X10, X10
+	VMOVDQU (DI), Y4
+	Q4RPROW(2(SI), Y0)
+	Q4RPROW(2(SI)(BX*1), Y1)
+	Q4RPROW(2(R8), Y2)
+	Q4RPROW(2(R8)(BX*1), Y3)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPHADDD      Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VPADDD.BCST  32(DI), X0, X0
+	VCVTDQ2PS    X0, X0
+	VFMADD231PS  X10, X0, X11
+	ADDQ $18, SI
+	ADDQ $18, R8
+	ADDQ $64, DI
+	ADDQ $4, R13
+	DECQ CX
+	JNZ  q4rpd4loop
+
+	MOVQ    out+32(FP), DX
+	VMOVUPS X11, (DX)
+	VZEROUPPER
+	RET

@@ -17,17 +17,18 @@ func TestQ4RPTilesVNNI(t *testing.T) {
 	if !haveVNNI {
 		t.Skip("no AVX-512 VNNI on this CPU: the q4rp tiles do not run")
 	}
-	defer func() { useVNNI = haveVNNI }()
+	defer func() { useVNNI, q4rpUseDot4 = haveVNNI, true }()
 	r := rand.New(rand.NewPCG(51, 52))
-	for _, vnni := range []bool{true, false} {
+	for i, vnni := range []bool{true, true, false} {
 		useVNNI = vnni
+		q4rpUseDot4 = i != 1 // one token: q4rpDot4, then q4rpDot8
 		for nTok := 1; nTok <= 20; nTok++ {
 			for _, rows := range []int{8, 16, 24, 40, 48} {
 				cols := []int{32, 64, 160, 768}[(nTok+rows/8)%4]
 				nb := cols / QK
 				w := randBlocks(r, rows*nb, Q4_0BlockBytes, 8)
 				xq := randBlocks(r, nTok*nb, Q8_0BlockBytes, 127)
-				name := fmt.Sprintf("vnni %v", vnni)
+				name := fmt.Sprintf("vnni %v, dot4 %v", vnni, q4rpUseDot4)
 				checkQ4Rows(t, name, w, xq, nTok, rows, cols, 0, rows)
 				checkQ4Rows(t, name, w, xq, nTok, rows, cols, 4, rows-3)
 				we, xe := q4Extremes(r, rows, nTok, nb)

@@ -79,3 +79,49 @@ func BenchmarkQ4RPTile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQ4RPDecode runs one token through the Q4_0 matrices of a 110M
+// model (12 layers of 4 768×768, 2 2048×768 and 1 768×2048, then the
+// 32000×768 head: 76 MB, streamed from DRAM) on one goroutine, with the
+// repacked order's 1-token kernel (rp) and vec_dot's (vd).
+func BenchmarkQ4RPDecode(b *testing.B) {
+	if !haveVNNI {
+		b.Skip("no AVX-512 VNNI")
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	type mat struct {
+		rows, cols int
+		w          []byte
+	}
+	var ms []mat
+	for range 12 {
+		for _, sh := range [][2]int{{768, 768}, {768, 768}, {768, 768}, {768, 768}, {2048, 768}, {2048, 768}, {768, 2048}} {
+			ms = append(ms, mat{sh[0], sh[1], randBlocks(r, sh[0]*sh[1]/QK, Q4_0BlockBytes, 8)})
+		}
+	}
+	ms = append(ms, mat{32000, 768, randBlocks(r, 32000*768/QK, Q4_0BlockBytes, 8)})
+	x768 := randBlocks(r, 768/QK, Q8_0BlockBytes, 127)
+	x2048 := randBlocks(r, 2048/QK, Q8_0BlockBytes, 127)
+	out := make([]float32, 32000)
+	defer func() { q4rpUseDot4 = true }()
+	for i, name := range []string{"vd", "rp4", "rp8"} {
+		rp := i > 0
+		b.Run(name, func(b *testing.B) {
+			q4rpUseDot4 = i == 1
+			for b.Loop() {
+				for _, m := range ms {
+					xq := x768
+					if m.cols == 2048 {
+						xq = x2048
+					}
+					if rp {
+						rowsQ4RP(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows)
+					} else {
+						rowsQVNNI(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
+					}
+				}
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+		})
+	}
+}

@@ -70,7 +70,11 @@ func TestQ4RPStaysInBounds(t *testing.T) {
 			}
 			copy(w, w0)
 			copy(xq, x0)
-			checkQ4Rows(t, "guarded", w, xq, nTok, rows, cols, 0, rows)
+			for _, d4 := range []bool{true, false} {
+				q4rpUseDot4 = d4
+				checkQ4Rows(t, "guarded", w, xq, nTok, rows, cols, 0, rows)
+			}
+			q4rpUseDot4 = true
 		}
 	}
 }
