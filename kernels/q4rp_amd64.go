@@ -49,6 +49,12 @@ func q4rpDot8(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 //go:noescape
 func q4rpDot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 
+// q4rpDot4AVX2 is q4rpDot4 for CPUs without AVX-512 VNNI (AVX2, FMA,
+// F16C), with the same bits.
+//
+//go:noescape
+func q4rpDot4AVX2(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+
 // q4rpUseDot4 selects q4rpDot4 over q4rpDot8 for one token: with the
 // weights streamed from DRAM (a 110M model's decode, BenchmarkQ4RPDecode
 // and ForwardBatch seqs=1 at 1 thread) the 4-row kernel, with
@@ -66,6 +72,18 @@ const q4rpMaxTok = len(q4rpTiles) - 1
 // q4rpAct writes the nb block_q8_0 at x as nb 64-byte blocks at dst: the
 // 32 quants, then at 32 the int32 -8·Σx (the tiles' starting value).
 func q4rpAct(dst, x []byte, nb int) {
+	if !useVNNI {
+		for b := range nb {
+			q := x[b*Q8_0BlockBytes+2 : (b+1)*Q8_0BlockBytes]
+			var s int32
+			for _, v := range q {
+				s += int32(int8(v))
+			}
+			copy(dst[b*64:b*64+32], q)
+			binary.LittleEndian.PutUint32(dst[b*64+32:], uint32(-8*s))
+		}
+		return
+	}
 	vnniQ4ActInit(&dst[0], &x[0], nb) // 32 quants, then the 8 lanes -8·Σ of 4 quants
 	for b := range nb {
 		l := dst[b*64+32 : b*64+64]
@@ -78,9 +96,10 @@ func q4rpAct(dst, x []byte, nb int) {
 }
 
 // rowsQ4RP is QKernel.Rows of Q4_0 for matrices of rows%8 == 0: the
-// repacked order (q4rp.go) for every token count, through the row-lane
-// tiles of q4rp_amd64.s on VNNI CPUs and the plain-Go reference elsewhere
-// (or with useAsm or useVNNI off). Per chunk of tokens the activations are
+// repacked order (q4rp.go) for every token count: one token through
+// rowsQ4RP1, more through the row-lane tiles of q4rp_amd64.s on VNNI CPUs;
+// on AVX2-only CPUs (or useVNNI off) rowsQ4RP1 token by token with the
+// AVX2 kernel; plain Go with useAsm off. Per chunk of tokens the activations are
 // converted once (q4rpAct; tokens a block more than nb blocks apart, since
 // 4 KiB strides alias in L1) and their scales read once; per 16-row group
 // the weights are packed once per chunk (vnniILPackQ4), then the chunk's
@@ -91,12 +110,15 @@ func q4rpAct(dst, x []byte, nb int) {
 // Arguments are checked by the caller.
 func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / QK
-	if !useAsm || !useVNNI || nb == 0 || nTok == 0 || lo >= hi {
+	if !useAsm || nb == 0 || nTok == 0 || lo >= hi {
 		rowsQ4_0RPRef(out, w, xq, nTok, rows, cols, lo, hi, DotQ4_0Q8_0)
 		return
 	}
-	if nTok == 1 {
-		rowsQ4RP1(out, w, xq, rows, cols, lo, hi)
+	if nTok == 1 || !useVNNI {
+		xb := nb * Q8_0BlockBytes
+		for t := range nTok {
+			rowsQ4RP1(out[t*rows:], w, xq[t*xb:], rows, cols, lo, hi)
+		}
 		return
 	}
 	wb, xb := nb*Q4_0BlockBytes, nb*Q8_0BlockBytes
@@ -178,11 +200,16 @@ func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
 	scalesQ8AVX2(&xq[0], nb, &dx[0])
 	q4rpAct(tb, xq, nb)
 	r := lo
-	if q4rpUseDot4 {
+	switch {
+	case !useVNNI:
+		for ; r+4 <= hi; r += 4 {
+			q4rpDot4AVX2(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
+		}
+	case q4rpUseDot4:
 		for ; r+4 <= hi; r += 4 {
 			q4rpDot4(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
 		}
-	} else {
+	default:
 		for ; r+8 <= hi; r += 8 {
 			q4rpDot8(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
 		}
@@ -193,7 +220,12 @@ func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
 		pad := *pp
 		copy(pad, w[r*wb:hi*wb])
 		clear(pad[(hi-r)*wb:])
-		q4rpDot8(&pad[0], wb, &tb[0], nb, &tmpOut[0], &dx[0])
+		switch {
+		case !useVNNI: // fewer than 4 rows left
+			q4rpDot4AVX2(&pad[0], wb, &tb[0], nb, &tmpOut[0], &dx[0])
+		default:
+			q4rpDot8(&pad[0], wb, &tb[0], nb, &tmpOut[0], &dx[0])
+		}
 		copy(out[r:hi], tmpOut[:hi-r])
 	}
 }

@@ -1062,3 +1062,80 @@ q4rpd4loop:
 	VMOVUPS X11, (DX)
 	VZEROUPPER
 	RET
+
+DATA q4rpones16<>+0(SB)/8, $0x0001000100010001
+DATA q4rpones16<>+8(SB)/8, $0x0001000100010001
+DATA q4rpones16<>+16(SB)/8, $0x0001000100010001
+DATA q4rpones16<>+24(SB)/8, $0x0001000100010001
+GLOBL q4rpones16<>(SB), RODATA|NOPTR, $32
+
+// Q4RPROW2 is Q4RPROW in AVX2: VPMADDUBSW (unsigned nibbles × signed x:
+// pair sums within ±3810, no saturation) and VPMADDWD with ones, as ggml's
+// mul_sum_i8_pairs; the same exact int32 lanes.
+#define Q4RPROW2(wq, acc) \
+	VBROADCASTI128 wq, Y6     \
+	VPSRLVD    Y13, Y6, Y6    \
+	VPAND      Y14, Y6, Y6    \
+	VPMADDUBSW Y4, Y6, acc    \
+	VPMADDWD   Y12, acc, acc
+
+// func q4rpDot4AVX2(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+//
+// q4rpDot4 for CPUs without AVX-512 VNNI (AVX2, FMA, F16C only): the same
+// bits.
+TEXT ·q4rpDot4AVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ stride+8(FP), BX
+	MOVQ a+16(FP), DI
+	MOVQ nb+24(FP), CX
+	MOVQ dx+40(FP), R13
+	LEAQ (SI)(BX*2), R8
+	LEAQ (R8)(BX*2), R12
+	VMOVDQU q4rpnib<>(SB), Y14
+	VMOVDQU q4rpshift<>(SB), Y13
+	VMOVDQU q4rpones16<>(SB), Y12
+	VPXOR   X11, X11, X11
+
+q4rpa4loop:
+	PREFETCHT0 0(R12)
+	PREFETCHT0 64(R12)
+	ADDQ $72, R12
+	MOVWLZX 0(SI), AX
+	MOVWLZX 0(SI)(BX*1), R11
+	SHLQ    $16, R11
+	ORQ     R11, AX
+	MOVWLZX 0(R8), R11
+	SHLQ    $32, R11
+	ORQ     R11, AX
+	MOVWLZX 0(R8)(BX*1), R11
+	SHLQ    $48, R11
+	ORQ     R11, AX
+	VMOVQ   AX, X10
+	VCVTPH2PS X10, X10
+	VBROADCASTSS (R13), X9
+	VMULPS  X9, X10, X10
+	VMOVDQU (DI), Y4
+	Q4RPROW2(2(SI), Y0)
+	Q4RPROW2(2(SI)(BX*1), Y1)
+	Q4RPROW2(2(R8), Y2)
+	Q4RPROW2(2(R8)(BX*1), Y3)
+	VPHADDD      Y1, Y0, Y0
+	VPHADDD      Y3, Y2, Y2
+	VPHADDD      Y2, Y0, Y0
+	VEXTRACTI128 $1, Y0, X1
+	VPADDD       X1, X0, X0
+	VPBROADCASTD 32(DI), X9
+	VPADDD       X9, X0, X0
+	VCVTDQ2PS    X0, X0
+	VFMADD231PS  X10, X0, X11
+	ADDQ $18, SI
+	ADDQ $18, R8
+	ADDQ $64, DI
+	ADDQ $4, R13
+	DECQ CX
+	JNZ  q4rpa4loop
+
+	MOVQ    out+32(FP), DX
+	VMOVUPS X11, (DX)
+	VZEROUPPER
+	RET

@@ -83,7 +83,8 @@ func BenchmarkQ4RPTile(b *testing.B) {
 // BenchmarkQ4RPDecode runs one token through the Q4_0 matrices of a 110M
 // model (12 layers of 4 768×768, 2 2048×768 and 1 768×2048, then the
 // 32000×768 head: 76 MB, streamed from DRAM) on one goroutine, with the
-// repacked order's 1-token kernel (rp) and vec_dot's (vd).
+// repacked order's 1-token kernels (rp4, rp8, rp-avx2) and vec_dot's (vd:
+// vnniQ4Dot4, vd-avx2: q4Dot4AVX2).
 func BenchmarkQ4RPDecode(b *testing.B) {
 	if !haveVNNI {
 		b.Skip("no AVX-512 VNNI")
@@ -103,21 +104,23 @@ func BenchmarkQ4RPDecode(b *testing.B) {
 	x768 := randBlocks(r, 768/QK, Q8_0BlockBytes, 127)
 	x2048 := randBlocks(r, 2048/QK, Q8_0BlockBytes, 127)
 	out := make([]float32, 32000)
-	defer func() { q4rpUseDot4 = true }()
-	for i, name := range []string{"vd", "rp4", "rp8"} {
-		rp := i > 0
+	defer func() { q4rpUseDot4, useVNNI = true, haveVNNI }()
+	for i, name := range []string{"vd", "rp4", "rp8", "vd-avx2", "rp-avx2"} {
 		b.Run(name, func(b *testing.B) {
-			q4rpUseDot4 = i == 1
+			q4rpUseDot4, useVNNI = i != 2, i < 3
 			for b.Loop() {
 				for _, m := range ms {
 					xq := x768
 					if m.cols == 2048 {
 						xq = x2048
 					}
-					if rp {
-						rowsQ4RP(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows)
-					} else {
+					switch i {
+					case 0:
 						rowsQVNNI(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
+					case 3:
+						rowsQ(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows, Q4_0BlockBytes, q4Dot4AVX2, q8Dot4x2AVX2, q4UnpackRowAVX2, DotQ4_0Q8_0)
+					default:
+						rowsQ4RP(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows)
 					}
 				}
 			}

@@ -70,11 +70,11 @@ func TestQ4RPStaysInBounds(t *testing.T) {
 			}
 			copy(w, w0)
 			copy(xq, x0)
-			for _, d4 := range []bool{true, false} {
-				q4rpUseDot4 = d4
+			for i := range 3 {
+				q4rpUseDot4, useVNNI = i != 1, i != 2 // q4rpDot4, q4rpDot8, the AVX2 kernel
 				checkQ4Rows(t, "guarded", w, xq, nTok, rows, cols, 0, rows)
 			}
-			q4rpUseDot4 = true
+			q4rpUseDot4, useVNNI = true, haveVNNI
 		}
 	}
 }
