@@ -84,16 +84,13 @@ func q4rpAct(dst, x []byte, nb int) {
 		}
 		return
 	}
-	vnniQ4ActInit(&dst[0], &x[0], nb) // 32 quants, then the 8 lanes -8·Σ of 4 quants
-	for b := range nb {
-		l := dst[b*64+32 : b*64+64]
-		var s uint32
-		for i := 0; i < 32; i += 4 {
-			s += binary.LittleEndian.Uint32(l[i:])
-		}
-		binary.LittleEndian.PutUint32(l, s)
-	}
+	q4rpActVNNI(&dst[0], &x[0], nb)
 }
+
+// q4rpActVNNI is q4rpAct on VNNI CPUs, for n (≥ 1) blocks.
+//
+//go:noescape
+func q4rpActVNNI(dst, x *byte, n int)
 
 // rowsQ4RP is QKernel.Rows of Q4_0 for matrices of rows%8 == 0: the
 // repacked order (q4rp.go) for every token count: one token through

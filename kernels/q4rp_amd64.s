@@ -1139,3 +1139,41 @@ q4rpa4loop:
 	VMOVUPS X11, (DX)
 	VZEROUPPER
 	RET
+
+DATA q4rp08<>+0(SB)/8, $0x0808080808080808
+DATA q4rp08<>+8(SB)/8, $0x0808080808080808
+DATA q4rp08<>+16(SB)/8, $0x0808080808080808
+DATA q4rp08<>+24(SB)/8, $0x0808080808080808
+GLOBL q4rp08<>(SB), RODATA|NOPTR, $32
+
+// func q4rpActVNNI(dst, x *byte, n int)
+//
+// Each of n block_q8_0 at x as 64 bytes at dst: its 32 quants, then at 32
+// the int32 -8·Σx (VPDPBUSD of 8s with the quants, the 8 lanes summed);
+// bytes 36..63 are left as they were.
+TEXT ·q4rpActVNNI(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VMOVDQU q4rp08<>(SB), Y4
+	VPXOR   X5, X5, X5
+
+q4rpactloop:
+	VMOVDQU      2(SI), Y1
+	VPXOR        Y0, Y0, Y0
+	VPDPBUSD     Y1, Y4, Y0
+	VEXTRACTI128 $1, Y0, X2
+	VPADDD       X2, X0, X0
+	VPSHUFD      $0x4e, X0, X2
+	VPADDD       X2, X0, X0
+	VPSHUFD      $0xb1, X0, X2
+	VPADDD       X2, X0, X0
+	VPSUBD       X0, X5, X0
+	VMOVDQU      Y1, 0(DI)
+	VMOVD        X0, 32(DI)
+	ADDQ         $34, SI
+	ADDQ         $64, DI
+	DECQ         CX
+	JNZ          q4rpactloop
+	VZEROUPPER
+	RET
