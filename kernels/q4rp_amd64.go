@@ -55,13 +55,14 @@ func q4rpDot4(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 //go:noescape
 func q4rpDot4AVX2(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 
-// q4rpUseDot4 selects q4rpDot4 over q4rpDot8 for one token: with the
-// weights streamed from DRAM (a 110M model's decode, BenchmarkQ4RPDecode
-// and ForwardBatch seqs=1 at 1 thread) the 4-row kernel, with
-// vnniQ4Dot4's prefetch pattern, was about as fast as vnniQ4Dot4 and the
-// 8-row one 5-10 % slower, though faster with the weights in L2. Tests and
+// q4rpUseDot4 selects q4rpDot4 over q4rpDot8 for one token. With the
+// weights streamed from DRAM (BenchmarkQ4RPDecode: a 110M model's
+// matrices) both were within noise of vnniQ4Dot4 on one goroutine
+// (3.2-3.7 ms a token on Zen 4) and q4rpDot8, with fewer instructions a
+// row, slightly ahead on two (1.76-1.96 ms against 1.82-2.00 for
+// vnniQ4Dot4 and 1.81-2.28 for q4rpDot4), so it is the default. Tests and
 // benchmarks flip it.
-var q4rpUseDot4 = true
+var q4rpUseDot4 = false
 
 // q4rpTiles[N] is the tile of N tokens.
 var q4rpTiles = [...]ilTile{nil, q4rpTile1, q4rpTile2, q4rpTile3, q4rpTile4, q4rpTile5, q4rpTile6, q4rpTile7, q4rpTile8}

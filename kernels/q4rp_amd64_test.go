@@ -17,7 +17,7 @@ func TestQ4RPTilesVNNI(t *testing.T) {
 	if !haveVNNI {
 		t.Skip("no AVX-512 VNNI on this CPU: the q4rp tiles do not run")
 	}
-	defer func() { useVNNI, q4rpUseDot4 = haveVNNI, true }()
+	defer func() { useVNNI, q4rpUseDot4 = haveVNNI, false }()
 	r := rand.New(rand.NewPCG(51, 52))
 	for i, vnni := range []bool{true, true, false} {
 		useVNNI = vnni

@@ -5,6 +5,7 @@ package kernels
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"unsafe"
 )
@@ -82,7 +83,8 @@ func BenchmarkQ4RPTile(b *testing.B) {
 
 // BenchmarkQ4RPDecode runs one token through the Q4_0 matrices of a 110M
 // model (12 layers of 4 768×768, 2 2048×768 and 1 768×2048, then the
-// 32000×768 head: 76 MB, streamed from DRAM) on one goroutine, with the
+// 32000×768 head: 76 MB, streamed from DRAM) on one goroutine (g=1) or two
+// (g=2, each half of every matrix's rows; out is shared, as in MatMulQ), with the
 // repacked order's 1-token kernels (rp4, rp8, rp-avx2) and vec_dot's (vd:
 // vnniQ4Dot4, vd-avx2: q4Dot4AVX2).
 func BenchmarkQ4RPDecode(b *testing.B) {
@@ -104,27 +106,43 @@ func BenchmarkQ4RPDecode(b *testing.B) {
 	x768 := randBlocks(r, 768/QK, Q8_0BlockBytes, 127)
 	x2048 := randBlocks(r, 2048/QK, Q8_0BlockBytes, 127)
 	out := make([]float32, 32000)
-	defer func() { q4rpUseDot4, useVNNI = true, haveVNNI }()
-	for i, name := range []string{"vd", "rp4", "rp8", "vd-avx2", "rp-avx2"} {
-		b.Run(name, func(b *testing.B) {
-			q4rpUseDot4, useVNNI = i != 2, i < 3
-			for b.Loop() {
-				for _, m := range ms {
-					xq := x768
-					if m.cols == 2048 {
-						xq = x2048
-					}
-					switch i {
-					case 0:
-						rowsQVNNI(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
-					case 3:
-						rowsQ(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows, Q4_0BlockBytes, q4Dot4AVX2, q8Dot4x2AVX2, q4UnpackRowAVX2, DotQ4_0Q8_0)
-					default:
-						rowsQ4RP(out, m.w, xq, 1, m.rows, m.cols, 0, m.rows)
+	defer func() { q4rpUseDot4, useVNNI = false, haveVNNI }()
+	for _, g := range []int{1, 2} {
+		for i, name := range []string{"vd", "rp4", "rp8", "vd-avx2", "rp-avx2"} {
+			b.Run(fmt.Sprintf("%s/g=%d", name, g), func(b *testing.B) {
+				q4rpUseDot4, useVNNI = i != 2, i < 3
+				run := func(lo, hi func(rows int) int) {
+					for _, m := range ms {
+						xq := x768
+						if m.cols == 2048 {
+							xq = x2048
+						}
+						a, z := lo(m.rows), hi(m.rows)
+						switch i {
+						case 0:
+							rowsQVNNI(out, m.w, xq, 1, m.rows, m.cols, a, z, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
+						case 3:
+							rowsQ(out, m.w, xq, 1, m.rows, m.cols, a, z, Q4_0BlockBytes, q4Dot4AVX2, q8Dot4x2AVX2, q4UnpackRowAVX2, DotQ4_0Q8_0)
+						default:
+							rowsQ4RP(out, m.w, xq, 1, m.rows, m.cols, a, z)
+						}
 					}
 				}
-			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
-		})
+				all := func(rows int) int { return rows }
+				zero := func(rows int) int { return 0 }
+				half := func(rows int) int { return rows / 2 &^ 7 }
+				for b.Loop() {
+					if g == 1 {
+						run(zero, all)
+						continue
+					}
+					var wg sync.WaitGroup
+					wg.Go(func() { run(half, all) })
+					run(zero, half)
+					wg.Wait()
+				}
+				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+			})
+		}
 	}
 }
