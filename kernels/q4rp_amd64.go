@@ -60,7 +60,10 @@ func q4rpDot4AVX2(w *byte, stride int, a *byte, nb int, out *float32, dx *float3
 // matrices) both were within noise of vnniQ4Dot4 on one goroutine
 // (3.2-3.7 ms a token on Zen 4) and q4rpDot8, with fewer instructions a
 // row, slightly ahead on two (1.76-1.96 ms against 1.82-2.00 for
-// vnniQ4Dot4 and 1.81-2.28 for q4rpDot4), so it is the default. Tests and
+// vnniQ4Dot4 and 1.81-2.28 for q4rpDot4), so it is the default. With the
+// weights in L2 (BenchmarkQ4RPRows, tok=1) both are about 8 % slower than
+// vnniQ4Dot4 (0.80 against 0.72-0.75 ns a pair); without its prefetches
+// q4rpDot8 was 10 % faster there but half as fast from DRAM. Tests and
 // benchmarks flip it.
 var q4rpUseDot4 = false
 
