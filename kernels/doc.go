@@ -36,9 +36,9 @@
 // multiplied in llama.cpp's repacked x86 order (ggml_gemv/gemm_q4_0_8x8_q8_0,
 // which ggml's CPU backend uses for such matrices: per block the exact
 // int32 sum S, then acc = fma(float32(S), dw·dx, acc), no horizontal sum;
-// q4rp.go), for every token count and on every path (plain Go, AVX-512
-// VNNI tiles and 1-token kernel in q4rp_amd64.s); other Q4_0 row counts
-// and QKernel.Dot keep vec_dot's order. K-quant activations
+// q4rp.go), for every token count and on every path (plain Go; in
+// q4rp_amd64.s AVX-512 VNNI tiles and 1-token kernels, an AVX2 1-token
+// kernel); other Q4_0 row counts and QKernel.Dot keep vec_dot's order. K-quant activations
 // are quantized to Q8_K by an AVX2 quantizer byte-identical to quant's
 // reference (hooked in with quant.RegisterFastQuantizer).
 //
