@@ -32,11 +32,26 @@
 // element is bit-identical to Dot. So a result depends neither on the batch
 // size, nor on the tiling, nor on the thread count. On CPUs with AVX-512
 // VNNI (AVX512VL) Q8_0 and Q4_0 use VPDPBUSD, whose int32 lanes equal
-// ggml's VPMADDUBSW+VPMADDWD lanes, so they keep the same bits too: a
-// 1-token Q4_0 kernel (q8vnni_amd64.s) and, from 2 tokens on, row-lane
-// tiles with 16 weight rows in a zmm register's lanes, so that one scale
-// multiply and no shuffle serve 16 rows (q8il_amd64.s); Q4_K and Q6_K have AVX-512 8-token prompt kernels
-// (VPDPWSSD) that are bit-identical to their AVX2 Dot. K-quant activations
+// ggml's VPMADDUBSW+VPMADDWD lanes, so they keep the same bits too: from 2
+// tokens on, row-lane tiles with 16 weight rows in a zmm register's lanes,
+// so that one scale multiply and no shuffle serve 16 rows (q8il_amd64.s).
+// Q4_K and Q6_K have AVX-512 8-token prompt kernels (VPDPWSSD) that are
+// bit-identical to their AVX2 Dot.
+//
+// Two exceptions to "Rows = Dot", both what llama.cpp itself computes on
+// x86: ggml's CPU backend repacks every Q4_0 and Q4_K weight matrix whose
+// row count is a multiple of 8 (repack.cpp: block_q4_0x8, block_q4_Kx8)
+// and multiplies a token with ggml_gemv_q4_0_8x8_q8_0 /
+// ggml_gemv_q4_K_8x8_q8_K, which sum each block (super-block) exactly in
+// int32 and then take one FMA per block: acc = fma(float32(S), dw·dx, acc),
+// no horizontal sum (Q4_K: a second accumulator for the mins, subtracted at
+// the end); its 4-token Q4_K gemm takes an FMA per 64 values instead, so
+// llama.cpp's own Q4_K results depend on a token's place in a batch. Such
+// matrices are multiplied in the gemv order here, for every token count and on
+// every path (plain Go; AVX-512 VNNI row-lane tiles and 1-token kernels;
+// AVX2 kernels), so batched and single results still agree bit for bit
+// (q4rp.go, q4krp.go). Other row counts and QKernel.Dot keep vec_dot's
+// order. K-quant activations
 // are quantized to Q8_K by an AVX2 quantizer byte-identical to quant's
 // reference (hooked in with quant.RegisterFastQuantizer).
 //

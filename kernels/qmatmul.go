@@ -21,6 +21,8 @@ import (
 // once (register tiling for prompt processing); each element it writes must
 // be bit-identical to what Dot (or Ref when Dot is nil) gives for that
 // row and token, so results never depend on batch size, tiling or threads.
+// (Exception: Q4_0 matrices of rows%8 == 0, whose Rows follows llama.cpp's
+// repacked order for every batch size instead; see q4rp.go.)
 type QKernel struct {
 	Act quant.Type
 	// Ref returns the dot product of one weight row w and one converted
