@@ -903,6 +903,75 @@ q4rdone:
 	VZEROUPPER
 	RET
 
+// func dotQ4KRPRowsAVX2(w *byte, wstride int, x *byte, nb int, out *float32, nrows int)
+//
+// For r = 0..nrows-1: out[r] = dotQ4KRPRef(w + r·wstride, x, nb·256), bit
+// for bit: llama.cpp's repacked-Q4_K order (q4krp.go). Per block the
+// chunk products and scales are those of dotQ4KAVX2 (exact int32 lanes),
+// the 8 sum lanes and the 4 min lanes are then added up exactly (VPHADDD)
+// into S and M, and X14 = [acc, accmin] takes one FMA with
+// [fp16(d)·y.d, fp16(dmin)·y.d]; the result is acc - accmin. The same
+// prefetches as dotQ4KRowsAVX2.
+TEXT ·dotQ4KRPRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R8
+	MOVQ wstride+8(FP), R13
+	MOVQ x+16(FP), R9
+	MOVQ nb+24(FP), R10
+	MOVQ out+32(FP), R11
+	MOVQ nrows+40(FP), R12
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	TESTQ R12, R12
+	JEQ  q4prdone
+
+q4prrow:
+	MOVQ R8, SI
+	MOVQ R9, DI
+	MOVQ R10, CX
+	VXORPS X14, X14, X14
+	TESTQ CX, CX
+	JEQ  q4prfinish
+
+q4prblock:
+	PREFETCHT0 4096(SI)
+	PREFETCHT0 4160(SI)
+	PREFETCHT0 4224(SI)
+	Q4K_SCALES(X0, X4, Y4)
+	VBROADCASTSS 0(DI), X1
+	VMULPS       X1, X0, X0
+	VMOVDQU      260(DI), X6
+	VPHADDW      276(DI), X6, X6
+	VPMADDWD     X6, X5, X5
+	VPXOR        Y8, Y8, Y8
+	Q4K_CHUNK(16, 4, 0, DI)
+	Q4K_CHUNK(48, 68, 64, DI)
+	Q4K_CHUNK(80, 132, 128, DI)
+	Q4K_CHUNK(112, 196, 192, DI)
+	VEXTRACTI128 $1, Y8, X9
+	VPADDD       X9, X8, X8
+	VPHADDD      X5, X8, X8
+	VPHADDD      X8, X8, X8
+	VCVTDQ2PS    X8, X8
+	VFMADD231PS  X8, X0, X14
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q4prblock
+
+q4prfinish:
+	VMOVSHDUP X14, X1
+	VSUBSS    X1, X14, X14
+	VMOVSS    X14, (R11)
+	ADDQ $4, R11
+	ADDQ R13, R8
+	DECQ R12
+	JNZ  q4prrow
+
+q4prdone:
+	VZEROUPPER
+	RET
+
 // func dotQ6KRowsAVX2(w *byte, wstride int, x *byte, nb int, out *float32, nrows int)
 //
 // dotQ4KRowsAVX2 for block_q6_K weights: out[r] = dotQ6KAVX2(w +
