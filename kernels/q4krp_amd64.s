@@ -3,26 +3,18 @@
 #include "textflag.h"
 
 // The row-lane AVX-512 VNNI tile of the repacked-Q4_K order (q4krp.go):
-// up to 16 weight rows sit in the 16 int32 lanes of a zmm (lane r = row r,
-// its dwords fetched with VPGATHERDD at r·wstride), up to four tokens
-// share each weight vector. Per super-block and token, every lane's int32
+// up to 16 weight rows sit in the 16 int32 lanes of a zmm (lane r = row r),
+// up to four tokens share each weight vector. q4KRPPack8 first transposes
+// 8 rows' blocks into the packed layout the tile reads: per block
+// (q4KRPPackBytes = 2304 bytes) 36 slots of 64 bytes, slot v holding
+// dword v of the block_q4_K of rows 0-7 (low 32 bytes) and 8-15 (high):
+// v = 0 d and dmin, 1-3 the scale bytes, 4-35 the quants. Per super-block and token, every lane's int32
 // sums are llama.cpp's exact S_b and M_b (VPDPBUSD of 4 nibbles × 4
 // activation bytes per lane, times the sub-block scale with VPMULLD; the
 // mins with VPDPWSSD against the activation block's bsum pairs), then one
 // VCVTDQ2PS and one VFMADD231PS each for the sums and the mins, with
 // fp16(d)·y.d formed by one VMULPS: the float operations of
 // dotQ4KRPRef, lane for lane. Ends with VZEROUPPER.
-
-// q4rpIota is the int32 lanes 0..15.
-DATA q4rpIota<>+0(SB)/8, $0x0000000100000000
-DATA q4rpIota<>+8(SB)/8, $0x0000000300000002
-DATA q4rpIota<>+16(SB)/8, $0x0000000500000004
-DATA q4rpIota<>+24(SB)/8, $0x0000000700000006
-DATA q4rpIota<>+32(SB)/8, $0x0000000900000008
-DATA q4rpIota<>+40(SB)/8, $0x0000000b0000000a
-DATA q4rpIota<>+48(SB)/8, $0x0000000d0000000c
-DATA q4rpIota<>+56(SB)/8, $0x0000000f0000000e
-GLOBL q4rpIota<>(SB), RODATA|NOPTR, $64
 
 // q4rpC: 0x0f bytes, 0x3f bytes, 0x03 bytes, 0xff (dwords to broadcast).
 DATA q4rpC<>+0(SB)/4, $0x0f0f0f0f
@@ -31,11 +23,104 @@ DATA q4rpC<>+8(SB)/4, $0x03030303
 DATA q4rpC<>+12(SB)/4, $0x000000ff
 GLOBL q4rpC<>(SB), RODATA|NOPTR, $16
 
-// GATHER loads the dword at off of every row's block into z (lanes of
-// rows past nrows keep z's old value).
+// GATHER loads slot off/4 (dword off of every row's block) into z.
 #define GATHER(off, z) \
-	KMOVW      K2, K1 \
-	VPGATHERDD off(SI)(Z23*1), K1, z
+	VMOVDQU32 (16*(off))(SI), z
+
+// Q4P_LOAD sets y to the 16 bytes at lo in its low half and those at hi
+// in its high half. Uses Y14.
+#define Q4P_LOAD(lo, hi, y) \
+	VBROADCASTI128 lo, y           \
+	VBROADCASTI128 hi, Y14         \
+	VPBLENDD       $0xf0, Y14, y, y
+
+// Q4P_T4 transposes the 4×4 dword blocks of Y0-Y3 in each 128-bit half
+// (Y_r = [row r dwords 4c..4c+3 | row r+4 dwords 4c..4c+3]) and stores
+// slots 4c..4c+3 (lanes = rows 0-7) at off = 256c of DI. Uses Y8-Y11.
+#define Q4P_T4(off) \
+	VPUNPCKLDQ  Y1, Y0, Y8   \
+	VPUNPCKHDQ  Y1, Y0, Y9   \
+	VPUNPCKLDQ  Y3, Y2, Y10  \
+	VPUNPCKHDQ  Y3, Y2, Y11  \
+	VPUNPCKLQDQ Y10, Y8, Y0  \
+	VPUNPCKHQDQ Y10, Y8, Y1  \
+	VPUNPCKLQDQ Y11, Y9, Y2  \
+	VPUNPCKHQDQ Y11, Y9, Y3  \
+	VMOVDQU     Y0, off(DI)       \
+	VMOVDQU     Y1, 64+off(DI)    \
+	VMOVDQU     Y2, 128+off(DI)   \
+	VMOVDQU     Y3, 192+off(DI)
+
+// Q4P_COL packs bytes 16c..16c+15 of the 8 rows' block.
+#define Q4P_COL(c) \
+	Q4P_LOAD((16*c)(SI), (16*c)(R8), Y0) \
+	Q4P_LOAD((16*c)(SI)(BX*1), (16*c)(R8)(BX*1), Y1) \
+	Q4P_LOAD((16*c)(SI)(BX*2), (16*c)(R8)(BX*2), Y2) \
+	Q4P_LOAD((16*c)(SI)(R9*1), (16*c)(R8)(R9*1), Y3) \
+	Q4P_T4(256*c)
+
+// Q4P_PF prefetches into L2 the 144 bytes of this block of the 8 rows
+// at R10 and R11 (pf bytes ahead of SI and R8).
+#define Q4P_PFO(o) \
+	PREFETCHT1 o(R10)          \
+	PREFETCHT1 o(R10)(BX*1)    \
+	PREFETCHT1 o(R10)(BX*2)    \
+	PREFETCHT1 o(R10)(R9*1)    \
+	PREFETCHT1 o(R11)          \
+	PREFETCHT1 o(R11)(BX*1)    \
+	PREFETCHT1 o(R11)(BX*2)    \
+	PREFETCHT1 o(R11)(R9*1)
+
+#define Q4P_PF \
+	Q4P_PFO(0)  \
+	Q4P_PFO(64) \
+	Q4P_PFO(128)
+
+// func q4KRPPack8(dst, w *byte, wstride, nb, pf int)
+//
+// Packs the nb blocks of the 8 rows at w + r·wstride into dst (the low 32
+// bytes of each slot; dst + 32 for rows 8-15 of a group), as
+// q4KRPPackRef does, and prefetches the same bytes of the rows pf bytes
+// further on (the next group's; none when pf is 0).
+TEXT ·q4KRPPack8(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ w+8(FP), SI
+	MOVQ wstride+16(FP), BX
+	MOVQ nb+24(FP), CX
+	MOVQ pf+32(FP), DX
+	LEAQ (BX)(BX*2), R9
+	LEAQ (SI)(BX*4), R8
+	LEAQ (SI)(DX*1), R10
+	LEAQ (R8)(DX*1), R11
+	TESTQ CX, CX
+	JEQ   q4pdone
+
+q4pblock:
+	TESTQ DX, DX
+	JEQ   q4pnopf
+	Q4P_PF
+
+q4pnopf:
+	Q4P_COL(0)
+	Q4P_COL(1)
+	Q4P_COL(2)
+	Q4P_COL(3)
+	Q4P_COL(4)
+	Q4P_COL(5)
+	Q4P_COL(6)
+	Q4P_COL(7)
+	Q4P_COL(8)
+	ADDQ $144, SI
+	ADDQ $144, R8
+	ADDQ $144, R10
+	ADDQ $144, R11
+	ADDQ $2304, DI
+	DECQ CX
+	JNZ  q4pblock
+
+q4pdone:
+	VZEROUPPER
+	RET
 
 // MINJ adds min_j·(bsums[2j]+bsums[2j+1]) of every token to M (Z12-Z15):
 // mn holds the mins' bytes (j%4 at shift sh), boff = 260+4j.
@@ -101,26 +186,26 @@ GLOBL q4rpC<>(SB), RODATA|NOPTR, $16
 	SCALE1(Z14, Z18, Z10) \
 	SCALE1(Z15, Z19, Z11)
 
-// func q4KRPTile4(w *byte, wstride, nrows, nb int, x *byte, xstride, ntok int, out *float32, ostride int)
+// func q4KRPTile4(p *byte, nrows, nb int, x *byte, xstride, ntok int, out *float32, ostride int)
 //
-// For rows r < nrows (1..16) at w + r·wstride and tokens t < ntok (1..4) at
-// x + t·xstride: *(out + t·ostride + 4r bytes) = dotQ4KRPRef(row r,
-// token t, nb·256), bit for bit. Tokens past ntok repeat token ntok-1 and
-// are not stored. 15·wstride must fit in an int32.
-TEXT ·q4KRPTile4(SB), NOSPLIT, $0-72
-	MOVQ w+0(FP), SI
+// For rows r < nrows (1..16) of the packed group at p and tokens t < ntok
+// (1..4) at x + t·xstride: *(out + t·ostride + 4r bytes) =
+// dotQ4KRPRef(row r, token t, nb·256), bit for bit. Tokens past ntok
+// repeat token ntok-1 and are not stored.
+TEXT ·q4KRPTile4(SB), NOSPLIT, $0-64
+	MOVQ p+0(FP), SI
 	// Row mask K2 = (1<<nrows)-1.
-	MOVQ  nrows+16(FP), CX
+	MOVQ  nrows+8(FP), CX
 	MOVL  $1, AX
 	SHLL  CX, AX
 	DECL  AX
 	KMOVW AX, K2
-	MOVQ nb+24(FP), CX
-	MOVQ x+32(FP), DI
-	MOVQ xstride+40(FP), AX
-	MOVQ ntok+48(FP), R13
-	MOVQ out+56(FP), R11
-	MOVQ ostride+64(FP), R12
+	MOVQ nb+16(FP), CX
+	MOVQ x+24(FP), DI
+	MOVQ xstride+32(FP), AX
+	MOVQ ntok+40(FP), R13
+	MOVQ out+48(FP), R11
+	MOVQ ostride+56(FP), R12
 	MOVQ DI, R8
 	MOVQ DI, R9
 	MOVQ DI, R10
@@ -138,10 +223,6 @@ TEXT ·q4KRPTile4(SB), NOSPLIT, $0-72
 	ADDQ AX, R10
 
 q4tptrs:
-	// Row offsets Z23 = r·wstride.
-	MOVQ  wstride+8(FP), AX
-	VPBROADCASTD AX, Z28
-	VPMULLD q4rpIota<>(SB), Z28, Z23
 	VPBROADCASTD q4rpC<>+0(SB), Z24
 	VPBROADCASTD q4rpC<>+12(SB), Z30
 	VPXORD Z0, Z0, Z0
@@ -227,7 +308,7 @@ q4tblock:
 	VMULPS.BCST (R10), Z28, Z29
 	VCVTDQ2PS   Z11, Z11
 	VFMADD231PS Z29, Z11, Z3
-	ADDQ $144, SI
+	ADDQ $2304, SI
 	ADDQ $292, DI
 	ADDQ $292, R8
 	ADDQ $292, R9

@@ -2,7 +2,11 @@
 
 package kernels
 
-import "testing"
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
 
 // TestQ4KRowsRepackedPaths holds every path of the Q4_K Rows (the AVX-512
 // row-lane tile, the AVX2 one-token kernel, the plain Go) to the
@@ -16,4 +20,32 @@ func TestQ4KRowsRepackedPaths(t *testing.T) {
 	}
 	useVNNI, useKQuant512 = true, true
 	q4KRowsShapes(t, "VNNI", 4)
+}
+
+// TestQ4KRPPack8 holds the assembly pack to q4KRPPackRef byte for byte
+// (both halves of a group's slots, 1..5 blocks, raw random bytes).
+func TestQ4KRPPack8(t *testing.T) {
+	if !haveAVX2FMA {
+		t.Skip("no AVX2")
+	}
+	r := rand.New(rand.NewPCG(43, 44))
+	for nb := 1; nb <= 5; nb++ {
+		wb := nb*q4KBlockBytes + 16
+		w := make([]byte, 8*wb)
+		for i := range w {
+			w[i] = byte(r.Uint32())
+		}
+		for h := 0; h < 2; h++ {
+			want, got := make([]byte, nb*q4KRPPackBytes), make([]byte, nb*q4KRPPackBytes)
+			for i := range want {
+				want[i] = byte(i * 7)
+				got[i] = byte(i * 7)
+			}
+			q4KRPPackRef(want[32*h:], w, wb, 8, nb)
+			q4KRPPack8(&got[32*h], &w[0], wb, nb, 0)
+			if !bytes.Equal(got, want) {
+				t.Fatalf("nb=%d half %d: q4KRPPack8 differs from q4KRPPackRef", nb, h)
+			}
+		}
+	}
 }
