@@ -197,3 +197,33 @@ func TestQ4KRowsRepackedModes(t *testing.T) {
 		}
 	}
 }
+
+// TestQ4KMatMulBatchInvariant: MatMulQ of a Q4_K matrix with rows%8 == 0
+// gives each token the same bits alone and in batches of 2..9 tokens, on
+// one thread and on three (ForwardBatch = Forward rests on it).
+func TestQ4KMatMulBatchInvariant(t *testing.T) {
+	defer SetThreads(Threads())
+	r := rand.New(rand.NewPCG(21, 22))
+	const rows, cols = 40, 512
+	w := q4KRPBlocks(r, rows*cols/qkK, false)
+	x := make([]float32, 9*cols)
+	for i := range x {
+		x[i] = float32(r.NormFloat64())
+	}
+	for _, th := range []int{1, 3} {
+		SetThreads(th)
+		one := make([]float32, 9*rows)
+		for tk := 0; tk < 9; tk++ {
+			MatMulQ(one[tk*rows:(tk+1)*rows], quant.Q4_K, w, x[tk*cols:(tk+1)*cols], 1, rows, cols)
+		}
+		for n := 2; n <= 9; n++ {
+			got := make([]float32, n*rows)
+			MatMulQ(got, quant.Q4_K, w, x[:n*cols], n, rows, cols)
+			for i := range got {
+				if !sameFloat(got[i], one[i]) {
+					t.Fatalf("threads=%d nTok=%d: output %d is %g in the batch, %g alone", th, n, i, got[i], one[i])
+				}
+			}
+		}
+	}
+}
