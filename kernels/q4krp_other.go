@@ -12,5 +12,7 @@ func rowsQ4KPure(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 }
 
 func init() {
-	RegisterQKernel(quant.Q4_K, QKernel{Rows: rowsQ4KPure})
+	// Dot is the reference itself (set so that code holding Rows to Dot
+	// finds one, as it does on amd64).
+	RegisterQKernel(quant.Q4_K, QKernel{Dot: dotQ4KRef, Rows: rowsQ4KPure})
 }
