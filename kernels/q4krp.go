@@ -9,25 +9,32 @@ import (
 // At load, ggml's CPU backend (ggml-cpu/repack.cpp, "CPU_REPACK") repacks
 // every Q4_K weight matrix whose row count is a multiple of 8 into
 // block_q4_Kx8 (eight rows interleaved) when the CPU has AVX2, and
-// multiplies it with ggml_gemv_q4_K_8x8_q8_K (one token) and
-// ggml_gemm_q4_K_8x8_q8_K (four tokens at a time; ggml-cpu/arch/x86/
-// repack.cpp). Those kernels sum in another order than
-// ggml_vec_dot_q4_K_q8_K, so llama.cpp's results for such matrices are not
-// dotQ4KRef's. Per output (weight row r, token t) and per super-block b in
-// order they form, in exact integers,
+// multiplies it with ggml_gemm_q4_K_8x8_q8_K for the tokens of a batch in
+// groups of four and ggml_gemv_q4_K_8x8_q8_K for the one to three tokens
+// left over (forward_mul_mat_one_chunk; ggml-cpu/arch/x86/repack.cpp).
+// Those kernels sum in another order than ggml_vec_dot_q4_K_q8_K. The gemv
+// (every token of a one-token decode) forms, per output (weight row r,
+// token t) and per super-block b in order, in exact integers,
 //
 //	S_b = Σ_j scale_j · Σ_{i in sub-block j} q_i·x_i      (j = 0..7, 32 values each)
 //	M_b = Σ_j min_j · (bsums[2j] + bsums[2j+1])
 //
-// and accumulate in float32 with one rounding per fused multiply-add
+// and accumulates in float32 with one rounding per fused multiply-add
 // (_mm256_fmadd_ps):
 //
 //	acc    = fma(float32(S_b), fp16(d_b)·y_b.d,    acc)
 //	accmin = fma(float32(M_b), fp16(dmin_b)·y_b.d, accmin)
 //
-// (the products rounded to float32, _mm256_mul_ps), and return acc - accmin.
-// The AVX2 and AVX-512 branches of both kernels do exactly this; only the
-// integer sums, which are exact, are formed in different orders.
+// (the products rounded to float32, _mm256_mul_ps), and returns
+// acc - accmin. dotQ4KRPRef is that order, and it is the order of every
+// token count here, so that a token's result never depends on its batch.
+//
+// llama.cpp itself is not batch-invariant there: its gemm (AVX2 and
+// AVX-512 branches alike) does the two FMAs once per 64-value pair of
+// sub-blocks (S and M of sub-blocks 2k and 2k+1, k = 0..3: four FMAs each
+// per super-block) instead of once per super-block, so the tokens of a
+// prompt or of a batched decode that fall in its groups of four round
+// differently from a lone token (by float rounding only).
 
 // q4KRepacked reports whether llama.cpp repacks a Q4_K matrix of rows rows
 // (ne[1] % 8 == 0, ggml_repack_get_optimal_repack_type): such matrices are
