@@ -9,12 +9,12 @@ import (
 )
 
 // BenchmarkQ4KRowsRepacked times the Q4_K Rows of a 768×768 matrix (in
-// L2) and an 8192×768 one (not) on one thread, all rows, for 1..16
+// L2) and a 32000×768 one (an output head) on one thread, all rows, for 1..16
 // tokens; ns/pair is per row × token.
 func BenchmarkQ4KRowsRepacked(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 2))
 	k := LookupQKernel(quant.Q4_K)
-	for _, sh := range [][2]int{{768, 768}, {8192, 768}} {
+	for _, sh := range [][2]int{{768, 768}, {32000, 768}} {
 		rows, cols := sh[0], sh[1]
 		nb := cols / qkK
 		w := q4KRPBlocks(r, rows*nb, false)
