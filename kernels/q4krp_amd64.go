@@ -9,6 +9,13 @@ package kernels
 //go:noescape
 func dotQ4KRPRowsAVX2(w *byte, wstride int, x *byte, nb int, out *float32, nrows int)
 
+// dotQ4KRPAVX2x4 sets *(out + t·ostride bytes) = dotQ4KRPRef(w, x +
+// t·xstride, nb·256) for t = 0..3, bit for bit, unpacking each weight block
+// once (kquant_amd64.s): the AVX2 batch kernel of the repacked order.
+//
+//go:noescape
+func dotQ4KRPAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+
 // q4KRPTile4 sets *(out + t·ostride + 4r bytes) = dotQ4KRPRef(row r,
 // x + t·xstride, nb·256) for the rows r < nrows (1..16) of the group
 // packed at p (q4KRPPack8) and t < ntok (1..4), bit for bit, with the rows
@@ -56,7 +63,8 @@ func q4KRPPackRef(dst, w []byte, wstride, nrows, nb int) {
 // CPU has VNNI, two tokens or more go through the AVX-512 row-lane tile:
 // each group of 16 rows is packed once (q4KRPPack8) and then multiplied
 // by all tokens, four a call (a last single token through the one-token
-// kernel). Otherwise each token goes through dotQ4KRPRowsAVX2. Without the
+// kernel). Otherwise batches go four tokens at a time through
+// dotQ4KRPAVX2x4 and single tokens through dotQ4KRPRowsAVX2. Without the
 // assembly it is rowsQ4KRef.
 func rowsQ4KRP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / qkK
@@ -94,7 +102,22 @@ func rowsQ4KRP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 		putScratch(p)
 		return
 	}
-	for t := 0; t < nTok; t++ {
-		dotQ4KRPRowsAVX2(&w[lo*wb], wb, &xq[t*xb], nb, &out[t*rows+lo], hi-lo)
+	if nTok == 1 {
+		dotQ4KRPRowsAVX2(&w[lo*wb], wb, &xq[0], nb, &out[lo], hi-lo)
+		return
+	}
+	// Batches without VNNI: four tokens a call over a tile of kqRowTile
+	// rows (its weights stay in L2), the leftover tokens one at a time.
+	for r0 := lo; r0 < hi; r0 += kqRowTile {
+		r1 := min(r0+kqRowTile, hi)
+		t := 0
+		for ; t+4 <= nTok; t += 4 {
+			for r := r0; r < r1; r++ {
+				dotQ4KRPAVX2x4(&w[r*wb], &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows)
+			}
+		}
+		for ; t < nTok; t++ {
+			dotQ4KRPRowsAVX2(&w[r0*wb], wb, &xq[t*xb], nb, &out[t*rows+r0], r1-r0)
+		}
 	}
 }

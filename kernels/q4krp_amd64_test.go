@@ -4,8 +4,11 @@ package kernels
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/llmpipe/llmpipe/quant"
 )
 
 // TestQ4KRowsRepackedPaths holds every path of the Q4_K Rows (the AVX-512
@@ -47,5 +50,29 @@ func TestQ4KRPPack8(t *testing.T) {
 				t.Fatalf("nb=%d half %d: q4KRPPack8 differs from q4KRPPackRef", nb, h)
 			}
 		}
+	}
+}
+
+// BenchmarkQ4KRowsAVX2Only times the Q4_K Rows with the AVX-512 kernels
+// off (an AVX2-only CPU) on 8 tokens: rows=768 takes the repacked order
+// (dotQ4KRPRowsAVX2 per token over 32-row tiles), rows=767 the vec_dot
+// order (the four-token AVX2 kernel).
+func BenchmarkQ4KRowsAVX2Only(b *testing.B) {
+	defer func(v, k bool) { useVNNI, useKQuant512 = v, k }(useVNNI, useKQuant512)
+	useVNNI, useKQuant512 = false, false
+	r := rand.New(rand.NewPCG(1, 2))
+	k := LookupQKernel(quant.Q4_K)
+	const cols, nTok = 768, 8
+	nb := cols / qkK
+	for _, rows := range []int{768, 767} {
+		w := q4KRPBlocks(r, rows*nb, false)
+		xq := q8KRPBlocks(r, nTok*nb, false)
+		out := make([]float32, nTok*rows)
+		b.Run(fmt.Sprintf("rows=%d", rows), func(b *testing.B) {
+			for b.Loop() {
+				k.Rows(out, w, xq, nTok, rows, cols, 0, rows)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows*nTok), "ns/pair")
+		})
 	}
 }
