@@ -23,8 +23,8 @@ DATA q4rpC<>+8(SB)/4, $0x03030303
 DATA q4rpC<>+12(SB)/4, $0x000000ff
 GLOBL q4rpC<>(SB), RODATA|NOPTR, $16
 
-// GATHER loads slot off/4 (dword off of every row's block) into z.
-#define GATHER(off, z) \
+// SLOT loads packed slot off/4 (dword off of the 16 rows' block) into z.
+#define SLOT(off, z) \
 	VMOVDQU32 (16*(off))(SI), z
 
 // Q4P_LOAD sets y to the 16 bytes at lo in its low half and those at hi
@@ -138,7 +138,7 @@ q4pdone:
 // to Tlo (Z12-Z15, low nibbles: activations at xoff = 4+64j+4k) and Thi
 // (Z16-Z19, high nibbles: xoff+32) of the four tokens.
 #define QK4(qoff, xoff) \
-	GATHER(qoff, Z25) \
+	SLOT(qoff, Z25) \
 	VPANDD        Z24, Z25, Z26 \
 	VPSRLD        $4, Z25, Z27 \
 	VPANDD        Z24, Z27, Z27 \
@@ -237,10 +237,10 @@ q4tptrs:
 	JEQ   q4tstore
 
 q4tblock:
-	GATHER(0, Z20)
-	GATHER(4, Z21)
-	GATHER(8, Z8)
-	GATHER(12, Z22)
+	SLOT(0, Z20)
+	SLOT(4, Z21)
+	SLOT(8, Z8)
+	SLOT(12, Z22)
 	// mins 0-3 (Z9) = s1 & 0x3f; mins 4-7 (Z10) = (s2>>4)&0x0f | ((s1>>6)&3)<<4.
 	VPANDD.BCST q4rpC<>+4(SB), Z8, Z9
 	VPSRLD      $4, Z22, Z10

@@ -8,7 +8,7 @@ import (
 )
 
 // TestQ4KRPStaysInBounds: the repacked-Q4_K kernels (the AVX-512 row-lane
-// tile with its masked gathers and stores, the AVX2 one-token kernel) read
+// tile with its pack and masked stores, the AVX2 kernels) read
 // nothing past the weights or before the activations: weights end at the
 // end of an accessible page and activations start at its beginning (then
 // the other way round), for 8-, 16- and 24-row matrices (partial 16-row
