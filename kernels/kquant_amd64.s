@@ -418,6 +418,109 @@ q4x4done:
 	VZEROUPPER
 	RET
 
+// Q4KRP_MLANES sets x to the 4 int32 lanes of min_j·pair sums of token
+// xp's bsums (X5 = the weight block's 8 mins as int16).
+#define Q4KRP_MLANES(xp, x) \
+	VMOVDQU  260(xp), x \
+	VPHADDW  276(xp), x, x \
+	VPMADDWD x, X5, x
+
+// Q4KRP_M4 sets X0 = [M_a, M_b, M_c, M_d], the exact min sums of the block
+// (Σ min_j·(bsums[2j]+bsums[2j+1])) of the four tokens at DI, R8, R9, R10.
+// Clobbers X1, X6, X12.
+#define Q4KRP_M4 \
+	Q4KRP_MLANES(DI, X0) \
+	Q4KRP_MLANES(R8, X1) \
+	VPHADDD  X1, X0, X0 \
+	Q4KRP_MLANES(R9, X6) \
+	Q4KRP_MLANES(R10, X12) \
+	VPHADDD  X12, X6, X6 \
+	VPHADDD  X6, X0, X0
+
+// Q4KRP_FOLD adds the high half of y to its low half x (8 int32 lanes
+// to 4, exactly). Clobbers X1.
+#define Q4KRP_FOLD(y, x) \
+	VEXTRACTI128 $1, y, X1 \
+	VPADDD       X1, x, x
+
+// func dotQ4KRPAVX2x4(w, x *byte, xstride, nb int, out *float32, ostride int)
+//
+// For t = 0..3: *(out + t·ostride bytes) = dotQ4KRPRef(w, x + t·xstride,
+// nb·256), bit for bit: dotQ4KAVX2x4's exact chunk sums (Y8-Y11), reduced
+// per token to S (VPADDD, VPHADDD), the tokens' M likewise, then the four
+// tokens' float steps side by side in the lanes of X2 (acc) and X3
+// (accmin): one VFMADD231PS each per block with [d·y_t.d] and
+// [dmin·y_t.d].
+TEXT ·dotQ4KRPAVX2x4(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), SI
+	MOVQ x+8(FP), DI
+	MOVQ xstride+16(FP), AX
+	MOVQ nb+24(FP), CX
+	LEAQ (DI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R10
+	VXORPS X2, X2, X2
+	VXORPS X3, X3, X3
+	TESTQ CX, CX
+	JEQ  q4rx4done
+
+q4rx4block:
+	Q4K_SCALES(X13, X1, Y1)
+	Q4KRP_M4
+	VPXOR Y8, Y8, Y8
+	VPXOR Y9, Y9, Y9
+	VPXOR Y10, Y10, Y10
+	VPXOR Y11, Y11, Y11
+	Q4K_CHUNK4(16, 4, 0)
+	Q4K_CHUNK4(48, 68, 64)
+	Q4K_CHUNK4(80, 132, 128)
+	Q4K_CHUNK4(112, 196, 192)
+	// S of the four tokens in X8.
+	Q4KRP_FOLD(Y8, X8)
+	Q4KRP_FOLD(Y9, X9)
+	Q4KRP_FOLD(Y10, X10)
+	Q4KRP_FOLD(Y11, X11)
+	VPHADDD X9, X8, X8
+	VPHADDD X11, X10, X10
+	VPHADDD X10, X8, X8
+	// X13 = [d, dmin] again (the chunks clobber it), X4 = [y_a.d, y_b.d,
+	// y_c.d, y_d.d].
+	MOVL      0(SI), AX
+	VMOVD     AX, X13
+	VCVTPH2PS X13, X13
+	VMOVSS   0(DI), X4
+	VINSERTPS $0x10, 0(R8), X4, X4
+	VINSERTPS $0x20, 0(R9), X4, X4
+	VINSERTPS $0x30, 0(R10), X4, X4
+	VBROADCASTSS X13, X6
+	VMULPS       X4, X6, X6
+	VCVTDQ2PS    X8, X8
+	VFMADD231PS  X8, X6, X2
+	VMOVSHDUP    X13, X1
+	VBROADCASTSS X1, X1
+	VMULPS       X4, X1, X1
+	VCVTDQ2PS    X0, X0
+	VFMADD231PS  X0, X1, X3
+	ADDQ $144, SI
+	ADDQ $292, DI
+	ADDQ $292, R8
+	ADDQ $292, R9
+	ADDQ $292, R10
+	DECQ CX
+	JNZ  q4rx4block
+
+q4rx4done:
+	MOVQ out+32(FP), DX
+	MOVQ ostride+40(FP), BX
+	VSUBPS    X3, X2, X2
+	VMOVSS    X2, (DX)
+	VEXTRACTPS $1, X2, (DX)(BX*1)
+	VEXTRACTPS $2, X2, (DX)(BX*2)
+	LEAQ (BX)(BX*2), BX
+	VEXTRACTPS $3, X2, (DX)(BX*1)
+	VZEROUPPER
+	RET
+
 // Q6K_TOK adds token xp's scaled products of chunk quants Y0 (scales Y5)
 // into s. Clobbers Y1.
 #define Q6K_TOK(xp, s, xoff) \
@@ -900,6 +1003,75 @@ q4rfinish:
 	JNZ  q4rrow
 
 q4rdone:
+	VZEROUPPER
+	RET
+
+// func dotQ4KRPRowsAVX2(w *byte, wstride int, x *byte, nb int, out *float32, nrows int)
+//
+// For r = 0..nrows-1: out[r] = dotQ4KRPRef(w + r·wstride, x, nb·256), bit
+// for bit: llama.cpp's repacked-Q4_K order (q4krp.go). Per block the
+// chunk products and scales are those of dotQ4KAVX2 (exact int32 lanes),
+// the 8 sum lanes and the 4 min lanes are then added up exactly (VPHADDD)
+// into S and M, and X14 = [acc, accmin] takes one FMA with
+// [fp16(d)·y.d, fp16(dmin)·y.d]; the result is acc - accmin. The same
+// prefetches as dotQ4KRowsAVX2.
+TEXT ·dotQ4KRPRowsAVX2(SB), NOSPLIT, $0-48
+	MOVQ w+0(FP), R8
+	MOVQ wstride+8(FP), R13
+	MOVQ x+16(FP), R9
+	MOVQ nb+24(FP), R10
+	MOVQ out+32(FP), R11
+	MOVQ nrows+40(FP), R12
+	MOVL $0x0f0f0f0f, AX
+	VMOVD AX, X15
+	VPBROADCASTD X15, Y15
+	TESTQ R12, R12
+	JEQ  q4prdone
+
+q4prrow:
+	MOVQ R8, SI
+	MOVQ R9, DI
+	MOVQ R10, CX
+	VXORPS X14, X14, X14
+	TESTQ CX, CX
+	JEQ  q4prfinish
+
+q4prblock:
+	PREFETCHT0 4096(SI)
+	PREFETCHT0 4160(SI)
+	PREFETCHT0 4224(SI)
+	Q4K_SCALES(X0, X4, Y4)
+	VBROADCASTSS 0(DI), X1
+	VMULPS       X1, X0, X0
+	VMOVDQU      260(DI), X6
+	VPHADDW      276(DI), X6, X6
+	VPMADDWD     X6, X5, X5
+	VPXOR        Y8, Y8, Y8
+	Q4K_CHUNK(16, 4, 0, DI)
+	Q4K_CHUNK(48, 68, 64, DI)
+	Q4K_CHUNK(80, 132, 128, DI)
+	Q4K_CHUNK(112, 196, 192, DI)
+	VEXTRACTI128 $1, Y8, X9
+	VPADDD       X9, X8, X8
+	VPHADDD      X5, X8, X8
+	VPHADDD      X8, X8, X8
+	VCVTDQ2PS    X8, X8
+	VFMADD231PS  X8, X0, X14
+	ADDQ $144, SI
+	ADDQ $292, DI
+	DECQ CX
+	JNZ  q4prblock
+
+q4prfinish:
+	VMOVSHDUP X14, X1
+	VSUBSS    X1, X14, X14
+	VMOVSS    X14, (R11)
+	ADDQ $4, R11
+	ADDQ R13, R8
+	DECQ R12
+	JNZ  q4prrow
+
+q4prdone:
 	VZEROUPPER
 	RET
 
