@@ -7,6 +7,7 @@ import (
 
 	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
+	"github.com/llmpipe/llmpipe/quant"
 )
 
 // TestForwardBatchEqualsForward: three sequences whose prompts are fed in
@@ -14,7 +15,8 @@ import (
 // logits bit-identical to each sequence run alone with Forward (the prompt
 // in the same chunks, then one id at a time), for f32 and q8_0 weights, f32
 // and f16 KV caches, on one thread and on several (stories260K f32 and
-// q8_0, and llama-2-tiny-random). (Forward itself is not
+// q8_0, llama-2-tiny-random, and random width-256 models in F16, Q8_0,
+// Q4_0, Q4_K and Q6_K). (Forward itself is not
 // bit-invariant to how a prompt is chunked: SwiGLU's 8-wide blocks span
 // rows when the FFN width is not a multiple of 8, as stories260K's 172.)
 func TestForwardBatchEqualsForward(t *testing.T) {
@@ -25,8 +27,19 @@ func TestForwardBatchEqualsForward(t *testing.T) {
 	}
 	const steps = 12
 	chunk := []int{5, 3, 7}
-	for _, name := range []string{"models/stories260K.gguf", "models/stories260K-q8_0.gguf", "models/llama-2-tiny-random.gguf"} {
-		m := loadModel(t, name)
+	// random models of width 256 stored in every type with a batched
+	// kernel: Q4_0 and Q4_K matrices of rows%8 == 0 take llama.cpp's
+	// repacked order (kernels/q4rp.go, q4krp.go), which must hold across
+	// batches as vec_dot's order does
+	randoms := map[string]quant.Type{"random-f16": quant.F16, "random-q8_0": quant.Q8_0, "random-q4_0": quant.Q4_0, "random-q4_k": quant.Q4_K, "random-q6_k": quant.Q6_K}
+	for _, name := range []string{"models/stories260K.gguf", "models/stories260K-q8_0.gguf", "models/llama-2-tiny-random.gguf",
+		"random-f16", "random-q8_0", "random-q4_0", "random-q4_k", "random-q6_k"} {
+		var m *Model
+		if typ, ok := randoms[name]; ok {
+			m, _, _ = exportGGUF(t, randomModelDims(512, 256, 512, 7), ExportOptions{Type: typ})
+		} else {
+			m = loadModel(t, name)
+		}
 		for _, f16 := range []bool{false, true} {
 			for _, threads := range []int{1, 3} {
 				kernels.SetThreads(threads)

@@ -273,8 +273,14 @@ func TestExportTiedAndErrors(t *testing.T) {
 // scale 0.5 for the embedding, 2 for the output (so greedy choices have clear
 // margins) and 1/√fan-in elsewhere; norms are 1 + uniform ±0.1.
 func randomModel(vocab int, seed uint64) *Model {
-	c := Config{Arch: "llama", ContextLength: 128, Dim: 64, NumLayers: 2, FFNDim: 96, NumHeads: 4, NumKVHeads: 2,
-		HeadDim: 16, RMSEps: 1e-5, RopeDim: 16, RopeBase: 10000, RopeFreqScale: 1, RopeMode: ropeModes["llama"], VocabSize: vocab}
+	return randomModelDims(vocab, 64, 96, seed)
+}
+
+// randomModelDims is randomModel with model width dim and FFN width ffn
+// (dim a multiple of 16: 4 heads of dim/4, 2 KV heads).
+func randomModelDims(vocab, dim, ffn int, seed uint64) *Model {
+	c := Config{Arch: "llama", ContextLength: 128, Dim: dim, NumLayers: 2, FFNDim: ffn, NumHeads: 4, NumKVHeads: 2,
+		HeadDim: dim / 4, RMSEps: 1e-5, RopeDim: dim / 4, RopeBase: 10000, RopeFreqScale: 1, RopeMode: ropeModes["llama"], VocabSize: vocab}
 	rng := rand.New(rand.NewPCG(seed, 0))
 	uni := func(n int, scale float32) []float32 {
 		v := make([]float32, n)
