@@ -44,6 +44,22 @@ func q4rpTile8(p, a *byte, astride, nb int, out *float32, ostride int, dx *float
 //go:noescape
 func q4rpDot8(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 
+// q4rpDot8L2 is q4rpDot8 with its prefetches of the next 8 rows into L2
+// rather than L1, for rows longer than q4rpL1Row bytes.
+//
+//go:noescape
+func q4rpDot8L2(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
+
+// q4rpL1Row is the longest weight row (bytes) for which q4rpDot8 prefetches
+// the next 8 rows into L1; longer rows run q4rpDot8L2. Measured at model
+// level (bench-gqa-1b-q4_0, 1 thread, Zen 4 guest): q4rpDot8 everywhere
+// 35-40 tok/s against 43-45 for vnniQ4Dot4 before; with the 5632-column
+// FFN down matrix (3168-byte rows: 25 KB prefetched ahead into a 32 KB
+// L1, evicting the lines being read) on q4rpDot8L2, 42-47; with every
+// matrix on q4rpDot8L2, 42-44 (the 2048-column ones, 1152-byte rows,
+// prefer L1). Tests flip it.
+var q4rpL1Row = 1152
+
 // q4rpDot4 is q4rpDot8 for 4 rows (vnniQ4Dot4's memory pattern).
 //
 //go:noescape
@@ -188,7 +204,8 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 }
 
 // rowsQ4RP1 is rowsQ4RP for one token (a decode step: memory-bound):
-// q4rpDot4 (or q4rpDot8) on the weights in place, 4 (8) rows a call; the
+// q4rpDot4 (or q4rpDot8, q4rpDot8L2 for rows over q4rpL1Row bytes) on the
+// weights in place, 4 (8) rows a call; the
 // last rows run from a copy padded with zero rows.
 func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
 	nb := cols / QK
@@ -209,6 +226,10 @@ func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
 	case q4rpUseDot4:
 		for ; r+4 <= hi; r += 4 {
 			q4rpDot4(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
+		}
+	case wb > q4rpL1Row:
+		for ; r+8 <= hi; r += 8 {
+			q4rpDot8L2(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
 		}
 	default:
 		for ; r+8 <= hi; r += 8 {

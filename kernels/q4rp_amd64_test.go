@@ -12,23 +12,28 @@ import (
 // the plain-Go fallback) Rows of Q4_0 gives the repacked reference's bits
 // for 1..20 tokens (every tile width and the chunk's spread), 8..48 rows
 // (16-row groups and padded last groups, rows [lo, hi) not on group
-// boundaries) and 32..4096 columns, extreme values included.
+// boundaries) and 32..4096 columns, extreme values included; one token
+// through q4rpDot4, q4rpDot8 and q4rpDot8L2.
 func TestQ4RPTilesVNNI(t *testing.T) {
 	if !haveVNNI {
 		t.Skip("no AVX-512 VNNI on this CPU: the q4rp tiles do not run")
 	}
-	defer func() { useVNNI, q4rpUseDot4 = haveVNNI, false }()
+	defer func(l1 int) { useVNNI, q4rpUseDot4, q4rpL1Row = haveVNNI, false, l1 }(q4rpL1Row)
 	r := rand.New(rand.NewPCG(51, 52))
-	for i, vnni := range []bool{true, true, false} {
+	for i, vnni := range []bool{true, true, true, false} {
 		useVNNI = vnni
-		q4rpUseDot4 = i != 1 // one token: q4rpDot4, then q4rpDot8
+		q4rpUseDot4 = i == 0 || i == 3 // one token: q4rpDot4, then q4rpDot8, then q4rpDot8L2
+		q4rpL1Row = 1 << 30
+		if i == 2 {
+			q4rpL1Row = 0
+		}
 		for nTok := 1; nTok <= 20; nTok++ {
 			for _, rows := range []int{8, 16, 24, 40, 48} {
 				cols := []int{32, 64, 160, 768}[(nTok+rows/8)%4]
 				nb := cols / QK
 				w := randBlocks(r, rows*nb, Q4_0BlockBytes, 8)
 				xq := randBlocks(r, nTok*nb, Q8_0BlockBytes, 127)
-				name := fmt.Sprintf("vnni %v, dot4 %v", vnni, q4rpUseDot4)
+				name := fmt.Sprintf("vnni %v, dot4 %v, L1 row %d", vnni, q4rpUseDot4, q4rpL1Row)
 				checkQ4Rows(t, name, w, xq, nTok, rows, cols, 0, rows)
 				checkQ4Rows(t, name, w, xq, nTok, rows, cols, 4, rows-3)
 				we, xe := q4Extremes(r, rows, nTok, nb)
