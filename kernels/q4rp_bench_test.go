@@ -146,3 +146,41 @@ func BenchmarkQ4RPDecode(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQ4RPDecodeLong is BenchmarkQ4RPDecode for long rows: 8 FFN down
+// matrices of a 1B model (2048×5632, 52 MB, streamed from DRAM) on one
+// goroutine, one token, with vnniQ4Dot4 (vd), q4rpDot8 prefetching into L1
+// (rp8-l1) and the default, q4rpDot8L2 (rp8).
+func BenchmarkQ4RPDecodeLong(b *testing.B) {
+	if !haveVNNI {
+		b.Skip("no AVX-512 VNNI")
+	}
+	r := rand.New(rand.NewPCG(9, 10))
+	const rows, cols = 2048, 5632
+	ws := make([][]byte, 8)
+	for i := range ws {
+		ws[i] = randBlocks(r, rows*cols/QK, Q4_0BlockBytes, 8)
+	}
+	xq := randBlocks(r, cols/QK, Q8_0BlockBytes, 127)
+	out := make([]float32, rows)
+	defer func(l1 int) { q4rpL1Row = l1 }(q4rpL1Row)
+	l1 := q4rpL1Row
+	for i, name := range []string{"vd", "rp8-l1", "rp8"} {
+		b.Run(name, func(b *testing.B) {
+			q4rpL1Row = l1
+			if i == 1 {
+				q4rpL1Row = 1 << 30
+			}
+			for b.Loop() {
+				for _, w := range ws {
+					if i == 0 {
+						rowsQVNNI(out, w, xq, 1, rows, cols, 0, rows, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
+					} else {
+						rowsQ4RP(out, w, xq, 1, rows, cols, 0, rows)
+					}
+				}
+			}
+			b.ReportMetric(float64(len(ws)*len(ws[0]))*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+		})
+	}
+}
