@@ -41,11 +41,11 @@ import (
 // computed in dotQ4KRPRef's order for every token count.
 func q4KRepacked(rows int) bool { return rows%8 == 0 }
 
-// fma32k returns a·b+c rounded once to float32, as VFMADD231PS does per
+// fma32 returns a·b+c rounded once to float32, as VFMADD231PS does per
 // lane. a·b is exact in float64; the float64 sum s may be a float32 tie that
 // the exact sum is not, so the sum's rounding error (TwoSum) breaks such
 // ties.
-func fma32k(a, b, c float32) float32 {
+func fma32(a, b, c float32) float32 {
 	p := float64(a) * float64(b)
 	s := p + float64(c)
 	if math.IsInf(s, 0) || math.IsNaN(s) {
@@ -98,8 +98,8 @@ func dotQ4KRPRef(w, x []byte, n int) float32 {
 			m += int32(mins[j]) * (q8KBsum(bx, 2*j) + q8KBsum(bx, 2*j+1))
 		}
 		dx := q8KScale(bx)
-		acc = fma32k(float32(s), f16At(bw[0:])*dx, acc)
-		accMin = fma32k(float32(m), f16At(bw[2:])*dx, accMin)
+		acc = fma32(float32(s), f16At(bw[0:])*dx, acc)
+		accMin = fma32(float32(m), f16At(bw[2:])*dx, accMin)
 	}
 	return acc - accMin
 }

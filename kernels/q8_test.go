@@ -10,34 +10,6 @@ import (
 	"github.com/llmpipe/llmpipe/tensor"
 )
 
-// fma32 returns a·b+c rounded once to float32 (what VFMADD231PS does per
-// lane). a·b is exact in float64; the float64 sum s may be a float32 tie
-// that the exact sum is not, so the sum's rounding error (TwoSum) breaks
-// such ties.
-func fma32(a, b, c float32) float32 {
-	p := float64(a) * float64(b)
-	s := p + float64(c)
-	if math.IsInf(s, 0) || math.IsNaN(s) {
-		return float32(s)
-	}
-	bb := s - p
-	err := (p - (s - bb)) + (float64(c) - bb)
-	f := float32(s)
-	if err == 0 || float64(f) == s || math.IsInf(float64(f), 0) {
-		return f
-	}
-	var n float32
-	if float64(f) > s {
-		n = math.Nextafter32(f, float32(math.Inf(-1)))
-	} else {
-		n = math.Nextafter32(f, float32(math.Inf(1)))
-	}
-	if (float64(f)+float64(n))/2 == s && (float64(n)-s)*err > 0 {
-		return n
-	}
-	return f
-}
-
 // hsum8 is ggml's hsum_float_8: (a0+a4 + a2+a6) + (a1+a5 + a3+a7).
 func hsum8(a *[8]float32) float32 {
 	r0, r1, r2, r3 := a[0]+a[4], a[1]+a[5], a[2]+a[6], a[3]+a[7]
