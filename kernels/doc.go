@@ -38,18 +38,19 @@
 // Q4_K and Q6_K have AVX-512 8-token prompt kernels (VPDPWSSD) that are
 // bit-identical to their AVX2 Dot.
 //
-// One exception to "Rows = Dot", what llama.cpp itself computes on x86:
-// ggml's CPU backend repacks every Q4_K weight matrix whose row count is a
-// multiple of 8 (repack.cpp: block_q4_Kx8) and multiplies a token with
-// ggml_gemv_q4_K_8x8_q8_K, which sums each super-block exactly in int32
-// and then takes one FMA per super-block, acc = fma(float32(S), d·dx,
-// acc), and a second accumulator for the mins, subtracted at the end (no
-// horizontal sum); its 4-token gemm takes an FMA per 64 values instead, so
+// Two exceptions to "Rows = Dot", both what llama.cpp itself computes on
+// x86: ggml's CPU backend repacks every Q4_0 and Q4_K weight matrix whose
+// row count is a multiple of 8 (repack.cpp: block_q4_0x8, block_q4_Kx8)
+// and multiplies a token with ggml_gemv_q4_0_8x8_q8_0 /
+// ggml_gemv_q4_K_8x8_q8_K, which sum each block (super-block) exactly in
+// int32 and then take one FMA per block: acc = fma(float32(S), dw·dx, acc),
+// no horizontal sum (Q4_K: a second accumulator for the mins, subtracted at
+// the end); its 4-token Q4_K gemm takes an FMA per 64 values instead, so
 // llama.cpp's own Q4_K results depend on a token's place in a batch. Such
-// matrices are multiplied in the gemv order here, for every token count and
-// on every path (plain Go; an AVX-512 VNNI row-lane tile; AVX2 kernels), so
-// batched and single results still agree bit for bit (q4krp.go). Other
-// row counts and QKernel.Dot keep vec_dot's
+// matrices are multiplied in the gemv order here, for every token count and on
+// every path (plain Go; AVX-512 VNNI row-lane tiles and 1-token kernels;
+// AVX2 kernels), so batched and single results still agree bit for bit
+// (q4rp.go, q4krp.go). Other row counts and QKernel.Dot keep vec_dot's
 // order. K-quant activations
 // are quantized to Q8_K by an AVX2 quantizer byte-identical to quant's
 // reference (hooked in with quant.RegisterFastQuantizer).

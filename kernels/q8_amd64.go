@@ -222,7 +222,19 @@ func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, q8Dot4AVX2, q8Dot4x2AVX2, nil, DotQ8_0)
 }
 
+// rowsQ4_0 is QKernel.Rows of Q4_0. Matrices of rows%8 == 0 follow
+// llama.cpp's repacked order for every token count (rowsQ4RP; see
+// q4rp.go: what ggml's CPU backend computes for them on x86), the others
+// ggml's vec_dot order (bit-identical to Dot).
 func rowsQ4_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	if q4Repacked(rows) {
+		if !rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes) {
+			panic(fmt.Sprintf("kernels: Rows: W %d bytes, X %d bytes, out %d for %d tokens × %d rows × %d cols, rows [%d, %d)",
+				len(w), len(xq), len(out), nTok, rows, cols, lo, hi))
+		}
+		rowsQ4RP(out, w, xq, nTok, rows, cols, lo, hi)
+		return
+	}
 	if useAsm && useVNNI && nTok >= 1 && hi-lo >= 4 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes) {
 		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes, true, q4Dot4AVX2, DotQ4_0Q8_0)
 		return

@@ -240,7 +240,7 @@ func TestQ8DotEdgeCases(t *testing.T) {
 }
 
 // TestQ8Rows holds the row-tiled kernels to the single-row Dot bit for
-// bit, for every token count 1..7, row ranges [lo, hi) that start and end
+// bit (Q4_0 matrices of rows%8 == 0: to the repacked order's reference), for every token count 1..7, row ranges [lo, hi) that start and end
 // anywhere, and shapes big enough to split tokens into chunks; rows
 // outside [lo, hi) are left alone.
 func TestQ8Rows(t *testing.T) {
@@ -263,7 +263,12 @@ func TestQ8Rows(t *testing.T) {
 			want := make([]float32, nTok*rows)
 			for tk := 0; tk < nTok; tk++ {
 				for j := 0; j < rows; j++ {
-					want[tk*rows+j] = dot(w[j*nb*bb:(j+1)*nb*bb], xq[tk*nb*Q8_0BlockBytes:(tk+1)*nb*Q8_0BlockBytes])
+					wr, xt := w[j*nb*bb:(j+1)*nb*bb], xq[tk*nb*Q8_0BlockBytes:(tk+1)*nb*Q8_0BlockBytes]
+					if typ == quant.Q4_0 {
+						want[tk*rows+j] = q4RowsWant(wr, xt, rows) // the repacked order for rows%8 == 0
+					} else {
+						want[tk*rows+j] = dot(wr, xt)
+					}
 				}
 			}
 			for lo := 0; lo < min(rows, 3); lo++ {

@@ -21,7 +21,8 @@ var ilTypes = []struct {
 
 // checkIL runs rowsQIL and Rows (VNNI on and off) on w and xq and holds
 // every element of rows [lo, hi) to the registered Dot (q8DotAVX2 /
-// q4DotAVX2), bit for bit; the other elements must stay untouched.
+// q4DotAVX2), bit for bit (Rows of a Q4_0 matrix of rows%8 == 0: to the
+// repacked order's reference, q4RowsWant); the other elements must stay untouched.
 func checkIL(t *testing.T, typ quant.Type, bb int, q4 bool, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	t.Helper()
 	k := LookupQKernel(typ)
@@ -43,11 +44,18 @@ func checkIL(t *testing.T, typ quant.Type, bb int, q4 bool, w, xq []byte, nTok, 
 	useVNNI = haveVNNI
 	for tk := range nTok {
 		for j := range rows {
-			want := sentinel
+			want, wantRows := sentinel, sentinel
 			if j >= lo && j < hi {
 				want = k.Dot(w[j*wb:(j+1)*wb], xq[tk*xb:(tk+1)*xb], cols)
+				wantRows = want
+				if q4 {
+					wantRows = q4RowsWant(w[j*wb:(j+1)*wb], xq[tk*xb:(tk+1)*xb], rows)
+				}
 			}
 			for i, name := range []string{"rowsQIL", "Rows (VNNI)", "Rows (AVX2)"} {
+				if i > 0 {
+					want = wantRows
+				}
 				if g := got[i][tk*rows+j]; !sameFloat(g, want) {
 					t.Fatalf("%v %d tokens × %d rows × %d cols, rows [%d,%d): token %d row %d: %s %v (%#x), Dot %v (%#x)",
 						typ, nTok, rows, cols, lo, hi, tk, j, name, g, f32bits(g), want, f32bits(want))

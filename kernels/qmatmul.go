@@ -21,9 +21,9 @@ import (
 // once (register tiling for prompt processing); each element it writes must
 // be bit-identical to what Dot (or Ref when Dot is nil) gives for that
 // row and token, so results never depend on batch size, tiling or threads.
-// (Exception: Q4_K matrices of rows%8 == 0, whose Rows follows llama.cpp's
-// repacked x86 order for every batch size instead, so results still do not
-// depend on batch size; see q4krp.go.)
+// (Exception: Q4_0 and Q4_K matrices of rows%8 == 0, whose Rows follows
+// llama.cpp's repacked x86 order for every batch size instead, so results
+// still do not depend on batch size; see q4rp.go, q4krp.go.)
 type QKernel struct {
 	Act quant.Type
 	// Ref returns the dot product of one weight row w and one converted

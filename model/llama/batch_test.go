@@ -28,9 +28,9 @@ func TestForwardBatchEqualsForward(t *testing.T) {
 	const steps = 12
 	chunk := []int{5, 3, 7}
 	// random models of width 256 stored in every type with a batched
-	// kernel: Q4_K matrices of rows%8 == 0 take llama.cpp's repacked order
-	// (kernels/q4krp.go), which must hold across batches as vec_dot's
-	// order does
+	// kernel: Q4_0 and Q4_K matrices of rows%8 == 0 take llama.cpp's
+	// repacked order (kernels/q4rp.go, q4krp.go), which must hold across
+	// batches as vec_dot's order does
 	randoms := map[string]quant.Type{"random-f16": quant.F16, "random-q8_0": quant.Q8_0, "random-q4_0": quant.Q4_0, "random-q4_k": quant.Q4_K, "random-q6_k": quant.Q6_K}
 	for _, name := range []string{"models/stories260K.gguf", "models/stories260K-q8_0.gguf", "models/llama-2-tiny-random.gguf",
 		"random-f16", "random-q8_0", "random-q4_0", "random-q4_k", "random-q6_k"} {

@@ -1,0 +1,92 @@
+package kernels
+
+import "math"
+
+// Q4_0 matrices in llama.cpp's repacked x86 order.
+//
+// Since late 2024 ggml's CPU backend repacks, at load, every Q4_0 weight
+// matrix whose row count is a multiple of 8 into block_q4_0x8 (8 rows'
+// blocks interleaved; ggml-cpu/repack.cpp, q4_0_8x8_q8_0 on AVX2 CPUs) and
+// multiplies it with ggml_gemv_q4_0_8x8_q8_0 (one token) and
+// ggml_gemm_q4_0_8x8_q8_0 (4 tokens at a time; ggml-cpu/arch/x86/repack.cpp,
+// gemv_q4_b32_8x8_q8_0_lut_avx / gemm_q4_b32_8x8_q8_0_lut_avx). Both compute,
+// for row r and token t,
+//
+//	acc = 0
+//	for each block b, in order:
+//	    S   = Σ_j (q_j - 8)·x_j              (exact, int32)
+//	    acc = fma(float32(S), dw_b·dx_b, acc) (dw_b·dx_b one float32 product)
+//
+// with no horizontal float sum, which is not ggml's vec_dot order (8 lanes
+// per block, hsum at the end: DotQ4_0Q8_0). So a llama.cpp run on x86 gives
+// its Q4_0 numbers in this order, and QKernel.Rows of Q4_0 follows it for
+// matrices of rows%8 == 0 for every token count (one token and any batch
+// give the same bits); matrices of other row counts keep vec_dot's order,
+// as llama.cpp keeps vec_dot for them, and so does QKernel.Dot (one row, no
+// matrix context).
+
+// q4Repacked reports whether QKernel.Rows multiplies a Q4_0 matrix of rows
+// rows in the repacked order (dotQ4_0RPRef) rather than vec_dot's.
+func q4Repacked(rows int) bool { return rows%8 == 0 }
+
+// dotQ4_0RPRef returns the dot product of the block_q4_0 row w and the
+// block_q8_0 row x in the repacked order (see above); lengths are checked
+// by the caller.
+func dotQ4_0RPRef(w, x []byte) float32 {
+	nb := len(w) / Q4_0BlockBytes
+	var acc float32
+	for i := 0; i < nb; i++ {
+		bw, bx := w[i*Q4_0BlockBytes:(i+1)*Q4_0BlockBytes], x[i*Q8_0BlockBytes:(i+1)*Q8_0BlockBytes]
+		var s int32
+		for j := 0; j < QK/2; j++ {
+			s += (int32(bw[2+j]&0x0F) - 8) * int32(int8(bx[2+j]))
+			s += (int32(bw[2+j]>>4) - 8) * int32(int8(bx[2+j+QK/2]))
+		}
+		acc = fma32(float32(s), blockScale(bw)*blockScale(bx), acc)
+	}
+	return acc
+}
+
+// rowsQ4_0RPRef is QKernel.Rows of Q4_0 in plain Go: the repacked order
+// for matrices of rows%8 == 0, else dot (vec_dot's order) per element.
+// Arguments are checked by the caller.
+func rowsQ4_0RPRef(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int, dot func(w, x []byte) float32) {
+	nb := cols / QK
+	wb, xb := nb*Q4_0BlockBytes, nb*Q8_0BlockBytes
+	if q4Repacked(rows) {
+		dot = dotQ4_0RPRef
+	}
+	for r := lo; r < hi; r++ {
+		for t := 0; t < nTok; t++ {
+			out[t*rows+r] = dot(w[r*wb:(r+1)*wb], xq[t*xb:(t+1)*xb])
+		}
+	}
+}
+
+// fma32 returns a·b+c rounded once to float32 (what VFMADD231PS does per
+// lane). a·b is exact in float64; the float64 sum s may be a float32 tie
+// that the exact sum is not, so the sum's rounding error (TwoSum) breaks
+// such ties.
+func fma32(a, b, c float32) float32 {
+	p := float64(a) * float64(b)
+	s := p + float64(c)
+	if math.IsInf(s, 0) || math.IsNaN(s) {
+		return float32(s)
+	}
+	bb := s - p
+	err := (p - (s - bb)) + (float64(c) - bb)
+	f := float32(s)
+	if err == 0 || float64(f) == s || math.IsInf(float64(f), 0) {
+		return f
+	}
+	var n float32
+	if float64(f) > s {
+		n = math.Nextafter32(f, float32(math.Inf(-1)))
+	} else {
+		n = math.Nextafter32(f, float32(math.Inf(1)))
+	}
+	if (float64(f)+float64(n))/2 == s && (float64(n)-s)*err > 0 {
+		return n
+	}
+	return f
+}
