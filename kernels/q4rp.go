@@ -1,7 +1,5 @@
 package kernels
 
-import "math"
-
 // Q4_0 matrices in llama.cpp's repacked x86 order.
 //
 // Since late 2024 ggml's CPU backend repacks, at load, every Q4_0 weight
@@ -61,32 +59,4 @@ func rowsQ4_0RPRef(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int, do
 			out[t*rows+r] = dot(w[r*wb:(r+1)*wb], xq[t*xb:(t+1)*xb])
 		}
 	}
-}
-
-// fma32 returns a·b+c rounded once to float32 (what VFMADD231PS does per
-// lane). a·b is exact in float64; the float64 sum s may be a float32 tie
-// that the exact sum is not, so the sum's rounding error (TwoSum) breaks
-// such ties.
-func fma32(a, b, c float32) float32 {
-	p := float64(a) * float64(b)
-	s := p + float64(c)
-	if math.IsInf(s, 0) || math.IsNaN(s) {
-		return float32(s)
-	}
-	bb := s - p
-	err := (p - (s - bb)) + (float64(c) - bb)
-	f := float32(s)
-	if err == 0 || float64(f) == s || math.IsInf(float64(f), 0) {
-		return f
-	}
-	var n float32
-	if float64(f) > s {
-		n = math.Nextafter32(f, float32(math.Inf(-1)))
-	} else {
-		n = math.Nextafter32(f, float32(math.Inf(1)))
-	}
-	if (float64(f)+float64(n))/2 == s && (float64(n)-s)*err > 0 {
-		return n
-	}
-	return f
 }

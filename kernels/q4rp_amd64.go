@@ -205,8 +205,9 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 
 // rowsQ4RP1 is rowsQ4RP for one token (a decode step: memory-bound):
 // q4rpDot4 (or q4rpDot8, q4rpDot8L2 for rows over q4rpL1Row bytes) on the
-// weights in place, 4 (8) rows a call; the
-// last rows run from a copy padded with zero rows.
+// weights in place, 4 (8) rows a call, then 4 left over rows (parallelRows
+// splits on multiples of 4) through q4rpDot4; the last rows run from a
+// copy padded with zero rows.
 func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
 	nb := cols / QK
 	wb := nb * Q4_0BlockBytes
@@ -235,6 +236,10 @@ func rowsQ4RP1(out []float32, w, xq []byte, rows, cols, lo, hi int) {
 		for ; r+8 <= hi; r += 8 {
 			q4rpDot8(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
 		}
+	}
+	if useVNNI && r+4 <= hi { // 4 rows left over from 8-row calls: no copy
+		q4rpDot4(&w[r*wb], wb, &tb[0], nb, &out[r], &dx[0])
+		r += 4
 	}
 	if r < hi {
 		pp := pooled[byte](&bytePool, 8*wb)

@@ -905,6 +905,34 @@ GLOBL q4rpperm<>(SB), RODATA|NOPTR, $32
 	VPDPBUSD    Y12, Y0, acc    \
 	VPDPBUSD    Y13, Y1, acc
 
+// Q4RPBLK8: one block of q4rpDot8's 8 rows into Y11: the rows' f16 scales
+// at s (rows 0,2,4,6 in words 0..3, 1,3,5,7 in 4..7), quants at q, the
+// token's block at d (x at d and d16, -8·Σx at d32), its scale at x(R13).
+#define Q4RPBLK8(s, q, d, d16, d32, x) \
+	MOVWLZX   s(SI), AX                     \
+	VMOVD     AX, X10                       \
+	VPINSRW   $1, s(SI)(BX*2), X10, X10     \
+	VPINSRW   $2, s(R8), X10, X10           \
+	VPINSRW   $3, s(R8)(BX*2), X10, X10     \
+	VPINSRW   $4, s(SI)(BX*1), X10, X10     \
+	VPINSRW   $5, s(SI)(R9*1), X10, X10     \
+	VPINSRW   $6, s(R8)(BX*1), X10, X10     \
+	VPINSRW   $7, s(R8)(R9*1), X10, X10     \
+	VCVTPH2PS X10, Y10                      \
+	VBROADCASTI128 d(DI), Y12               \
+	VBROADCASTI128 d16(DI), Y13             \
+	Q4RPPAIR(q(SI), q(SI)(BX*1), Y4)        \
+	Q4RPPAIR(q(SI)(BX*2), q(SI)(R9*1), Y5)  \
+	Q4RPPAIR(q(R8), q(R8)(BX*1), Y6)        \
+	Q4RPPAIR(q(R8)(BX*2), q(R8)(R9*1), Y7)  \
+	VPHADDD       Y5, Y4, Y4                \
+	VPHADDD       Y7, Y6, Y6                \
+	VPHADDD       Y6, Y4, Y4                \
+	VPADDD.BCST   d32(DI), Y4, Y4           \
+	VCVTDQ2PS     Y4, Y4                    \
+	VMULPS.BCST   x(R13), Y10, Y10          \
+	VFMADD231PS   Y10, Y4, Y11
+
 // func q4rpDot8(w *byte, stride int, a *byte, nb int, out *float32, dx *float32)
 //
 // One token, 8 weight rows at w (stride bytes apart): out[r] = the
@@ -913,9 +941,11 @@ GLOBL q4rpperm<>(SB), RODATA|NOPTR, $32
 // a register) are summed horizontally by three VPHADDD into one S per row
 // (lanes in the order rows 0,2,4,6,1,3,5,7, as the scales are gathered),
 // plus the token's -8·Σx, then one VCVTDQ2PS, VMULPS and FMA for the 8
-// rows; a VPERMD puts the rows in order at the end. It prefetches the
-// next 8 rows (w + 8·stride on: contiguous when stride is a row) in
-// order, 144 bytes a block.
+// rows; a VPERMD puts the rows in order at the end. Two blocks a loop
+// iteration (an odd last one after), so that it prefetches the next 8
+// rows (w + 8·stride on: contiguous when stride is a row) in order, 288
+// bytes an iteration, into L1, and the 8 after them into L2, with five
+// prefetches each (six a block pair before: the core waited on them).
 TEXT ·q4rpDot8(SB), NOSPLIT, $0-48
 	MOVQ w+0(FP), SI
 	MOVQ stride+8(FP), BX
@@ -927,57 +957,39 @@ TEXT ·q4rpDot8(SB), NOSPLIT, $0-48
 	LEAQ (R8)(BX*4), R11
 	VMOVDQU q4rpnib<>(SB), Y15
 	VPXOR   Y11, Y11, Y11
+	MOVQ    CX, DX
+	SHRQ    $1, CX
+	JZ      q4rpd8one
 
 q4rpd8loop:
-	// the next 8 rows (contiguous) prefetched in order, 144 bytes a block
+	// two blocks an iteration: the next 8 rows (contiguous) prefetched in
+	// order into L1, 288 bytes an iteration, and the 8 after them into L2
 	PREFETCHT0 0(R11)
 	PREFETCHT0 64(R11)
 	PREFETCHT0 128(R11)
-	ADDQ $144, R11
-	// scales of rows 0,2,4,6 (low qword) and 1,3,5,7 (high)
-	MOVWLZX   0(SI), AX
-	MOVWLZX   0(SI)(BX*2), R12
-	SHLQ      $16, R12
-	ORQ       R12, AX
-	MOVWLZX   0(R8), R12
-	SHLQ      $32, R12
-	ORQ       R12, AX
-	MOVWLZX   0(R8)(BX*2), R12
-	SHLQ      $48, R12
-	ORQ       R12, AX
-	MOVWLZX   0(SI)(BX*1), R10
-	MOVWLZX   0(SI)(R9*1), R12
-	SHLQ      $16, R12
-	ORQ       R12, R10
-	MOVWLZX   0(R8)(BX*1), R12
-	SHLQ      $32, R12
-	ORQ       R12, R10
-	MOVWLZX   0(R8)(R9*1), R12
-	SHLQ      $48, R12
-	ORQ       R12, R10
-	VMOVQ     AX, X10
-	VPINSRQ   $1, R10, X10, X10
-	VCVTPH2PS X10, Y10
-	VBROADCASTI128 0(DI), Y12
-	VBROADCASTI128 16(DI), Y13
-	Q4RPPAIR(2(SI), 2(SI)(BX*1), Y4)
-	Q4RPPAIR(2(SI)(BX*2), 2(SI)(R9*1), Y5)
-	Q4RPPAIR(2(R8), 2(R8)(BX*1), Y6)
-	Q4RPPAIR(2(R8)(BX*2), 2(R8)(R9*1), Y7)
-	VPHADDD       Y5, Y4, Y4
-	VPHADDD       Y7, Y6, Y6
-	VPHADDD       Y6, Y4, Y4
-	VPADDD.BCST   32(DI), Y4, Y4
-	VCVTDQ2PS     Y4, Y4
-	VMULPS.BCST   (R13), Y10, Y10
-	VFMADD231PS   Y10, Y4, Y11
-	ADDQ $18, SI
-	ADDQ $18, R8
-	ADDQ $64, DI
-	ADDQ $4, R13
+	PREFETCHT0 192(R11)
+	PREFETCHT0 256(R11)
+	PREFETCHT1 0(R11)(BX*8)
+	PREFETCHT1 64(R11)(BX*8)
+	PREFETCHT1 128(R11)(BX*8)
+	PREFETCHT1 192(R11)(BX*8)
+	PREFETCHT1 256(R11)(BX*8)
+	ADDQ $288, R11
+	Q4RPBLK8(0, 2, 0, 16, 32, 0)
+	Q4RPBLK8(18, 20, 64, 80, 96, 4)
+	ADDQ $36, SI
+	ADDQ $36, R8
+	ADDQ $128, DI
+	ADDQ $8, R13
 	DECQ CX
 	JNZ  q4rpd8loop
 
+q4rpd8one:
+	TESTQ $1, DX
+	JZ    q4rpd8done
+	Q4RPBLK8(0, 2, 0, 16, 32, 0)
+
+q4rpd8done:
 	MOVQ    out+32(FP), DX
 	VMOVDQU q4rpperm<>(SB), Y0
 	VPERMD  Y11, Y0, Y11

@@ -36,6 +36,8 @@ func TestQ4RPTilesVNNI(t *testing.T) {
 				name := fmt.Sprintf("vnni %v, dot4 %v, L1 row %d", vnni, q4rpUseDot4, q4rpL1Row)
 				checkQ4Rows(t, name, w, xq, nTok, rows, cols, 0, rows)
 				checkQ4Rows(t, name, w, xq, nTok, rows, cols, 4, rows-3)
+				checkQ4Rows(t, name, w, xq, nTok, rows, cols, 4, rows)   // 4 rows after the 8-row calls
+				checkQ4Rows(t, name, w, xq, nTok, rows, cols, 0, rows-1) // 4, then 3 padded
 				we, xe := q4Extremes(r, rows, nTok, nb)
 				checkQ4Rows(t, name+" extremes", we, xe, nTok, rows, cols, 0, rows)
 			}
