@@ -105,9 +105,12 @@ func TestServeLoad(t *testing.T) {
 		}
 	}
 	// Batching, not time slicing: the aggregate must grow with the clients.
-	// Issue 6 asks for 3x at 8 clients; on a 2-core machine the decode step is
-	// compute-bound already for one sequence (the Q8_0 products run at the
-	// same GMAC/s whatever the rows), so 3x is reported, and 1.5x enforced.
+	// Issue 6 asks for 3x at 8 clients. On the 2-core machine of
+	// docs/BENCHMARKS.md F32, F16 and Q8_0 models reach 3.4-6x, but a
+	// 4-6-bit model's one-token step is memory-bound and already fast while
+	// a step of 8 is compute-bound (2.1-2.8x), and a shared machine's noise
+	// moves a run by ±20%: 3x is reported, 1.5x (no batching at all would
+	// give ~1x) enforced.
 	speedup := rounds[2].aggregate / rounds[0].aggregate
 	t.Logf("8 clients: %.2fx one client's aggregate (issue 6's target: 3x)", speedup)
 	if speedup < 1.5 {
