@@ -76,15 +76,12 @@ func vnniILTileZ2(p, a *byte, astride, nb int, out *float32, ostride int, dx *fl
 //go:noescape
 func vnniILTileZ1(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
-// ilMinTok is the smallest token count that rowsQVNNI gives to rowsQIL:
-// from 2 tokens on the row-lane tiles were faster than the 4×4 tiles on Zen
-// 4 (BenchmarkILRows: 15-35 % at 4 to 256 tokens, prompts included) except
-// for Q4_0 with 2 tokens and 2048 columns (about 5 % slower; 20 % faster at
-// 768); one Q4_0 token is faster through vnniQ4Dot4. Benchmarks change it
-// to compare.
-var ilMinTok = ilMinTokDefault
-
-const ilMinTokDefault = 2
+// ilMinTok is the smallest token count that rowsQVNNI gives to rowsQIL.
+// From 2 tokens on the row-lane tiles were faster than the 4×4 VNNI tiles
+// they replaced on Zen 4 (BenchmarkILRows then: 15-35 % at 4 to 256 tokens,
+// prompts included, but for Q4_0 with 2 tokens and 2048 columns, about 5 %
+// slower); one Q4_0 token is faster through vnniQ4Dot4.
+const ilMinTok = 2
 
 // ilPrefetchGroups is how many 16-row groups ahead the pack pass
 // prefetches the weights (with few tokens they stream from DRAM) when the

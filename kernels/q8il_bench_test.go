@@ -12,14 +12,15 @@ import (
 )
 
 // BenchmarkILRows measures QKernel.Rows of Q8_0 and Q4_0 on one
-// goroutine for small token counts with the row-lane tiles (il) and with
-// the 4×4 VNNI tiles (4x4), at the shapes of a 110M model's projections
-// (weights 768×768: in L2; 2048×768: from L3/DRAM).
+// goroutine for small token counts with the VNNI kernels (vnni: from 2
+// tokens the row-lane tiles) and with the AVX2 kernels (avx2), at the
+// shapes of a 110M model's projections (weights 768×768: in L2; 2048×768:
+// from L3/DRAM).
 func BenchmarkILRows(b *testing.B) {
 	if !haveVNNI {
 		b.Skip("no AVX-512 VNNI")
 	}
-	defer func() { ilMinTok = ilMinTokDefault }()
+	defer func() { useVNNI = haveVNNI }()
 	r := rand.New(rand.NewPCG(3, 4))
 	for _, typ := range []quant.Type{quant.Q8_0, quant.Q4_0} {
 		k := LookupQKernel(typ)
@@ -30,16 +31,13 @@ func BenchmarkILRows(b *testing.B) {
 			for _, nTok := range []int{1, 2, 4, 8, 16, 64, 256} {
 				xq := randBlocks(r, nTok*nb, Q8_0BlockBytes, 127)
 				out := make([]float32, nTok*rows)
-				for _, il := range []bool{false, true} {
-					name := "4x4"
-					if il {
-						name = "il"
+				for _, vnni := range []bool{false, true} {
+					name := "avx2"
+					if vnni {
+						name = "vnni"
 					}
 					b.Run(fmt.Sprintf("%v/%dx%d/tok=%d/%s", typ, rows, cols, nTok, name), func(b *testing.B) {
-						ilMinTok = 1 << 30
-						if il {
-							ilMinTok = 1
-						}
+						useVNNI = vnni
 						for b.Loop() {
 							k.Rows(out, w, xq, nTok, rows, cols, 0, rows)
 						}

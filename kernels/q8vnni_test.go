@@ -9,10 +9,12 @@ import (
 	"github.com/llmpipe/llmpipe/quant"
 )
 
-// TestVNNIRowsVsAVX2: on a CPU with AVX-512 VNNI, the 4-row × 4-token
-// VNNI tiles give the same bits as the AVX2 tiles and as Dot for every
-// element, for Q8_0 (weights with -128 included) and Q4_0, with token
-// counts around tile and chunk edges and row ranges not multiples of 4.
+// TestVNNIRowsVsAVX2: on a CPU with AVX-512 VNNI, the VNNI kernels (one
+// Q4_0 token: vnniQ4Dot4; from 2 tokens: the row-lane tiles) give the same
+// bits as the AVX2 tiles and as Dot for every element, for Q8_0 (weights
+// with -128 included) and Q4_0, with token counts around tile and chunk
+// edges and row ranges not multiples of 4. (Q4_0 matrices of rows%8 == 0
+// take the repacked order of q4rp.go instead, tested there.)
 func TestVNNIRowsVsAVX2(t *testing.T) {
 	if !haveVNNI {
 		t.Skip("no AVX-512 VNNI on this CPU: the AVX2 tiles run (tested by TestQ8Rows)")
