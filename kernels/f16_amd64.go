@@ -286,7 +286,8 @@ func (h *halfKernel) rowsTile(out []float32, w, xq []byte, nTok, rows, cols, lo,
 					}
 					continue
 				}
-				xp, xp4 := tokenPtrs(xf, cols, t-t0, k), tokenPtrs4(xf, cols, t-t0, min(k, 4))
+				xp := tokenPtrs(xf, cols, t-t0, k)
+				xp4 := [4]*float32(xp[:4])
 				tileRows(r0, r1, k,
 					func(r int) { tile64F16X(&w[r*wb], wb, &xp4, cols, &out[t*rows+r], rows, k, pf) },
 					func(r int) { tile38F16X(&w[r*wb], wb, &xp, cols, &out[t*rows+r], rows, k, pf) },

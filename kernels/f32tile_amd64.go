@@ -69,20 +69,9 @@ const tile64MaxTok = 4
 const tilePfBytes = 24 << 10
 
 // tokenPtrs returns the addresses of the k (1..8) tokens x[(t+i)·xs:], the
-// first repeated to fill 8.
+// first repeated to fill 8; its first 4 are the 6 × 4 tiles' pointers when
+// k ≤ 4.
 func tokenPtrs(x []float32, xs, t, k int) (xp [8]*float32) {
-	for i := range xp {
-		if i < k {
-			xp[i] = &x[(t+i)*xs]
-		} else {
-			xp[i] = &x[t*xs]
-		}
-	}
-	return xp
-}
-
-// tokenPtrs4 is tokenPtrs for k ≤ 4 tokens, filling 4.
-func tokenPtrs4(x []float32, xs, t, k int) (xp [4]*float32) {
 	for i := range xp {
 		if i < k {
 			xp[i] = &x[(t+i)*xs]
@@ -134,7 +123,8 @@ func gemm38(out []float32, os int, w []float32, ws int, x []float32, xs int, n, 
 				}
 				continue
 			}
-			xp, xp4 := tokenPtrs(x, xs, t, k), tokenPtrs4(x, xs, t, min(k, 4))
+			xp := tokenPtrs(x, xs, t, k)
+			xp4 := [4]*float32(xp[:4])
 			tileRows(r0, r1, k,
 				func(r int) { tile64F32X(&w[r*ws], ws, &xp4, n, &out[t*os+r], os, k, pf) },
 				func(r int) { tile38F32X(&w[r*ws], ws, &xp, n, &out[t*os+r], os, k, pf) },
