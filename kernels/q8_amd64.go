@@ -3,7 +3,6 @@
 package kernels
 
 import (
-	"fmt"
 	"sync"
 
 	"github.com/llmpipe/llmpipe/quant"
@@ -108,14 +107,6 @@ func dotQ4_0Fast(w, x []byte) (float32, bool) {
 	return q4DotAVX2(&w[0], &x[0], len(w)/Q4_0BlockBytes), true
 }
 
-// rowsArgsOK reports whether the arguments of a Rows call are consistent:
-// whole blocks, rows [lo, hi) inside rows, and w, xq and out long enough.
-func rowsArgsOK(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int) bool {
-	nb := cols / QK
-	return cols%QK == 0 && nTok >= 0 && lo >= 0 && hi <= rows && lo <= hi &&
-		len(w) >= rows*nb*bb && len(xq) >= nTok*nb*Q8_0BlockBytes && len(out) >= nTok*rows
-}
-
 // rowsTokenBytes is about how many bytes of converted activations one
 // pass of rowsQ keeps hot (in L2, 512 KiB here) while it sweeps 4-row
 // groups of weights across them.
@@ -152,10 +143,7 @@ func rowsQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int,
 	unpack func(dst, w *byte, nb int), dot func(w, x []byte) float32) {
 	nb := cols / QK
 	wb, xb := nb*bb, nb*Q8_0BlockBytes
-	if !rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, bb) {
-		panic(fmt.Sprintf("kernels: Rows: W %d bytes, X %d bytes, out %d for %d tokens × %d rows × %d cols, rows [%d, %d)",
-			len(w), len(xq), len(out), nTok, rows, cols, lo, hi))
-	}
+	checkRowsArgs(out, w, xq, nTok, rows, cols, lo, hi, bb)
 	if !useAsm || nb == 0 {
 		for r := lo; r < hi; r++ {
 			for t := 0; t < nTok; t++ {
@@ -228,10 +216,7 @@ func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 // ggml's vec_dot order (bit-identical to Dot).
 func rowsQ4_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	if q4Repacked(rows) {
-		if !rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes) {
-			panic(fmt.Sprintf("kernels: Rows: W %d bytes, X %d bytes, out %d for %d tokens × %d rows × %d cols, rows [%d, %d)",
-				len(w), len(xq), len(out), nTok, rows, cols, lo, hi))
-		}
+		checkRowsArgs(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes)
 		rowsQ4RP(out, w, xq, nTok, rows, cols, lo, hi)
 		return
 	}

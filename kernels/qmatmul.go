@@ -301,3 +301,20 @@ func init() {
 	RegisterQKernel(quant.Q8_0, QKernel{Act: quant.Q8_0, Ref: func(w, x []byte, n int) float32 { return dotQ8_0Ref(w, x) }})
 	RegisterQKernel(quant.Q4_0, QKernel{Act: quant.Q8_0, Ref: func(w, x []byte, n int) float32 { return dotQ4_0Ref(w, x) }})
 }
+
+// rowsArgsOK reports whether the arguments of a Rows call are consistent:
+// whole blocks, rows [lo, hi) inside rows, and w, xq and out long enough.
+func rowsArgsOK(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int) bool {
+	nb := cols / QK
+	return cols%QK == 0 && nTok >= 0 && lo >= 0 && hi <= rows && lo <= hi &&
+		len(w) >= rows*nb*bb && len(xq) >= nTok*nb*Q8_0BlockBytes && len(out) >= nTok*rows
+}
+
+// checkRowsArgs panics, naming the shapes, unless rowsArgsOK: what a
+// kernel's Rows checks before its assembly reads the slices.
+func checkRowsArgs(out []float32, w, xq []byte, nTok, rows, cols, lo, hi, bb int) {
+	if !rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, bb) {
+		panic(fmt.Sprintf("kernels: Rows: W %d bytes, X %d bytes, out %d for %d tokens × %d rows × %d cols, rows [%d, %d)",
+			len(w), len(xq), len(out), nTok, rows, cols, lo, hi))
+	}
+}
