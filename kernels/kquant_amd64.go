@@ -204,7 +204,7 @@ func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 
 // rowsQ4K is QKernel.Rows for Q4_K. The order of each output depends on
 // the matrix, as in llama.cpp on x86: a matrix whose row count is a
-// multiple of 8 (q4KRepacked) is what llama.cpp repacks into
+// multiple of 8 (repackedRows) is what llama.cpp repacks into
 // block_q4_Kx8 at load, so it is computed in the order of
 // ggml_gemv/gemm_q4_K_8x8_q8_K (dotQ4KRPRef, rowsQ4KRP) for every token
 // count, one token and any batch giving the same bits; any other matrix in
@@ -212,7 +212,7 @@ func rowsKQ(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 // matrix context and keeps the vec_dot order, so for repacked matrices Rows
 // differs from Dot (by float rounding).
 func rowsQ4K(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	if q4KRepacked(rows) {
+	if repackedRows(rows) {
 		rowsQ4KRP(out, w, xq, nTok, rows, cols, lo, hi)
 		return
 	}

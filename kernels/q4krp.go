@@ -36,11 +36,6 @@ import (
 // prompt or of a batched decode that fall in its groups of four round
 // differently from a lone token (by float rounding only).
 
-// q4KRepacked reports whether llama.cpp repacks a Q4_K matrix of rows rows
-// (ne[1] % 8 == 0, ggml_repack_get_optimal_repack_type): such matrices are
-// computed in dotQ4KRPRef's order for every token count.
-func q4KRepacked(rows int) bool { return rows%8 == 0 }
-
 // fma32 returns a·b+c rounded once to float32, as VFMADD231PS does per
 // lane. a·b is exact in float64; the float64 sum s may be a float32 tie that
 // the exact sum is not, so the sum's rounding error (TwoSum) breaks such
@@ -72,7 +67,7 @@ func fma32(a, b, c float32) float32 {
 // dotQ4KRPRef is the dot product of one Q4_K weight row and one Q8_K
 // activation row in the order of llama.cpp's repacked x86 kernels (see the
 // top of this file): the reference of every kernel for Q4_K matrices with
-// q4KRepacked rows. bsums must be the sums of the activation quants (as
+// repackedRows rows. bsums must be the sums of the activation quants (as
 // every Q8_K quantizer makes them).
 //
 //	w: [n/256]block_q4_K   x: [n/256]block_q8_K
@@ -105,13 +100,13 @@ func dotQ4KRPRef(w, x []byte, n int) float32 {
 }
 
 // rowsQ4KRef is QKernel.Rows for Q4_K in plain Go: dotQ4KRPRef for
-// matrices with q4KRepacked rows, dot (ggml_vec_dot_q4_K_q8_K's order: the
+// matrices with repackedRows rows, dot (ggml_vec_dot_q4_K_q8_K's order: the
 // reference or the assembly) for the others.
 func rowsQ4KRef(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int,
 	dot func(w, x []byte, n int) float32) {
 	nb := cols / qkK
 	wb, xb := nb*q4KBlockBytes, nb*q8KBlockBytes
-	if q4KRepacked(rows) {
+	if repackedRows(rows) {
 		dot = dotQ4KRPRef
 	}
 	for t := 0; t < nTok; t++ {

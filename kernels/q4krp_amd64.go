@@ -58,7 +58,7 @@ func q4KRPPackRef(dst, w []byte, wstride, nrows, nb int) {
 	}
 }
 
-// rowsQ4KRP is QKernel.Rows for Q4_K matrices with q4KRepacked rows:
+// rowsQ4KRP is QKernel.Rows for Q4_K matrices with repackedRows rows:
 // every output in dotQ4KRPRef's order, whatever the token count. Where the
 // CPU has VNNI, two tokens or more go through the AVX-512 row-lane tile:
 // each group of 16 rows is packed once (q4KRPPack8) and then multiplied

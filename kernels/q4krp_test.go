@@ -83,7 +83,7 @@ func checkQ4KRows(t *testing.T, label string, w, xq []byte, nTok, rows, cols, lo
 	if dot == nil {
 		dot = k.Ref
 	}
-	if q4KRepacked(rows) {
+	if repackedRows(rows) {
 		dot = dotQ4KRPRef
 	}
 	nb := cols / qkK

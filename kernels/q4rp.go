@@ -23,9 +23,12 @@ package kernels
 // as llama.cpp keeps vec_dot for them, and so does QKernel.Dot (one row, no
 // matrix context).
 
-// q4Repacked reports whether QKernel.Rows multiplies a Q4_0 matrix of rows
-// rows in the repacked order (dotQ4_0RPRef) rather than vec_dot's.
-func q4Repacked(rows int) bool { return rows%8 == 0 }
+// repackedRows reports whether ggml's CPU backend repacks a Q4_0 or Q4_K
+// matrix of rows rows on an AVX2 CPU (ne[1] % 8 == 0 in
+// ggml_repack_get_optimal_repack_type, for q4_0_8x8_q8_0 and q4_K_8x8_q8_K
+// alike), so that QKernel.Rows multiplies it in the repacked order
+// (dotQ4_0RPRef, dotQ4KRPRef) rather than vec_dot's.
+func repackedRows(rows int) bool { return rows%8 == 0 }
 
 // dotQ4_0RPRef returns the dot product of the block_q4_0 row w and the
 // block_q8_0 row x in the repacked order (see above); lengths are checked
@@ -51,7 +54,7 @@ func dotQ4_0RPRef(w, x []byte) float32 {
 func rowsQ4_0RPRef(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int, dot func(w, x []byte) float32) {
 	nb := cols / QK
 	wb, xb := nb*Q4_0BlockBytes, nb*Q8_0BlockBytes
-	if q4Repacked(rows) {
+	if repackedRows(rows) {
 		dot = dotQ4_0RPRef
 	}
 	for r := lo; r < hi; r++ {

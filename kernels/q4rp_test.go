@@ -13,7 +13,7 @@ import (
 // a matrix of rows rows and one token: the repacked order's reference for
 // rows%8 == 0, else Dot's bits.
 func q4RowsWant(w, x []byte, rows int) float32 {
-	if q4Repacked(rows) {
+	if repackedRows(rows) {
 		return dotQ4_0RPRef(w, x)
 	}
 	return DotQ4_0Q8_0(w, x)

@@ -215,7 +215,7 @@ func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 // q4rp.go: what ggml's CPU backend computes for them on x86), the others
 // ggml's vec_dot order (bit-identical to Dot).
 func rowsQ4_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
-	if q4Repacked(rows) {
+	if repackedRows(rows) {
 		checkRowsArgs(out, w, xq, nTok, rows, cols, lo, hi, Q4_0BlockBytes)
 		rowsQ4RP(out, w, xq, nTok, rows, cols, lo, hi)
 		return
