@@ -63,61 +63,47 @@ func q4KRPPackRef(dst, w []byte, wstride, nrows, nb int) {
 // CPU has VNNI, two tokens or more go through the AVX-512 row-lane tile:
 // each group of 16 rows is packed once (q4KRPPack8) and then multiplied
 // by all tokens, four a call (a last single token through the one-token
-// kernel). Otherwise batches go four tokens at a time through
-// dotQ4KRPAVX2x4 and single tokens through dotQ4KRPRowsAVX2. Without the
-// assembly it is rowsQ4KRef.
+// kernel). A single token runs dotQ4KRPRowsAVX2 over all its rows in one
+// call; other batches go through rowsKQ with dotQ4KRPAVX2x4 (four tokens a
+// call) and dotQ4KRPRowsAVX2, which without the assembly loops over
+// dotQ4KRPRef.
 func rowsQ4KRP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / qkK
 	if lo >= hi || nTok == 0 {
 		return
 	}
-	if !useAsm || !haveKQuantAsm || nb == 0 {
-		rowsQ4KRef(out, w, xq, nTok, rows, cols, lo, hi, dotQ4KFast)
-		return
-	}
-	wb, xb := nb*q4KBlockBytes, nb*q8KBlockBytes
-	_, _, _ = w[hi*wb-1], xq[nTok*xb-1], out[(nTok-1)*rows+hi-1]
-	if nTok >= 2 && useVNNI && haveVNNI {
-		p := getScratch(nb * q4KRPPackBytes)
-		for r0 := lo; r0 < hi; r0 += q4KRPTileRows {
-			n := min(q4KRPTileRows, hi-r0)
-			for h := 0; h < 2; h++ {
-				m := min(8, n-8*h)
-				switch {
-				case m == 8:
-					q4KRPPack8(&p[32*h], &w[(r0+8*h)*wb], wb, nb, q4KRPTileRows*wb)
-				case m > 0:
-					q4KRPPackRef(p[32*h:], w[(r0+8*h)*wb:], wb, m, nb)
+	if useAsm && haveKQuantAsm && nb > 0 {
+		wb, xb := nb*q4KBlockBytes, nb*q8KBlockBytes
+		_, _, _ = w[hi*wb-1], xq[nTok*xb-1], out[(nTok-1)*rows+hi-1]
+		switch {
+		case nTok >= 2 && useVNNI && haveVNNI:
+			p := getScratch(nb * q4KRPPackBytes)
+			for r0 := lo; r0 < hi; r0 += q4KRPTileRows {
+				n := min(q4KRPTileRows, hi-r0)
+				for h := 0; h < 2; h++ {
+					m := min(8, n-8*h)
+					switch {
+					case m == 8:
+						q4KRPPack8(&p[32*h], &w[(r0+8*h)*wb], wb, nb, q4KRPTileRows*wb)
+					case m > 0:
+						q4KRPPackRef(p[32*h:], w[(r0+8*h)*wb:], wb, m, nb)
+					}
+				}
+				for t := 0; t < nTok; t += 4 {
+					k := min(4, nTok-t)
+					if k == 1 {
+						dotQ4KRPRowsAVX2(&w[r0*wb], wb, &xq[t*xb], nb, &out[t*rows+r0], n)
+						continue
+					}
+					q4KRPTile4(&p[0], n, nb, &xq[t*xb], xb, k, &out[t*rows+r0], 4*rows)
 				}
 			}
-			for t := 0; t < nTok; t += 4 {
-				k := min(4, nTok-t)
-				if k == 1 {
-					dotQ4KRPRowsAVX2(&w[r0*wb], wb, &xq[t*xb], nb, &out[t*rows+r0], n)
-					continue
-				}
-				q4KRPTile4(&p[0], n, nb, &xq[t*xb], xb, k, &out[t*rows+r0], 4*rows)
-			}
-		}
-		putScratch(p)
-		return
-	}
-	if nTok == 1 {
-		dotQ4KRPRowsAVX2(&w[lo*wb], wb, &xq[0], nb, &out[lo], hi-lo)
-		return
-	}
-	// Batches without VNNI: four tokens a call over a tile of kqRowTile
-	// rows (its weights stay in L2), the leftover tokens one at a time.
-	for r0 := lo; r0 < hi; r0 += kqRowTile {
-		r1 := min(r0+kqRowTile, hi)
-		t := 0
-		for ; t+4 <= nTok; t += 4 {
-			for r := r0; r < r1; r++ {
-				dotQ4KRPAVX2x4(&w[r*wb], &xq[t*xb], xb, nb, &out[t*rows+r], 4*rows)
-			}
-		}
-		for ; t < nTok; t++ {
-			dotQ4KRPRowsAVX2(&w[r0*wb], wb, &xq[t*xb], nb, &out[t*rows+r0], r1-r0)
+			putScratch(p)
+			return
+		case nTok == 1:
+			dotQ4KRPRowsAVX2(&w[lo*wb], wb, &xq[0], nb, &out[lo], hi-lo)
+			return
 		}
 	}
+	rowsKQ(out, w, xq, nTok, rows, cols, lo, hi, q4KBlockBytes, dotQ4KRPRef, dotQ4KRPRowsAVX2, dotQ4KRPAVX2x4, nil)
 }
