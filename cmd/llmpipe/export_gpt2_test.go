@@ -34,15 +34,7 @@ func TestTrainGPT2ExportSafetensors(t *testing.T) {
 	}
 	gen := func(model string) []int {
 		t.Helper()
-		s, err := runCLI(t, "", "run", "--model", model, "--prompt", "The cat", "--max-tokens", "12", "--json")
-		if err != nil {
-			t.Fatalf("run %s: %v", model, err)
-		}
-		var r runResult
-		if err := json.Unmarshal([]byte(s), &r); err != nil {
-			t.Fatalf("%v in %q", err, s)
-		}
-		return r.IDs
+		return runResultOf(t, "--model", model, "--prompt", "The cat", "--max-tokens", "12").IDs
 	}
 	fromCheckpoint := gen(out)
 	for _, typ := range []string{"f32", "f16"} {

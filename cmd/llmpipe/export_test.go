@@ -17,24 +17,6 @@ import (
 	"github.com/llmpipe/llmpipe/tokenizer/llamavocab"
 )
 
-// runJSONIDs runs `llmpipe run ... --json` and returns prompt and generated
-// ids.
-func runJSONIDs(t *testing.T, args ...string) (prompt, ids []int) {
-	t.Helper()
-	out, err := runCLI(t, "", append([]string{"run", "--json"}, args...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r struct {
-		PromptIDs []int `json:"prompt_ids"`
-		IDs       []int `json:"ids"`
-	}
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatalf("%v: %s", err, out)
-	}
-	return r.PromptIDs, r.IDs
-}
-
 // TestExportCLI: stories260K exported by `llmpipe export` (GGUF F32 and
 // Q8_0, safetensors, and the llama2.c checkpoint with tok512.bin to GGUF)
 // runs with llama.cpp's 64 greedy ids, and nothing but the outputs is left
@@ -46,7 +28,8 @@ func TestExportCLI(t *testing.T) {
 	out := func(n string) string { return filepath.Join(dir, n) }
 	check := func(name string, args ...string) {
 		t.Helper()
-		p, ids := runJSONIDs(t, append(args, "--prompt", ref.Greedy.Prompt, "--max-tokens", "64")...)
+		r := runResultOf(t, append(args, "--prompt", ref.Greedy.Prompt, "--max-tokens", "64")...)
+		p, ids := r.PromptIDs, r.IDs
 		if !slices.Equal(p, ref.Greedy.PromptTokens) || !slices.Equal(ids, ref.Greedy.GeneratedTokens) {
 			t.Errorf("%s: prompt %v ids %v, llama.cpp %v %v", name, p, ids, ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens)
 		}
@@ -121,7 +104,8 @@ func TestExportKQuantTypes(t *testing.T) {
 			}
 		}
 		f.Close()
-		p, ids := runJSONIDs(t, "--model", out, "--prompt", ref.Greedy.Prompt, "--max-tokens", "64")
+		r := runResultOf(t, "--model", out, "--prompt", ref.Greedy.Prompt, "--max-tokens", "64")
+		p, ids := r.PromptIDs, r.IDs
 		if !slices.Equal(p, ref.Greedy.PromptTokens) || !slices.Equal(ids, ref.Greedy.GeneratedTokens) {
 			t.Errorf("%s: prompt %v ids %v, llama.cpp %v %v", typ, p, ids, ref.Greedy.PromptTokens, ref.Greedy.GeneratedTokens)
 		}

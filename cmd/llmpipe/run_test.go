@@ -270,16 +270,7 @@ func TestRunRoutesHFCheckpoints(t *testing.T) {
 // decodes the output.
 func runJSON(t *testing.T, args ...string) runResult {
 	t.Helper()
-	path := shared.Path(t, "models/stories260K.gguf")
-	out, err := runCLI(t, "", append([]string{"run", "--model", path, "--json"}, args...)...)
-	if err != nil {
-		t.Fatalf("%v: %v", args, err)
-	}
-	var got runResult
-	if err := json.Unmarshal([]byte(out), &got); err != nil {
-		t.Fatalf("%v: %v in %q", args, err, out)
-	}
-	return got
+	return runResultOf(t, append([]string{"--model", shared.Path(t, "models/stories260K.gguf")}, args...)...)
 }
 
 // TestRunSamplingOnStories260K: --temperature 0 is llama.cpp's greedy

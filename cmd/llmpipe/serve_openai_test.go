@@ -83,11 +83,11 @@ func TestServeOpenAIClient(t *testing.T) {
 	if len(got.Cached) != 2 || got.Cached[0] != 0 || got.Cached[1] != count(plain)-1 {
 		t.Errorf("cached tokens %v, want [0 %d] (the prefix cache holds the first chat's sequence)", got.Cached, count(plain)-1)
 	}
-	want := serveRunJSON(t, "--model", path, "--prompt", "Once upon a time", "--max-tokens", "40")
+	want := runResultOf(t, "--model", path, "--prompt", "Once upon a time", "--max-tokens", "40")
 	if got.Completion.Text != want.Text || got.Completion.Usage.Completion != len(want.IDs) {
 		t.Errorf("completion %q (%d tokens), run %q (%d)", got.Completion.Text, got.Completion.Usage.Completion, want.Text, len(want.IDs))
 	}
-	want = serveRunJSON(t, "--model", path, "--prompt", plain, "--max-tokens", "30")
+	want = runResultOf(t, "--model", path, "--prompt", plain, "--max-tokens", "30")
 	if got.Chat.Text != want.Text {
 		t.Errorf("chat %q, run %q", got.Chat.Text, want.Text)
 	}

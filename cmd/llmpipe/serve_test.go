@@ -98,19 +98,6 @@ func servePost(t *testing.T, url, body string) serveResult {
 	return r
 }
 
-func serveRunJSON(t *testing.T, args ...string) runResult {
-	t.Helper()
-	out, err := runCLI(t, "", append([]string{"run", "--json"}, args...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r runResult
-	if err := json.Unmarshal([]byte(out), &r); err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 // TestServeMatchesRun: on stories260K, greedy completions of four prompts
 // sent at once (so decoded in one batch) each equal `llmpipe run`'s text,
 // with usage counts equal to its token counts; a chat request equals run on
@@ -133,7 +120,7 @@ func TestServeMatchesRun(t *testing.T) {
 		return
 	}
 	for i, p := range prompts {
-		want := serveRunJSON(t, "--model", path, "--prompt", p, "--max-tokens", "48")
+		want := runResultOf(t, "--model", path, "--prompt", p, "--max-tokens", "48")
 		g := got[i]
 		if g.Choices[0].Text != want.Text || g.Choices[0].FinishReason != want.FinishReason ||
 			g.Usage.PromptTokens != len(want.PromptIDs) || g.Usage.CompletionTokens != len(want.IDs) {
@@ -143,7 +130,7 @@ func TestServeMatchesRun(t *testing.T) {
 	}
 	msgs := []chat.Message{chat.NewMessage("user", "Tell me a story")}
 	c := servePost(t, url+"/v1/chat/completions", `{"messages":[{"role":"user","content":"Tell me a story"}],"max_tokens":40,"temperature":0}`)
-	want := serveRunJSON(t, "--model", path, "--prompt", server.PlainFormat(msgs), "--max-tokens", "40")
+	want := runResultOf(t, "--model", path, "--prompt", server.PlainFormat(msgs), "--max-tokens", "40")
 	if c.Choices[0].Message.Content != want.Text || c.Usage.PromptTokens != len(want.PromptIDs) {
 		t.Errorf("chat: serve %q, run %q", c.Choices[0].Message.Content, want.Text)
 	}
@@ -154,7 +141,7 @@ func TestServeMatchesRun(t *testing.T) {
 		resp.Body.Close()
 	}
 	s := servePost(t, url+"/v1/completions", `{"prompt":"Once upon a time","max_tokens":40,"temperature":0.8,"seed":42}`)
-	want = serveRunJSON(t, "--model", path, "--prompt", "Once upon a time", "--max-tokens", "40", "--temperature", "0.8", "--seed", "42")
+	want = runResultOf(t, "--model", path, "--prompt", "Once upon a time", "--max-tokens", "40", "--temperature", "0.8", "--seed", "42")
 	if s.Choices[0].Text != want.Text {
 		t.Errorf("seed 42: serve %q, run %q", s.Choices[0].Text, want.Text)
 	}

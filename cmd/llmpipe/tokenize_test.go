@@ -23,6 +23,20 @@ func runCLI(t *testing.T, stdin string, args ...string) (string, error) {
 	return out.String(), err
 }
 
+// runResultOf runs `llmpipe run --json` with args and decodes its result.
+func runResultOf(t *testing.T, args ...string) runResult {
+	t.Helper()
+	out, err := runCLI(t, "", append([]string{"run", "--json"}, args...)...)
+	if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	var r runResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("run %v: %v in %q", args, err, out)
+	}
+	return r
+}
+
 // TestTokenizeMatchesReferences drives `llmpipe tokenize --jsonl` over the 24
 // reference strings for every tokenizer in reference/tokenizer_vectors.json,
 // with the flags that select each reference tool's semantics.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -31,15 +30,7 @@ func TestTrainThenRunAndExport(t *testing.T) {
 	}
 	gen := func(model string) []int {
 		t.Helper()
-		s, err := runCLI(t, "", "run", "--model", model, "--prompt", "ROMEO:", "--max-tokens", "12", "--json")
-		if err != nil {
-			t.Fatalf("run %s: %v", model, err)
-		}
-		var r runResult
-		if err := json.Unmarshal([]byte(s), &r); err != nil {
-			t.Fatalf("%v in %q", err, s)
-		}
-		return r.IDs
+		return runResultOf(t, "--model", model, "--prompt", "ROMEO:", "--max-tokens", "12").IDs
 	}
 	fromCheckpoint := gen(out)
 	g := filepath.Join(dir, "trained.gguf")
