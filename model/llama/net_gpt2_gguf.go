@@ -90,22 +90,8 @@ func loadGPT2(f *gguf.File) (*Model, error) {
 		return nil, err
 	}
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
-	get := func(name string, n int) []float32 {
-		if err != nil {
-			return nil
-		}
-		var v []float32
-		v, err = readF32(f, name, n)
-		return v
-	}
-	mat := func(name string, cols, rows int) Matrix {
-		if err != nil {
-			return Matrix{}
-		}
-		var m Matrix
-		m, err = readMatrix(f, name, cols, rows)
-		return m
-	}
+	rd := &tensorReader{f: f}
+	get, mat := rd.f32, rd.mat
 	// a weight and its bias: "blk.<il>.<what>.weight" and ".bias"
 	linear := func(il int, what string, cols, rows int) Matrix {
 		m := mat(blockName(il, what), cols, rows)
@@ -132,7 +118,7 @@ func loadGPT2(f *gguf.File) (*Model, error) {
 		l := &w.Layers[il]
 		l.AttnNorm, g.AttnNormB[il] = get(blockName(il, nameAttnNorm), c.Dim), get(blockBias(il, nameAttnNorm), c.Dim)
 		qkv := linear(il, nameAttnQKV, c.Dim, qDim+2*kvDim)
-		if err == nil {
+		if rd.err == nil {
 			l.Query, l.Key, l.Value = qkv.rows(0, qDim), qkv.rows(qDim, kvDim), qkv.rows(qDim+kvDim, kvDim)
 		}
 		l.AttnOutput = linear(il, nameAttnOutput, qDim, c.Dim)
@@ -140,8 +126,8 @@ func loadGPT2(f *gguf.File) (*Model, error) {
 		l.FFNUp = linear(il, nameFFNUp, c.Dim, c.FFNDim)
 		l.FFNDown = linear(il, nameFFNDown, c.FFNDim, c.Dim)
 	}
-	if err != nil {
-		return nil, err
+	if rd.err != nil {
+		return nil, rd.err
 	}
 	return &Model{Config: c, Weights: w, GPT2: g}, nil
 }

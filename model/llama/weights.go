@@ -45,23 +45,8 @@ func loadWeights(f *gguf.File, c *Config) (*Weights, error) {
 	}
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 
-	var err error
-	get := func(name string, dims ...int) []float32 {
-		if err != nil {
-			return nil
-		}
-		var w []float32
-		w, err = readF32(f, name, dims...)
-		return w
-	}
-	mat := func(name string, cols, rows int) Matrix {
-		if err != nil {
-			return Matrix{}
-		}
-		var m Matrix
-		m, err = readMatrix(f, name, cols, rows)
-		return m
-	}
+	rd := &tensorReader{f: f}
+	get, mat := rd.f32, rd.mat
 	w := &Weights{
 		TokenEmbd:  mat(nameTokenEmbd, c.Dim, c.VocabSize),
 		OutputNorm: get(nameOutputNorm, c.Dim),
@@ -88,7 +73,7 @@ func loadWeights(f *gguf.File, c *Config) (*Weights, error) {
 	// Optional tensors: q/k/v/output biases (Qwen2; llama.cpp's llama graph
 	// takes them too), per-head q/k norms (Qwen3), RoPE frequency factors.
 	opt := func(name string, dims ...int) []float32 {
-		if _, ok := f.Tensor(name); !ok || err != nil {
+		if _, ok := f.Tensor(name); !ok || rd.err != nil {
 			return nil
 		}
 		return get(name, dims...)
@@ -101,18 +86,45 @@ func loadWeights(f *gguf.File, c *Config) (*Weights, error) {
 		l.AttnOutput.Bias = opt(blockBias(il, nameAttnOutput), c.Dim)
 		l.QNorm = opt(blockName(il, nameAttnQNorm), c.HeadDim)
 		l.KNorm = opt(blockName(il, nameAttnKNorm), c.HeadDim)
-		if (l.QNorm == nil) != (l.KNorm == nil) && err == nil {
-			err = fmt.Errorf("llama: block %d has only one of %s and %s", il, nameAttnQNorm, nameAttnKNorm)
+		if (l.QNorm == nil) != (l.KNorm == nil) && rd.err == nil {
+			rd.err = fmt.Errorf("llama: block %d has only one of %s and %s", il, nameAttnQNorm, nameAttnKNorm)
 		}
 	}
 	w.RopeFreqs = opt(nameRopeFreqs, c.RopeDim/2)
-	if c.Arch == "qwen3" && err == nil && len(w.Layers) > 0 && w.Layers[0].QNorm == nil {
-		err = fmt.Errorf("llama: qwen3 model without %q", blockName(0, nameAttnQNorm))
+	if c.Arch == "qwen3" && rd.err == nil && len(w.Layers) > 0 && w.Layers[0].QNorm == nil {
+		rd.err = fmt.Errorf("llama: qwen3 model without %q", blockName(0, nameAttnQNorm))
 	}
-	if err != nil {
-		return nil, err
+	if rd.err != nil {
+		return nil, rd.err
 	}
 	return w, nil
+}
+
+// tensorReader reads the tensors of f, keeping the first error: once a read
+// has failed the others return zero values, and err says what failed.
+type tensorReader struct {
+	f   *gguf.File
+	err error
+}
+
+// f32 is readF32 of the tensor, unless an earlier read failed.
+func (r *tensorReader) f32(name string, dims ...int) []float32 {
+	if r.err != nil {
+		return nil
+	}
+	v, err := readF32(r.f, name, dims...)
+	r.err = err
+	return v
+}
+
+// mat is readMatrix of the tensor, unless an earlier read failed.
+func (r *tensorReader) mat(name string, cols, rows int) Matrix {
+	if r.err != nil {
+		return Matrix{}
+	}
+	m, err := readMatrix(r.f, name, cols, rows)
+	r.err = err
+	return m
 }
 
 // readF32 returns tensor name as float32, after checking that its dims (ggml
