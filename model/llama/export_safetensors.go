@@ -159,6 +159,19 @@ func (m *Model) WriteSafetensors(dir string, opts ExportOptions) error {
 	return writeFileAtomic(filepath.Join(dir, "config.json"), cfg)
 }
 
+// safetensorsData is the matrix x (name, for errors) as the bytes of a
+// safetensors tensor of type t: F32, or F16/BF16 through quant.Quantize.
+func safetensorsData(name string, t quant.Type, x []float32) ([]byte, error) {
+	if t == quant.F32 {
+		return f32Bytes(x), nil
+	}
+	data := make([]byte, 2*len(x))
+	if _, err := quant.Quantize(t, x, data); err != nil {
+		return nil, fmt.Errorf("llama: export: %s: %w", name, err)
+	}
+	return data, nil
+}
+
 // hfTensors lists m's tensors under their HF names: matrices in t (dtype
 // dt), vectors as F32.
 func (m *Model) hfTensors(t quant.Type, dt safetensors.DType) ([]safetensors.WriteTensor, error) {
@@ -183,13 +196,9 @@ func (m *Model) hfTensors(t quant.Type, dt safetensors.DType) ([]safetensors.Wri
 		if ropeHeads > 0 && c.ropeNormal() {
 			x = rotateHalfRows(x, mx.Rows, ropeHeads, c.HeadDim)
 		}
-		data := f32Bytes(x)
-		if t != quant.F32 {
-			data = make([]byte, 2*len(x))
-			if _, err = quant.Quantize(t, x, data); err != nil {
-				err = fmt.Errorf("llama: export: %s: %w", name, err)
-				return
-			}
+		var data []byte
+		if data, err = safetensorsData(name, t, x); err != nil {
+			return
 		}
 		ts = append(ts, safetensors.WriteTensor{Name: name, DType: dt, Shape: []uint64{uint64(mx.Rows), uint64(mx.Cols)}, Data: data})
 		if mx.Bias != nil {

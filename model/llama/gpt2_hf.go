@@ -388,13 +388,9 @@ func (m *Model) gpt2HFTensors(t quant.Type, dt safetensors.DType) ([]safetensors
 		ts = append(ts, safetensors.WriteTensor{Name: name, DType: safetensors.F32, Shape: []uint64{uint64(len(v))}, Data: f32Bytes(v)})
 	}
 	put := func(name string, x []float32, rows, cols int) {
-		data := f32Bytes(x)
-		if t != quant.F32 {
-			data = make([]byte, 2*len(x))
-			if _, err = quant.Quantize(t, x, data); err != nil {
-				err = fmt.Errorf("llama: export: %s: %w", name, err)
-				return
-			}
+		var data []byte
+		if data, err = safetensorsData(name, t, x); err != nil {
+			return
 		}
 		ts = append(ts, safetensors.WriteTensor{Name: name, DType: dt, Shape: []uint64{uint64(rows), uint64(cols)}, Data: data})
 	}
