@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/llmpipe/llmpipe/chat"
+	"github.com/llmpipe/llmpipe/internal/shared"
 	"github.com/llmpipe/llmpipe/model"
 	"github.com/llmpipe/llmpipe/tokenizer"
 )
@@ -343,14 +344,7 @@ func readToolStream(t *testing.T, url, reqBody string) (content, finish string, 
 // ($LLMPIPE_OPENAI_NODE_DIR, installed by .ci/run): without them it skips,
 // and fails under CI=true.
 func TestStreamedToolCallsOpenAIClient(t *testing.T) {
-	dir := os.Getenv("LLMPIPE_OPENAI_NODE_DIR")
-	node, nodeErr := exec.LookPath("node")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json")); dir == "" || err != nil || nodeErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and the openai npm package ($LLMPIPE_OPENAI_NODE_DIR=%q) are needed under CI", dir)
-		}
-		t.Skip("node or the openai npm package is missing: set LLMPIPE_OPENAI_NODE_DIR (see .ci/run)")
-	}
+	node, dir := shared.OpenAIClient(t)
 	pieces := []string{"<tool_", "call>{\"name\": \"get_", "weather\", \"arguments\": {\"ci", "ty\": \"Pa", "ris\", \"u\": [\"C", "\"]}}</tool_c", "all>\n<tool_call>\n{\"name\": \"get_weather\",", " \"arguments\": {}}\n</tool_call>"}
 	url := newScriptServer(t, pieces)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)

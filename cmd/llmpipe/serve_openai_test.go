@@ -22,14 +22,7 @@ import (
 // saw against our tokenizer and `llmpipe run`. Without the package the test
 // skips, and fails under CI=true.
 func TestServeOpenAIClient(t *testing.T) {
-	dir := os.Getenv("LLMPIPE_OPENAI_NODE_DIR")
-	node, nodeErr := exec.LookPath("node")
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "openai", "package.json")); dir == "" || err != nil || nodeErr != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("node and the openai npm package ($LLMPIPE_OPENAI_NODE_DIR=%q) are needed under CI", dir)
-		}
-		t.Skip("node or the openai npm package is missing: set LLMPIPE_OPENAI_NODE_DIR (see .ci/run)")
-	}
+	node, dir := shared.OpenAIClient(t)
 	path := shared.Path(t, "models/stories260K.gguf")
 	url := startServe(t, "--model", path, "--parallel", "4", "--api-key", "test-key")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
