@@ -183,15 +183,17 @@ func ConvertRows(act quant.Type, dst []byte, x []float32, nTok, cols int) {
 
 // MatMulOp is one product of MatMulMany: Out = X·Wᵀ for a matrix W of Rows
 // rows, stored as Type: in F32 when Type is quant.F32, else in Data (any
-// type with a registered QKernel).
+// type with a registered QKernel). When Packed is set (PackQ of Data), W
+// is multiplied from it, with the same bits, and Data is not read.
 //
 //	W: [Rows, cols]   X: [nTok, cols]   → Out: [nTok, Rows]
 type MatMulOp struct {
-	Out  []float32
-	Type quant.Type
-	F32  []float32
-	Data []byte
-	Rows int
+	Out    []float32
+	Type   quant.Type
+	F32    []float32
+	Data   []byte
+	Packed *PackedQ
+	Rows   int
 }
 
 // MatMulMany computes the products of several matrices with the same
@@ -209,7 +211,7 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 	if nTok < 0 || cols < 0 || len(x) != nTok*cols {
 		panic(fmt.Sprintf("kernels: MatMulMany: X %d elements, want [%d, %d]", len(x), nTok, cols))
 	}
-	act, mixed, total := quant.F32, false, 0
+	act, mixed, total, anyPacked, whole := quant.F32, false, 0, false, true
 	for i := range ops {
 		o := &ops[i]
 		if o.Type == quant.F32 {
@@ -220,9 +222,13 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 		} else {
 			k := LookupQKernel(o.Type)
 			wb := rowBytes(o.Type, cols)
-			if k == nil || o.Rows < 0 || wb < 0 || len(o.Data) != o.Rows*wb || len(o.Out) != nTok*o.Rows || rowBytes(k.Act, cols) < 0 {
+			packedOK := o.Packed == nil || (o.Packed.rows == o.Rows && o.Packed.cols == cols)
+			if k == nil || o.Rows < 0 || wb < 0 || (o.Packed == nil && len(o.Data) != o.Rows*wb) || !packedOK || len(o.Out) != nTok*o.Rows || rowBytes(k.Act, cols) < 0 {
 				panic(fmt.Sprintf("kernels: MatMulMany op %d %v: W %d bytes out %d elements, want W [%d, %d] out [%d, %d] (cols a multiple of %d; kernel registered: %v)",
 					i, o.Type, len(o.Data), len(o.Out), o.Rows, cols, nTok, o.Rows, o.Type.BlockSize(), k != nil))
+			}
+			if o.Packed != nil {
+				anyPacked = true
 			}
 			if act == quant.F32 {
 				act = k.Act
@@ -231,12 +237,17 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 			}
 		}
 		total += o.Rows
+		if o.Rows%packGroupRows != 0 {
+			whole = false
+		}
 	}
 	if mixed {
 		for i := range ops {
 			o := &ops[i]
 			if o.Type == quant.F32 {
 				MatMul(o.Out, o.F32, x, nTok, o.Rows, cols)
+			} else if o.Packed != nil {
+				MatMulPacked(o.Out, o.Packed, x, nTok)
 			} else {
 				MatMulQ(o.Out, o.Type, o.Data, x, nTok, o.Rows, cols)
 			}
@@ -249,7 +260,15 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 		defer putScratch(xq)
 		ConvertRows(act, xq, x, nTok, cols)
 	}
-	parallelRows(total, nTok*cols, func(lo, hi int) {
+	// Packed matrices are split on whole 16-row groups when every matrix
+	// has whole groups (a cut group is computed whole and partly thrown
+	// away).
+	unit := 1
+	if anyPacked && whole {
+		unit = packGroupRows
+	}
+	parallelRows(total/unit, unit*nTok*cols, func(lo, hi int) {
+		lo, hi = lo*unit, hi*unit
 		base := 0
 		for i := range ops {
 			o := &ops[i]
@@ -259,6 +278,8 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 				continue
 			}
 			switch {
+			case o.Packed != nil:
+				rowsPacked(o.Out, o.Packed, xq, nTok, a, b)
 			case o.Type != quant.F32:
 				LookupQKernel(o.Type).rows(o.Out, o.Data, xq, nTok, o.Rows, cols, a, b)
 			case nTok == 1:
