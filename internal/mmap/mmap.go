@@ -16,3 +16,13 @@ func File(fh *os.File, size int64) ([]byte, func() error, error) {
 	}
 	return mapFile(fh, int(size))
 }
+
+// Release tells the OS that the pages of b, a part of data returned by
+// File, are not needed for now, so that they stop counting in the
+// process's resident memory (the weights a model has copied elsewhere,
+// e.g. repacked). b stays valid: reading it again faults the pages back
+// in from the file. Only the whole pages inside b are released (those it
+// shares with neighbouring data are kept). It does nothing where File
+// does not map; b must never be heap memory (whose pages would read back
+// as zeros).
+func Release(b []byte) error { return release(b) }

@@ -2,8 +2,10 @@ package llama
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/llmpipe/llmpipe/format/gguf"
+	"github.com/llmpipe/llmpipe/internal/mmap"
 	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/quant"
 )
@@ -14,13 +16,19 @@ import (
 // and the block-quantized types Q4_0…Q8_0, Q2_K…Q6_K) stays in its file's
 // bytes in Data, a view of the mapped file (or a copy read from an unmapped
 // one), and is multiplied as ggml does (kernels.MatMulQ); it is never
-// converted as a whole.
+// converted as a whole. A Q4_0 matrix that is multiplied may also have a
+// packed copy (kernels.PackQ, made once at load by packWeights), which its
+// products then read instead of Data; everything else (row, export) keeps
+// using Data.
 type Matrix struct {
 	Type       quant.Type // quant.F32, or any type kernels.CanMatMul accepts
 	Rows, Cols int
 	F32        []float32 // [Rows·Cols] when Type is quant.F32
 	Data       []byte    // Rows rows of Cols elements in Type's encoding otherwise
 	Bias       []float32 // [Rows], added to every product when set
+	// Packed, when set, is Data packed for the kernels' row-lane tiles:
+	// mulT multiplies it (the same bits as Data).
+	Packed *kernels.PackedQ
 }
 
 // mulT computes out = X·Wᵀ (+ bias) for a batch of nTok row vectors, with the kernel
@@ -29,9 +37,12 @@ type Matrix struct {
 //
 //	W: [Rows, Cols]   X: [nTok, Cols]   → out: [nTok, Rows]
 func (m *Matrix) mulT(out, x []float32, nTok int) {
-	if m.Type == quant.F32 {
+	switch {
+	case m.Type == quant.F32:
 		kernels.MatMul(out, m.F32, x, nTok, m.Rows, m.Cols)
-	} else {
+	case m.Packed != nil:
+		kernels.MatMulPacked(out, m.Packed, x, nTok)
+	default:
 		kernels.MatMulQ(out, m.Type, m.Data, x, nTok, m.Rows, m.Cols)
 	}
 	if m.Bias != nil {
@@ -90,4 +101,44 @@ func readMatrix(f *gguf.File, name string, cols, rows int) (Matrix, error) {
 	}
 	m.Type, m.Data = qt, b
 	return m, nil
+}
+
+// packWeights packs, once after loading from f, every matrix of w that is
+// multiplied and that kernels.PackQ packs (Q4_0 with rows%16 == 0, on
+// CPUs with the AVX-512 VNNI tiles; llama.cpp repacks Q4_0 at load too):
+// the attention and FFN matrices of every layer and the output matrix
+// (token_embd only when it is also the output: its rows are looked up from
+// Data). Only a memory-mapped file's matrices are packed: once a matrix is
+// packed, the pages of its file bytes are released (mmap.Release; Data
+// stays valid and re-faults from the file when read, by row or export),
+// so the process holds about the file's size, not twice it. Matrices are
+// packed one after the other, each in parallel on the kernels' pool.
+func packWeights(f *gguf.File, w *Weights) {
+	if !f.Mapped() {
+		return
+	}
+	ms := []*Matrix{&w.Output}
+	for il := range w.Layers {
+		l := &w.Layers[il]
+		ms = append(ms, &l.Query, &l.Key, &l.Value, &l.AttnOutput, &l.FFNGate, &l.FFNUp, &l.FFNDown)
+	}
+	var wg sync.WaitGroup
+	for _, m := range ms {
+		if m.Packed != nil || m.Type != quant.Q4_0 {
+			continue
+		}
+		p, ok := kernels.PackQ(m.Type, m.Data, m.Rows, m.Cols)
+		if !ok {
+			continue
+		}
+		m.Packed = p
+		// The pages go back to the OS in the background (the next
+		// matrix packs meanwhile); a failure only keeps them resident.
+		wg.Add(1)
+		go func(b []byte) {
+			defer wg.Done()
+			_ = mmap.Release(b)
+		}(m.Data)
+	}
+	wg.Wait()
 }

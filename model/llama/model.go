@@ -39,7 +39,11 @@ type Model struct {
 // may be views of it.
 func Load(f *gguf.File) (*Model, error) {
 	if arch, _ := f.String("general.architecture"); arch == ArchGPT2 {
-		return loadGPT2(f)
+		m, err := loadGPT2(f)
+		if err == nil {
+			packWeights(f, m.Weights)
+		}
+		return m, err
 	}
 	c, err := ConfigFromGGUF(f)
 	if err != nil {
@@ -49,6 +53,7 @@ func Load(f *gguf.File) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	packWeights(f, w)
 	return &Model{Config: c, Weights: w}, nil
 }
 
@@ -167,7 +172,7 @@ func (r *rowOps) mulTMany(x []float32, nTok int, w1 *Matrix, out1 []float32, w2 
 	}
 	for i := 0; i < n; i++ {
 		m := ms[i]
-		r.mm[i] = kernels.MatMulOp{Out: outs[i], Type: m.Type, F32: m.F32, Data: m.Data, Rows: m.Rows}
+		r.mm[i] = kernels.MatMulOp{Out: outs[i], Type: m.Type, F32: m.F32, Data: m.Data, Packed: m.Packed, Rows: m.Rows}
 	}
 	kernels.MatMulMany(r.mm[:n], x, nTok, w1.Cols)
 	for i := 0; i < n; i++ {
