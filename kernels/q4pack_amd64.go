@@ -39,8 +39,14 @@ type q4pkTile = func(p, a *byte, astride, nb int, out *float32, ostride int, dx 
 var q4pkTiles = [...]q4pkTile{nil, q4pkTile1, q4pkTile2, q4pkTile3, q4pkTile4, q4pkTile5, q4pkTile6, q4pkTile7, q4pkTile8}
 
 // q4pkPrefetch is how far ahead (bytes) of the block they read the packed
-// tiles prefetch into L1. Tests and benchmarks flip it.
-var q4pkPrefetch = 1024
+// tiles prefetch into L1 for several tokens, q4pkPrefetch1 for one (0: no
+// software prefetch). Measured on the Zen 4 guest (BenchmarkPackedDecode,
+// weights streamed from DRAM; a shared, noisy machine, best and mean of 10
+// to 16 runs): one token ran fastest with none (the hardware prefetcher
+// follows the one stream; 256 to 1024 bytes ahead were 5-25 % slower), 8
+// tokens with 512 or 1024 bytes ahead (about 40 % faster than none, which
+// left the tiles waiting for DRAM). Tests and benchmarks flip them.
+var q4pkPrefetch, q4pkPrefetch1 = 1024, 0
 
 // canPackQ4 reports whether PackQ packs Q4_0 matrices: on CPUs with
 // AVX-512 VNNI (and the assembly on), where Rows of Q4_0 runs the row-lane
@@ -75,6 +81,10 @@ func rowsPacked(out []float32, p *PackedQ, xq []byte, nTok, lo, hi int) {
 	dx, tmpOut, tb := (*sp)[:nc*nb], (*sp)[nc*nb:], *tp
 	g0, g1 := lo/packGroupRows, (hi+packGroupRows-1)/packGroupRows // the groups [lo, hi) touches
 	w0, w1 := (lo+packGroupRows-1)/packGroupRows, hi/packGroupRows // those it holds whole
+	pf := q4pkPrefetch
+	if nTok == 1 {
+		pf = q4pkPrefetch1
+	}
 	for t0 := 0; t0 < nTok; t0 += chunk {
 		t1 := min(t0+chunk, nTok)
 		n := t1 - t0
@@ -88,7 +98,7 @@ func rowsPacked(out []float32, p *PackedQ, xq []byte, nTok, lo, hi int) {
 		run := func(ga, ng int, o []float32, os int) {
 			for t, c := t0, calls; t < t1; c-- {
 				k := (t1 - t + c - 1) / c // the tokens spread evenly over the calls
-				q4pkTiles[k](&p.data[ga*gb], &tb[(t-t0)*as], as, nb, &o[(t-t0)*os], 4*os, &dx[(t-t0)*nb], 4*nb, ng, q4pkPrefetch)
+				q4pkTiles[k](&p.data[ga*gb], &tb[(t-t0)*as], as, nb, &o[(t-t0)*os], 4*os, &dx[(t-t0)*nb], 4*nb, ng, pf)
 				t += k
 			}
 		}
@@ -97,7 +107,7 @@ func rowsPacked(out []float32, p *PackedQ, xq []byte, nTok, lo, hi int) {
 			a, b := max(lo, g*packGroupRows), min(hi, (g+1)*packGroupRows)
 			for t, c := t0, calls; t < t1; c-- {
 				k := (t1 - t + c - 1) / c
-				q4pkTiles[k](&p.data[g*gb], &tb[(t-t0)*as], as, nb, &tmpOut[0], 4*packGroupRows, &dx[(t-t0)*nb], 4*nb, 1, q4pkPrefetch)
+				q4pkTiles[k](&p.data[g*gb], &tb[(t-t0)*as], as, nb, &tmpOut[0], 4*packGroupRows, &dx[(t-t0)*nb], 4*nb, 1, pf)
 				for i := range k {
 					copy(out[(t+i)*rows+a:(t+i)*rows+b], tmpOut[packGroupRows*i+a-g*packGroupRows:packGroupRows*i+b-g*packGroupRows])
 				}
@@ -116,7 +126,7 @@ func rowsPacked(out []float32, p *PackedQ, xq []byte, nTok, lo, hi int) {
 				run(g, 1, out[t0*rows+g*packGroupRows:], rows)
 			}
 		}
-		if w1 < g1 && (w1 >= w0 || g0 >= w0) {
+		if w1 < g1 && w1 >= w0 { // (w1 < w0: lo and hi cut one group, done above)
 			cut(w1)
 		}
 	}

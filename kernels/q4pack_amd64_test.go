@@ -18,7 +18,9 @@ func TestPackedTilesVNNI(t *testing.T) {
 	if !haveVNNI {
 		t.Skip("no AVX-512 VNNI on this CPU: PackQ packs nothing")
 	}
-	defer func(pf int, asm bool) { q4pkPrefetch, useVNNI, useAsm = pf, haveVNNI, asm }(q4pkPrefetch, useAsm)
+	defer func(pf, pf1 int, asm bool) {
+		q4pkPrefetch, q4pkPrefetch1, useVNNI, useAsm = pf, pf1, haveVNNI, asm
+	}(q4pkPrefetch, q4pkPrefetch1, useAsm)
 	r := rand.New(rand.NewPCG(71, 72))
 	for _, s := range packShapes() {
 		nTok, rows, cols := s[0], s[1], s[2]
@@ -30,10 +32,9 @@ func TestPackedTilesVNNI(t *testing.T) {
 			t.Fatalf("PackQ [%d, %d]: not packed", rows, cols)
 		}
 		for _, pf := range []int{0, 288, 4096} {
-			q4pkPrefetch = pf
+			q4pkPrefetch, q4pkPrefetch1 = pf, pf
 			checkPackedRows(t, fmt.Sprintf("prefetch %d", pf), p, w, xq, nTok, 0, rows, rowsPacked)
 		}
-		q4pkPrefetch = 1024
 		for i, flip := range []func(){func() { useVNNI = false }, func() { useAsm = false }} {
 			flip()
 			checkPackedRows(t, fmt.Sprintf("flip %d", i), p, w, xq, nTok, 3, rows-5, rowsPacked)

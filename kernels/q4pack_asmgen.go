@@ -72,9 +72,45 @@ func tile(n int) {
 	for t := 0; t < n; t++ {
 		p("\tVPXORD Z%d, Z%d, Z%d", 8+t, 8+t, 8+t)
 	}
-	p("q4pk%dloop:", n)
-	for l := 0; l < 5; l++ {
-		p("\tPREFETCHT0 %d(SI)(R11*1)", 64*l)
+	p("\tTESTQ R11, R11")
+	p("\tJZ   q4pk%dnopf", n)
+	loop(n, two, "", true)
+	p("\tJMP  q4pk%dstore", n)
+	p("q4pk%dnopf:", n)
+	loop(n, two, "n", false)
+	p("q4pk%dstore:", n)
+	p("\tMOVQ ostride+40(FP), CX")
+	p("\tMOVQ R12, DX")
+	for t := 0; t < n; t++ {
+		switch t % 3 {
+		case 0:
+			p("\tVMOVUPS Z%d, (DX)", 8+t)
+		case 1:
+			p("\tVMOVUPS Z%d, (DX)(CX*1)", 8+t)
+		case 2:
+			p("\tVMOVUPS Z%d, (DX)(CX*2)", 8+t)
+			if t+1 < n {
+				p("\tLEAQ (DX)(CX*2), DX")
+				p("\tADDQ CX, DX")
+			}
+		}
+	}
+	p("\tADDQ $64, R12")
+	p("\tDECQ ng+64(FP)")
+	p("\tJNZ  q4pk%dgroup", n)
+	p("\tVZEROUPPER")
+	p("\tRET")
+	p("")
+}
+
+// loop writes the block loop of tile n (label suffix lbl), with the
+// prefetches when pf.
+func loop(n int, two bool, lbl string, pf bool) {
+	p("q4pk%d%sloop:", n, lbl)
+	if pf {
+		for l := 0; l < 5; l++ {
+			p("\tPREFETCHT0 %d(SI)(R11*1)", 64*l)
+		}
 	}
 	for t := 0; t < n; t++ {
 		p("\tVPBROADCASTD %s, Z%d", act(t, 32), 16+t)
@@ -123,29 +159,7 @@ func tile(n int) {
 		p("\tADDQ $4, R9")
 	}
 	p("\tDECQ CX")
-	p("\tJNZ  q4pk%dloop", n)
-	p("\tMOVQ ostride+40(FP), CX")
-	p("\tMOVQ R12, DX")
-	for t := 0; t < n; t++ {
-		switch t % 3 {
-		case 0:
-			p("\tVMOVUPS Z%d, (DX)", 8+t)
-		case 1:
-			p("\tVMOVUPS Z%d, (DX)(CX*1)", 8+t)
-		case 2:
-			p("\tVMOVUPS Z%d, (DX)(CX*2)", 8+t)
-			if t+1 < n {
-				p("\tLEAQ (DX)(CX*2), DX")
-				p("\tADDQ CX, DX")
-			}
-		}
-	}
-	p("\tADDQ $64, R12")
-	p("\tDECQ ng+64(FP)")
-	p("\tJNZ  q4pk%dgroup", n)
-	p("\tVZEROUPPER")
-	p("\tRET")
-	p("")
+	p("\tJNZ  q4pk%d%sloop", n, lbl)
 }
 
 func main() {
@@ -174,7 +188,8 @@ func main() {
 // and token t < N (its blocks at a + t·astride, their scales at dx +
 // t·dxstride bytes, float32) it stores the 16 rows' results at out + 64g
 // + t·ostride bytes. Per block it prefetches into L1 the 5 cache lines at
-// pfdist bytes ahead of the block it reads (the groups are contiguous).
+// pfdist bytes ahead of the block it reads (the groups are contiguous),
+// unless pfdist is 0.
 `)
 	for n := 1; n <= 8; n++ {
 		tile(n)
