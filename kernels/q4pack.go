@@ -90,14 +90,17 @@ func packQ4(w []byte, rows, cols int) *PackedQ {
 // one packed group of nb blocks at dst.
 func packQ4Group(dst, w []byte, nb int) {
 	wb := nb * Q4_0BlockBytes
+	_ = w[packGroupRows*wb-1]
+	_ = dst[nb*packBlockBytes-1]
 	for b := range nb {
-		blk := dst[b*packBlockBytes : (b+1)*packBlockBytes]
+		blk := (*[packBlockBytes]byte)(dst[b*packBlockBytes:])
 		for r := range packGroupRows {
-			src := w[r*wb+b*Q4_0BlockBytes : r*wb+(b+1)*Q4_0BlockBytes]
-			blk[256+2*r], blk[256+2*r+1] = src[0], src[1]
-			for k := range 4 {
-				binary.LittleEndian.PutUint32(blk[64*k+4*r:], binary.LittleEndian.Uint32(src[2+4*k:]))
-			}
+			src := (*[Q4_0BlockBytes]byte)(w[r*wb+b*Q4_0BlockBytes:])
+			blk[256+2*r], blk[257+2*r] = src[0], src[1]
+			binary.LittleEndian.PutUint32(blk[4*r:], binary.LittleEndian.Uint32(src[2:]))
+			binary.LittleEndian.PutUint32(blk[64+4*r:], binary.LittleEndian.Uint32(src[6:]))
+			binary.LittleEndian.PutUint32(blk[128+4*r:], binary.LittleEndian.Uint32(src[10:]))
+			binary.LittleEndian.PutUint32(blk[192+4*r:], binary.LittleEndian.Uint32(src[14:]))
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"math/rand/v2"
 	"sync"
 	"testing"
+
+	"github.com/llmpipe/llmpipe/quant"
 )
 
 // BenchmarkPackedDecode: one token (and 8: a server's batched step)
@@ -91,4 +93,18 @@ func BenchmarkPackedDecode(b *testing.B) {
 			}
 		}
 	}
+}
+
+// BenchmarkPackQ: PackQ of a 1B model's FFN matrix (2048×5632, 6.5 MB).
+func BenchmarkPackQ(b *testing.B) {
+	if !canPackQ4() {
+		b.Skip("PackQ packs nothing here")
+	}
+	r := rand.New(rand.NewPCG(11, 12))
+	const rows, cols = 2048, 5632
+	w := randBlocks(r, rows*cols/QK, Q4_0BlockBytes, 8)
+	for b.Loop() {
+		PackQ(quant.Q4_0, w, rows, cols)
+	}
+	b.SetBytes(int64(len(w)))
 }
