@@ -108,3 +108,32 @@ func BenchmarkPackQ(b *testing.B) {
 	}
 	b.SetBytes(int64(len(w)))
 }
+
+// BenchmarkPackedRows: 1, 2, 4 and 8 tokens through a 256×768 Q4_0 matrix
+// in L2, one goroutine: rowsQ4RP (pack per call + q4rpTileN) against
+// rowsPacked (q4pkTileN), in ns per row × token pair.
+func BenchmarkPackedRows(b *testing.B) {
+	if !canPackQ4() {
+		b.Skip("PackQ packs nothing here")
+	}
+	r := rand.New(rand.NewPCG(13, 14))
+	const rows, cols = 256, 768
+	w := randBlocks(r, rows*cols/QK, Q4_0BlockBytes, 8)
+	p := packQ4(w, rows, cols)
+	xq := randBlocks(r, 8*cols/QK, Q8_0BlockBytes, 127)
+	out := make([]float32, 8*rows)
+	for _, nTok := range []int{1, 2, 4, 8} {
+		for _, packed := range []bool{false, true} {
+			b.Run(fmt.Sprintf("tok=%d/packed=%v", nTok, packed), func(b *testing.B) {
+				for b.Loop() {
+					if packed {
+						rowsPacked(out, p, xq, nTok, 0, rows)
+					} else {
+						rowsQ4RP(out, w, xq, nTok, rows, cols, 0, rows)
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*rows*nTok), "ns/pair")
+			})
+		}
+	}
+}
