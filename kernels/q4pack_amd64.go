@@ -44,9 +44,11 @@ var q4pkTiles = [...]q4pkTile{nil, q4pkTile1, q4pkTile2, q4pkTile3, q4pkTile4, q
 // weights streamed from DRAM; a shared, noisy machine, best and mean of 10
 // to 16 runs): one token ran fastest with none (the hardware prefetcher
 // follows the one stream; 256 to 1024 bytes ahead were 5-25 % slower), 8
-// tokens with 512 or 1024 bytes ahead (about 40 % faster than none, which
-// left the tiles waiting for DRAM). Tests and benchmarks flip them.
-var q4pkPrefetch, q4pkPrefetch1 = 1024, 0
+// tokens with 2048 to 8192 bytes ahead (512-1024: 10-15 % slower, none: 40
+// %, the tiles waiting for DRAM); BenchmarkForwardBatch seqs=8 (110M Q4_0,
+// 2 threads, 6 interleaved runs) 505-541 tokens a CPU second with 2048 and
+// 4096 against 446-499 with 1024. Tests and benchmarks flip them.
+var q4pkPrefetch, q4pkPrefetch1 = 2048, 0
 
 // canPackQ4 reports whether PackQ packs Q4_0 matrices: on CPUs with
 // AVX-512 VNNI (and the assembly on), where Rows of Q4_0 runs the row-lane

@@ -15,7 +15,7 @@ import (
 // through a 110M model's Q4_0 matrices (12 layers and the 32000-row
 // output, 64 MB: streamed from DRAM) on one and two goroutines, and one through 8 FFN down matrices of a 1B model
 // (2048×5632, 52 MB, long rows), with rowsQ4RP on the file bytes (rp) and
-// rowsPacked on PackQ's layout with the tiles prefetching 256 to 1024 bytes
+// rowsPacked on PackQ's layout with the tiles prefetching 512 to 16384 bytes
 // ahead (pk-N; pk-0: none).
 func BenchmarkPackedDecode(b *testing.B) {
 	if !haveVNNI {
@@ -54,7 +54,7 @@ func BenchmarkPackedDecode(b *testing.B) {
 		nTok int
 	}{{"110m", small, []int{1, 2}, 1}, {"110m-8tok", small, []int{1, 2}, 8}, {"1b-down", long, []int{1}, 1}} {
 		for _, g := range set.gs {
-			for _, pf := range []int{-1, 0, 256, 512, 1024} {
+			for _, pf := range []int{-1, 0, 512, 1024, 2048, 4096, 8192, 16384} {
 				name := "rp"
 				if pf >= 0 {
 					name = fmt.Sprintf("pk-%d", pf)
