@@ -131,6 +131,10 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 		rowsQ4_0RPRef(out, w, xq, nTok, rows, cols, lo, hi, DotQ4_0Q8_0)
 		return
 	}
+	if !useVNNI && haveAVX2FMA && nTok >= 2 {
+		rowsQ4RPAVX2(out, w, xq, nTok, rows, cols, lo, hi)
+		return
+	}
 	if nTok == 1 || !useVNNI {
 		xb := nb * Q8_0BlockBytes
 		for t := range nTok {
