@@ -132,3 +132,43 @@ func BenchmarkQ4RPAVX2Tile(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQ4RPAVX2Rows measures Q4_0 Rows without VNNI on one goroutine
+// at a 110M model's shapes: the AVX2 tiles (tiles: rowsQ4RPAVX2) against
+// rowsQ4RP1 token by token (1tok: q4rpDot4AVX2, what rowsQ4RP did before
+// for batches without VNNI). ns/pair is per row × token × block.
+func BenchmarkQ4RPAVX2Rows(b *testing.B) {
+	if !haveAVX2FMA {
+		b.Skip("no AVX2+FMA")
+	}
+	defer func(v bool) { useVNNI = v }(useVNNI)
+	useVNNI = false
+	r := rand.New(rand.NewPCG(3, 4))
+	for _, sh := range [][2]int{{768, 768}, {2048, 768}, {768, 2048}, {32000, 768}} {
+		rows, cols := sh[0], sh[1]
+		nb := cols / QK
+		w := randBlocks(r, rows*nb, Q4_0BlockBytes, 8)
+		for _, nTok := range []int{2, 3, 4, 8, 16} {
+			xq := randBlocks(r, nTok*nb, Q8_0BlockBytes, 127)
+			out := make([]float32, nTok*rows)
+			for _, tiles := range []bool{false, true} {
+				name := "1tok"
+				if tiles {
+					name = "tiles"
+				}
+				b.Run(fmt.Sprintf("%dx%d/tok=%d/%s", rows, cols, nTok, name), func(b *testing.B) {
+					for b.Loop() {
+						if tiles {
+							rowsQ4RPAVX2(out, w, xq, nTok, rows, cols, 0, rows)
+						} else {
+							for t := range nTok {
+								rowsQ4RP1(out[t*rows:], w, xq[t*nb*Q8_0BlockBytes:], rows, cols, 0, rows)
+							}
+						}
+					}
+					b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nTok*rows*nb), "ns/pair")
+				})
+			}
+		}
+	}
+}
