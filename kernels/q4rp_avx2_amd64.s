@@ -456,17 +456,19 @@ q4avx2t3loop:
 	VMOVDQU     Y11, 448+off(DI)
 
 // Q4AVX2SCALES4 gathers the fp16 scales of the 4 rows at A, A+BX, A+2BX,
-// A+R9 into r (row j in bits 16j..16j+15): a 16-bit load into the low
-// word, then a rotate, per row.
+// A+R9 into r (row j in bits 16j..16j+15) with zero-extending loads, shifts
+// and ORs (no chain through r from one block to the next). Uses R14.
 #define Q4AVX2SCALES4(A, r) \
-	MOVW 0(A), r         \
-	RORQ $16, r          \
-	MOVW 0(A)(BX*1), r   \
-	RORQ $16, r          \
-	MOVW 0(A)(BX*2), r   \
-	RORQ $16, r          \
-	MOVW 0(A)(R9*1), r   \
-	RORQ $16, r
+	MOVWLZX 0(A), r           \
+	MOVWLZX 0(A)(BX*1), R14   \
+	SHLQ    $16, R14          \
+	ORQ     R14, r            \
+	MOVWLZX 0(A)(BX*2), R14   \
+	SHLQ    $32, R14          \
+	ORQ     R14, r            \
+	MOVWLZX 0(A)(R9*1), R14   \
+	SHLQ    $48, R14          \
+	ORQ     R14, r
 
 // func q4rpAVX2Pack(dst, w *byte, stride, nb int)
 //
