@@ -115,8 +115,8 @@ func q4rpActVNNI(dst, x *byte, n int)
 // rowsQ4RP is QKernel.Rows of Q4_0 for matrices of rows%8 == 0: the
 // repacked order (q4rp.go) for every token count: one token through
 // rowsQ4RP1, more through the row-lane tiles of q4rp_amd64.s on VNNI CPUs;
-// on AVX2-only CPUs (or useVNNI off) rowsQ4RP1 token by token with the
-// AVX2 kernel; plain Go with useAsm off. Per chunk of tokens the activations are
+// on AVX2-only CPUs (or useVNNI off) through the ymm tiles of
+// q4rp_avx2_amd64.s (rowsQ4RPAVX2); plain Go with useAsm off. Per chunk of tokens the activations are
 // converted once (q4rpAct; tokens a block more than nb blocks apart, since
 // 4 KiB strides alias in L1) and their scales read once; per 16-row group
 // the weights are packed once per chunk (vnniILPackQ4), then the chunk's
@@ -129,6 +129,10 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / QK
 	if !useAsm || nb == 0 || nTok == 0 || lo >= hi {
 		rowsQ4_0RPRef(out, w, xq, nTok, rows, cols, lo, hi, DotQ4_0Q8_0)
+		return
+	}
+	if !useVNNI && haveAVX2FMA && nTok >= 2 {
+		rowsQ4RPAVX2(out, w, xq, nTok, rows, cols, lo, hi)
 		return
 	}
 	if nTok == 1 || !useVNNI {
