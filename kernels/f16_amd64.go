@@ -195,6 +195,10 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 		h.rowsTile(out, w, xq, nTok, rows, cols, lo, hi)
 		return
 	}
+	if h.wantTileAVX2(nTok) {
+		h.rowsTileAVX2(out, w, xq, nTok, rows, cols, lo, hi)
+		return
+	}
 	c8 := (cols + 7) &^ 7
 	if nTok >= 3 {
 		// Prompt: per block of tokens (bounded scratch, however long the
