@@ -126,8 +126,14 @@ func (h *halfKernel) rowsTileAVX2(out []float32, w, xq []byte, nTok, rows, cols,
 				}
 			} else {
 				tile, nr := tl.tile[k], tl.rows[k]
+				p := pf
+				if t > 0 {
+					// this block is in L2 already: keep DRAM busy on
+					// the next one
+					p = blk * wb
+				}
 				for ; r+nr <= r1; r += nr {
-					tile(&w[r*wb], wb, &xf[t*c8], c8, cols, &out[t*rows+r], rows, pf)
+					tile(&w[r*wb], wb, &xf[t*c8], c8, cols, &out[t*rows+r], rows, p)
 				}
 			}
 			for ; r < r1; r++ {

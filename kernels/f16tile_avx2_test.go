@@ -162,11 +162,13 @@ func TestHalfTileAVX2Direct(t *testing.T) {
 	}
 }
 
-// BenchmarkHalfTileAVX2 compares the F16 Rows (MatMulQ) with the AVX2
-// tiles ("tile") and without ("old": gemm on converted blocks, or dot8 per
-// token for 2) with the AVX-512VL tiles off, for the server's batch sizes
-// on the bench-110m shapes: FFN 2048x768 and 768x2048 on one thread
-// (weights in cache), the output head 32000x768 on two (from DRAM).
+// BenchmarkHalfTileAVX2 compares the F16 and BF16 Rows (MatMulQ) with the
+// AVX2 tiles ("tile") and without ("old": gemm on converted blocks, or dot8
+// per token for 2) with the AVX-512VL tiles off, for the server's batch
+// sizes on the bench-110m shapes: FFN 2048x768 and 768x2048 on one thread
+// (weights in cache), the output head 32000x768 (from DRAM) on one and two.
+// It reports GB/s of weights read and GFLOP/s (per second of wall and of
+// process CPU time: the machine is shared).
 func BenchmarkHalfTileAVX2(b *testing.B) {
 	if !haveHalfAsm {
 		b.Skip("no F16C")
@@ -175,25 +177,27 @@ func BenchmarkHalfTileAVX2(b *testing.B) {
 	old := useTile38
 	useTile38 = false
 	defer func() { useTile38 = old }()
-	for _, s := range [][3]int{{2048, 768, 1}, {768, 2048, 1}, {32000, 768, 2}} {
-		rows, cols, th := s[0], s[1], s[2]
-		rng := rand.New(rand.NewPCG(1, 1))
-		wf := randF32(rng, rows*cols)
-		wh := make([]byte, 2*len(wf))
-		quant.Quantize(quant.F16, wf, wh)
-		for _, nTok := range []int{1, 2, 3, 4, 8, 16} {
-			for _, impl := range []string{"old", "tile"} {
-				b.Run(fmt.Sprintf("%dx%dx%d/threads=%d/%s", nTok, rows, cols, th, impl), func(b *testing.B) {
-					SetThreads(th)
-					useHalfTileAVX2 = impl == "tile"
-					defer func() { useHalfTileAVX2 = true }()
-					x, out := randF32(rng, nTok*cols), make([]float32, nTok*rows)
-					cpu0 := processCPU()
-					for b.Loop() {
-						MatMulQ(out, quant.F16, wh, x, nTok, rows, cols)
-					}
-					reportRates(b, cpu0, 2*float64(nTok*rows*cols), 2*float64(rows*cols))
-				})
+	for _, typ := range []quant.Type{quant.F16, quant.BF16} {
+		for _, s := range [][3]int{{2048, 768, 1}, {768, 2048, 1}, {32000, 768, 1}, {32000, 768, 2}} {
+			rows, cols, th := s[0], s[1], s[2]
+			rng := rand.New(rand.NewPCG(1, 1))
+			wf := randF32(rng, rows*cols)
+			wh := make([]byte, 2*len(wf))
+			quant.Quantize(typ, wf, wh)
+			for _, nTok := range []int{1, 2, 3, 4, 8, 16} {
+				for _, impl := range []string{"old", "tile"} {
+					b.Run(fmt.Sprintf("%v/%dx%dx%d/threads=%d/%s", typ, nTok, rows, cols, th, impl), func(b *testing.B) {
+						SetThreads(th)
+						useHalfTileAVX2 = impl == "tile"
+						defer func() { useHalfTileAVX2 = true }()
+						x, out := randF32(rng, nTok*cols), make([]float32, nTok*rows)
+						cpu0 := processCPU()
+						for b.Loop() {
+							MatMulQ(out, typ, wh, x, nTok, rows, cols)
+						}
+						reportRates(b, cpu0, 2*float64(nTok*rows*cols), 2*float64(rows*cols))
+					})
+				}
 			}
 		}
 	}
