@@ -176,7 +176,7 @@ const halfBlockBytes = 96 << 10
 // leftover rows through dot. For three or more (prompt processing), blocks
 // of 96 tokens and L2-sized blocks of rows are converted to float32 and
 // multiplied by the float32 register tiles (gemm), which sum in the same
-// order. Batches of 2..halfTileMaxTok tokens that the AVX-512VL tiles
+// order. Batches of 2..tileAVX2MaxTok tokens that the AVX-512VL tiles
 // (rowsTile) do not take run the AVX2 register tiles (rowsTileAVX2)
 // instead. Every element has dotRow's bits.
 func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {

@@ -2,11 +2,12 @@
 
 package kernels
 
-// The AVX2 register tiles of f16tile_avx2_amd64.s: 16-bit weight rows
-// times 2-4 float32 tokens, each weight chunk converted once per group of
-// tokens, every output in dot8F16X's (dotF16AVX2's) order. They serve the
-// server's batched decode steps (2..halfTileMaxTok tokens) where the
-// AVX-512VL tiles of f32tile_amd64.s do not run.
+// The AVX2 register tiles of f16tile_avx2_amd64.s: 16-bit (and float32)
+// weight rows times 2-4 float32 tokens, each weight chunk converted (or
+// loaded) once per group of tokens, every output in dot8F16X's
+// (dotF16AVX2's; float32: dotAVX2's) order. They serve the server's batched
+// decode steps (2..tileAVX2MaxTok tokens) where the AVX-512VL tiles of
+// f32tile_amd64.s do not run.
 
 // tile34F16A sets out[t·os+r] = Σ_{j<n} w[r·ws+j]·x[t·xs+j] for 3 binary16
 // rows r (ws bytes apart) and 4 float32 tokens t (xs floats apart), each in
@@ -42,6 +43,22 @@ func tile43BF16A(w *byte, ws int, x *float32, xs int, n int, out *float32, os in
 //go:noescape
 func tile62BF16A(w *byte, ws int, x *float32, xs int, n int, out *float32, os int, pf int)
 
+// tile34F32A is tile34F16A for float32 rows ws floats apart (gemm; each
+// sum in dotAVX2's order); n is a positive multiple of 8.
+//
+//go:noescape
+func tile34F32A(w *float32, ws int, x *float32, xs int, n int, out *float32, os int, pf int)
+
+// tile43F32A is tile34F32A for 4 rows and 3 tokens.
+//
+//go:noescape
+func tile43F32A(w *float32, ws int, x *float32, xs int, n int, out *float32, os int, pf int)
+
+// tile62F32A is tile34F32A for 6 rows and 2 tokens.
+//
+//go:noescape
+func tile62F32A(w *float32, ws int, x *float32, xs int, n int, out *float32, os int, pf int)
+
 // halfTileFn is the signature of the tiles above.
 type halfTileFn func(w *byte, ws int, x *float32, xs int, n int, out *float32, os int, pf int)
 
@@ -63,15 +80,16 @@ var (
 	}
 )
 
-// useHalfTileAVX2 selects the tiles of f16tile_avx2_amd64.s for 16-bit
-// Rows of 2..halfTileMaxTok tokens (where the AVX-512VL tiles do not run);
-// tests turn it off to compare them with the per-token path.
-var useHalfTileAVX2 = true
+// useTileAVX2 selects the tiles of f16tile_avx2_amd64.s for 16-bit Rows
+// and gemm (MatMul) of 2..tileAVX2MaxTok tokens where the AVX-512VL tiles
+// do not run; tests turn it off to compare them with the older AVX2 paths.
+var useTileAVX2 = true
 
-// halfTileMaxTok is the most tokens for which Rows runs the AVX2 tiles:
-// the server's batched decode steps (up to 16 sequences). Longer prompts
-// convert blocks of rows to float32 for gemm.
-const halfTileMaxTok = 16
+// tileAVX2MaxTok is the most tokens for which Rows and gemm run the AVX2
+// tiles: the server's batched decode steps (up to 16 sequences). Longer
+// prompts run gemm's 4 × 3 tiles (16-bit rows converted to float32 in
+// blocks).
+const tileAVX2MaxTok = 16
 
 // halfTileBlockBytes is how many bytes of weight rows rowsTileAVX2 runs
 // against every group of tokens before moving on (they stay in L2).
@@ -91,7 +109,7 @@ func (h *halfKernel) tilesAVX2() *halfTilesAVX2 {
 // wantTileAVX2 reports whether rows() runs rowsTileAVX2 for nTok tokens
 // (the assembly on, cols ≥ 8).
 func (h *halfKernel) wantTileAVX2(nTok int) bool {
-	return useHalfTileAVX2 && nTok >= 2 && nTok <= halfTileMaxTok && h.tilesAVX2() != nil
+	return useTileAVX2 && nTok >= 2 && nTok <= tileAVX2MaxTok && h.tilesAVX2() != nil
 }
 
 // rowsTileAVX2 is rows() with the AVX2 tiles (cols ≥ 8, shapes checked by
@@ -139,6 +157,48 @@ func (h *halfKernel) rowsTileAVX2(out []float32, w, xq []byte, nTok, rows, cols,
 			for ; r < r1; r++ {
 				for tt := t; tt < t+k; tt++ {
 					out[tt*rows+r] = h.dot(&w[r*wb], &xq[tt*wb], cols)
+				}
+			}
+		}
+	}
+}
+
+// f32TilesAVX2 are the float32 tiles, indexed like halfTilesAVX2.tile (with
+// the same row counts).
+var f32TilesAVX2 = [5]func(w *float32, ws int, x *float32, xs int, n int, out *float32, os int, pf int){
+	2: tile62F32A, 3: tile43F32A, 4: tile34F32A,
+}
+
+// gemmTileAVX2 is gemm with the AVX2 tiles (n a multiple of 8, 2..tileAVX2MaxTok
+// tokens; shapes checked by gemm): per block of rows that stays in L2,
+// groups of 4 tokens run 3 × 4 tiles and the last group of 3 or 2 a 4 × 3
+// or 6 × 2 tile; a last single token runs through dot8AVX2. Rows left over
+// after the last whole tile run through dotAVX2, one token at a time.
+func gemmTileAVX2(out []float32, os int, w []float32, ws int, x []float32, xs int, n, nr, nt int) {
+	blk := max(12, gemmBlockBytes/(4*ws)/12*12)
+	pf := max(tilePfBytes, 6*4*ws)
+	for r0 := 0; r0 < nr; r0 += blk {
+		r1 := min(r0+blk, nr)
+		for t := 0; t < nt; t += 4 {
+			k := min(4, nt-t)
+			r := r0
+			if k == 1 {
+				for ; r+8 <= r1; r += 8 {
+					dot8AVX2(&w[r*ws], ws, &x[t*xs], n, &out[t*os+r])
+				}
+			} else {
+				nrt := f16TilesAVX2.rows[k]
+				p := pf
+				if t > 0 {
+					p = 4 * blk * ws // next block: see rowsTileAVX2
+				}
+				for ; r+nrt <= r1; r += nrt {
+					f32TilesAVX2[k](&w[r*ws], ws, &x[t*xs], xs, n, &out[t*os+r], os, p)
+				}
+			}
+			for ; r < r1; r++ {
+				for tt := t; tt < t+k; tt++ {
+					out[tt*os+r] = dotAVX2(&w[r*ws], &x[tt*xs], n)
 				}
 			}
 		}

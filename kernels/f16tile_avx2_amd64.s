@@ -1,7 +1,7 @@
 //go:build amd64 && !purego
 
-// AVX2 register tiles for 16-bit (F16, BF16) weight rows times a few
-// float32 tokens: the server's batched decode steps on CPUs without
+// AVX2 register tiles for 16-bit (F16, BF16) and float32 weight rows times
+// a few float32 tokens: the server's batched decode steps on CPUs without
 // AVX-512, where only the 16 ymm registers of VEX exist. Each chunk of 8
 // weights is converted to float32 once per group of tokens and multiplied
 // into every token's accumulator:
@@ -14,7 +14,7 @@
 //	    the weight chunks converted into Y14/Y15.
 //
 // Every output is summed in the order of f16_amd64.s's dot8F16X (and so
-// of dotF16AVX2 on the halves): one 8-lane FMA accumulator over the chunks
+// of dotF16AVX2 on the halves; float32 rows: dotAVX2's): one 8-lane FMA accumulator over the chunks
 // of 8 in order, the last partial chunk zero-padded (weights through a
 // VPSHUFB control, tokens zero in memory), then the fixed reduction
 // ((l0+l1)+(l2+l3)) + ((l4+l5)+(l6+l7)). The FMAs keep dot8F16X's operand
@@ -138,12 +138,13 @@ GLOBL f16TileTailShuf<>(SB), RODATA|NOPTR, $128
 	FMA(Y15, Y14, Y11)
 
 // PROLOGUE loads the arguments common to the three tiles: SI rows, AX row
-// bytes, the token pointers DI and R10 (and R11 = DI+2·xs, R13 = R10+2·xs
-// when ntok > 2), CX whole chunks, BX halves past them, DX the prefetch
+// bytes (ws << wsh), the token pointers DI and R10 (and R11 = DI+2·xs, R13 = R10+2·xs
+// for 3 or 4 tokens), CX whole chunks, BX halves past them, DX the prefetch
 // pointer, R14 = 0, R8 = SI+3AX.
-#define PROLOGUE(ntok) \
+#define PROLOGUE(wsh) \
 	MOVQ w+0(FP), SI            \
 	MOVQ ws+8(FP), AX           \
+	SHLQ $wsh, AX               \
 	MOVQ x+16(FP), DI           \
 	MOVQ xs+24(FP), R12         \
 	SHLQ $2, R12                \
@@ -291,7 +292,7 @@ GLOBL f16TileTailShuf<>(SB), RODATA|NOPTR, $128
 // and zero up to n rounded up to 8; the weights pf bytes past row 0 are
 // prefetched into L2.
 TEXT ·tile34F16A(SB), NOSPLIT, $0-64
-	PROLOGUE(4)
+	PROLOGUE(0)
 
 loop:
 	// 48 bytes of the 3 rows per step: fetch the line 48 bytes on in the
@@ -318,7 +319,7 @@ epi:
 //
 // tile34F16A for 4 rows and 3 tokens.
 TEXT ·tile43F16A(SB), NOSPLIT, $0-64
-	PROLOGUE(3)
+	PROLOGUE(0)
 
 loop:
 	// 64 bytes of the 4 rows per step: one line of the stream ahead.
@@ -343,7 +344,7 @@ epi:
 //
 // tile34F16A for 6 rows and 2 tokens.
 TEXT ·tile62F16A(SB), NOSPLIT, $0-64
-	PROLOGUE(2)
+	PROLOGUE(0)
 
 loop:
 	// 96 bytes of the 6 rows per step: two lines of the stream ahead.
@@ -376,7 +377,7 @@ epi:
 //
 // tile34F16A for bfloat16 rows.
 TEXT ·tile34BF16A(SB), NOSPLIT, $0-64
-	PROLOGUE(4)
+	PROLOGUE(0)
 
 loop:
 	PREFETCHT1 (DX)
@@ -401,7 +402,7 @@ epi:
 //
 // tile43F16A for bfloat16 rows.
 TEXT ·tile43BF16A(SB), NOSPLIT, $0-64
-	PROLOGUE(3)
+	PROLOGUE(0)
 
 loop:
 	PREFETCHT1 (DX)
@@ -425,7 +426,7 @@ epi:
 //
 // tile62F16A for bfloat16 rows.
 TEXT ·tile62BF16A(SB), NOSPLIT, $0-64
-	PROLOGUE(2)
+	PROLOGUE(0)
 
 loop:
 	PREFETCHT1 (DX)
@@ -442,6 +443,77 @@ loop:
 	TAIL62
 
 epi:
+	EPI62
+	VZEROUPPER
+	RET
+
+#undef CVTM
+#undef CVTR
+
+// F32: the tiles for float32 weight rows (gemm), n a multiple of 8 (no
+// partial chunk), each output in dotAVX2's order.
+#define CVTM(m, y) VMOVUPS m, y
+
+// func tile34F32A(w *float32, ws int, x *float32, xs int, n int, out *float32, os int, pf int)
+//
+// tile34F16A for float32 rows ws floats apart; n a positive multiple of 8.
+TEXT ·tile34F32A(SB), NOSPLIT, $0-64
+	PROLOGUE(2)
+
+loop:
+	// 96 bytes of the 3 rows per step: 2 lines of the stream ahead.
+	PREFETCHT1 (DX)
+	PREFETCHT1 64(DX)
+	ADDQ $96, DX
+	LOAD34
+	STEP34
+	ADDQ $32, SI
+	ADDQ $32, R14
+	DECQ CX
+	JNE  loop
+	EPI34
+	VZEROUPPER
+	RET
+
+// func tile43F32A(w *float32, ws int, x *float32, xs int, n int, out *float32, os int, pf int)
+//
+// tile34F32A for 4 rows and 3 tokens.
+TEXT ·tile43F32A(SB), NOSPLIT, $0-64
+	PROLOGUE(2)
+
+loop:
+	// 128 bytes of the 4 rows per step: 2 lines of the stream ahead.
+	PREFETCHT1 (DX)
+	PREFETCHT1 64(DX)
+	ADDQ $128, DX
+	BODY43
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R14
+	DECQ CX
+	JNE  loop
+	EPI43
+	VZEROUPPER
+	RET
+
+// func tile62F32A(w *float32, ws int, x *float32, xs int, n int, out *float32, os int, pf int)
+//
+// tile34F32A for 6 rows and 2 tokens.
+TEXT ·tile62F32A(SB), NOSPLIT, $0-64
+	PROLOGUE(2)
+
+loop:
+	// 192 bytes of the 6 rows per step: 3 lines of the stream ahead.
+	PREFETCHT1 (DX)
+	PREFETCHT1 64(DX)
+	PREFETCHT1 128(DX)
+	ADDQ $192, DX
+	BODY62
+	ADDQ $32, SI
+	ADDQ $32, R8
+	ADDQ $32, R14
+	DECQ CX
+	JNE  loop
 	EPI62
 	VZEROUPPER
 	RET

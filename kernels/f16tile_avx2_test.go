@@ -93,8 +93,8 @@ func checkHalfTileAVX2(t *testing.T, k *QKernel, what string, w, x []byte, nt, n
 	}
 	withoutTile38(func() {
 		k.Rows(got, w, x, nt, nr, n, lo, hi)
-		useHalfTileAVX2 = false
-		defer func() { useHalfTileAVX2 = true }()
+		useTileAVX2 = false
+		defer func() { useTileAVX2 = true }()
 		k.Rows(off, w, x, nt, nr, n, lo, hi)
 	})
 	for tk := 0; tk < nt; tk++ {
@@ -188,8 +188,8 @@ func BenchmarkHalfTileAVX2(b *testing.B) {
 				for _, impl := range []string{"old", "tile"} {
 					b.Run(fmt.Sprintf("%v/%dx%dx%d/threads=%d/%s", typ, nTok, rows, cols, th, impl), func(b *testing.B) {
 						SetThreads(th)
-						useHalfTileAVX2 = impl == "tile"
-						defer func() { useHalfTileAVX2 = true }()
+						useTileAVX2 = impl == "tile"
+						defer func() { useTileAVX2 = true }()
 						x, out := randF32(rng, nTok*cols), make([]float32, nTok*rows)
 						cpu0 := processCPU()
 						for b.Loop() {
@@ -197,6 +197,79 @@ func BenchmarkHalfTileAVX2(b *testing.B) {
 						}
 						reportRates(b, cpu0, 2*float64(nTok*rows*cols), 2*float64(rows*cols))
 					})
+				}
+			}
+		}
+	}
+}
+
+// TestTileAVX2F32Bits holds gemm (MatMul) with the AVX2 tiles (the
+// AVX-512VL tiles off) to dotAVX2 (dotFast) bit for bit, NaN payloads
+// aside as everywhere in the float32 kernels, and to gemm with the tiles
+// off, for 1..20 tokens, 1..27 rows, row, token and output strides above
+// the shapes, and NaN/Inf inputs.
+func TestTileAVX2F32Bits(t *testing.T) {
+	if !haveAVX2FMA {
+		t.Skip("no AVX2+FMA")
+	}
+	rng := rand.New(rand.NewPCG(77, 78))
+	for _, n := range []int{8, 16, 24, 40, 13, 768} {
+		for _, special := range []bool{false, true} {
+			const maxRows, maxTok = 27, 20
+			ws, xs := n+8, n+16
+			w, x := randF32(rng, maxRows*ws), randF32(rng, maxTok*xs)
+			if special {
+				specialize(rng, w)
+				specialize(rng, x)
+			}
+			for nt := 1; nt <= maxTok; nt++ {
+				for _, nr := range []int{1, 2, 3, 4, 5, 6, 7, 11, 12, 13, 19, 27} {
+					os := nr + 3
+					got, off := make([]float32, nt*os), make([]float32, nt*os)
+					withoutTile38(func() {
+						gemm(got, os, w, ws, x, xs, n, nr, nt)
+						useTileAVX2 = false
+						defer func() { useTileAVX2 = true }()
+						gemm(off, os, w, ws, x, xs, n, nr, nt)
+					})
+					for tk := 0; tk < nt; tk++ {
+						for r := 0; r < os; r++ {
+							g, o := got[tk*os+r], off[tk*os+r]
+							if r >= nr {
+								if g != 0 {
+									t.Fatalf("n=%d nt=%d nr=%d: wrote [%d,%d]", n, nt, nr, tk, r)
+								}
+								continue
+							}
+							want := dotFast(w[r*ws:r*ws+n], x[tk*xs:tk*xs+n])
+							if !sameBits(g, want) || !sameBits(o, want) {
+								t.Fatalf("n=%d special=%v nt=%d nr=%d [%d,%d]: tile %v (%#x), off %v, dotFast %v (%#x)",
+									n, special, nt, nr, tk, r, g, math.Float32bits(g), o, want, math.Float32bits(want))
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestTileAVX2F32Blocks runs gemm on rows long enough that gemmTileAVX2
+// splits them into several blocks.
+func TestTileAVX2F32Blocks(t *testing.T) {
+	if !haveAVX2FMA {
+		t.Skip("no AVX2+FMA")
+	}
+	rng := rand.New(rand.NewPCG(79, 80))
+	const n, nr = 4096, 41
+	w, x := randF32(rng, nr*n), randF32(rng, 16*n)
+	for _, nt := range []int{2, 3, 5, 8, 16} {
+		got := make([]float32, nt*nr)
+		withoutTile38(func() { gemm(got, nr, w, n, x, n, n, nr, nt) })
+		for tk := 0; tk < nt; tk++ {
+			for r := 0; r < nr; r++ {
+				if want := dotFast(w[r*n:(r+1)*n], x[tk*n:(tk+1)*n]); !sameBits(got[tk*nr+r], want) {
+					t.Fatalf("nt=%d [%d,%d]: %v, want %v", nt, tk, r, got[tk*nr+r], want)
 				}
 			}
 		}
