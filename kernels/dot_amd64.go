@@ -101,6 +101,10 @@ func gemm(out []float32, os int, w []float32, ws int, x []float32, xs int, n, nr
 		gemm38(out, os, w, ws, x, xs, n, nr, nt)
 		return
 	}
+	if useTileAVX2 && n%8 == 0 && nt >= 2 && nt <= tileAVX2MaxTok {
+		gemmTileAVX2(out, os, w, ws, x, xs, n, nr, nt)
+		return
+	}
 	blk := max(4, gemmBlockBytes/(4*ws)&^3)
 	for r0 := 0; r0 < nr; r0 += blk {
 		r1 := min(r0+blk, nr)

@@ -176,7 +176,9 @@ const halfBlockBytes = 96 << 10
 // leftover rows through dot. For three or more (prompt processing), blocks
 // of 96 tokens and L2-sized blocks of rows are converted to float32 and
 // multiplied by the float32 register tiles (gemm), which sum in the same
-// order. Every element has dotRow's bits.
+// order. Batches of 2..tileAVX2MaxTok tokens that the AVX-512VL tiles
+// (rowsTile) do not take run the AVX2 register tiles (rowsTileAVX2)
+// instead. Every element has dotRow's bits.
 func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	wb := 2 * cols
 	if nTok < 0 || rows < 0 || cols < 0 || lo < 0 || hi < lo || hi > rows || len(w) < rows*wb || len(xq) < nTok*wb || len(out) < nTok*rows {
@@ -193,6 +195,10 @@ func (h *halfKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi 
 	}
 	if h.tiles && useTile38 && cols%8 == 0 && nTok >= tile38MinTok && (nTok <= tileMaxTok || cols >= halfTileMinCols) {
 		h.rowsTile(out, w, xq, nTok, rows, cols, lo, hi)
+		return
+	}
+	if h.wantTileAVX2(nTok) {
+		h.rowsTileAVX2(out, w, xq, nTok, rows, cols, lo, hi)
 		return
 	}
 	c8 := (cols + 7) &^ 7
