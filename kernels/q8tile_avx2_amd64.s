@@ -46,6 +46,14 @@
 // scratch. Token t's widened blocks at DI + t·R10 (R11 = DI + 3·R10);
 // d(row r, token t) of the current block at (16r + 4t)(R14).
 
+// W16DW2 sets Y0 to the fp32 scales of the current block of rows SI and
+// SI+BX, each 4 times: [dw0 ×4 | dw1 ×4]. Uses X1.
+#define W16DW2 \
+	VPBROADCASTW 0(SI), X0       \
+	VPBROADCASTW 0(SI)(BX*1), X1 \
+	VPUNPCKLQDQ  X1, X0, X0      \
+	VCVTPH2PS    X0, Y0
+
 // W16PF2 prefetches the 2 rows' next 68 bytes at R12 and advances it.
 #define W16PF2 \
 	PREFETCHT0 0(R12)  \
@@ -84,19 +92,43 @@ TEXT ·q8W16DTabAVX2(SB), NOSPLIT, $0-48
 	MOVQ stride+8(FP), BX
 	MOVQ nb+16(FP), CX
 	MOVQ dx+24(FP), R13
+	MOVQ ng+32(FP), DX
 	MOVQ d+40(FP), DI
 	MOVQ CX, R14
 	SHLQ $5, R14 // bytes between token groups
-	MOVQ $0x0001000100010001, R9
-w16dtab:
-	MOVWLZX 0(SI), AX
-	IMULQ   R9, AX
-	MOVWLZX 0(SI)(BX*1), R8
-	IMULQ   R9, R8
-	VMOVQ   AX, X0
-	VPINSRQ $1, R8, X0, X0
-	VCVTPH2PS X0, Y0
-	MOVQ ng+32(FP), DX
+	CMPQ DX, $2
+	JEQ  w16dtab2
+	JGT  w16dtabn
+
+w16dtab1:
+	W16DW2
+	VMULPS  0(R13), Y0, Y1
+	VMOVUPS Y1, 0(DI)
+	ADDQ $34, SI
+	ADDQ $32, R13
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  w16dtab1
+	VZEROUPPER
+	RET
+
+w16dtab2:
+	W16DW2
+	VMULPS  0(R13), Y0, Y1
+	VMULPS  0(R13)(R14*1), Y0, Y2
+	VMOVUPS Y1, 0(DI)
+	VMOVUPS Y2, 0(DI)(R14*1)
+	ADDQ $34, SI
+	ADDQ $32, R13
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  w16dtab2
+	VZEROUPPER
+	RET
+
+w16dtabn:
+	W16DW2
+	MOVQ DX, R8
 	MOVQ R13, R10
 	MOVQ DI, R11
 w16dtabg:
@@ -104,13 +136,13 @@ w16dtabg:
 	VMOVUPS Y1, 0(R11)
 	ADDQ R14, R10
 	ADDQ R14, R11
-	DECQ DX
+	DECQ R8
 	JNZ  w16dtabg
 	ADDQ $34, SI
 	ADDQ $32, R13
 	ADDQ $32, DI
 	DECQ CX
-	JNZ  w16dtab
+	JNZ  w16dtabn
 	VZEROUPPER
 	RET
 
