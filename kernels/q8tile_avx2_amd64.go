@@ -57,10 +57,13 @@ var q8W16Tiles = [5]func(w *byte, stride int, x *byte, xstride int, nb int, out 
 // arguments checked by the caller; cols ≥ 32). Tokens are taken in chunks
 // whose widened activations fit in rowsTokenBytes: each chunk is widened
 // once (q8W16XAVX2) and its scales laid out by groups of 4 tokens; then
-// for each pair of weight rows the products d(row, token) of all blocks
-// are made once (q8W16DTabAVX2) and the 2 × 4 tiles (2 × 1..3 for the
-// last tokens) sweep the token groups, prefetching the next row pair. A
-// last odd row takes DotQ8_0 per token. Every element is bit-identical
+// blocks of q8W16RowBlock rows meet blocks of up to 16 tokens whose
+// widened activations fit in L1 (q8W16TokBlockBytes): for each pair of
+// rows the products d(row, token) of all blocks are made once per token
+// block (q8W16DTabAVX2) and the 2 × 4 tiles (2 × 1..3 for the last
+// tokens) sweep its token groups, prefetching the next row pair. (A
+// decode step of up to 16 tokens is a single token block.) A last odd row
+// takes DotQ8_0 per token. Every element is bit-identical
 // to DotQ8_0 for its row and token (activations in [-127, 127]).
 func rowsQ8W16(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / QK
@@ -91,15 +94,27 @@ func rowsQ8W16(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 				dx[(g*nb+b)*8+j], dx[(g*nb+b)*8+4+j] = v, v
 			}
 		}
+		// Blocks of rows (kept in L2) × blocks of tokens (widened
+		// activations kept in L1), as a GEMM blocks its loops, so that a
+		// prompt's many tokens do not stream from L2 for every row pair.
+		tb := max(4, min(16, q8W16TokBlockBytes/(nb*64))&^3)
 		r := lo
-		for ; r+2 <= hi; r += 2 {
-			wp := &w[r*rb]
-			pf := base + uintptr((r+2)*rb)
-			q8W16DTabAVX2(wp, rb, nb, &dx[0], g1, &d[0])
-			for t := t0; t < t1; t += 4 {
-				g := (t - t0) / 4
-				q8W16Tiles[min(4, t1-t)](wp, rb, &xw[(t-t0)*nb*64], nb*64, nb, &out[t*rows+r], 4*rows, &d[g*nb*8], pf)
+		for r+2 <= hi {
+			r1 := r + min(q8W16RowBlock, (hi-r)&^1)
+			for tc := t0; tc < t1; tc += tb {
+				tc1 := min(tc+tb, t1)
+				gc := (tc - t0) / 4
+				for p := r; p < r1; p += 2 {
+					wp := &w[p*rb]
+					pf := base + uintptr((p+2)*rb)
+					q8W16DTabAVX2(wp, rb, nb, &dx[gc*nb*8], (tc1-tc+3)/4, &d[0])
+					for t := tc; t < tc1; t += 4 {
+						g := (t - tc) / 4
+						q8W16Tiles[min(4, tc1-t)](wp, rb, &xw[(t-t0)*nb*64], nb*64, nb, &out[t*rows+p], 4*rows, &d[g*nb*8], pf)
+					}
+				}
 			}
+			r = r1
 		}
 		if r < hi {
 			for t := t0; t < t1; t++ {
@@ -108,3 +123,10 @@ func rowsQ8W16(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 		}
 	}
 }
+
+// q8W16RowBlock (rows, even) and q8W16TokBlockBytes (of widened
+// activations) size rowsQ8W16's loop blocks.
+const (
+	q8W16RowBlock      = 32
+	q8W16TokBlockBytes = 24 << 10
+)

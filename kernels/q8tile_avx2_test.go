@@ -80,23 +80,31 @@ func TestQ8TileRows(t *testing.T) {
 	})
 }
 
-// TestQ8TileChunks: with more tokens than one chunk of widened activations
-// holds (rowsTokenBytes), every element still equals DotQ8_0.
-func TestQ8TileChunks(t *testing.T) {
+// TestQ8TileBlocks: with several blocks of rows (q8W16RowBlock), several
+// blocks of tokens (q8W16TokBlockBytes) and more tokens than one chunk of
+// widened activations holds (rowsTokenBytes), every element of Rows on
+// the AVX2 path still equals DotQ8_0.
+func TestQ8TileBlocks(t *testing.T) {
 	withoutVNNI(t, func() {
 		r := rand.New(rand.NewPCG(7, 8))
-		const rows, cols = 5, 4096
-		nb := cols / QK
-		nTok := rowsTokenBytes/(nb*64) + 7
-		w := randBlocks(r, rows*nb, Q8_0BlockBytes, 128)
-		xq := randBlocks(r, nTok*nb, Q8_0BlockBytes, 127)
-		got := make([]float32, nTok*rows)
-		LookupQKernel(quant.Q8_0).Rows(got, w, xq, nTok, rows, cols, 0, rows)
-		rb := nb * Q8_0BlockBytes
-		for tk := range nTok {
-			for j := range rows {
-				if want := DotQ8_0(w[j*rb:(j+1)*rb], xq[tk*rb:(tk+1)*rb]); !sameFloat(got[tk*rows+j], want) {
-					t.Fatalf("%d tokens: [tok %d row %d] = %v, Dot %v", nTok, tk, j, got[tk*rows+j], want)
+		k := LookupQKernel(quant.Q8_0)
+		for _, s := range []struct{ nTok, rows, cols, lo, hi int }{
+			{rowsTokenBytes/(128*64) + 7, 5, 4096, 0, 5},
+			{13, 75, 2048, 3, 72},
+			{37, 70, 96, 0, 70},
+			{6, 67, 768, 1, 66},
+		} {
+			nb := s.cols / QK
+			rb := nb * Q8_0BlockBytes
+			w := randBlocks(r, s.rows*nb, Q8_0BlockBytes, 128)
+			xq := randBlocks(r, s.nTok*nb, Q8_0BlockBytes, 127)
+			got := make([]float32, s.nTok*s.rows)
+			k.Rows(got, w, xq, s.nTok, s.rows, s.cols, s.lo, s.hi)
+			for tk := range s.nTok {
+				for j := s.lo; j < s.hi; j++ {
+					if want := DotQ8_0(w[j*rb:(j+1)*rb], xq[tk*rb:(tk+1)*rb]); !sameFloat(got[tk*s.rows+j], want) {
+						t.Fatalf("%+v: [tok %d row %d] = %v, Dot %v", s, tk, j, got[tk*s.rows+j], want)
+					}
 				}
 			}
 		}
@@ -159,8 +167,8 @@ func TestQ8TileKernels(t *testing.T) {
 
 // BenchmarkQ8TileRows compares, on one thread, Q8_0 Rows on the AVX2 path
 // before the tiles (rowsQ: 4 × 2 calls of q8Dot4x2AVX2) and with them
-// (rowsQ8W16), on the 110M model's shapes: 8 tokens (a server's batched
-// decode step) and a 64-token prompt. It reports GB/s of weights and
+// (rowsQ8W16), on the 110M model's shapes: 4 and 8 tokens (a server's
+// batched decode step) and prompts of 64 and 256 tokens. It reports GB/s of weights and
 // cpuGOP/s (per second of the thread's CPU time, the steadier number on a
 // shared machine; it is counted in scheduler ticks, so let each run last
 // a second or more).
@@ -168,7 +176,7 @@ func BenchmarkQ8TileRows(b *testing.B) {
 	if !haveAVX2FMA {
 		b.Skip("no AVX2+FMA")
 	}
-	for _, s := range [][3]int{{8, 2048, 768}, {8, 768, 2048}, {8, 32000, 768}, {4, 2048, 768}, {64, 2048, 768}} {
+	for _, s := range [][3]int{{8, 2048, 768}, {8, 768, 2048}, {8, 32000, 768}, {4, 2048, 768}, {64, 2048, 768}, {256, 2048, 768}, {256, 768, 2048}} {
 		nTok, rows, cols := s[0], s[1], s[2]
 		r := rand.New(rand.NewPCG(uint64(rows), uint64(cols)))
 		w := benchQBlocks(r, quant.Q8_0, rows, cols)
