@@ -207,6 +207,10 @@ func rowsQ8_0(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 		rowsQVNNI(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, false, q8Dot4AVX2, DotQ8_0)
 		return
 	}
+	if useAsm && !useVNNI && nTok >= 2 && hi-lo >= 2 && cols >= QK && rowsArgsOK(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes) {
+		rowsQ8W16(out, w, xq, nTok, rows, cols, lo, hi) // AVX2 only: q8tile_avx2_amd64.go
+		return
+	}
 	rowsQ(out, w, xq, nTok, rows, cols, lo, hi, Q8_0BlockBytes, q8Dot4AVX2, q8Dot4x2AVX2, nil, DotQ8_0)
 }
 
