@@ -18,7 +18,9 @@
 // AVX-512VL CPUs batches of 2-16 tokens (a server's decode step) run 3-row ×
 // 8-token and 6-row × 4-token tiles of 24 accumulators that read each chunk
 // of weights once per token group, in the same order (f32tile_amd64.s; F16
-// weights converted as they are loaded). MatMulQ multiplies a matrix stored in any
+// weights converted as they are loaded); on AVX2-only CPUs such batches of
+// F32, F16 and BF16 (BF16 on every CPU) run 3×4, 4×3 and 6×2 tiles of 12
+// ymm accumulators, again in that order (f16tile_avx2_amd64.s). MatMulQ multiplies a matrix stored in any
 // ggml type by a batch of activation rows the way ggml's CPU backend does
 // (ggml-cpu.c type_traits_cpu): each activation row is first converted to
 // the type's vec_dot_type (ConvertRow: Q8_0 for Q4_0/Q5_0/Q8_0, Q8_1 for
@@ -35,6 +37,10 @@
 // ggml's VPMADDUBSW+VPMADDWD lanes, so they keep the same bits too: from 2
 // tokens on, row-lane tiles with 16 weight rows in a zmm register's lanes,
 // so that one scale multiply and no shuffle serve 16 rows (q8il_amd64.s).
+// Without VNNI, Q8_0 batches of 2+ tokens run 2-row × 4-token tiles that
+// form each of ggml's int32 lanes from two VPMADDWD of the sign-extended
+// even and odd bytes (the same integers, so the same bits, for activations
+// in [-127, 127], all that Q8_0 quantization makes; q8tile_avx2_amd64.s).
 // Q4_K and Q6_K have AVX-512 8-token prompt kernels (VPDPWSSD) that are
 // bit-identical to their AVX2 Dot.
 //
@@ -49,8 +55,12 @@
 // llama.cpp's own Q4_K results depend on a token's place in a batch. Such
 // matrices are multiplied in the gemv order here, for every token count and on
 // every path (plain Go; AVX-512 VNNI row-lane tiles and 1-token kernels;
-// AVX2 kernels), so batched and single results still agree bit for bit
-// (q4rp.go, q4krp.go). Other row counts and QKernel.Dot keep vec_dot's
+// AVX2 kernels, with 16-row × 2-3-token row-lane tiles for Q4_0 batches:
+// q4rp_avx2_amd64.s), so batched and single results still agree bit for bit
+// (q4rp.go, q4krp.go). Like llama.cpp, a loaded model packs such a Q4_0
+// matrix once (PackQ, on VNNI CPUs: 16-row groups, the file's size; the
+// model then releases the file pages), and MatMulPacked multiplies the
+// packed copy with the same bits and no per-call pack (q4pack.go). Other row counts and QKernel.Dot keep vec_dot's
 // order. K-quant activations
 // are quantized to Q8_K by an AVX2 quantizer byte-identical to quant's
 // reference (hooked in with quant.RegisterFastQuantizer).
