@@ -17,11 +17,12 @@ import (
 // Steps compute into the scratch buffers below (each sized for the largest
 // step so far) and return them.
 type rowOps struct {
-	m   *Model
-	ss  []*Sequence // the step's sequences (cleared after the step)
-	ids [][]int     // their ids
-	all bool        // HeadRows: every row, else the last row of each sequence
-	err error       // the first KV cache error of the step
+	m     *Model
+	ss    []*Sequence // the step's sequences (cleared after the step)
+	ids   [][]int     // their ids
+	all   bool        // HeadRows: every row, else the last row of each sequence
+	err   error       // the first KV cache error of the step
+	batch []*Sequence // ForwardBatch's checked sequences (scratch, cleared after the step)
 
 	offs                                     []int
 	x, xb, xb2, q, att, gate, up, kNew, vNew []float32
