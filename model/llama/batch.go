@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
 )
 
@@ -20,36 +21,51 @@ var batchPool = sync.Pool{New: func() any { return new(rowOps) }}
 // sequence's own. It runs the same code as Forward (forwardRows), so the
 // logits equal Forward's bit for bit.
 func (m *Model) ForwardBatch(seqs []model.Sequence, ids [][]int) ([][]float32, error) {
-	c := &m.Config
 	b := batchPool.Get().(*rowOps)
 	defer batchPool.Put(b)
 	ss, err := m.checkBatch(b.batch[:0], seqs, ids)
-	b.batch = ss[:0]
+	b.batch = ss
+	defer func() {
+		clear(b.batch)
+		b.batch = b.batch[:0]
+	}()
 	if err != nil {
 		return nil, err
 	}
-	defer clear(ss)
 	// logits: [nSeq, vocab] ← the network, with the output head on each sequence's last row
 	logits, err := m.forwardRows(b, ss, ids, false)
 	if err != nil {
 		return nil, err
 	}
+	// each sequence's logits copied and checked, on the worker pool (a
+	// row of 32000 logits is ~10 µs of copying and scanning)
 	out := make([][]float32, len(ss))
-	var bad error
+	b.bad = append(b.bad[:0], make([]int, len(ss))...)
+	b.headOut, b.seqOut = logits, out
+	if b.logitFn == nil {
+		b.logitFn = b.seqLogits
+	}
+	kernels.Parallel(len(ss), b.logitFn)
+	b.headOut, b.seqOut = nil, nil
 	for i, s := range ss {
-		// s.logits: [vocab] ← row i, which stays the sequence's own
-		row := logits[i*c.VocabSize : (i+1)*c.VocabSize]
-		s.logits = grow(s.logits, c.VocabSize)
-		copy(s.logits, row)
-		out[i] = s.logits
-		if j := firstNonFinite(row); j >= 0 && bad == nil {
-			bad = fmt.Errorf("llama: batch sequence %d: logit %d of position %d is %v", i, j, s.n-1, row[j])
+		if j := b.bad[i]; j >= 0 {
+			return nil, fmt.Errorf("llama: batch sequence %d: logit %d of position %d is %v", i, j, s.n-1, s.logits[j])
 		}
 	}
-	if bad != nil {
-		return nil, bad
-	}
 	return out, nil
+}
+
+// seqLogits is ForwardBatch's work for sequence i (r.batch[i]): its
+// logits, row i of headOut, copied to its own buffer (seqOut[i]), and
+// bad[i] the first that is not finite (-1: none).
+func (r *rowOps) seqLogits(i int) {
+	s, vocab := r.batch[i], r.m.Config.VocabSize
+	// s.logits: [vocab] ← row i, which stays the sequence's own
+	row := r.headOut[i*vocab : (i+1)*vocab]
+	s.logits = grow(s.logits, vocab)
+	copy(s.logits, row)
+	r.seqOut[i] = s.logits
+	r.bad[i] = firstNonFinite(row)
 }
 
 // checkBatch checks a batch before anything runs: sequences of this model,
