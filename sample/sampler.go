@@ -189,8 +189,9 @@ func argmaxLogits(x []float32) (int, error) {
 // argmaxFinite returns argmaxScan's index of x and true when every element
 // of x is finite (else false). It keeps four running maxima, each of every
 // fourth element with the first index where it was reached, so a logit
-// costs one rarely taken branch instead of three, and sums x[i]·0 (NaN
-// once any element is NaN or ±Inf) in four more lanes. The largest of
+// costs one rarely taken branch instead of three, and sums x in four more
+// lanes: the sum times 0 is NaN when an element is NaN or ±Inf (or, with
+// no harm but the slower scan, when the sum overflows). The largest of
 // the four maxima, at the lowest of their indices among those equal to it
 // (float ==, so -0 = +0 as argmaxScan's > sees them), is argmaxScan's
 // answer: each lane holds its first element equal to the overall maximum,
@@ -206,10 +207,10 @@ func argmaxFinite(x []float32) (int, bool) {
 	for i := 4; i < n; i += 4 {
 		v := x[i : i+4 : i+4]
 		v0, v1, v2, v3 := v[0], v[1], v[2], v[3]
-		z0 += v0 * 0
-		z1 += v1 * 0
-		z2 += v2 * 0
-		z3 += v3 * 0
+		z0 += v0
+		z1 += v1
+		z2 += v2
+		z3 += v3
 		if v0 > m0 {
 			m0, i0 = v0, i
 		}
@@ -223,7 +224,7 @@ func argmaxFinite(x []float32) (int, bool) {
 			m3, i3 = v3, i+3
 		}
 	}
-	z := z0 + z1 + z2 + z3 + m0*0 + m1*0 + m2*0 + m3*0
+	z := (z0 + z1 + z2 + z3 + m0 + m1 + m2 + m3) * 0
 	best, bv := i0, m0
 	for _, c := range [3]struct {
 		i int
