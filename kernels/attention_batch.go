@@ -1,6 +1,9 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"unsafe"
+)
 
 // AttentionBatch runs AttentionCached for several sequences (each with its
 // own KV cache and positions) in one parallel loop over all their (token,
@@ -91,10 +94,13 @@ func (b *AttentionBatch) Run(nHeads int, scale float32) {
 // g - starts[i] = t·nHeads + h, query head h of token t, which reads KV
 // head h / (nHeads/nKVHeads).
 func (b *AttentionBatch) chunk(c int) {
-	i := 0
-	for g := c; g < b.starts[len(b.items)]; g += b.n {
+	i, rows := 0, b.starts[len(b.items)]
+	for g := c; g < rows; g += b.n {
 		for g >= b.starts[i+1] {
 			i++
+		}
+		if useAsm && havePrefetch && g+b.n < rows {
+			b.prefetch(i, g+b.n)
 		}
 		it := &b.items[i]
 		r := g - b.starts[i]
@@ -103,6 +109,46 @@ func (b *AttentionBatch) chunk(c int) {
 		group := b.nHeads / it.kv.nKVHeads
 		attendHead(it.out[r*hd:(r+1)*hd], it.q[r*hd:(r+1)*hd], it.kv, h/group, it.pos0+tok+1, b.scale)
 	}
+}
+
+// prefetchMax is the most bytes of keys (and as many of values) that
+// prefetch asks for: a decode step's short contexts (a few KiB a head),
+// whose every head is read once a layer from memory that the weights
+// streamed through the caches since; a long context's own stream keeps
+// the hardware prefetcher busy.
+const prefetchMax = 8 << 10
+
+// prefetch asks the CPU to load the keys and values that global row g
+// (of item i or a later one) reads, so that they arrive while the row
+// before it is computed (a KV cache's head-major chunks only; results do
+// not change).
+func (b *AttentionBatch) prefetch(i, g int) {
+	for g >= b.starts[i+1] {
+		i++
+	}
+	it := &b.items[i]
+	kv := it.kv
+	if !kv.headMajor {
+		return
+	}
+	r := g - b.starts[i]
+	tok, h := r/b.nHeads, r%b.nHeads
+	kvh := h / (b.nHeads / kv.nKVHeads)
+	nCtx := it.pos0 + tok + 1
+	// the chunk holding the row's last positions (the first ones of a
+	// long context are a stream the hardware follows)
+	c := (nCtx - 1) / kv.chunkLen
+	n := min(nCtx-c*kv.chunkLen, prefetchMax/(kv.headDim*4))
+	off := kv.headOff(c, kvh) + (nCtx-c*kv.chunkLen-n)*kv.posStride
+	if kv.k16 != nil {
+		k, v := kv.k16[c][off:], kv.v16[c][off:]
+		prefetchBytes((*byte)(unsafe.Pointer(&k[0])), 2*n*kv.headDim)
+		prefetchBytes((*byte)(unsafe.Pointer(&v[0])), 2*n*kv.headDim)
+		return
+	}
+	k, v := kv.k32[c][off:], kv.v32[c][off:]
+	prefetchBytes((*byte)(unsafe.Pointer(&k[0])), 4*n*kv.headDim)
+	prefetchBytes((*byte)(unsafe.Pointer(&v[0])), 4*n*kv.headDim)
 }
 
 // reset empties the queue, dropping the references to the sequences'

@@ -12,10 +12,14 @@ import (
 // tensor.F16ToF32, which is what llama.cpp's default f16 cache stores).
 //
 // Memory is allocated in chunks of 128 positions as positions are stored,
-// never beyond the context length: what is held is what has been used,
-// rounded up to a chunk, and storing a token never copies the cache. Within a
-// chunk the layout is head-major, [nKVHeads, positions, headDim], so that one
-// head's keys (and values) are one contiguous stream.
+// never beyond the context length. The last chunk starts with room for 16
+// positions and doubles as it fills (its positions copied to the larger
+// one), so what is held is what has been used, rounded up to a chunk for
+// the full chunks and to a power of two (at least 16) for the last: a short
+// sequence (a server's request) touches a few KiB per layer, not 128
+// positions' worth, and a full chunk is never copied again. Within a chunk
+// the layout is head-major, [nKVHeads, room, headDim], so that one head's
+// keys (and values) are one contiguous stream.
 //
 // A KVCache is not safe for concurrent use.
 type KVCache struct {
@@ -65,6 +69,58 @@ func (c *KVCache) Bytes() int {
 	return n
 }
 
+// minChunkRoom is the fewest positions a chunk is allocated for.
+const minChunkRoom = 16
+
+// chunkRoom returns the positions to allocate for a chunk that has room
+// for at most most positions and must hold used: the least power of two
+// times minChunkRoom that holds them, or most.
+func chunkRoom(used, most int) int {
+	r := minChunkRoom
+	for r < used {
+		r *= 2
+	}
+	return min(r, most)
+}
+
+// room returns the positions chunk ch is allocated for (0: none yet).
+func (c *KVCache) room(ch int) int {
+	kv := &c.view
+	if c.f16 {
+		return len(kv.k16[ch]) / (kv.nKVHeads * kv.headDim)
+	}
+	return len(kv.k32[ch]) / (kv.nKVHeads * kv.headDim)
+}
+
+// regrow returns a new chunk with room for room positions of nKVHeads heads
+// of headDim elements ([nKVHeads, room, headDim]) that holds the first keep
+// positions of every head of old ([nKVHeads, len(old)/(nKVHeads·headDim),
+// headDim]; nil when keep is 0).
+func regrow[T float32 | uint16](old []T, nKVHeads, headDim, keep, room int) []T {
+	return regrowInto(make([]T, nKVHeads*room*headDim), old, nKVHeads, headDim, keep, room)
+}
+
+// regrowKV is regrow of a chunk of keys and its chunk of values, both in
+// one allocation (a decode step that grows the chunk allocates once per
+// layer).
+func regrowKV[T float32 | uint16](k, v []T, nKVHeads, headDim, keep, room int) ([]T, []T) {
+	n := nKVHeads * room * headDim
+	buf := make([]T, 2*n)
+	return regrowInto(buf[:n:n], k, nKVHeads, headDim, keep, room), regrowInto(buf[n:], v, nKVHeads, headDim, keep, room)
+}
+
+// regrowInto is regrow into out ([nKVHeads, room, headDim], zero).
+func regrowInto[T float32 | uint16](out, old []T, nKVHeads, headDim, keep, room int) []T {
+	if keep == 0 {
+		return out
+	}
+	had := len(old) / (nKVHeads * headDim)
+	for h := 0; h < nKVHeads; h++ {
+		copy(out[h*room*headDim:(h*room+keep)*headDim], old[h*had*headDim:(h*had+keep)*headDim])
+	}
+	return out
+}
+
 // Store writes the keys and values of nTok = len(k)/(nKVHeads·headDim)
 // tokens at positions pos0.. and makes the cache pos0+nTok positions long;
 // pos0 may be below Len() (the positions from pos0 on are replaced and the
@@ -89,17 +145,23 @@ func (c *KVCache) Store(pos0 int, k, v []float32) error {
 			return err
 		}
 	}
-	hd := kv.headDim
+	hd, last := kv.headDim, pos0+nTok-1
 	for t := 0; t < nTok; t++ {
 		p := pos0 + t
 		ch, within := p/kv.chunkLen, p%kv.chunkLen
-		positions := min(kv.chunkLen, c.ctx-ch*kv.chunkLen)
-		if c.f16 {
-			if kv.k16[ch] == nil {
-				kv.k16[ch], kv.v16[ch] = make([]uint16, positions*kvDim), make([]uint16, positions*kvDim)
+		positions := c.room(ch)
+		if within >= positions {
+			// The chunk (the cache's own: it is not full) is too small:
+			// one with room for this store's positions in it, or more,
+			// holding its first positions.
+			room := min(kv.chunkLen, c.ctx-ch*kv.chunkLen)
+			grown := chunkRoom(min(last-ch*kv.chunkLen+1, room), room)
+			if c.f16 {
+				kv.k16[ch], kv.v16[ch] = regrowKV(kv.k16[ch], kv.v16[ch], kv.nKVHeads, hd, positions, grown)
+			} else {
+				kv.k32[ch], kv.v32[ch] = regrowKV(kv.k32[ch], kv.v32[ch], kv.nKVHeads, hd, positions, grown)
 			}
-		} else if kv.k32[ch] == nil {
-			kv.k32[ch], kv.v32[ch] = make([]float32, positions*kvDim), make([]float32, positions*kvDim)
+			positions = grown
 		}
 		for h := 0; h < kv.nKVHeads; h++ {
 			src := t*kvDim + h*hd
@@ -127,7 +189,7 @@ func (c *KVCache) Rows(k, v []float32) {
 	}
 	for p := 0; p < c.n; p++ {
 		ch, within := p/kv.chunkLen, p%kv.chunkLen
-		positions := min(kv.chunkLen, c.ctx-ch*kv.chunkLen)
+		positions := c.room(ch)
 		for h := 0; h < kv.nKVHeads; h++ {
 			src, dst := (h*positions+within)*hd, p*kvDim+h*hd
 			for i := 0; i < hd; i++ {

@@ -4,8 +4,8 @@ import "fmt"
 
 // Forks and rollbacks of a KVCache (Clone, Truncate).
 //
-// Sharing rule: a chunk that is full (every position it has room for is
-// stored) and below Len() is never written again by Store at Len(), so two
+// Sharing rule: a chunk that is full (every one of its 128 positions, or
+// of those below the context length, is stored) and below Len() is never written again by Store at Len(), so two
 // caches may hold the same full chunk read-only. The chunk Len() falls in,
 // when it is partly filled, is always a cache's own: Clone copies it, and
 // Truncate copies a full chunk it cuts into before anything can overwrite
@@ -15,8 +15,9 @@ import "fmt"
 // Clone returns an independent copy of c: Store, Truncate and attention on
 // either never change what the other reads. Full chunks are shared by the
 // two caches (they are read-only from then on); the partly filled chunk at
-// the end, if any, is copied, so a clone allocates at most one chunk of
-// 128 positions until it stores more. Bytes counts shared chunks in each
+// the end, if any, is copied (its used positions, into a chunk with room
+// for them rounded up to a power of two), so a clone allocates at most one
+// chunk of 128 positions until it stores more. Bytes counts shared chunks in each
 // cache that holds them. (Store at a position below Len() truncates there
 // first, so it too unshares the chunk it writes into.)
 func (c *KVCache) Clone() *KVCache {
@@ -27,23 +28,25 @@ func (c *KVCache) Clone() *KVCache {
 	}
 	d.n = c.n
 	if c.f16 {
-		cloneChunks(d.view.k16, kv.k16, c.n, kv.chunkLen, c.ctx)
-		cloneChunks(d.view.v16, kv.v16, c.n, kv.chunkLen, c.ctx)
+		cloneChunks(d.view.k16, d.view.v16, kv.k16, kv.v16, c.n, kv, c.ctx)
 	} else {
-		cloneChunks(d.view.k32, kv.k32, c.n, kv.chunkLen, c.ctx)
-		cloneChunks(d.view.v32, kv.v32, c.n, kv.chunkLen, c.ctx)
+		cloneChunks(d.view.k32, d.view.v32, kv.k32, kv.v32, c.n, kv, c.ctx)
 	}
 	return d
 }
 
-// cloneChunks fills dst with the chunks of src that hold positions 0..n-1:
-// full ones shared, the partly filled last one copied.
-func cloneChunks[T float32 | uint16](dst, src [][]T, n, chunkLen, ctx int) {
+// cloneChunks fills dstK, dstV with the chunks of keys and values srcK,
+// srcV (laid out as kv says) that hold positions 0..n-1: full ones shared,
+// the partly filled last one copied, only its used positions, into chunks
+// with room for those rounded up (chunkRoom).
+func cloneChunks[T float32 | uint16](dstK, dstV, srcK, srcV [][]T, n int, kv *kvView, ctx int) {
+	chunkLen := kv.chunkLen
 	for ch := 0; ch*chunkLen < n; ch++ {
-		if min((ch+1)*chunkLen, ctx) <= n {
-			dst[ch] = src[ch]
+		if room := min(chunkLen, ctx-ch*chunkLen); ch*chunkLen+room <= n {
+			dstK[ch], dstV[ch] = srcK[ch], srcV[ch]
 		} else {
-			dst[ch] = append([]T(nil), src[ch]...)
+			used := n - ch*chunkLen
+			dstK[ch], dstV[ch] = regrowKV(srcK[ch], srcV[ch], kv.nKVHeads, kv.headDim, used, chunkRoom(used, room))
 		}
 	}
 }
@@ -61,11 +64,11 @@ func (c *KVCache) Truncate(n int) error {
 	}
 	kv := &c.view
 	if c.f16 {
-		truncateChunks(kv.k16, n, c.n, kv.chunkLen, c.ctx)
-		truncateChunks(kv.v16, n, c.n, kv.chunkLen, c.ctx)
+		truncateChunks(kv.k16, n, c.n, kv, c.ctx)
+		truncateChunks(kv.v16, n, c.n, kv, c.ctx)
 	} else {
-		truncateChunks(kv.k32, n, c.n, kv.chunkLen, c.ctx)
-		truncateChunks(kv.v32, n, c.n, kv.chunkLen, c.ctx)
+		truncateChunks(kv.k32, n, c.n, kv, c.ctx)
+		truncateChunks(kv.v32, n, c.n, kv, c.ctx)
 	}
 	c.n = n
 	return nil
@@ -73,13 +76,16 @@ func (c *KVCache) Truncate(n int) error {
 
 // truncateChunks releases the chunks of chunks from the one past position
 // n-1 on and copies the chunk n cuts into when it was full (old positions
-// held): it may be shared.
-func truncateChunks[T float32 | uint16](chunks [][]T, n, old, chunkLen, ctx int) {
+// held): it may be shared. The copy holds positions up to n only, in a
+// chunk with room for them rounded up (chunkRoom).
+func truncateChunks[T float32 | uint16](chunks [][]T, n, old int, kv *kvView, ctx int) {
+	chunkLen := kv.chunkLen
 	keep := (n + chunkLen - 1) / chunkLen
 	for ch := keep; ch < len(chunks); ch++ {
 		chunks[ch] = nil
 	}
 	if ch := n / chunkLen; n%chunkLen != 0 && min((ch+1)*chunkLen, ctx) <= old {
-		chunks[ch] = append([]T(nil), chunks[ch]...)
+		room := min(chunkLen, ctx-ch*chunkLen)
+		chunks[ch] = regrow(chunks[ch], kv.nKVHeads, kv.headDim, n%chunkLen, chunkRoom(n%chunkLen, room))
 	}
 }

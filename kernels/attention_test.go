@@ -277,7 +277,8 @@ func TestF16CConversion(t *testing.T) {
 }
 
 // TestKVCacheStore checks chunked allocation (no more than the positions
-// used, rounded to a chunk, never past the context), replacing positions,
+// used, rounded to a chunk for full chunks and to a power of two of at
+// least 16 for the last, never past the context), replacing positions,
 // and the errors for bad stores.
 func TestKVCacheStore(t *testing.T) {
 	const ctx, nKV, hd = 300, 2, 8
@@ -299,7 +300,17 @@ func TestKVCacheStore(t *testing.T) {
 			if err := c.Store(p, row, row); err != nil {
 				t.Fatal(err)
 			}
-			alloc := min(ctx, (p/attnBlock+1)*attnBlock)
+			// full chunks, then the last one's room: 16 positions,
+			// doubled as they fill, at most the rest of the context
+			full := (p + 1) / attnBlock * attnBlock
+			alloc := full
+			if rem := (p + 1) % attnBlock; rem != 0 {
+				room := 16
+				for room < rem {
+					room *= 2
+				}
+				alloc += min(room, ctx-full)
+			}
 			if got, want := c.Bytes(), 2*alloc*kvDim*elt; got != want {
 				t.Fatalf("f16=%v: %d positions hold %d bytes, want %d", f16, p+1, got, want)
 			}

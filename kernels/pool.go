@@ -160,6 +160,19 @@ func (p *pool) parallel(n int, fn func(chunk int)) {
 	}
 }
 
+// Parallel calls fn(0), …, fn(n-1), spread over the worker pool's
+// goroutines (the caller runs some of them too), and returns when all have
+// returned; with one thread, or n < 2, it calls them in order on the
+// caller. It is for independent pieces of a few µs each (a batch's
+// per-row norms, per-sequence steps) that would otherwise run on one
+// goroutine between the matrix products while the workers wait: fn(i)
+// must not depend on any fn(j) having run. Pieces are claimed one at a
+// time, so they may differ in size. A call allocates a small job record
+// (and nothing else when fn is a method value kept across calls).
+func Parallel(n int, fn func(i int)) {
+	getPool(false).parallel(n, fn)
+}
+
 // close stops the workers once they finish the jobs they hold.
 func (p *pool) close() {
 	p.mu.Lock()

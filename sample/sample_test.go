@@ -597,3 +597,38 @@ func TestTypicalPLarge(t *testing.T) {
 		}
 	}
 }
+
+// TestArgmaxLogitsFast: the fast scan gives argmaxScan's index or error on
+// every length 0-70 and on a vocabulary's length, with ties, ±0, ±Inf and
+// NaN at random places.
+func TestArgmaxLogitsFast(t *testing.T) {
+	r := rand.New(rand.NewPCG(7, 8))
+	specials := []float32{0, float32(math.Copysign(0, -1)), negInf, float32(math.Inf(1)), float32(math.NaN()), 3, -3}
+	for trial := range 4000 {
+		n := trial % 71
+		if trial%100 == 99 {
+			n = 32000 + trial%5
+		}
+		x := make([]float32, n)
+		for i := range x {
+			x[i] = float32(r.IntN(7) - 3) // many ties
+		}
+		for range r.IntN(4) {
+			if n > 0 {
+				x[r.IntN(n)] = specials[r.IntN(len(specials))]
+			}
+		}
+		if trial%3 == 0 { // mostly -Inf (a constrained vocabulary)
+			for i := range x {
+				if r.IntN(4) > 0 {
+					x[i] = negInf
+				}
+			}
+		}
+		got, gerr := argmaxLogits(x)
+		want, werr := argmaxScan(x)
+		if got != want || (gerr == nil) != (werr == nil) || (gerr != nil && gerr.Error() != werr.Error()) {
+			t.Fatalf("%v: argmaxLogits %d, %v; argmaxScan %d, %v", x, got, gerr, want, werr)
+		}
+	}
+}

@@ -3,8 +3,10 @@ package llama
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 
+	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/model"
 )
 
@@ -19,63 +21,96 @@ var batchPool = sync.Pool{New: func() any { return new(rowOps) }}
 // sequence's own. It runs the same code as Forward (forwardRows), so the
 // logits equal Forward's bit for bit.
 func (m *Model) ForwardBatch(seqs []model.Sequence, ids [][]int) ([][]float32, error) {
-	ss, err := m.checkBatch(seqs, ids)
+	b := batchPool.Get().(*rowOps)
+	defer batchPool.Put(b)
+	ss, err := m.checkBatch(b.batch[:0], seqs, ids)
+	b.batch = ss
+	defer func() {
+		clear(b.batch)
+		b.batch = b.batch[:0]
+	}()
 	if err != nil {
 		return nil, err
 	}
-	c := &m.Config
-	b := batchPool.Get().(*rowOps)
-	defer batchPool.Put(b)
 	// logits: [nSeq, vocab] ← the network, with the output head on each sequence's last row
 	logits, err := m.forwardRows(b, ss, ids, false)
 	if err != nil {
 		return nil, err
 	}
+	// each sequence's logits copied and checked, on the worker pool (a
+	// row of 32000 logits is ~10 µs of copying and scanning)
 	out := make([][]float32, len(ss))
-	var bad error
-	for i, s := range ss {
-		// s.logits: [vocab] ← row i, which stays the sequence's own
-		row := logits[i*c.VocabSize : (i+1)*c.VocabSize]
-		s.logits = grow(s.logits, c.VocabSize)
-		copy(s.logits, row)
-		out[i] = s.logits
-		if j := firstNonFinite(row); j >= 0 && bad == nil {
-			bad = fmt.Errorf("llama: batch sequence %d: logit %d of position %d is %v", i, j, s.n-1, row[j])
-		}
+	b.bad = append(b.bad[:0], make([]int, len(ss))...)
+	b.headOut, b.seqOut = logits, out
+	if b.logitFn == nil {
+		b.logitFn = b.seqLogits
 	}
-	if bad != nil {
-		return nil, bad
+	kernels.Parallel(len(ss), b.logitFn)
+	b.headOut, b.seqOut = nil, nil
+	for i, s := range ss {
+		if j := b.bad[i]; j >= 0 {
+			return nil, fmt.Errorf("llama: batch sequence %d: logit %d of position %d is %v", i, j, s.n-1, s.logits[j])
+		}
 	}
 	return out, nil
 }
 
+// seqLogits is ForwardBatch's work for sequence i (r.batch[i]): its
+// logits, row i of headOut, copied to its own buffer (seqOut[i]), and
+// bad[i] the first that is not finite (-1: none).
+func (r *rowOps) seqLogits(i int) {
+	s, vocab := r.batch[i], r.m.Config.VocabSize
+	// s.logits: [vocab] ← row i, which stays the sequence's own
+	row := r.headOut[i*vocab : (i+1)*vocab]
+	s.logits = grow(s.logits, vocab)
+	copy(s.logits, row)
+	r.seqOut[i] = s.logits
+	r.bad[i] = firstNonFinite(row)
+}
+
 // checkBatch checks a batch before anything runs: sequences of this model,
-// each once, and ids that are in the vocabulary and fit the context.
-func (m *Model) checkBatch(seqs []model.Sequence, ids [][]int) ([]*Sequence, error) {
+// each once, and ids that are in the vocabulary and fit the context. It
+// returns the sequences appended to ss[:0] (scratch the caller keeps, so
+// that a decode step does not allocate them; cleared by the caller after
+// the step), also on error.
+func (m *Model) checkBatch(ss []*Sequence, seqs []model.Sequence, ids [][]int) ([]*Sequence, error) {
+	ss = ss[:0]
 	if len(seqs) != len(ids) {
-		return nil, fmt.Errorf("llama: ForwardBatch of %d sequences and %d id lists", len(seqs), len(ids))
+		return ss, fmt.Errorf("llama: ForwardBatch of %d sequences and %d id lists", len(seqs), len(ids))
 	}
 	if len(seqs) == 0 {
-		return nil, fmt.Errorf("llama: ForwardBatch of no sequences")
+		return ss, fmt.Errorf("llama: ForwardBatch of no sequences")
 	}
-	ss := make([]*Sequence, len(seqs))
-	seen := make(map[*Sequence]bool, len(seqs))
+	// Duplicates: a map only for large batches (a decode step's few
+	// sequences are compared pairwise without allocating).
+	var seen map[*Sequence]bool
+	if len(seqs) > 32 {
+		seen = make(map[*Sequence]bool, len(seqs))
+	}
 	for i, sq := range seqs {
 		s, ok := sq.(*Sequence)
 		if !ok || s == nil || s.m != m {
-			return nil, fmt.Errorf("llama: ForwardBatch: sequence %d was not made by this model", i)
+			clear(ss)
+			return ss[:0], fmt.Errorf("llama: ForwardBatch: sequence %d was not made by this model", i)
 		}
-		if seen[s] {
-			return nil, fmt.Errorf("llama: ForwardBatch: sequence %d appears twice", i)
+		dup := false
+		if seen != nil {
+			dup, seen[s] = seen[s], true
+		} else {
+			dup = slices.Contains(ss, s)
 		}
-		seen[s] = true
+		if dup {
+			clear(ss)
+			return ss[:0], fmt.Errorf("llama: ForwardBatch: sequence %d appears twice", i)
+		}
 		if len(ids[i]) == 0 {
 			return nil, fmt.Errorf("llama: ForwardBatch: no tokens for sequence %d", i)
 		}
 		if err := checkIDs(&m.Config, s.n, ids[i]); err != nil {
-			return nil, fmt.Errorf("llama: batch sequence %d: %w", i, err)
+			clear(ss)
+			return ss[:0], fmt.Errorf("llama: batch sequence %d: %w", i, err)
 		}
-		ss[i] = s
+		ss = append(ss, s)
 	}
 	return ss, nil
 }
@@ -89,7 +124,7 @@ func (m *Model) EmbeddingSize() int { return m.Config.Dim }
 // embedding, as sentence-transformers pools; not a trained embedding model).
 func (m *Model) Embed(ids []int) ([]float32, error) {
 	s := m.NewSequence(model.SequenceOptions{}).(*Sequence)
-	ss, err := m.checkBatch([]model.Sequence{s}, [][]int{ids})
+	ss, err := m.checkBatch(nil, []model.Sequence{s}, [][]int{ids})
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,9 @@ import (
 )
 
 // TestKVCacheMemory checks that a sequence's KV cache holds only the chunks
-// of 128 positions it has used (f16 half of f32), never past the context,
+// of 128 positions it has used, the last one only the positions used
+// rounded up to a power of two of at least 16 (f16 half of f32), never
+// past the context,
 // and that a full context still decodes to the end and then reports
 // ErrContextFull.
 func TestKVCacheMemory(t *testing.T) {
@@ -20,7 +22,7 @@ func TestKVCacheMemory(t *testing.T) {
 		}
 		seq := m.NewSequence(model.SequenceOptions{KVF16: f16}).(*Sequence)
 		perPos := 2 * c.NumLayers * c.NumKVHeads * c.HeadDim * elt
-		for _, step := range []struct{ n, wantPos int }{{10, 128}, {118, 128}, {1, 256}, {c.ContextLength - 129, c.ContextLength}} {
+		for _, step := range []struct{ n, wantPos int }{{10, 16}, {118, 128}, {1, 128 + 16}, {c.ContextLength - 129, c.ContextLength}} {
 			ids := make([]int, step.n)
 			for i := range ids {
 				ids[i] = 1 + i%100

@@ -17,18 +17,45 @@ import (
 // Steps compute into the scratch buffers below (each sized for the largest
 // step so far) and return them.
 type rowOps struct {
-	m   *Model
-	ss  []*Sequence // the step's sequences (cleared after the step)
-	ids [][]int     // their ids
-	all bool        // HeadRows: every row, else the last row of each sequence
-	err error       // the first KV cache error of the step
+	m     *Model
+	ss    []*Sequence // the step's sequences (cleared after the step)
+	ids   [][]int     // their ids
+	all   bool        // HeadRows: every row, else the last row of each sequence
+	err   error       // the first KV cache error of the step
+	batch []*Sequence // ForwardBatch's checked sequences (scratch, cleared after the step)
 
 	offs                                     []int
 	x, xb, xb2, q, att, gate, up, kNew, vNew []float32
 	logits                                   []float32           // Head's output
 	mm                                       [3]kernels.MatMulOp // mulTMany's products
 	attn                                     kernels.AttentionBatch
+
+	// Per-row and per-sequence work of a batch runs on the worker pool
+	// (kernels.Parallel) through these method values, bound once so that
+	// a step allocates no closures, on the operands below.
+	normFn, gluFn, prepFn func(i int)
+	normX, normG          []float32 // RMSNorm's input rows and weights
+	gluGate, gluUp        []float32 // SwiGLU's operands
+	ropeQ, ropeK          []float32 // RoPE's operands, rotated in Attention's per-sequence pass
+	prepK, prepV          []float32 // the new keys and values Attention stores
+	prepIL                int       // the block Attention stores into
+	prepErr               []error   // per sequence: its KV cache store failed
+
+	// ForwardBatch's per-sequence logits pass (seqLogits)
+	logitFn func(i int)
+	headOut []float32   // Head's output, [nSeq, vocab]
+	seqOut  [][]float32 // the sequences' logits
+	bad     []int       // per sequence: its first logit that is not finite, or -1
 }
+
+// parallelElems is the fewest elements (rows × width) of a batch's
+// per-row work (RMSNorm, SwiGLU, RoPE and the KV cache stores) that run
+// on the worker pool, one piece per row or sequence: a row of RMSNorm is
+// ~1 µs of float64 sums at a width of 768, a hand-off to a spinning worker
+// well under that. Smaller work (a single sequence's decode step, tiny
+// models) runs in order on the caller. Either way each row or sequence is
+// computed whole by the same code, so the bits do not change.
+const parallelElems = 2048
 
 var _ Ops[[]float32] = (*rowOps)(nil)
 
@@ -171,10 +198,25 @@ func (r *rowOps) RMSNorm(x []float32, il int, w Weight) []float32 {
 		panic(fmt.Sprintf("llama: RMSNorm of weight %d", w))
 	}
 	out := r.xb[:len(x)]
+	if rows := len(x) / dim; rows >= 2 && len(x) >= parallelElems {
+		if r.normFn == nil {
+			r.normFn = r.normRow
+		}
+		r.normX, r.normG = x, g
+		kernels.Parallel(rows, r.normFn)
+		r.normX, r.normG = nil, nil
+		return out
+	}
 	for t := 0; t < len(x)/dim; t++ {
 		kernels.RMSNorm(out[t*dim:(t+1)*dim], x[t*dim:(t+1)*dim], g, c.RMSEps)
 	}
 	return out
+}
+
+// normRow is row t of RMSNorm: xb ← RMSNorm(normX)·normG.
+func (r *rowOps) normRow(t int) {
+	dim := r.m.Config.Dim
+	kernels.RMSNorm(r.xb[t*dim:(t+1)*dim], r.normX[t*dim:(t+1)*dim], r.normG, r.m.Config.RMSEps)
 }
 
 // QKV implements Ops: q, k, v ← h·Wᵀ (+ bias) in one kernels.MatMulMany (h
@@ -201,16 +243,34 @@ func (r *rowOps) QKNorm(q, k []float32, il int) ([]float32, []float32) {
 }
 
 // RoPE implements Ops: each sequence's rows, in place, by the angles of its
-// positions (start).
+// positions (start). For a batch of several sequences the rotation is left
+// to Attention, whose per-sequence pass on the worker pool rotates a
+// sequence's rows and stores its keys (Attention is the only user of the
+// rotated q and k, right after RoPE; see Net).
 func (r *rowOps) RoPE(q, k []float32) ([]float32, []float32) {
-	c := &r.m.Config
-	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
-	for i, s := range r.ss {
-		t0, t1 := r.offs[i], r.offs[i+1]
-		kernels.RoPERotate(q[t0*qDim:t1*qDim], s.ropeCos, s.ropeSin, t1-t0, c.NumHeads, c.HeadDim, c.RopeDim, c.RopeMode)
-		kernels.RoPERotate(k[t0*kvDim:t1*kvDim], s.ropeCos, s.ropeSin, t1-t0, c.NumKVHeads, c.HeadDim, c.RopeDim, c.RopeMode)
+	if r.parallelSeqs(len(q) + len(k)) {
+		r.ropeQ, r.ropeK = q, k
+		return q, k
+	}
+	for i := range r.ss {
+		r.rope(i, q, k)
 	}
 	return q, k
+}
+
+// rope rotates sequence i's rows of q and k in place.
+func (r *rowOps) rope(i int, q, k []float32) {
+	c, s := &r.m.Config, r.ss[i]
+	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	t0, t1 := r.offs[i], r.offs[i+1]
+	kernels.RoPERotate(q[t0*qDim:t1*qDim], s.ropeCos, s.ropeSin, t1-t0, c.NumHeads, c.HeadDim, c.RopeDim, c.RopeMode)
+	kernels.RoPERotate(k[t0*kvDim:t1*kvDim], s.ropeCos, s.ropeSin, t1-t0, c.NumKVHeads, c.HeadDim, c.RopeDim, c.RopeMode)
+}
+
+// parallelSeqs reports whether per-sequence work of elems elements in all
+// runs on the worker pool.
+func (r *rowOps) parallelSeqs(elems int) bool {
+	return len(r.ss) >= 2 && elems >= parallelElems
 }
 
 // Attention implements Ops: each sequence on its own, rows t0..t1-1 (n of
@@ -222,14 +282,41 @@ func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
 	c := &r.m.Config
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
+	rotate := r.ropeQ != nil
+	r.ropeQ, r.ropeK = nil, nil
 	if r.err != nil {
 		return r.att
 	}
-	for i, s := range r.ss {
-		t0, t1 := r.offs[i], r.offs[i+1]
-		if err := s.kv[il].Store(s.n, k[t0*kvDim:t1*kvDim], v[t0*kvDim:t1*kvDim]); err != nil {
-			r.err = fmt.Errorf("llama: batch sequence %d, layer %d: %w", i, il, err)
+	if rotate || r.parallelSeqs(len(k)+len(v)) {
+		// per sequence, on the pool: its rows rotated (when RoPE left
+		// them), its keys and values stored
+		if r.prepFn == nil {
+			r.prepFn = r.prep
+		}
+		if rotate {
+			r.ropeQ, r.ropeK = q, k
+		}
+		r.prepK, r.prepV, r.prepIL = k, v, il
+		r.prepErr = append(r.prepErr[:0], make([]error, len(r.ss))...)
+		kernels.Parallel(len(r.ss), r.prepFn)
+		r.ropeQ, r.ropeK, r.prepK, r.prepV = nil, nil, nil, nil
+		for _, err := range r.prepErr {
+			if err != nil {
+				r.err = err
+				break
+			}
+		}
+		clear(r.prepErr)
+		if r.err != nil {
 			return r.att
+		}
+	} else {
+		for i, s := range r.ss {
+			t0, t1 := r.offs[i], r.offs[i+1]
+			if err := s.kv[il].Store(s.n, k[t0*kvDim:t1*kvDim], v[t0*kvDim:t1*kvDim]); err != nil {
+				r.err = fmt.Errorf("llama: batch sequence %d, layer %d: %w", i, il, err)
+				return r.att
+			}
 		}
 	}
 	for i, s := range r.ss {
@@ -238,6 +325,21 @@ func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
 	}
 	r.attn.Run(c.NumHeads, scale)
 	return r.att
+}
+
+// prep is Attention's work for sequence i: its rows of q and k rotated
+// when RoPE left them (ropeQ set), its keys and values stored in its KV
+// cache of block prepIL; a failed store goes to prepErr[i].
+func (r *rowOps) prep(i int) {
+	c, s := &r.m.Config, r.ss[i]
+	if r.ropeQ != nil {
+		r.rope(i, r.ropeQ, r.ropeK)
+	}
+	kvDim := c.NumKVHeads * c.HeadDim
+	t0, t1 := r.offs[i], r.offs[i+1]
+	if err := s.kv[r.prepIL].Store(s.n, r.prepK[t0*kvDim:t1*kvDim], r.prepV[t0*kvDim:t1*kvDim]); err != nil {
+		r.prepErr[i] = fmt.Errorf("llama: batch sequence %d, layer %d: %w", i, r.prepIL, err)
+	}
 }
 
 // Linear implements Ops: xb2: [nTok, dim] ← x·Wᵀ (+ bias) for the attention
@@ -277,12 +379,28 @@ func (r *rowOps) GateUp(h []float32, il int) (gate, up []float32) {
 // vector blocks of kernels.SwiGLU then span the same rows as in a step of
 // the sequence alone).
 func (r *rowOps) SwiGLU(gate, up []float32) []float32 {
-	ffn := r.m.Config.FFNDim
-	for i := range r.ss {
-		g, u := gate[r.offs[i]*ffn:r.offs[i+1]*ffn], up[r.offs[i]*ffn:r.offs[i+1]*ffn]
-		kernels.SwiGLU(g, g, u)
+	if r.parallelSeqs(r.nTok() * r.m.Config.FFNDim) {
+		if r.gluFn == nil {
+			r.gluFn = r.swiGLUSeq
+		}
+		r.gluGate, r.gluUp = gate, up
+		kernels.Parallel(len(r.ss), r.gluFn)
+		r.gluGate, r.gluUp = nil, nil
+		return gate
 	}
+	for i := range r.ss {
+		r.gluGate, r.gluUp = gate, up
+		r.swiGLUSeq(i)
+	}
+	r.gluGate, r.gluUp = nil, nil
 	return gate
+}
+
+// swiGLUSeq is SwiGLU of sequence i's rows of gluGate, gluUp.
+func (r *rowOps) swiGLUSeq(i int) {
+	ffn := r.m.Config.FFNDim
+	g, u := r.gluGate[r.offs[i]*ffn:r.offs[i+1]*ffn], r.gluUp[r.offs[i]*ffn:r.offs[i+1]*ffn]
+	kernels.SwiGLU(g, g, u)
 }
 
 // HeadRows implements Ops: every row of x when r.all is set, else xb2:
