@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unsafe"
 
 	"github.com/llmpipe/llmpipe/internal/mmap"
 )
@@ -53,6 +54,26 @@ func (c closerFunc) Close() error { return c() }
 
 // Mapped reports whether the file's tensor data is memory-mapped.
 func (f *File) Mapped() bool { return f.mapped != nil }
+
+// Release tells the OS that the pages of b, which must lie inside a
+// mapped file's data (a TensorBytes view), are not needed for now: they
+// stop counting in the process's resident memory and re-fault from the
+// file when b is read again (a model that keeps a repacked copy of a
+// tensor releases the file's). Only the whole pages inside b are
+// released. For a file that is not mapped, or a b outside the mapping
+// (such as bytes read into memory, whose pages would read back as
+// zeros), it does nothing.
+func (f *File) Release(b []byte) error {
+	if len(f.mapped) == 0 || len(b) == 0 {
+		return nil
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(f.mapped)))
+	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if p < base || p-base > uintptr(len(f.mapped)) || uintptr(len(b)) > uintptr(len(f.mapped))-(p-base) {
+		return nil
+	}
+	return mmap.Release(b)
+}
 
 // TensorBytes returns the data of the tensor named name. For a mapped file
 // (OpenMapped) it is a read-only view of the mapping, valid until Close;

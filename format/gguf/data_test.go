@@ -88,3 +88,54 @@ func TestHostileTensorOffset(t *testing.T) {
 		t.Fatalf("err = %v, want one naming the tensor", err)
 	}
 }
+
+// TestRelease: releasing a mapped tensor's pages leaves its bytes readable
+// (they re-fault from the file); bytes outside the mapping (a heap copy,
+// or any tensor of a file read with Open) are left alone, where a
+// MADV_DONTNEED would have turned their whole pages into zeros.
+func TestRelease(t *testing.T) {
+	const n = 5 * 4096 // float32s: several pages whatever the page size up to 16 KiB
+	f := &File{Tensors: []TensorInfo{{Name: "w", Dims: []uint64{n}, Type: TypeF32}}}
+	size, err := f.LayoutTensors()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := Write(&buf, f); err != nil {
+		t.Fatal(err)
+	}
+	data := make([]byte, size)
+	for i := range data {
+		data[i] = byte(i*7+i>>9) | 1 // no zero byte: zeroed pages show
+	}
+	buf.Write(data)
+	p := filepath.Join(t.TempDir(), "big.gguf")
+	if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, open := range []struct {
+		name string
+		fn   func(string) (*File, error)
+	}{{"Open", Open}, {"OpenMapped", OpenMapped}} {
+		t.Run(open.name, func(t *testing.T) {
+			g, err := open.fn(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer g.Close()
+			b, err := g.TensorBytes("w")
+			if err != nil {
+				t.Fatal(err)
+			}
+			heap := bytes.Clone(b)
+			for _, r := range [][]byte{b, b[100 : len(b)-100], heap, nil} {
+				if err := g.Release(r); err != nil {
+					t.Fatalf("Release: %v", err)
+				}
+			}
+			if want := data[:4*n]; !bytes.Equal(b, want) || !bytes.Equal(heap, want) {
+				t.Fatal("after Release the tensor (or its heap copy) reads other bytes")
+			}
+		})
+	}
+}

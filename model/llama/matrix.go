@@ -5,7 +5,6 @@ import (
 	"sync"
 
 	"github.com/llmpipe/llmpipe/format/gguf"
-	"github.com/llmpipe/llmpipe/internal/mmap"
 	"github.com/llmpipe/llmpipe/kernels"
 	"github.com/llmpipe/llmpipe/quant"
 )
@@ -109,7 +108,7 @@ func readMatrix(f *gguf.File, name string, cols, rows int) (Matrix, error) {
 // the attention and FFN matrices of every layer and the output matrix
 // (token_embd only when it is also the output: its rows are looked up from
 // Data). Only a memory-mapped file's matrices are packed: once a matrix is
-// packed, the pages of its file bytes are released (mmap.Release; Data
+// packed, the pages of its file bytes are released (gguf.File.Release; Data
 // stays valid and re-faults from the file when read, by row or export),
 // so the process holds about the file's size, not twice it. Matrices are
 // packed one after the other, each in parallel on the kernels' pool.
@@ -137,7 +136,7 @@ func packWeights(f *gguf.File, w *Weights) {
 		wg.Add(1)
 		go func(b []byte) {
 			defer wg.Done()
-			_ = mmap.Release(b)
+			_ = f.Release(b)
 		}(m.Data)
 	}
 	wg.Wait()
