@@ -22,6 +22,12 @@ func q4rpAVX2Tile3(p, a *byte, astride, nb int, out *float32, ostride int, dx *f
 //go:noescape
 func q4rpAVX2Tile2(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
 
+// q4rpAVX2Tile4 is q4rpAVX2Tile3 for 4 tokens (tokens 2 and 3 keep their
+// accumulators on the stack).
+//
+//go:noescape
+func q4rpAVX2Tile4(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
+
 // q4rpAVX2Pack writes the nb Q4_0 blocks of the 16 weight rows at w (rows
 // stride bytes apart) as nb packed blocks of ilGroupBytes at dst, in
 // vnniILPackQ4's layout (both 8-row halves).
@@ -35,9 +41,9 @@ func q4rpAVX2Pack(dst, w *byte, stride, nb int)
 //go:noescape
 func q4rpActAVX2(dst, x *byte, n int)
 
-// q4rpAVX2Tiles[N] is the tile of N tokens (2 or 3: rowsQ4RPAVX2 spreads
-// 2 or more tokens evenly over calls of at most 3).
-var q4rpAVX2Tiles = [...]ilTile{nil, nil, q4rpAVX2Tile2, q4rpAVX2Tile3}
+// q4rpAVX2Tiles[N] is the tile of N tokens (2 to 4: rowsQ4RPAVX2 spreads
+// 2 or more tokens evenly over calls of at most 4, so 8 tokens run as 4+4).
+var q4rpAVX2Tiles = [...]ilTile{nil, nil, q4rpAVX2Tile2, q4rpAVX2Tile3, q4rpAVX2Tile4}
 
 // q4rpAVX2MaxTok is the most tokens a q4rpAVX2 tile takes.
 const q4rpAVX2MaxTok = len(q4rpAVX2Tiles) - 1
@@ -53,7 +59,7 @@ const q4rpAVX2PfLine = 5 * 64
 // once (q4rpActAVX2; tokens a block more than nb blocks apart, since 4 KiB
 // strides alias in L1) and their scales read once; per 16-row group the
 // weights are packed once per chunk (q4rpAVX2Pack), then the chunk's
-// tokens run up to 3 a call, spread evenly over the calls, while the tiles
+// tokens run up to 4 a call, spread evenly over the calls, while the tiles
 // prefetch the next group's weights. Fewer than 16 last rows are packed
 // from a copy padded with zero rows whose results are copied out. Arguments
 // are checked by the caller.
