@@ -414,12 +414,12 @@ q4avx2t3loop:
 // q4rpAVX2Tile4 is the tile of 4 tokens: Y0-Y3 the int16 sums of rows
 // 0-7 (token t: Y{t}), Y4-Y7 those of rows 8-15, Y8-Y11 the accumulators
 // of tokens 0 and 1, Y12/Y13 W_k, Y14 the broadcast quants, Y15 a product;
-// tokens 2 and 3 keep their accumulators in the 128-byte frame (a
+// tokens 2 and 3 keep their accumulators in the frame, 32-byte aligned at AX (a
 // VFMADD213PS from it, then a store back: one store more per 8 rows ×
 // token × block). R8 and R9 point at token 3's quants and scales.
 //
 // func q4rpAVX2Tile4(p, a *byte, astride, nb int, out *float32, ostride int, dx *float32, dxstride int, pf uintptr, pfstep int)
-TEXT ·q4rpAVX2Tile4(SB), NOSPLIT, $128-80
+TEXT ·q4rpAVX2Tile4(SB), NOSPLIT, $160-80
 	MOVQ p+0(FP), SI
 	MOVQ a+8(FP), DI
 	MOVQ astride+16(FP), R10
@@ -432,15 +432,18 @@ TEXT ·q4rpAVX2Tile4(SB), NOSPLIT, $128-80
 	ADDQ R10, R8
 	LEAQ (R13)(R14*2), R9
 	ADDQ R14, R9
+	MOVQ SP, AX
+	ADDQ $31, AX
+	ANDQ $-32, AX
 	VXORPS Y8, Y8, Y8
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	VXORPS Y12, Y12, Y12
-	VMOVUPS Y12, 0(SP)
-	VMOVUPS Y12, 32(SP)
-	VMOVUPS Y12, 64(SP)
-	VMOVUPS Y12, 96(SP)
+	VMOVUPS Y12, 0(AX)
+	VMOVUPS Y12, 32(AX)
+	VMOVUPS Y12, 64(AX)
+	VMOVUPS Y12, 96(AX)
 q4avx2t4loop:
 	PREFETCHT1 0(R11)
 	PREFETCHT1 64(R11)
@@ -646,28 +649,28 @@ q4avx2t4loop:
 	VPADDD Y14, Y2, Y2
 	VCVTDQ2PS Y2, Y2
 	VMULPS 512(SI), Y15, Y12
-	VFMADD213PS 0(SP), Y12, Y2
-	VMOVUPS Y2, 0(SP)
+	VFMADD213PS 0(AX), Y12, Y2
+	VMOVUPS Y2, 0(AX)
 	VPMADDWD q4avx2ones16<>(SB), Y6, Y6
 	VPADDD Y14, Y6, Y6
 	VCVTDQ2PS Y6, Y6
 	VMULPS 544(SI), Y15, Y13
-	VFMADD213PS 32(SP), Y13, Y6
-	VMOVUPS Y6, 32(SP)
+	VFMADD213PS 32(AX), Y13, Y6
+	VMOVUPS Y6, 32(AX)
 	VPBROADCASTD 32(R8), Y14
 	VBROADCASTSS (R9), Y15
 	VPMADDWD q4avx2ones16<>(SB), Y3, Y3
 	VPADDD Y14, Y3, Y3
 	VCVTDQ2PS Y3, Y3
 	VMULPS 512(SI), Y15, Y12
-	VFMADD213PS 64(SP), Y12, Y3
-	VMOVUPS Y3, 64(SP)
+	VFMADD213PS 64(AX), Y12, Y3
+	VMOVUPS Y3, 64(AX)
 	VPMADDWD q4avx2ones16<>(SB), Y7, Y7
 	VPADDD Y14, Y7, Y7
 	VCVTDQ2PS Y7, Y7
 	VMULPS 544(SI), Y15, Y13
-	VFMADD213PS 96(SP), Y13, Y7
-	VMOVUPS Y7, 96(SP)
+	VFMADD213PS 96(AX), Y13, Y7
+	VMOVUPS Y7, 96(AX)
 	ADDQ $576, SI
 	ADDQ $64, DI
 	ADDQ $64, R8
@@ -681,10 +684,10 @@ q4avx2t4loop:
 	VMOVUPS Y9, 32(DX)
 	VMOVUPS Y10, (DX)(CX*1)
 	VMOVUPS Y11, 32(DX)(CX*1)
-	VMOVUPS 0(SP), Y12
-	VMOVUPS 32(SP), Y13
-	VMOVUPS 64(SP), Y14
-	VMOVUPS 96(SP), Y15
+	VMOVUPS 0(AX), Y12
+	VMOVUPS 32(AX), Y13
+	VMOVUPS 64(AX), Y14
+	VMOVUPS 96(AX), Y15
 	VMOVUPS Y12, (DX)(CX*2)
 	VMOVUPS Y13, 32(DX)(CX*2)
 	LEAQ (DX)(CX*2), DX
