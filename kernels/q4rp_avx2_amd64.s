@@ -704,14 +704,18 @@ q4avx2t4loop:
 // bytes 4j..4j+3), whose low nibbles are W_j (quants 4j..4j+3) and high
 // nibbles W_{j+4} (quants 16+4j..16+4j+3). Uses Y0-Y11; Y15 = 0x0f bytes.
 #define Q4AVX2PACK8(A, B, off) \
-	VMOVDQU     2(A), X0              \
-	VINSERTI128 $1, 2(B), Y0, Y0      \
-	VMOVDQU     2(A)(BX*1), X1        \
-	VINSERTI128 $1, 2(B)(BX*1), Y1, Y1 \
-	VMOVDQU     2(A)(BX*2), X2        \
-	VINSERTI128 $1, 2(B)(BX*2), Y2, Y2 \
-	VMOVDQU     2(A)(R9*1), X3        \
-	VINSERTI128 $1, 2(B)(R9*1), Y3, Y3 \
+	VMOVDQU        2(A), X0              \
+	VBROADCASTI128 2(B), Y4              \
+	VPBLENDD       $0xf0, Y4, Y0, Y0     \
+	VMOVDQU        2(A)(BX*1), X1        \
+	VBROADCASTI128 2(B)(BX*1), Y5        \
+	VPBLENDD       $0xf0, Y5, Y1, Y1     \
+	VMOVDQU        2(A)(BX*2), X2        \
+	VBROADCASTI128 2(B)(BX*2), Y6        \
+	VPBLENDD       $0xf0, Y6, Y2, Y2     \
+	VMOVDQU        2(A)(R9*1), X3        \
+	VBROADCASTI128 2(B)(R9*1), Y7        \
+	VPBLENDD       $0xf0, Y7, Y3, Y3     \
 	VPUNPCKLDQ  Y1, Y0, Y4            \
 	VPUNPCKHDQ  Y1, Y0, Y5            \
 	VPUNPCKLDQ  Y3, Y2, Y6            \
