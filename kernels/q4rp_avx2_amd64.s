@@ -699,8 +699,10 @@ q4avx2t4loop:
 
 // Q4AVX2PACK8 writes the 8 rows at A, A+BX, A+2BX, A+R9 (rows 0-3 of the
 // half) and B, B+BX, B+2BX, B+R9 (rows 4-7) of this block as W_0..W_7 at
-// off+64k(DI): each row's 16 nibble bytes, rows r and r+4 in one register,
-// a 4×4 dword transpose in each 128-bit lane gives G_j (lane r = row r's
+// off+64k(DI): each row's 16 nibble bytes, rows r and r+4 in one register
+// (an xmm load, a VBROADCASTI128 load and a VPBLENDD: a blend runs on any
+// of the four vector pipes, VINSERTI128 on the two shuffle pipes that
+// bound this pack with the transpose's unpacks), a 4×4 dword transpose in each 128-bit lane gives G_j (lane r = row r's
 // bytes 4j..4j+3), whose low nibbles are W_j (quants 4j..4j+3) and high
 // nibbles W_{j+4} (quants 16+4j..16+4j+3). Uses Y0-Y11; Y15 = 0x0f bytes.
 #define Q4AVX2PACK8(A, B, off) \
