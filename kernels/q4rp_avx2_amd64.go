@@ -78,6 +78,7 @@ func rowsQ4RPAVX2(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	dx, tmpOut := (*sp)[:nc*nb], (*sp)[nc*nb:]
 	tb, pk, pad := *tp, (*pp)[:nb*ilGroupBytes], (*pp)[nb*ilGroupBytes:]
 	wAddr := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
+	prefetchBytes(&w[lo*wb], min(16, hi-lo)*wb) // the first group, while the activations are converted
 	for t0 := 0; t0 < nTok; t0 += chunk {
 		t1 := min(t0+chunk, nTok)
 		n := t1 - t0

@@ -172,3 +172,36 @@ func BenchmarkQ4RPAVX2Rows(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkQ4RPAVX2RowsCold measures Q4_0 Rows without VNNI on one
+// goroutine with the weights coming from DRAM, as in a model's step:
+// matrices of rows×768 (56 MiB in all, more than the L3 a guest gets) taken
+// in turn, each a Rows call of tok tokens; 384 rows is one of two threads'
+// share of a 768-row matrix. ns/pair is per row × token × block.
+func BenchmarkQ4RPAVX2RowsCold(b *testing.B) {
+	if !haveAVX2FMA {
+		b.Skip("no AVX2+FMA")
+	}
+	defer func(v bool) { useVNNI = v }(useVNNI)
+	useVNNI = false
+	const cols, total = 768, 56 << 20
+	nb := cols / QK
+	r := rand.New(rand.NewPCG(7, 8))
+	w := randBlocks(r, total/Q4_0BlockBytes, Q4_0BlockBytes, 8)
+	for _, rows := range []int{2048, 384} {
+		wb := rows * nb * Q4_0BlockBytes
+		mats := total / wb
+		for _, nTok := range []int{4, 8, 16} {
+			xq := randBlocks(r, nTok*nb, Q8_0BlockBytes, 127)
+			out := make([]float32, nTok*rows)
+			b.Run(fmt.Sprintf("%dx%d/tok=%d", rows, cols, nTok), func(b *testing.B) {
+				m := 0
+				for b.Loop() {
+					rowsQ4RPAVX2(out, w[m*wb:(m+1)*wb], xq, nTok, rows, cols, 0, rows)
+					m = (m + 1) % mats
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nTok*rows*nb), "ns/pair")
+			})
+		}
+	}
+}
