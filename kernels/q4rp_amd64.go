@@ -92,19 +92,27 @@ const q4rpMaxTok = len(q4rpTiles) - 1
 // q4rpAct writes the nb block_q8_0 at x as nb 64-byte blocks at dst: the
 // 32 quants, then at 32 the int32 -8·Σx (the tiles' starting value).
 func q4rpAct(dst, x []byte, nb int) {
-	if !useVNNI {
-		for b := range nb {
-			q := x[b*Q8_0BlockBytes+2 : (b+1)*Q8_0BlockBytes]
-			var s int32
-			for _, v := range q {
-				s += int32(int8(v))
-			}
-			copy(dst[b*64:b*64+32], q)
-			binary.LittleEndian.PutUint32(dst[b*64+32:], uint32(-8*s))
-		}
-		return
+	switch {
+	case useVNNI:
+		q4rpActVNNI(&dst[0], &x[0], nb)
+	case haveAVX2FMA:
+		q4rpActAVX2(&dst[0], &x[0], nb)
+	default:
+		q4rpActRef(dst, x, nb)
 	}
-	q4rpActVNNI(&dst[0], &x[0], nb)
+}
+
+// q4rpActRef is q4rpAct in plain Go.
+func q4rpActRef(dst, x []byte, nb int) {
+	for b := range nb {
+		q := x[b*Q8_0BlockBytes+2 : (b+1)*Q8_0BlockBytes]
+		var s int32
+		for _, v := range q {
+			s += int32(int8(v))
+		}
+		copy(dst[b*64:b*64+32], q)
+		binary.LittleEndian.PutUint32(dst[b*64+32:], uint32(-8*s))
+	}
 }
 
 // q4rpActVNNI is q4rpAct on VNNI CPUs, for n (≥ 1) blocks.
@@ -112,41 +120,78 @@ func q4rpAct(dst, x []byte, nb int) {
 //go:noescape
 func q4rpActVNNI(dst, x *byte, n int)
 
+// q4rpTileSet is what rowsQ4RPTiles needs of one instruction set: the
+// row-lane tiles of 1..N tokens (q4rpTiles, q4rpAVX2Tiles; nil below the
+// smallest), the pack of a 16-row group into the ilGroupBytes layout (pf:
+// bytes ahead to prefetch into L2, 0 for none; a pack may ignore it), and
+// the most bytes a tile prefetches a block.
+type q4rpTileSet struct {
+	tiles  []ilTile
+	pack   func(dst, w *byte, stride, nb, pf int)
+	pfLine int
+}
+
+// q4rpVNNI is the AVX-512 VNNI tile set (q4rp_amd64.s): up to 8 tokens a
+// call; the tiles prefetch at most 3 cache lines a block.
+var q4rpVNNI = q4rpTileSet{tiles: q4rpTiles[:], pack: packVNNI16Q4, pfLine: 192}
+
+// q4rpAVX2 is the AVX2 tile set (q4rp_avx2_amd64.s): 2 to 4 tokens a call;
+// a tile's five cache lines a block cover the next group's 16·18 bytes a
+// block, so its pack never prefetches.
+var q4rpAVX2 = q4rpTileSet{
+	tiles:  q4rpAVX2Tiles[:],
+	pack:   func(dst, w *byte, stride, nb, _ int) { q4rpAVX2Pack(dst, w, stride, nb) },
+	pfLine: q4rpAVX2PfLine,
+}
+
+// packVNNI16Q4 packs the 16 rows at w (stride bytes apart) as one group:
+// vnniILPackQ4 for rows 0-7 at dst and for rows 8-15 at dst+32.
+func packVNNI16Q4(dst, w *byte, stride, nb, pf int) {
+	vnniILPackQ4(dst, w, stride, nb, pf)
+	vnniILPackQ4((*byte)(unsafe.Add(unsafe.Pointer(dst), 32)), (*byte)(unsafe.Add(unsafe.Pointer(w), 8*stride)), stride, nb, pf)
+}
+
 // rowsQ4RP is QKernel.Rows of Q4_0 for matrices of rows%8 == 0: the
 // repacked order (q4rp.go) for every token count: one token through
-// rowsQ4RP1, more through the row-lane tiles of q4rp_amd64.s on VNNI CPUs;
-// on AVX2-only CPUs (or useVNNI off) through the ymm tiles of
-// q4rp_avx2_amd64.s (rowsQ4RPAVX2); plain Go with useAsm off. Per chunk of tokens the activations are
-// converted once (q4rpAct; tokens a block more than nb blocks apart, since
-// 4 KiB strides alias in L1) and their scales read once; per 16-row group
-// the weights are packed once per chunk (vnniILPackQ4), then the chunk's
-// tokens run up to q4rpMaxTok a call, spread evenly over the calls, and
-// the tiles prefetch the next group's weights meanwhile (the pack does,
-// ilPrefetchGroups ahead, when they cannot). Fewer than 16 last rows are
-// packed from a copy padded with zero rows whose results are copied out.
-// Arguments are checked by the caller.
+// rowsQ4RP1, more through the row-lane tiles of q4rp_amd64.s on VNNI CPUs
+// or of q4rp_avx2_amd64.s on AVX2-only CPUs (or useVNNI off), both through
+// rowsQ4RPTiles; plain Go with useAsm off. Arguments are checked by the
+// caller.
 func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / QK
-	if !useAsm || nb == 0 || nTok == 0 || lo >= hi {
+	switch {
+	case !useAsm || nb == 0 || nTok == 0 || lo >= hi:
 		rowsQ4_0RPRef(out, w, xq, nTok, rows, cols, lo, hi, DotQ4_0Q8_0)
-		return
-	}
-	if !useVNNI && haveAVX2FMA && nTok >= 2 {
-		rowsQ4RPAVX2(out, w, xq, nTok, rows, cols, lo, hi)
-		return
-	}
-	if nTok == 1 || !useVNNI {
+	case nTok >= 2 && useVNNI:
+		rowsQ4RPTiles(&q4rpVNNI, out, w, xq, nTok, rows, cols, lo, hi)
+	case nTok >= 2 && haveAVX2FMA:
+		rowsQ4RPTiles(&q4rpAVX2, out, w, xq, nTok, rows, cols, lo, hi)
+	default:
 		xb := nb * Q8_0BlockBytes
 		for t := range nTok {
 			rowsQ4RP1(out[t*rows:], w, xq[t*xb:], rows, cols, lo, hi)
 		}
-		return
 	}
+}
+
+// rowsQ4RPTiles is rowsQ4RP for 2 or more tokens with the tile set ts.
+// Per chunk of tokens the activations are converted once (q4rpAct; tokens
+// a block more than nb blocks apart, since 4 KiB strides alias in L1) and
+// their scales read once; the first group's weights are prefetched
+// meanwhile. Per 16-row group the weights are packed once per chunk, then
+// the chunk's tokens run up to the largest tile a call, spread evenly over
+// the calls, and the tiles prefetch the next group's weights meanwhile
+// (the pack does, ilPrefetchGroups ahead, when they cannot). Fewer than 16
+// last rows are packed from a copy padded with zero rows whose results are
+// copied out.
+func rowsQ4RPTiles(ts *q4rpTileSet, out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
+	nb := cols / QK
+	maxTok := len(ts.tiles) - 1
 	wb, xb := nb*Q4_0BlockBytes, nb*Q8_0BlockBytes
 	as := (nb + 1) * 64 // converted bytes per token
-	chunk := max(q4rpMaxTok, rowsTokenBytes/as)
+	chunk := max(maxTok, rowsTokenBytes/as)
 	nc := min(chunk, nTok)
-	sp := pooled[float32](&scalePool, nc*nb+q4rpMaxTok*16) // token scales [nc·nb], then a padded group's results
+	sp := pooled[float32](&scalePool, nc*nb+maxTok*16) // token scales [nc·nb], then a padded group's results
 	defer scalePool.Put(sp)
 	tp := pooled[byte](&bytePool, nc*as) // converted activations
 	defer bytePool.Put(tp)
@@ -155,16 +200,20 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	dx, tmpOut := (*sp)[:nc*nb], (*sp)[nc*nb:]
 	tb, pk, pad := *tp, (*pp)[:nb*ilGroupBytes], (*pp)[nb*ilGroupBytes:]
 	wAddr := uintptr(unsafe.Pointer(unsafe.SliceData(w)))
-	for t0 := 0; t0 < nTok; t0 += chunk {
-		t1 := min(t0+chunk, nTok)
-		n := t1 - t0
+	prefetchBytes(&w[lo*wb], min(16, hi-lo)*wb) // the first group, while the activations are converted
+	// The tokens are spread evenly over the chunks, so that none is left
+	// with a single token (a chunk of n >= 2 gets tile calls of >= 2, and
+	// the AVX2 set has no 1-token tile).
+	for t0, cs := 0, (nTok+chunk-1)/chunk; t0 < nTok; cs-- {
+		n := (nTok - t0 + cs - 1) / cs
+		t1 := t0 + n
 		scalesQ8AVX2(&xq[t0*xb], n*nb, &dx[0])
 		for t := range n {
 			q4rpAct(tb[t*as:], xq[(t0+t)*xb:], nb)
 		}
-		calls := (n + q4rpMaxTok - 1) / q4rpMaxTok // tile calls a group
-		pfPack := 0                                // the tiles prefetch the next group, if they have the blocks to
-		if 16*wb > 192*calls*nb {
+		calls := (n + maxTok - 1) / maxTok // tile calls a group
+		pfPack := 0                        // the tiles prefetch the next group, if they have the blocks to
+		if 16*wb > ts.pfLine*calls*nb {
 			pfPack = ilPrefetchGroups * 16 * wb
 		}
 		for r := lo; r < hi; {
@@ -172,20 +221,18 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 			var o []float32 // where the tiles write token t0's rows, ostride bytes a token
 			os := 4 * rows
 			if nr == 16 {
-				vnniILPackQ4(&pk[0], &w[r*wb], wb, nb, pfPack)
-				vnniILPackQ4(&pk[32], &w[(r+8)*wb], wb, nb, pfPack)
+				ts.pack(&pk[0], &w[r*wb], wb, nb, pfPack)
 			} else {
 				copy(pad, w[r*wb:(r+nr)*wb])
 				clear(pad[nr*wb:])
-				vnniILPackQ4(&pk[0], &pad[0], wb, nb, 0)
-				vnniILPackQ4(&pk[32], &pad[8*wb], wb, nb, 0)
+				ts.pack(&pk[0], &pad[0], wb, nb, 0)
 				o, os = tmpOut, 64
 			}
 			next, nextEnd := r+nr, min(r+nr+16, hi)
 			pf, pfStep := wAddr, 0
 			if nextEnd > next {
 				pf = wAddr + uintptr(next*wb)
-				pfStep = min(192, ((nextEnd-next)*wb/(calls*nb)+63)&^63)
+				pfStep = min(ts.pfLine, ((nextEnd-next)*wb/(calls*nb)+63)&^63)
 			}
 			for t, c := t0, calls; t < t1; c-- {
 				k := (t1 - t + c - 1) / c // the tokens spread evenly over the calls
@@ -193,7 +240,7 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 				if o == nil {
 					po = &out[t*rows+r]
 				}
-				q4rpTiles[k](&pk[0], &tb[(t-t0)*as], as, nb, po, os, &dx[(t-t0)*nb], 4*nb, pf, pfStep)
+				ts.tiles[k](&pk[0], &tb[(t-t0)*as], as, nb, po, os, &dx[(t-t0)*nb], 4*nb, pf, pfStep)
 				pf += uintptr(nb * pfStep)
 				if o != nil {
 					for i := range k {
@@ -204,6 +251,7 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 			}
 			r += nr
 		}
+		t0 = t1
 	}
 }
 

@@ -48,6 +48,18 @@ func TestQ4RPAVX2Rows(t *testing.T) {
 		checkQ4Rows(t, "avx2 tiles", w, xq, s[0], s[1], s[2], 0, s[1])
 		checkQ4Rows(t, "avx2 tiles", w, xq, s[0], s[1], s[2], 12, s[1]-4)
 	}
+	// Token counts around the chunk of rows' converted activations
+	// (rowsTokenBytes): a chunk must never be left with 1 token, which has
+	// no AVX2 tile (a 64-token prompt through a 2048-column matrix was 63+1).
+	for _, cols := range []int{2048, 4096} {
+		nb := cols / QK
+		chunk := rowsTokenBytes / ((nb + 1) * 64)
+		for _, nTok := range []int{chunk - 1, chunk, chunk + 1, chunk + 2, 2*chunk + 1} {
+			w := randBlocks(r, 16*nb, Q4_0BlockBytes, 8)
+			xq := randBlocks(r, nTok*nb, Q8_0BlockBytes, 127)
+			checkQ4Rows(t, fmt.Sprintf("avx2 tiles, chunk %d", chunk), w, xq, nTok, 16, cols, 0, 16)
+		}
+	}
 	// activations of -128 (not made by quantizeQ8_0, but the sums stay exact)
 	nb := 4
 	w := randBlocks(r, 16*nb, Q4_0BlockBytes, 8)
@@ -66,7 +78,7 @@ func TestQ4RPAVX2Rows(t *testing.T) {
 }
 
 // TestQ4RPAVX2PackAct: q4rpAVX2Pack writes vnniILPackQ4's bytes, and
-// q4rpActAVX2 q4rpAct's plain-Go ones.
+// q4rpActAVX2 (and q4rpActVNNI) q4rpActRef's.
 func TestQ4RPAVX2PackAct(t *testing.T) {
 	if !haveAVX2FMA {
 		t.Skip("no AVX2+FMA on this CPU")
@@ -85,12 +97,15 @@ func TestQ4RPAVX2PackAct(t *testing.T) {
 		x := randBlocks(r, nb, Q8_0BlockBytes, 128)
 		ga, wa := make([]byte, nb*64), make([]byte, nb*64)
 		q4rpActAVX2(&ga[0], &x[0], nb)
-		vnni := useVNNI
-		useVNNI = false // q4rpAct in plain Go
-		q4rpAct(wa, x, nb)
-		useVNNI = vnni
+		q4rpActRef(wa, x, nb)
 		if !bytes.Equal(ga, wa) {
-			t.Fatalf("q4rpActAVX2, %d blocks: differs from q4rpAct", nb)
+			t.Fatalf("q4rpActAVX2, %d blocks: differs from q4rpActRef", nb)
+		}
+		if haveVNNI {
+			q4rpActVNNI(&ga[0], &x[0], nb)
+			if !bytes.Equal(ga, wa) {
+				t.Fatalf("q4rpActVNNI, %d blocks: differs from q4rpActRef", nb)
+			}
 		}
 	}
 }
@@ -134,7 +149,7 @@ func BenchmarkQ4RPAVX2Tile(b *testing.B) {
 }
 
 // BenchmarkQ4RPAVX2Rows measures Q4_0 Rows without VNNI on one goroutine
-// at a 110M model's shapes: the AVX2 tiles (tiles: rowsQ4RPAVX2) against
+// at a 110M model's shapes: the AVX2 tiles (tiles: rowsQ4RPTiles with q4rpAVX2) against
 // rowsQ4RP1 token by token (1tok: q4rpDot4AVX2, what rowsQ4RP did before
 // for batches without VNNI). ns/pair is per row × token × block.
 func BenchmarkQ4RPAVX2Rows(b *testing.B) {
@@ -159,7 +174,7 @@ func BenchmarkQ4RPAVX2Rows(b *testing.B) {
 				b.Run(fmt.Sprintf("%dx%d/tok=%d/%s", rows, cols, nTok, name), func(b *testing.B) {
 					for b.Loop() {
 						if tiles {
-							rowsQ4RPAVX2(out, w, xq, nTok, rows, cols, 0, rows)
+							rowsQ4RPTiles(&q4rpAVX2, out, w, xq, nTok, rows, cols, 0, rows)
 						} else {
 							for t := range nTok {
 								rowsQ4RP1(out[t*rows:], w, xq[t*nb*Q8_0BlockBytes:], rows, cols, 0, rows)
@@ -197,7 +212,7 @@ func BenchmarkQ4RPAVX2RowsCold(b *testing.B) {
 			b.Run(fmt.Sprintf("%dx%d/tok=%d", rows, cols, nTok), func(b *testing.B) {
 				m := 0
 				for b.Loop() {
-					rowsQ4RPAVX2(out, w[m*wb:(m+1)*wb], xq, nTok, rows, cols, 0, rows)
+					rowsQ4RPTiles(&q4rpAVX2, out, w[m*wb:(m+1)*wb], xq, nTok, rows, cols, 0, rows)
 					m = (m + 1) % mats
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(nTok*rows*nb), "ns/pair")
