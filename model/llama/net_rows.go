@@ -46,6 +46,8 @@ type rowOps struct {
 	headOut []float32   // Head's output, [nSeq, vocab]
 	seqOut  [][]float32 // the sequences' logits
 	bad     []int       // per sequence: its first logit that is not finite, or -1
+	want    []bool      // per sequence: find its greedy id (nil: none)
+	greedy  []int       // per sequence: its greedy id where wanted, else -1
 }
 
 // parallelElems is the fewest elements (rows × width) of a batch's
