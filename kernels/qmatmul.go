@@ -134,10 +134,30 @@ func MatMulQ(out []float32, t quant.Type, w []byte, x []float32, nTok, rows, col
 	}
 	xq := getScratch(nTok * xb)
 	defer putScratch(xq)
-	ConvertRows(k.Act, xq, x, nTok, cols)
-	parallelRows(rows, nTok*cols, func(lo, hi int) {
+	convertThenRows(k.Act, xq, x, nTok, cols, rows, nTok*cols, func(lo, hi int) {
 		k.rows(out, w, xq, nTok, rows, cols, lo, hi)
 	})
+}
+
+// convertThenRows converts the nTok rows of x ([nTok, cols]) to act into
+// xq, as ConvertRows does, then calls fn over rows as parallelRows(rows,
+// workPerRow, fn) does, in one job of the worker pool: the conversion is
+// cut into pieces of whole rows that the pool's goroutines share, and the
+// ranges of fn start once every piece is done (a decode step's products
+// then cost one hand-off each, not a conversion on the caller while the
+// workers spin, then a hand-off).
+func convertThenRows(act quant.Type, xq []byte, x []float32, nTok, cols, rows, workPerRow int, fn func(lo, hi int)) {
+	xb := rowBytes(act, cols)
+	if xb < 0 || nTok < 0 || len(x) != nTok*cols || len(xq) != nTok*xb {
+		panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
+			len(x), act, len(xq), nTok, cols, act.BlockSize()))
+	}
+	nPre := min(nTok, 2*Threads())
+	parallelRowsAfter(nPre, func(i int) {
+		for t := nTok * i / nPre; t < nTok*(i+1)/nPre; t++ {
+			ConvertRow(act, xq[t*xb:(t+1)*xb], x[t*cols:(t+1)*cols])
+		}
+	}, rows, workPerRow, fn)
 }
 
 // rows sets out[t·rows+r] for rows r in [lo, hi) of W and every token t
@@ -258,7 +278,6 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 	if act != quant.F32 {
 		xq = getScratch(nTok * rowBytes(act, cols))
 		defer putScratch(xq)
-		ConvertRows(act, xq, x, nTok, cols)
 	}
 	// Packed matrices are split on whole 16-row groups when every matrix
 	// has whole groups (a cut group is computed whole and partly thrown
@@ -267,7 +286,7 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 	if anyPacked && whole {
 		unit = packGroupRows
 	}
-	parallelRows(total/unit, unit*nTok*cols, func(lo, hi int) {
+	each := func(lo, hi int) {
 		lo, hi = lo*unit, hi*unit
 		base := 0
 		for i := range ops {
@@ -288,7 +307,12 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 				gemm(o.Out[a:], o.Rows, o.F32[a*cols:b*cols], cols, x, cols, cols, b-a, nTok)
 			}
 		}
-	})
+	}
+	if act == quant.F32 {
+		parallelRows(total/unit, unit*nTok*cols, each)
+		return
+	}
+	convertThenRows(act, xq, x, nTok, cols, total/unit, unit*nTok*cols, each)
 }
 
 // matMulQRef is MatMulQ with the reference dot product for every element,
