@@ -134,27 +134,38 @@ func MatMulQ(out []float32, t quant.Type, w []byte, x []float32, nTok, rows, col
 	}
 	xq := getScratch(nTok * xb)
 	defer putScratch(xq)
-	convertThenRows(k.Act, xq, x, nTok, cols, rows, nTok*cols, func(lo, hi int) {
+	convertThenRows(nil, k.Act, xq, x, nTok, cols, rows, nTok*cols, func(lo, hi int) {
 		k.rows(out, w, xq, nTok, rows, cols, lo, hi)
 	})
 }
 
-// convertThenRows converts the nTok rows of x ([nTok, cols]) to act into
-// xq, as ConvertRows does, then calls fn over rows as parallelRows(rows,
-// workPerRow, fn) does, in one job of the worker pool: the conversion is
-// cut into pieces of whole rows that the pool's goroutines share, and the
-// ranges of fn start once every piece is done (a decode step's products
-// then cost one hand-off each, not a conversion on the caller while the
-// workers spin, then a hand-off).
-func convertThenRows(act quant.Type, xq []byte, x []float32, nTok, cols, rows, workPerRow int, fn func(lo, hi int)) {
-	xb := rowBytes(act, cols)
-	if xb < 0 || nTok < 0 || len(x) != nTok*cols || len(xq) != nTok*xb {
-		panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
-			len(x), act, len(xq), nTok, cols, act.BlockSize()))
+// convertThenRows calls prep (when not nil) for the nTok rows of x
+// ([nTok, cols]) and converts them to act into xq, as ConvertRows does
+// (act quant.F32: no conversion), then calls fn over rows as
+// parallelRows(rows, workPerRow, fn) does, in one job of the worker pool:
+// prep and the conversion are cut into pieces of whole rows of x that the
+// pool's goroutines share, and the ranges of fn start once every piece is
+// done (a decode step's products then cost one hand-off each, not a
+// conversion on the caller while the workers spin, then a hand-off).
+func convertThenRows(prep func(lo, hi int), act quant.Type, xq []byte, x []float32, nTok, cols, rows, workPerRow int, fn func(lo, hi int)) {
+	xb := 0
+	if act != quant.F32 {
+		xb = rowBytes(act, cols)
+		if xb < 0 || nTok < 0 || len(x) != nTok*cols || len(xq) != nTok*xb {
+			panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
+				len(x), act, len(xq), nTok, cols, act.BlockSize()))
+		}
 	}
 	nPre := min(nTok, 2*Threads())
 	parallelRowsAfter(nPre, func(i int) {
-		for t := nTok * i / nPre; t < nTok*(i+1)/nPre; t++ {
+		lo, hi := nTok*i/nPre, nTok*(i+1)/nPre
+		if prep != nil {
+			prep(lo, hi)
+		}
+		if act == quant.F32 {
+			return
+		}
+		for t := lo; t < hi; t++ {
 			ConvertRow(act, xq[t*xb:(t+1)*xb], x[t*cols:(t+1)*cols])
 		}
 	}, rows, workPerRow, fn)
@@ -228,6 +239,19 @@ type MatMulOp struct {
 //
 //	X: [nTok, cols]   → ops[i].Out: [nTok, ops[i].Rows]
 func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
+	MatMulManyPrep(ops, x, nTok, cols, nil)
+}
+
+// MatMulManyPrep is MatMulMany that first calls prep(lo, hi) (when not
+// nil) for ranges of the rows of X that together cover [0, nTok) once,
+// each before any product reads those rows: prep writes rows [lo, hi) of
+// X, and nothing else that a product or another call of prep reads (a
+// row-wise norm of the block's input into X). The calls run on the worker
+// pool in the products' own job, with the conversion of the rows they
+// wrote, so the step before a product costs no hand-off of its own.
+//
+//	X: [nTok, cols] (rows written by prep)   → ops[i].Out: [nTok, ops[i].Rows]
+func MatMulManyPrep(ops []MatMulOp, x []float32, nTok, cols int, prep func(lo, hi int)) {
 	if nTok < 0 || cols < 0 || len(x) != nTok*cols {
 		panic(fmt.Sprintf("kernels: MatMulMany: X %d elements, want [%d, %d]", len(x), nTok, cols))
 	}
@@ -262,6 +286,9 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 		}
 	}
 	if mixed {
+		if prep != nil {
+			prep(0, nTok)
+		}
 		for i := range ops {
 			o := &ops[i]
 			if o.Type == quant.F32 {
@@ -308,11 +335,11 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 			}
 		}
 	}
-	if act == quant.F32 {
+	if act == quant.F32 && prep == nil {
 		parallelRows(total/unit, unit*nTok*cols, each)
 		return
 	}
-	convertThenRows(act, xq, x, nTok, cols, total/unit, unit*nTok*cols, each)
+	convertThenRows(prep, act, xq, x, nTok, cols, total/unit, unit*nTok*cols, each)
 }
 
 // matMulQRef is MatMulQ with the reference dot product for every element,

@@ -35,6 +35,12 @@ type rowOps struct {
 	// a step allocates no closures, on the operands below.
 	normFn, gluFn, prepFn func(i int)
 	normX, normG          []float32 // RMSNorm's input rows and weights
+	// normPending: RMSNorm left its rows (of normX by normG, into xb) to
+	// the block's next product, QKV or GateUp, whose job on the pool
+	// computes them (normRowsFn) before it converts them: one hand-off
+	// less each. Any other step computes them first (flushNorm).
+	normPending bool
+	normRowsFn  func(lo, hi int)
 	gluGate, gluUp        []float32 // SwiGLU's operands
 	ropeQ, ropeK          []float32 // RoPE's operands, rotated in Attention's per-sequence pass
 	prepK, prepV          []float32 // the new keys and values Attention stores
@@ -93,6 +99,7 @@ func (m *Model) hiddenRows(r *rowOps, ss []*Sequence, ids [][]int) ([]float32, e
 		return nil, err
 	}
 	h := Hidden[[]float32](r, m.net())
+	r.flushNorm()
 	err := r.finish()
 	return h, err
 }
@@ -108,6 +115,7 @@ func (r *rowOps) start(m *Model, ss []*Sequence, ids [][]int, all bool) error {
 		}
 	}
 	r.m, r.all, r.err = m, all, nil
+	r.normPending, r.normX, r.normG = false, nil, nil
 	r.ss, r.ids = append(r.ss[:0], ss...), append(r.ids[:0], ids...)
 	// offs: [nSeq+1] ← where each sequence's rows start
 	if cap(r.offs) < len(ss)+1 {
@@ -162,6 +170,7 @@ func (r *rowOps) finish() error {
 
 // clear drops r's references to the step's sequences and ids.
 func (r *rowOps) clear() {
+	r.normPending, r.normX, r.normG = false, nil, nil
 	clear(r.ss)
 	clear(r.ids)
 	r.ss, r.ids, r.err = r.ss[:0], r.ids[:0], nil
@@ -175,6 +184,7 @@ func (r *rowOps) layer(il int) *Layer { return &r.m.Weights.Layers[il] }
 
 // Embed implements Ops: x: [nTok, dim] ← rows of the token embedding.
 func (r *rowOps) Embed() []float32 {
+	r.flushNorm()
 	w, dim := r.m.Weights, r.m.Config.Dim
 	for i := range r.ss {
 		for j, id := range r.ids[i] {
@@ -199,12 +209,18 @@ func (r *rowOps) RMSNorm(x []float32, il int, w Weight) []float32 {
 	default:
 		panic(fmt.Sprintf("llama: RMSNorm of weight %d", w))
 	}
+	r.flushNorm()
 	out := r.xb[:len(x)]
 	if rows := len(x) / dim; rows >= 2 && len(x) >= parallelElems {
+		r.normX, r.normG = x, g
+		if (w == WAttnNorm || w == WFFNNorm) && r.m.GPT2 == nil {
+			// the next step is QKV or GateUp (Hidden): left to its job
+			r.normPending = true
+			return out
+		}
 		if r.normFn == nil {
 			r.normFn = r.normRow
 		}
-		r.normX, r.normG = x, g
 		kernels.Parallel(rows, r.normFn)
 		r.normX, r.normG = nil, nil
 		return out
@@ -221,6 +237,43 @@ func (r *rowOps) normRow(t int) {
 	kernels.RMSNorm(r.xb[t*dim:(t+1)*dim], r.normX[t*dim:(t+1)*dim], r.normG, r.m.Config.RMSEps)
 }
 
+// normRows is rows [lo, hi) of RMSNorm (normRow each).
+func (r *rowOps) normRows(lo, hi int) {
+	for t := lo; t < hi; t++ {
+		r.normRow(t)
+	}
+}
+
+// takeNorm returns the pending RMSNorm's rows for a product's job to
+// compute (nil when none is pending) and marks them computed; the caller
+// clears normX, normG after the product (endNorm).
+func (r *rowOps) takeNorm() func(lo, hi int) {
+	if !r.normPending {
+		return nil
+	}
+	r.normPending = false
+	if r.normRowsFn == nil {
+		r.normRowsFn = r.normRows
+	}
+	return r.normRowsFn
+}
+
+// endNorm drops the operands of a norm a product's job computed.
+func (r *rowOps) endNorm() { r.normX, r.normG = nil, nil }
+
+// flushNorm computes a pending RMSNorm's rows now, on the pool.
+func (r *rowOps) flushNorm() {
+	if !r.normPending {
+		return
+	}
+	r.normPending = false
+	if r.normFn == nil {
+		r.normFn = r.normRow
+	}
+	kernels.Parallel(len(r.normX)/r.m.Config.Dim, r.normFn)
+	r.normX, r.normG = nil, nil
+}
+
 // QKV implements Ops: q, k, v ← h·Wᵀ (+ bias) in one kernels.MatMulMany (h
 // converted once, one parallel loop over all three).
 func (r *rowOps) QKV(h []float32, il int) (q, k, v []float32) {
@@ -231,6 +284,7 @@ func (r *rowOps) QKV(h []float32, il int) (q, k, v []float32) {
 
 // QKNorm implements Ops: every [headDim] head of q and k, in place.
 func (r *rowOps) QKNorm(q, k []float32, il int) ([]float32, []float32) {
+	r.flushNorm()
 	c, l, hd := &r.m.Config, r.layer(il), r.m.Config.HeadDim
 	if l.QNorm == nil {
 		return q, k
@@ -250,6 +304,7 @@ func (r *rowOps) QKNorm(q, k []float32, il int) ([]float32, []float32) {
 // sequence's rows and stores its keys (Attention is the only user of the
 // rotated q and k, right after RoPE; see Net).
 func (r *rowOps) RoPE(q, k []float32) ([]float32, []float32) {
+	r.flushNorm()
 	if r.parallelSeqs(len(q) + len(k)) {
 		r.ropeQ, r.ropeK = q, k
 		return q, k
@@ -281,6 +336,7 @@ func (r *rowOps) parallelSeqs(elems int) bool {
 // positions 0..s.n+t. All sequences' attention runs in one parallel loop
 // (kernels.AttentionBatch: per sequence the bits of AttentionCached).
 func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
+	r.flushNorm()
 	c := &r.m.Config
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
@@ -347,6 +403,7 @@ func (r *rowOps) prep(i int) {
 // Linear implements Ops: xb2: [nTok, dim] ← x·Wᵀ (+ bias) for the attention
 // output and FFN down matrices, gate: [nTok, ffnDim] for FFN up (GPT-2).
 func (r *rowOps) Linear(x []float32, il int, w Weight) []float32 {
+	r.flushNorm()
 	l := r.layer(il)
 	m, out := &l.FFNDown, r.xb2
 	switch w {
@@ -365,6 +422,7 @@ func (r *rowOps) Linear(x []float32, il int, w Weight) []float32 {
 
 // Add implements Ops: x += y, in place.
 func (r *rowOps) Add(x, y []float32) []float32 {
+	r.flushNorm()
 	kernels.Add(x, y)
 	return x
 }
@@ -381,6 +439,7 @@ func (r *rowOps) GateUp(h []float32, il int) (gate, up []float32) {
 // vector blocks of kernels.SwiGLU then span the same rows as in a step of
 // the sequence alone).
 func (r *rowOps) SwiGLU(gate, up []float32) []float32 {
+	r.flushNorm()
 	if r.parallelSeqs(r.nTok() * r.m.Config.FFNDim) {
 		if r.gluFn == nil {
 			r.gluFn = r.swiGLUSeq
@@ -408,6 +467,7 @@ func (r *rowOps) swiGLUSeq(i int) {
 // HeadRows implements Ops: every row of x when r.all is set, else xb2:
 // [nSeq, dim] ← the last row of each sequence.
 func (r *rowOps) HeadRows(x []float32) []float32 {
+	r.flushNorm()
 	if r.all {
 		return x
 	}
@@ -422,6 +482,7 @@ func (r *rowOps) HeadRows(x []float32) []float32 {
 
 // Head implements Ops: logits: [nOut, vocab] ← x·Woutᵀ, in r.logits.
 func (r *rowOps) Head(x []float32) []float32 {
+	r.flushNorm()
 	c, dim := &r.m.Config, r.m.Config.Dim
 	nOut := len(x) / dim
 	r.logits = grow(r.logits, nOut*c.VocabSize)
