@@ -35,17 +35,18 @@ type rowOps struct {
 	// a step allocates no closures, on the operands below.
 	normFn, gluFn, prepFn func(i int)
 	normX, normG          []float32 // RMSNorm's input rows and weights
+	gluGate, gluUp        []float32 // SwiGLU's operands
+	ropeQ, ropeK          []float32 // RoPE's operands, rotated in Attention's per-sequence pass
+	prepK, prepV          []float32 // the new keys and values Attention stores
+	prepIL                int       // the block Attention stores into
+	prepErr               []error   // per sequence: its KV cache store failed
+
 	// normPending: RMSNorm left its rows (of normX by normG, into xb) to
 	// the block's next product, QKV or GateUp, whose job on the pool
 	// computes them (normRowsFn) before it converts them: one hand-off
 	// less each. Any other step computes them first (flushNorm).
 	normPending bool
 	normRowsFn  func(lo, hi int)
-	gluGate, gluUp        []float32 // SwiGLU's operands
-	ropeQ, ropeK          []float32 // RoPE's operands, rotated in Attention's per-sequence pass
-	prepK, prepV          []float32 // the new keys and values Attention stores
-	prepIL                int       // the block Attention stores into
-	prepErr               []error   // per sequence: its KV cache store failed
 
 	// ForwardBatch's per-sequence logits pass (seqLogits)
 	logitFn func(i int)
