@@ -198,7 +198,7 @@ func (r *rowOps) mulTMany(x []float32, nTok int, w1 *Matrix, out1 []float32, w2 
 	if r.normPending && len(x) > 0 && len(r.xb) > 0 && &x[0] == &r.xb[0] {
 		prep = r.takeNorm()
 	}
-	r.flushNorm()
+	r.flushPending()
 	kernels.MatMulManyPrep(r.mm[:n], x, nTok, w1.Cols, prep)
 	r.endNorm()
 	for i := 0; i < n; i++ {

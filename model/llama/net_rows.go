@@ -47,6 +47,10 @@ type rowOps struct {
 	// less each. Any other step computes them first (flushNorm).
 	normPending bool
 	normRowsFn  func(lo, hi int)
+	// gluPending: SwiGLU of a decode step (one row a sequence) left to
+	// the FFN down product's job (gluRowsFn), as normPending.
+	gluPending bool
+	gluRowsFn  func(lo, hi int)
 
 	// ForwardBatch's per-sequence logits pass (seqLogits)
 	logitFn func(i int)
@@ -100,7 +104,7 @@ func (m *Model) hiddenRows(r *rowOps, ss []*Sequence, ids [][]int) ([]float32, e
 		return nil, err
 	}
 	h := Hidden[[]float32](r, m.net())
-	r.flushNorm()
+	r.flushPending()
 	err := r.finish()
 	return h, err
 }
@@ -117,6 +121,7 @@ func (r *rowOps) start(m *Model, ss []*Sequence, ids [][]int, all bool) error {
 	}
 	r.m, r.all, r.err = m, all, nil
 	r.normPending, r.normX, r.normG = false, nil, nil
+	r.gluPending, r.gluGate, r.gluUp = false, nil, nil
 	r.ss, r.ids = append(r.ss[:0], ss...), append(r.ids[:0], ids...)
 	// offs: [nSeq+1] ← where each sequence's rows start
 	if cap(r.offs) < len(ss)+1 {
@@ -172,6 +177,7 @@ func (r *rowOps) finish() error {
 // clear drops r's references to the step's sequences and ids.
 func (r *rowOps) clear() {
 	r.normPending, r.normX, r.normG = false, nil, nil
+	r.gluPending, r.gluGate, r.gluUp = false, nil, nil
 	clear(r.ss)
 	clear(r.ids)
 	r.ss, r.ids, r.err = r.ss[:0], r.ids[:0], nil
@@ -185,7 +191,7 @@ func (r *rowOps) layer(il int) *Layer { return &r.m.Weights.Layers[il] }
 
 // Embed implements Ops: x: [nTok, dim] ← rows of the token embedding.
 func (r *rowOps) Embed() []float32 {
-	r.flushNorm()
+	r.flushPending()
 	w, dim := r.m.Weights, r.m.Config.Dim
 	for i := range r.ss {
 		for j, id := range r.ids[i] {
@@ -210,7 +216,7 @@ func (r *rowOps) RMSNorm(x []float32, il int, w Weight) []float32 {
 	default:
 		panic(fmt.Sprintf("llama: RMSNorm of weight %d", w))
 	}
-	r.flushNorm()
+	r.flushPending()
 	out := r.xb[:len(x)]
 	if rows := len(x) / dim; rows >= 2 && len(x) >= parallelElems {
 		r.normX, r.normG = x, g
@@ -262,8 +268,17 @@ func (r *rowOps) takeNorm() func(lo, hi int) {
 // endNorm drops the operands of a norm a product's job computed.
 func (r *rowOps) endNorm() { r.normX, r.normG = nil, nil }
 
-// flushNorm computes a pending RMSNorm's rows now, on the pool.
-func (r *rowOps) flushNorm() {
+// flushPending computes a pending RMSNorm's or SwiGLU's rows now, on
+// the pool.
+func (r *rowOps) flushPending() {
+	if r.gluPending {
+		r.gluPending = false
+		if r.gluFn == nil {
+			r.gluFn = r.swiGLUSeq
+		}
+		kernels.Parallel(len(r.ss), r.gluFn)
+		r.gluGate, r.gluUp = nil, nil
+	}
 	if !r.normPending {
 		return
 	}
@@ -285,7 +300,7 @@ func (r *rowOps) QKV(h []float32, il int) (q, k, v []float32) {
 
 // QKNorm implements Ops: every [headDim] head of q and k, in place.
 func (r *rowOps) QKNorm(q, k []float32, il int) ([]float32, []float32) {
-	r.flushNorm()
+	r.flushPending()
 	c, l, hd := &r.m.Config, r.layer(il), r.m.Config.HeadDim
 	if l.QNorm == nil {
 		return q, k
@@ -305,7 +320,7 @@ func (r *rowOps) QKNorm(q, k []float32, il int) ([]float32, []float32) {
 // sequence's rows and stores its keys (Attention is the only user of the
 // rotated q and k, right after RoPE; see Net).
 func (r *rowOps) RoPE(q, k []float32) ([]float32, []float32) {
-	r.flushNorm()
+	r.flushPending()
 	if r.parallelSeqs(len(q) + len(k)) {
 		r.ropeQ, r.ropeK = q, k
 		return q, k
@@ -337,7 +352,7 @@ func (r *rowOps) parallelSeqs(elems int) bool {
 // positions 0..s.n+t. All sequences' attention runs in one parallel loop
 // (kernels.AttentionBatch: per sequence the bits of AttentionCached).
 func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
-	r.flushNorm()
+	r.flushPending()
 	c := &r.m.Config
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
@@ -404,7 +419,6 @@ func (r *rowOps) prep(i int) {
 // Linear implements Ops: xb2: [nTok, dim] ← x·Wᵀ (+ bias) for the attention
 // output and FFN down matrices, gate: [nTok, ffnDim] for FFN up (GPT-2).
 func (r *rowOps) Linear(x []float32, il int, w Weight) []float32 {
-	r.flushNorm()
 	l := r.layer(il)
 	m, out := &l.FFNDown, r.xb2
 	switch w {
@@ -417,13 +431,32 @@ func (r *rowOps) Linear(x []float32, il int, w Weight) []float32 {
 		panic(fmt.Sprintf("llama: Linear of weight %d", w))
 	}
 	out = out[:r.nTok()*m.Rows]
+	if r.gluPending && w == WFFNDown && len(x) > 0 && &x[0] == &r.gluGate[0] {
+		// SwiGLU's rows run in the product's job (one op of
+		// MatMulManyPrep: the bits of mulT)
+		r.gluPending = false
+		if r.gluRowsFn == nil {
+			r.gluRowsFn = r.swiGLURows
+		}
+		r.mm[0] = kernels.MatMulOp{Out: out, Type: m.Type, F32: m.F32, Data: m.Data, Packed: m.Packed, Rows: m.Rows}
+		kernels.MatMulManyPrep(r.mm[:1], x, r.nTok(), m.Cols, r.gluRowsFn)
+		r.mm[0] = kernels.MatMulOp{}
+		r.gluGate, r.gluUp = nil, nil
+		if m.Bias != nil {
+			for t := 0; t < r.nTok(); t++ {
+				kernels.Add(out[t*m.Rows:(t+1)*m.Rows], m.Bias)
+			}
+		}
+		return out
+	}
+	r.flushPending()
 	m.mulT(out, x, r.nTok())
 	return out
 }
 
 // Add implements Ops: x += y, in place.
 func (r *rowOps) Add(x, y []float32) []float32 {
-	r.flushNorm()
+	r.flushPending()
 	kernels.Add(x, y)
 	return x
 }
@@ -440,12 +473,18 @@ func (r *rowOps) GateUp(h []float32, il int) (gate, up []float32) {
 // vector blocks of kernels.SwiGLU then span the same rows as in a step of
 // the sequence alone).
 func (r *rowOps) SwiGLU(gate, up []float32) []float32 {
-	r.flushNorm()
+	r.flushPending()
 	if r.parallelSeqs(r.nTok() * r.m.Config.FFNDim) {
+		r.gluGate, r.gluUp = gate, up
+		if r.nTok() == len(r.ss) && r.m.GPT2 == nil {
+			// a decode step: row i is sequence i, and the next step
+			// is the FFN down product (Hidden), whose job computes it
+			r.gluPending = true
+			return gate
+		}
 		if r.gluFn == nil {
 			r.gluFn = r.swiGLUSeq
 		}
-		r.gluGate, r.gluUp = gate, up
 		kernels.Parallel(len(r.ss), r.gluFn)
 		r.gluGate, r.gluUp = nil, nil
 		return gate
@@ -458,6 +497,14 @@ func (r *rowOps) SwiGLU(gate, up []float32) []float32 {
 	return gate
 }
 
+// swiGLURows is SwiGLU of rows [lo, hi) of a decode step, in which row
+// i is sequence i's only row (swiGLUSeq each).
+func (r *rowOps) swiGLURows(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		r.swiGLUSeq(i)
+	}
+}
+
 // swiGLUSeq is SwiGLU of sequence i's rows of gluGate, gluUp.
 func (r *rowOps) swiGLUSeq(i int) {
 	ffn := r.m.Config.FFNDim
@@ -468,7 +515,7 @@ func (r *rowOps) swiGLUSeq(i int) {
 // HeadRows implements Ops: every row of x when r.all is set, else xb2:
 // [nSeq, dim] ← the last row of each sequence.
 func (r *rowOps) HeadRows(x []float32) []float32 {
-	r.flushNorm()
+	r.flushPending()
 	if r.all {
 		return x
 	}
@@ -483,7 +530,7 @@ func (r *rowOps) HeadRows(x []float32) []float32 {
 
 // Head implements Ops: logits: [nOut, vocab] ← x·Woutᵀ, in r.logits.
 func (r *rowOps) Head(x []float32) []float32 {
-	r.flushNorm()
+	r.flushPending()
 	c, dim := &r.m.Config, r.m.Config.Dim
 	nOut := len(x) / dim
 	r.logits = grow(r.logits, nOut*c.VocabSize)
