@@ -145,8 +145,10 @@ func MatMulQ(out []float32, t quant.Type, w []byte, x []float32, nTok, rows, col
 // parallelRows(rows, workPerRow, fn) does, in one job of the worker pool:
 // prep and the conversion are cut into pieces of whole rows of x that the
 // pool's goroutines share, and the ranges of fn start once every piece is
-// done (a decode step's products then cost one hand-off each, not a
-// conversion on the caller while the workers spin, then a hand-off).
+// done (a prompt's products then cost one hand-off each, not a
+// conversion job, then a product job). Without prep, a conversion too
+// small to split (a decode step's) runs on the caller first, as
+// ConvertRows does.
 func convertThenRows(prep func(lo, hi int), act quant.Type, xq []byte, x []float32, nTok, cols, rows, workPerRow int, fn func(lo, hi int)) {
 	xb := 0
 	if act != quant.F32 {
@@ -155,6 +157,19 @@ func convertThenRows(prep func(lo, hi int), act quant.Type, xq []byte, x []float
 			panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
 				len(x), act, len(xq), nTok, cols, act.BlockSize()))
 		}
+	}
+	if prep == nil && nTok*cols < 2*minChunkWork {
+		// A conversion too small to split (a decode step's few tokens,
+		// ~0.3 µs a row) runs on the caller before the job: a range
+		// then never waits on a piece held by a goroutine the OS has
+		// descheduled.
+		if act != quant.F32 {
+			for t := range nTok {
+				ConvertRow(act, xq[t*xb:(t+1)*xb], x[t*cols:(t+1)*cols])
+			}
+		}
+		parallelRows(rows, workPerRow, fn)
+		return
 	}
 	nPre := min(nTok, 2*Threads())
 	parallelRowsAfter(nPre, func(i int) {
