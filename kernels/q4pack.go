@@ -124,8 +124,7 @@ func MatMulPacked(out []float32, p *PackedQ, x []float32, nTok int) {
 	}
 	xq := getScratch(nTok * rowBytes(quant.Q8_0, p.cols))
 	defer putScratch(xq)
-	ConvertRows(quant.Q8_0, xq, x, nTok, p.cols)
-	parallelRows(p.rows/packGroupRows, packGroupRows*nTok*p.cols, func(lo, hi int) {
+	convertThenRows(nil, quant.Q8_0, xq, x, nTok, p.cols, p.rows/packGroupRows, packGroupRows*nTok*p.cols, func(lo, hi int) {
 		rowsPacked(out, p, xq, nTok, lo*packGroupRows, hi*packGroupRows)
 	})
 }

@@ -134,10 +134,56 @@ func MatMulQ(out []float32, t quant.Type, w []byte, x []float32, nTok, rows, col
 	}
 	xq := getScratch(nTok * xb)
 	defer putScratch(xq)
-	ConvertRows(k.Act, xq, x, nTok, cols)
-	parallelRows(rows, nTok*cols, func(lo, hi int) {
+	convertThenRows(nil, k.Act, xq, x, nTok, cols, rows, nTok*cols, func(lo, hi int) {
 		k.rows(out, w, xq, nTok, rows, cols, lo, hi)
 	})
+}
+
+// convertThenRows calls prep (when not nil) for the nTok rows of x
+// ([nTok, cols]) and converts them to act into xq, as ConvertRows does
+// (act quant.F32: no conversion), then calls fn over rows as
+// parallelRows(rows, workPerRow, fn) does, in one job of the worker pool:
+// prep and the conversion are cut into pieces of whole rows of x that the
+// pool's goroutines share, and the ranges of fn start once every piece is
+// done (a prompt's products then cost one hand-off each, not a
+// conversion job, then a product job). Without prep, a conversion too
+// small to split (a decode step's) runs on the caller first, as
+// ConvertRows does.
+func convertThenRows(prep func(lo, hi int), act quant.Type, xq []byte, x []float32, nTok, cols, rows, workPerRow int, fn func(lo, hi int)) {
+	xb := 0
+	if act != quant.F32 {
+		xb = rowBytes(act, cols)
+		if xb < 0 || nTok < 0 || len(x) != nTok*cols || len(xq) != nTok*xb {
+			panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
+				len(x), act, len(xq), nTok, cols, act.BlockSize()))
+		}
+	}
+	if prep == nil && nTok*cols < 2*minChunkWork {
+		// A conversion too small to split (a decode step's few tokens,
+		// ~0.3 µs a row) runs on the caller before the job: a range
+		// then never waits on a piece held by a goroutine the OS has
+		// descheduled.
+		if act != quant.F32 {
+			for t := range nTok {
+				ConvertRow(act, xq[t*xb:(t+1)*xb], x[t*cols:(t+1)*cols])
+			}
+		}
+		parallelRows(rows, workPerRow, fn)
+		return
+	}
+	nPre := min(nTok, 2*Threads())
+	parallelRowsAfter(nPre, func(i int) {
+		lo, hi := nTok*i/nPre, nTok*(i+1)/nPre
+		if prep != nil {
+			prep(lo, hi)
+		}
+		if act == quant.F32 {
+			return
+		}
+		for t := lo; t < hi; t++ {
+			ConvertRow(act, xq[t*xb:(t+1)*xb], x[t*cols:(t+1)*cols])
+		}
+	}, rows, workPerRow, fn)
 }
 
 // rows sets out[t·rows+r] for rows r in [lo, hi) of W and every token t
@@ -208,6 +254,19 @@ type MatMulOp struct {
 //
 //	X: [nTok, cols]   → ops[i].Out: [nTok, ops[i].Rows]
 func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
+	MatMulManyPrep(ops, x, nTok, cols, nil)
+}
+
+// MatMulManyPrep is MatMulMany that first calls prep(lo, hi) (when not
+// nil) for ranges of the rows of X that together cover [0, nTok) once,
+// each before any product reads those rows: prep writes rows [lo, hi) of
+// X, and nothing else that a product or another call of prep reads (a
+// row-wise norm of the block's input into X). The calls run on the worker
+// pool in the products' own job, with the conversion of the rows they
+// wrote, so the step before a product costs no hand-off of its own.
+//
+//	X: [nTok, cols] (rows written by prep)   → ops[i].Out: [nTok, ops[i].Rows]
+func MatMulManyPrep(ops []MatMulOp, x []float32, nTok, cols int, prep func(lo, hi int)) {
 	if nTok < 0 || cols < 0 || len(x) != nTok*cols {
 		panic(fmt.Sprintf("kernels: MatMulMany: X %d elements, want [%d, %d]", len(x), nTok, cols))
 	}
@@ -242,6 +301,9 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 		}
 	}
 	if mixed {
+		if prep != nil {
+			prep(0, nTok)
+		}
 		for i := range ops {
 			o := &ops[i]
 			if o.Type == quant.F32 {
@@ -258,7 +320,6 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 	if act != quant.F32 {
 		xq = getScratch(nTok * rowBytes(act, cols))
 		defer putScratch(xq)
-		ConvertRows(act, xq, x, nTok, cols)
 	}
 	// Packed matrices are split on whole 16-row groups when every matrix
 	// has whole groups (a cut group is computed whole and partly thrown
@@ -267,7 +328,7 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 	if anyPacked && whole {
 		unit = packGroupRows
 	}
-	parallelRows(total/unit, unit*nTok*cols, func(lo, hi int) {
+	each := func(lo, hi int) {
 		lo, hi = lo*unit, hi*unit
 		base := 0
 		for i := range ops {
@@ -288,7 +349,12 @@ func MatMulMany(ops []MatMulOp, x []float32, nTok, cols int) {
 				gemm(o.Out[a:], o.Rows, o.F32[a*cols:b*cols], cols, x, cols, cols, b-a, nTok)
 			}
 		}
-	})
+	}
+	if act == quant.F32 && prep == nil {
+		parallelRows(total/unit, unit*nTok*cols, each)
+		return
+	}
+	convertThenRows(prep, act, xq, x, nTok, cols, total/unit, unit*nTok*cols, each)
 }
 
 // matMulQRef is MatMulQ with the reference dot product for every element,

@@ -133,6 +133,22 @@ type BatchForwarder interface {
 	ForwardBatch(seqs []Sequence, ids [][]int) ([][]float32, error)
 }
 
+// GreedyBatchForwarder is implemented by BatchForwarders that can also pick
+// each sequence's greedy id while they scan its logits (on the threads
+// that copy and check them), so that a scheduler need not scan every
+// sequence's logits again, one after another, after the step.
+type GreedyBatchForwarder interface {
+	BatchForwarder
+	// ForwardBatchGreedy is ForwardBatch that also returns, for every i
+	// with want[i] set (want has len(seqs) entries, or is nil for none),
+	// greedy[i]: the index of the largest logit of sequence i, the lowest
+	// such index when several are equal (+0 and -0 equal): the id that
+	// greedy decoding without any bias, penalty, filter or constraint
+	// picks. greedy[i] is -1 where want[i] is not set. Logits and errors
+	// are ForwardBatch's.
+	ForwardBatchGreedy(seqs []Sequence, ids [][]int, want []bool) (logits [][]float32, greedy []int, err error)
+}
+
 // Embedder is implemented by models that can turn ids into one vector:
 // the mean over positions of the final (normalized) hidden states.
 type Embedder interface {

@@ -44,6 +44,7 @@ type job struct {
 	fed    int            // prompt ids cached so far
 	ids    []int          // generated ids
 	next   int            // the id to feed in the next step
+	greedy bool           // the sampler picks the raw logits' argmax (sample.Options.Neutral)
 	stream *tokenizer.StreamDecoder
 	stop   *generate.Stopper
 	text   strings.Builder // text emitted by the stopper during the current step
@@ -281,6 +282,7 @@ func (s *scheduler) start(j *job) {
 		s.metrics.prefixLookup(j.cached, s.prefix)
 	}
 	j.sampler.Observe(j.prompt...)
+	j.greedy = j.sampler.Options().Neutral()
 	// The stream decoder sees the prompt first so the first generated id
 	// decodes in context (SentencePiece drops a text's leading space).
 	j.stream = tokenizer.NewStreamDecoder(s.tok, tokenizer.DecodeOptions{SkipSpecial: true})
@@ -324,6 +326,7 @@ func (s *scheduler) step(active []*job) []*job {
 		seqs []model.Sequence
 		ids  [][]int
 		who  []*job
+		want []bool // the job samples after this step, greedily
 	)
 	budget := s.prefillChunk
 	for _, j := range active {
@@ -337,17 +340,20 @@ func (s *scheduler) step(active []*job) []*job {
 			n := min(len(j.prompt)-j.fed, budget)
 			budget -= n
 			ids = append(ids, j.prompt[j.fed:j.fed+n])
+			want = append(want, j.greedy && j.fed+n == len(j.prompt))
 		default:
 			ids = append(ids, []int{j.next})
+			want = append(want, j.greedy)
 		}
 		seqs, who = append(seqs, j.seq), append(who, j)
 	}
 	start := time.Now()
 	var done []*job
 	var logits [][]float32
+	var greedy []int
 	if len(seqs) > 0 {
 		var err error
-		if logits, err = safeForward(s.m, seqs, ids); err != nil {
+		if logits, greedy, err = safeForward(s.m, seqs, ids, want); err != nil {
 			for _, j := range who {
 				s.finish(j, "", fmt.Errorf("forward pass: %w", err))
 			}
@@ -368,7 +374,11 @@ func (s *scheduler) step(active []*job) []*job {
 			}
 		}
 		sampled++
-		if reason, err := s.advance(j, logits[k]); err != nil || reason != "" {
+		id := -1
+		if greedy != nil {
+			id = greedy[k]
+		}
+		if reason, err := s.advanceWith(j, logits[k], id); err != nil || reason != "" {
 			s.finish(j, reason, err)
 			done = append(done, j)
 		}
@@ -406,39 +416,56 @@ func (s *scheduler) step(active []*job) []*job {
 
 // safeForward is forward with a panic turned into an error: a bug in a
 // model fails the jobs of its batch, not the whole server.
-func safeForward(m model.Model, seqs []model.Sequence, ids [][]int) (logits [][]float32, err error) {
+func safeForward(m model.Model, seqs []model.Sequence, ids [][]int, want []bool) (logits [][]float32, greedy []int, err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			logits, err = nil, fmt.Errorf("panic in the model: %v", r)
+			logits, greedy, err = nil, nil, fmt.Errorf("panic in the model: %v", r)
 		}
 	}()
-	return forward(m, seqs, ids)
+	return forward(m, seqs, ids, want)
 }
 
 // forward runs one step: ForwardBatch when the model has it, else each
-// sequence in turn.
-func forward(m model.Model, seqs []model.Sequence, ids [][]int) ([][]float32, error) {
+// sequence in turn. When the model is a model.GreedyBatchForwarder and a
+// job of the step samples greedily (want), it also returns the greedy ids
+// the model found while it checked the logits (-1 where not wanted);
+// otherwise greedy is nil.
+func forward(m model.Model, seqs []model.Sequence, ids [][]int, want []bool) (logits [][]float32, greedy []int, err error) {
+	if gf, ok := m.(model.GreedyBatchForwarder); ok && slices.Contains(want, true) {
+		return gf.ForwardBatchGreedy(seqs, ids, want)
+	}
 	if bf, ok := m.(model.BatchForwarder); ok {
-		return bf.ForwardBatch(seqs, ids)
+		logits, err := bf.ForwardBatch(seqs, ids)
+		return logits, nil, err
 	}
 	out := make([][]float32, len(seqs))
 	for i, sq := range seqs {
 		lg, err := sq.Forward(ids[i], false)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		out[i] = slices.Clone(lg)
 	}
-	return out, nil
+	return out, nil, nil
 }
 
 // advance samples j's next id from logits and streams its text, in the
 // order generate.Run follows (so greedy output is the same). It returns a
 // finish reason when the job ended.
 func (s *scheduler) advance(j *job, logits []float32) (string, error) {
-	id, err := j.sampler.Sample(logits)
-	if err != nil {
-		return "", fmt.Errorf("sampling id %d: %w", len(j.ids), err)
+	return s.advanceWith(j, logits, -1)
+}
+
+// advanceWith is advance with j's next id already chosen when id >= 0:
+// the greedy id the model found in logits for a job whose sampler picks
+// the argmax (the same id Sample would return, without a second scan of
+// the logits on the scheduler's goroutine).
+func (s *scheduler) advanceWith(j *job, logits []float32, id int) (string, error) {
+	if id < 0 {
+		var err error
+		if id, err = j.sampler.Sample(logits); err != nil {
+			return "", fmt.Errorf("sampling id %d: %w", len(j.ids), err)
+		}
 	}
 	if slices.Contains(s.eog, id) {
 		return "stop", s.flush(j)

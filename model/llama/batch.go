@@ -21,6 +21,24 @@ var batchPool = sync.Pool{New: func() any { return new(rowOps) }}
 // sequence's own. It runs the same code as Forward (forwardRows), so the
 // logits equal Forward's bit for bit.
 func (m *Model) ForwardBatch(seqs []model.Sequence, ids [][]int) ([][]float32, error) {
+	out, _, err := m.forwardBatch(seqs, ids, nil)
+	return out, err
+}
+
+// ForwardBatchGreedy implements model.GreedyBatchForwarder: ForwardBatch,
+// and for every sequence i with want[i] set the index of its largest logit
+// (the lowest of equal ones), found in the same per-sequence pass on the
+// worker pool that copies and checks its logits.
+func (m *Model) ForwardBatchGreedy(seqs []model.Sequence, ids [][]int, want []bool) ([][]float32, []int, error) {
+	if want != nil && len(want) != len(seqs) {
+		return nil, nil, fmt.Errorf("llama: ForwardBatchGreedy of %d sequences and %d greedy flags", len(seqs), len(want))
+	}
+	return m.forwardBatch(seqs, ids, want)
+}
+
+// forwardBatch is ForwardBatch, with the greedy ids of the sequences
+// flagged in want (nil: none, and no greedy slice).
+func (m *Model) forwardBatch(seqs []model.Sequence, ids [][]int, want []bool) ([][]float32, []int, error) {
 	b := batchPool.Get().(*rowOps)
 	defer batchPool.Put(b)
 	ss, err := m.checkBatch(b.batch[:0], seqs, ids)
@@ -30,34 +48,40 @@ func (m *Model) ForwardBatch(seqs []model.Sequence, ids [][]int) ([][]float32, e
 		b.batch = b.batch[:0]
 	}()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// logits: [nSeq, vocab] ← the network, with the output head on each sequence's last row
 	logits, err := m.forwardRows(b, ss, ids, false)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	// each sequence's logits copied and checked, on the worker pool (a
-	// row of 32000 logits is ~10 µs of copying and scanning)
+	// each sequence's logits copied and checked (and its greedy id found
+	// where wanted), on the worker pool (a row of 32000 logits is ~10 µs
+	// of copying and scanning)
 	out := make([][]float32, len(ss))
+	var greedy []int
+	if want != nil {
+		greedy = make([]int, len(ss))
+	}
 	b.bad = append(b.bad[:0], make([]int, len(ss))...)
-	b.headOut, b.seqOut = logits, out
+	b.headOut, b.seqOut, b.want, b.greedy = logits, out, want, greedy
 	if b.logitFn == nil {
 		b.logitFn = b.seqLogits
 	}
 	kernels.Parallel(len(ss), b.logitFn)
-	b.headOut, b.seqOut = nil, nil
+	b.headOut, b.seqOut, b.want, b.greedy = nil, nil, nil, nil
 	for i, s := range ss {
 		if j := b.bad[i]; j >= 0 {
-			return nil, fmt.Errorf("llama: batch sequence %d: logit %d of position %d is %v", i, j, s.n-1, s.logits[j])
+			return nil, nil, fmt.Errorf("llama: batch sequence %d: logit %d of position %d is %v", i, j, s.n-1, s.logits[j])
 		}
 	}
-	return out, nil
+	return out, greedy, nil
 }
 
 // seqLogits is ForwardBatch's work for sequence i (r.batch[i]): its
 // logits, row i of headOut, copied to its own buffer (seqOut[i]), and
-// bad[i] the first that is not finite (-1: none).
+// bad[i] the first that is not finite (-1: none); with want[i] set,
+// greedy[i] ← the index of the largest (-1 when one is not finite).
 func (r *rowOps) seqLogits(i int) {
 	s, vocab := r.batch[i], r.m.Config.VocabSize
 	// s.logits: [vocab] ← row i, which stays the sequence's own
@@ -66,6 +90,54 @@ func (r *rowOps) seqLogits(i int) {
 	copy(s.logits, row)
 	r.seqOut[i] = s.logits
 	r.bad[i] = firstNonFinite(row)
+	if r.greedy != nil {
+		r.greedy[i] = -1
+		if r.want[i] && r.bad[i] < 0 {
+			r.greedy[i] = argmaxFinite(row)
+		}
+	}
+}
+
+// argmaxFinite returns the index of the largest element of v (none of
+// them NaN or infinite), the lowest index among equal ones (float ==, so
+// -0 = +0), or -1 for an empty v. Four running maxima, each over every
+// fourth element with the first index where it was reached, cost one
+// rarely taken branch an element; the largest of the four at the lowest
+// index among those equal to it is the first maximum of v.
+func argmaxFinite(v []float32) int {
+	n := len(v) &^ 3
+	best, bi := float32(0), -1
+	if n > 0 {
+		m := [4]float32{v[0], v[1], v[2], v[3]}
+		idx := [4]int{0, 1, 2, 3}
+		for i := 4; i < n; i += 4 {
+			w := v[i : i+4 : i+4]
+			if w[0] > m[0] {
+				m[0], idx[0] = w[0], i
+			}
+			if w[1] > m[1] {
+				m[1], idx[1] = w[1], i+1
+			}
+			if w[2] > m[2] {
+				m[2], idx[2] = w[2], i+2
+			}
+			if w[3] > m[3] {
+				m[3], idx[3] = w[3], i+3
+			}
+		}
+		best, bi = m[0], idx[0]
+		for k := 1; k < 4; k++ {
+			if m[k] > best || (m[k] == best && idx[k] < bi) {
+				best, bi = m[k], idx[k]
+			}
+		}
+	}
+	for i := n; i < len(v); i++ {
+		if bi < 0 || v[i] > best {
+			best, bi = v[i], i
+		}
+	}
+	return bi
 }
 
 // checkBatch checks a batch before anything runs: sequences of this model,

@@ -192,7 +192,15 @@ func (r *rowOps) mulTMany(x []float32, nTok int, w1 *Matrix, out1 []float32, w2 
 		m := ms[i]
 		r.mm[i] = kernels.MatMulOp{Out: outs[i], Type: m.Type, F32: m.F32, Data: m.Data, Packed: m.Packed, Rows: m.Rows}
 	}
-	kernels.MatMulMany(r.mm[:n], x, nTok, w1.Cols)
+	// a pending RMSNorm of x's rows (x is its output) runs in the
+	// products' job
+	var prep func(lo, hi int)
+	if r.normPending && len(x) > 0 && len(r.xb) > 0 && &x[0] == &r.xb[0] {
+		prep = r.takeNorm()
+	}
+	r.flushPending()
+	kernels.MatMulManyPrep(r.mm[:n], x, nTok, w1.Cols, prep)
+	r.endNorm()
 	for i := 0; i < n; i++ {
 		if b := ms[i].Bias; b != nil {
 			for t := 0; t < nTok; t++ {

@@ -41,11 +41,24 @@ type rowOps struct {
 	prepIL                int       // the block Attention stores into
 	prepErr               []error   // per sequence: its KV cache store failed
 
+	// normPending: RMSNorm left its rows (of normX by normG, into xb) to
+	// the block's next product, QKV or GateUp, whose job on the pool
+	// computes them (normRowsFn) before it converts them: one hand-off
+	// less each. Any other step computes them first (flushNorm).
+	normPending bool
+	normRowsFn  func(lo, hi int)
+	// gluPending: SwiGLU of a decode step (one row a sequence) left to
+	// the FFN down product's job (gluRowsFn), as normPending.
+	gluPending bool
+	gluRowsFn  func(lo, hi int)
+
 	// ForwardBatch's per-sequence logits pass (seqLogits)
 	logitFn func(i int)
 	headOut []float32   // Head's output, [nSeq, vocab]
 	seqOut  [][]float32 // the sequences' logits
 	bad     []int       // per sequence: its first logit that is not finite, or -1
+	want    []bool      // per sequence: find its greedy id (nil: none)
+	greedy  []int       // per sequence: its greedy id where wanted, else -1
 }
 
 // parallelElems is the fewest elements (rows × width) of a batch's
@@ -91,6 +104,7 @@ func (m *Model) hiddenRows(r *rowOps, ss []*Sequence, ids [][]int) ([]float32, e
 		return nil, err
 	}
 	h := Hidden[[]float32](r, m.net())
+	r.flushPending()
 	err := r.finish()
 	return h, err
 }
@@ -106,6 +120,8 @@ func (r *rowOps) start(m *Model, ss []*Sequence, ids [][]int, all bool) error {
 		}
 	}
 	r.m, r.all, r.err = m, all, nil
+	r.normPending, r.normX, r.normG = false, nil, nil
+	r.gluPending, r.gluGate, r.gluUp = false, nil, nil
 	r.ss, r.ids = append(r.ss[:0], ss...), append(r.ids[:0], ids...)
 	// offs: [nSeq+1] ← where each sequence's rows start
 	if cap(r.offs) < len(ss)+1 {
@@ -160,6 +176,8 @@ func (r *rowOps) finish() error {
 
 // clear drops r's references to the step's sequences and ids.
 func (r *rowOps) clear() {
+	r.normPending, r.normX, r.normG = false, nil, nil
+	r.gluPending, r.gluGate, r.gluUp = false, nil, nil
 	clear(r.ss)
 	clear(r.ids)
 	r.ss, r.ids, r.err = r.ss[:0], r.ids[:0], nil
@@ -173,6 +191,7 @@ func (r *rowOps) layer(il int) *Layer { return &r.m.Weights.Layers[il] }
 
 // Embed implements Ops: x: [nTok, dim] ← rows of the token embedding.
 func (r *rowOps) Embed() []float32 {
+	r.flushPending()
 	w, dim := r.m.Weights, r.m.Config.Dim
 	for i := range r.ss {
 		for j, id := range r.ids[i] {
@@ -197,12 +216,18 @@ func (r *rowOps) RMSNorm(x []float32, il int, w Weight) []float32 {
 	default:
 		panic(fmt.Sprintf("llama: RMSNorm of weight %d", w))
 	}
+	r.flushPending()
 	out := r.xb[:len(x)]
 	if rows := len(x) / dim; rows >= 2 && len(x) >= parallelElems {
+		r.normX, r.normG = x, g
+		if (w == WAttnNorm || w == WFFNNorm) && r.m.GPT2 == nil {
+			// the next step is QKV or GateUp (Hidden): left to its job
+			r.normPending = true
+			return out
+		}
 		if r.normFn == nil {
 			r.normFn = r.normRow
 		}
-		r.normX, r.normG = x, g
 		kernels.Parallel(rows, r.normFn)
 		r.normX, r.normG = nil, nil
 		return out
@@ -219,6 +244,52 @@ func (r *rowOps) normRow(t int) {
 	kernels.RMSNorm(r.xb[t*dim:(t+1)*dim], r.normX[t*dim:(t+1)*dim], r.normG, r.m.Config.RMSEps)
 }
 
+// normRows is rows [lo, hi) of RMSNorm (normRow each).
+func (r *rowOps) normRows(lo, hi int) {
+	for t := lo; t < hi; t++ {
+		r.normRow(t)
+	}
+}
+
+// takeNorm returns the pending RMSNorm's rows for a product's job to
+// compute (nil when none is pending) and marks them computed; the caller
+// clears normX, normG after the product (endNorm).
+func (r *rowOps) takeNorm() func(lo, hi int) {
+	if !r.normPending {
+		return nil
+	}
+	r.normPending = false
+	if r.normRowsFn == nil {
+		r.normRowsFn = r.normRows
+	}
+	return r.normRowsFn
+}
+
+// endNorm drops the operands of a norm a product's job computed.
+func (r *rowOps) endNorm() { r.normX, r.normG = nil, nil }
+
+// flushPending computes a pending RMSNorm's or SwiGLU's rows now, on
+// the pool.
+func (r *rowOps) flushPending() {
+	if r.gluPending {
+		r.gluPending = false
+		if r.gluFn == nil {
+			r.gluFn = r.swiGLUSeq
+		}
+		kernels.Parallel(len(r.ss), r.gluFn)
+		r.gluGate, r.gluUp = nil, nil
+	}
+	if !r.normPending {
+		return
+	}
+	r.normPending = false
+	if r.normFn == nil {
+		r.normFn = r.normRow
+	}
+	kernels.Parallel(len(r.normX)/r.m.Config.Dim, r.normFn)
+	r.normX, r.normG = nil, nil
+}
+
 // QKV implements Ops: q, k, v ← h·Wᵀ (+ bias) in one kernels.MatMulMany (h
 // converted once, one parallel loop over all three).
 func (r *rowOps) QKV(h []float32, il int) (q, k, v []float32) {
@@ -229,6 +300,7 @@ func (r *rowOps) QKV(h []float32, il int) (q, k, v []float32) {
 
 // QKNorm implements Ops: every [headDim] head of q and k, in place.
 func (r *rowOps) QKNorm(q, k []float32, il int) ([]float32, []float32) {
+	r.flushPending()
 	c, l, hd := &r.m.Config, r.layer(il), r.m.Config.HeadDim
 	if l.QNorm == nil {
 		return q, k
@@ -248,6 +320,7 @@ func (r *rowOps) QKNorm(q, k []float32, il int) ([]float32, []float32) {
 // sequence's rows and stores its keys (Attention is the only user of the
 // rotated q and k, right after RoPE; see Net).
 func (r *rowOps) RoPE(q, k []float32) ([]float32, []float32) {
+	r.flushPending()
 	if r.parallelSeqs(len(q) + len(k)) {
 		r.ropeQ, r.ropeK = q, k
 		return q, k
@@ -279,6 +352,7 @@ func (r *rowOps) parallelSeqs(elems int) bool {
 // positions 0..s.n+t. All sequences' attention runs in one parallel loop
 // (kernels.AttentionBatch: per sequence the bits of AttentionCached).
 func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
+	r.flushPending()
 	c := &r.m.Config
 	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
@@ -357,12 +431,32 @@ func (r *rowOps) Linear(x []float32, il int, w Weight) []float32 {
 		panic(fmt.Sprintf("llama: Linear of weight %d", w))
 	}
 	out = out[:r.nTok()*m.Rows]
+	if r.gluPending && w == WFFNDown && len(x) > 0 && &x[0] == &r.gluGate[0] {
+		// SwiGLU's rows run in the product's job (one op of
+		// MatMulManyPrep: the bits of mulT)
+		r.gluPending = false
+		if r.gluRowsFn == nil {
+			r.gluRowsFn = r.swiGLURows
+		}
+		r.mm[0] = kernels.MatMulOp{Out: out, Type: m.Type, F32: m.F32, Data: m.Data, Packed: m.Packed, Rows: m.Rows}
+		kernels.MatMulManyPrep(r.mm[:1], x, r.nTok(), m.Cols, r.gluRowsFn)
+		r.mm[0] = kernels.MatMulOp{}
+		r.gluGate, r.gluUp = nil, nil
+		if m.Bias != nil {
+			for t := 0; t < r.nTok(); t++ {
+				kernels.Add(out[t*m.Rows:(t+1)*m.Rows], m.Bias)
+			}
+		}
+		return out
+	}
+	r.flushPending()
 	m.mulT(out, x, r.nTok())
 	return out
 }
 
 // Add implements Ops: x += y, in place.
 func (r *rowOps) Add(x, y []float32) []float32 {
+	r.flushPending()
 	kernels.Add(x, y)
 	return x
 }
@@ -379,11 +473,18 @@ func (r *rowOps) GateUp(h []float32, il int) (gate, up []float32) {
 // vector blocks of kernels.SwiGLU then span the same rows as in a step of
 // the sequence alone).
 func (r *rowOps) SwiGLU(gate, up []float32) []float32 {
+	r.flushPending()
 	if r.parallelSeqs(r.nTok() * r.m.Config.FFNDim) {
+		r.gluGate, r.gluUp = gate, up
+		if r.nTok() == len(r.ss) && r.m.GPT2 == nil {
+			// a decode step: row i is sequence i, and the next step
+			// is the FFN down product (Hidden), whose job computes it
+			r.gluPending = true
+			return gate
+		}
 		if r.gluFn == nil {
 			r.gluFn = r.swiGLUSeq
 		}
-		r.gluGate, r.gluUp = gate, up
 		kernels.Parallel(len(r.ss), r.gluFn)
 		r.gluGate, r.gluUp = nil, nil
 		return gate
@@ -396,6 +497,14 @@ func (r *rowOps) SwiGLU(gate, up []float32) []float32 {
 	return gate
 }
 
+// swiGLURows is SwiGLU of rows [lo, hi) of a decode step, in which row
+// i is sequence i's only row (swiGLUSeq each).
+func (r *rowOps) swiGLURows(lo, hi int) {
+	for i := lo; i < hi; i++ {
+		r.swiGLUSeq(i)
+	}
+}
+
 // swiGLUSeq is SwiGLU of sequence i's rows of gluGate, gluUp.
 func (r *rowOps) swiGLUSeq(i int) {
 	ffn := r.m.Config.FFNDim
@@ -406,6 +515,7 @@ func (r *rowOps) swiGLUSeq(i int) {
 // HeadRows implements Ops: every row of x when r.all is set, else xb2:
 // [nSeq, dim] ← the last row of each sequence.
 func (r *rowOps) HeadRows(x []float32) []float32 {
+	r.flushPending()
 	if r.all {
 		return x
 	}
@@ -420,6 +530,7 @@ func (r *rowOps) HeadRows(x []float32) []float32 {
 
 // Head implements Ops: logits: [nOut, vocab] ← x·Woutᵀ, in r.logits.
 func (r *rowOps) Head(x []float32) []float32 {
+	r.flushPending()
 	c, dim := &r.m.Config, r.m.Config.Dim
 	nOut := len(x) / dim
 	r.logits = grow(r.logits, nOut*c.VocabSize)
