@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/llmpipe/llmpipe/kernels"
 )
 
 // Sampler picks token ids from logits with one Options. It keeps the penalty
@@ -177,74 +179,13 @@ func (s *Sampler) process(logits []float32, draw bool) ([]Candidate, int, error)
 // equal ones; NaN or +Inf is an error, and all -Inf is ErrNoCandidates.
 //
 // Logits that are all finite (a model's usual output) take a faster scan,
-// argmaxFinite; any NaN or infinity sends the logits to argmaxScan, the
-// logit-by-logit definition, for its exact index or error.
+// kernels.ArgmaxFinite; any NaN or infinity sends the logits to
+// argmaxScan, the logit-by-logit definition, for its exact index or error.
 func argmaxLogits(x []float32) (int, error) {
-	if i, ok := argmaxFinite(x); ok {
+	if i, ok := kernels.ArgmaxFinite(x); ok {
 		return i, nil
 	}
 	return argmaxScan(x)
-}
-
-// argmaxFinite returns argmaxScan's index of x and true when every element
-// of x is finite (else false). It keeps four running maxima, each of every
-// fourth element with the first index where it was reached, so a logit
-// costs one rarely taken branch instead of three, and sums x in four more
-// lanes: the sum times 0 is NaN when an element is NaN or ±Inf (or, with
-// no harm but the slower scan, when the sum overflows). The largest of
-// the four maxima, at the lowest of their indices among those equal to it
-// (float ==, so -0 = +0 as argmaxScan's > sees them), is argmaxScan's
-// answer: each lane holds its first element equal to the overall maximum,
-// if it has one.
-func argmaxFinite(x []float32) (int, bool) {
-	n := len(x) &^ 3
-	if n == 0 {
-		return -1, false
-	}
-	m0, m1, m2, m3 := x[0], x[1], x[2], x[3]
-	i0, i1, i2, i3 := 0, 1, 2, 3
-	var z0, z1, z2, z3 float32
-	for i := 4; i < n; i += 4 {
-		v := x[i : i+4 : i+4]
-		v0, v1, v2, v3 := v[0], v[1], v[2], v[3]
-		z0 += v0
-		z1 += v1
-		z2 += v2
-		z3 += v3
-		if v0 > m0 {
-			m0, i0 = v0, i
-		}
-		if v1 > m1 {
-			m1, i1 = v1, i+1
-		}
-		if v2 > m2 {
-			m2, i2 = v2, i+2
-		}
-		if v3 > m3 {
-			m3, i3 = v3, i+3
-		}
-	}
-	z := (z0 + z1 + z2 + z3 + m0 + m1 + m2 + m3) * 0
-	best, bv := i0, m0
-	for _, c := range [3]struct {
-		i int
-		m float32
-	}{{i1, m1}, {i2, m2}, {i3, m3}} {
-		if c.m > bv || (c.m == bv && c.i < best) {
-			best, bv = c.i, c.m
-		}
-	}
-	for i := n; i < len(x); i++ {
-		v := x[i]
-		z += v * 0
-		if v > bv {
-			best, bv = i, v
-		}
-	}
-	if z != z {
-		return -1, false
-	}
-	return best, true
 }
 
 // argmaxScan is argmaxLogits logit by logit, its definition.

@@ -47,7 +47,7 @@ var allowed = map[string][]string{
 	"internal/mmap":        {},
 	"model/llama":          {"model", "kernels", "quant", "tensor", "format/gguf", "format/llama2c", "format/safetensors"},
 	"model/builtin":        {"model", "model/llama", "format/gguf", "tokenizer", "tokenizer/llamavocab"},
-	"sample":               {},
+	"sample":               {"kernels"},
 	"generate":             {"model", "tokenizer", "sample"},
 	"grammar":              {"tokenizer"},
 	"grammar/grammarcheck": {"grammar", "tokenizer", "tokenizer/llamavocab", "tokenizer/hf", "format/gguf", "model", "model/llama"},

@@ -93,51 +93,11 @@ func (r *rowOps) seqLogits(i int) {
 	if r.greedy != nil {
 		r.greedy[i] = -1
 		if r.want[i] && r.bad[i] < 0 {
-			r.greedy[i] = argmaxFinite(row)
-		}
-	}
-}
-
-// argmaxFinite returns the index of the largest element of v (none of
-// them NaN or infinite), the lowest index among equal ones (float ==, so
-// -0 = +0), or -1 for an empty v. Four running maxima, each over every
-// fourth element with the first index where it was reached, cost one
-// rarely taken branch an element; the largest of the four at the lowest
-// index among those equal to it is the first maximum of v.
-func argmaxFinite(v []float32) int {
-	n := len(v) &^ 3
-	best, bi := float32(0), -1
-	if n > 0 {
-		m := [4]float32{v[0], v[1], v[2], v[3]}
-		idx := [4]int{0, 1, 2, 3}
-		for i := 4; i < n; i += 4 {
-			w := v[i : i+4 : i+4]
-			if w[0] > m[0] {
-				m[0], idx[0] = w[0], i
-			}
-			if w[1] > m[1] {
-				m[1], idx[1] = w[1], i+1
-			}
-			if w[2] > m[2] {
-				m[2], idx[2] = w[2], i+2
-			}
-			if w[3] > m[3] {
-				m[3], idx[3] = w[3], i+3
-			}
-		}
-		best, bi = m[0], idx[0]
-		for k := 1; k < 4; k++ {
-			if m[k] > best || (m[k] == best && idx[k] < bi) {
-				best, bi = m[k], idx[k]
+			if j, ok := kernels.ArgmaxFinite(row); ok {
+				r.greedy[i] = j
 			}
 		}
 	}
-	for i := n; i < len(v); i++ {
-		if bi < 0 || v[i] > best {
-			best, bi = v[i], i
-		}
-	}
-	return bi
 }
 
 // checkBatch checks a batch before anything runs: sequences of this model,

@@ -2,7 +2,6 @@ package llama
 
 import (
 	"math"
-	"math/rand"
 	"testing"
 
 	"github.com/llmpipe/llmpipe/model"
@@ -10,44 +9,6 @@ import (
 )
 
 var _ model.GreedyBatchForwarder = (*Model)(nil)
-
-// TestArgmaxFinite: the first index of the largest element, for lengths
-// around the 4-lane loop, with ties (the lowest index wins, in any lane
-// and in the tail), -0 = +0, and random values.
-func TestArgmaxFinite(t *testing.T) {
-	negz := float32(math.Copysign(0, -1))
-	cases := []struct {
-		v    []float32
-		want int
-	}{
-		{nil, -1},
-		{[]float32{3}, 0},
-		{[]float32{1, 2, 3}, 2},
-		{[]float32{1, 5, 5, 5, 5, 5, 5}, 1},
-		{[]float32{1, 2, 3, 4, 9, 1, 9, 9, 9}, 4},
-		{[]float32{1, 2, 3, 4, 0, 1, 2, 3, 9}, 8},
-		{[]float32{-1, -2, -3, -4, -5, -6, 7, 7}, 6},
-		{[]float32{-1, -2, negz, -4, 0, -6, 0}, 2},
-		{[]float32{-1, 0, negz, -4, 0, -6, 0}, 1},
-		{[]float32{-3, -2, -1, -1, -4}, 2},
-		{[]float32{0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1}, 7},
-	}
-	for _, c := range cases {
-		if got := argmaxFinite(c.v); got != c.want {
-			t.Errorf("argmaxFinite(%v) = %d, want %d", c.v, got, c.want)
-		}
-	}
-	rng := rand.New(rand.NewSource(1))
-	for range 2000 {
-		v := make([]float32, 1+rng.Intn(70))
-		for i := range v {
-			v[i] = float32(rng.Intn(7) - 3) // many ties
-		}
-		if got, want := argmaxFinite(v), argmax(v); got != want {
-			t.Fatalf("argmaxFinite(%v) = %d, want %d", v, got, want)
-		}
-	}
-}
 
 // TestForwardBatchGreedy: ForwardBatchGreedy's logits are ForwardBatch's
 // and each sequence's Forward's bit for bit (decode steps of 4 sequences
