@@ -103,8 +103,8 @@ func (r *rowOps) seqLogits(i int) {
 // checkBatch checks a batch before anything runs: sequences of this model,
 // each once, and ids that are in the vocabulary and fit the context. It
 // returns the sequences appended to ss[:0] (scratch the caller keeps, so
-// that a decode step does not allocate them; cleared by the caller after
-// the step), also on error.
+// that a decode step does not allocate them, and clears after the step),
+// on error those checked so far.
 func (m *Model) checkBatch(ss []*Sequence, seqs []model.Sequence, ids [][]int) ([]*Sequence, error) {
 	ss = ss[:0]
 	if len(seqs) != len(ids) {
@@ -122,8 +122,7 @@ func (m *Model) checkBatch(ss []*Sequence, seqs []model.Sequence, ids [][]int) (
 	for i, sq := range seqs {
 		s, ok := sq.(*Sequence)
 		if !ok || s == nil || s.m != m {
-			clear(ss)
-			return ss[:0], fmt.Errorf("llama: ForwardBatch: sequence %d was not made by this model", i)
+			return ss, fmt.Errorf("llama: ForwardBatch: sequence %d was not made by this model", i)
 		}
 		dup := false
 		if seen != nil {
@@ -132,15 +131,13 @@ func (m *Model) checkBatch(ss []*Sequence, seqs []model.Sequence, ids [][]int) (
 			dup = slices.Contains(ss, s)
 		}
 		if dup {
-			clear(ss)
-			return ss[:0], fmt.Errorf("llama: ForwardBatch: sequence %d appears twice", i)
+			return ss, fmt.Errorf("llama: ForwardBatch: sequence %d appears twice", i)
 		}
 		if len(ids[i]) == 0 {
-			return nil, fmt.Errorf("llama: ForwardBatch: no tokens for sequence %d", i)
+			return ss, fmt.Errorf("llama: ForwardBatch: no tokens for sequence %d", i)
 		}
 		if err := checkIDs(&m.Config, s.n, ids[i]); err != nil {
-			clear(ss)
-			return ss[:0], fmt.Errorf("llama: batch sequence %d: %w", i, err)
+			return ss, fmt.Errorf("llama: batch sequence %d: %w", i, err)
 		}
 		ss = append(ss, s)
 	}
