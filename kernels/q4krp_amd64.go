@@ -63,10 +63,11 @@ func q4KRPPackRef(dst, w []byte, wstride, nrows, nb int) {
 // CPU has VNNI, two tokens or more go through the AVX-512 row-lane tile:
 // each group of 16 rows is packed once (q4KRPPack8) and then multiplied
 // by all tokens, four a call (a last single token through the one-token
-// kernel). A single token runs dotQ4KRPRowsAVX2 over all its rows in one
-// call; other batches go through rowsKQ with dotQ4KRPAVX2x4 (four tokens a
-// call) and dotQ4KRPRowsAVX2, which without the assembly loops over
-// dotQ4KRPRef.
+// kernel). Elsewhere (AVX2 only) two tokens or more go through the AVX2
+// row-lane tiles (rowsQ4KRPAVX2). A single token runs dotQ4KRPRowsAVX2 over
+// all its rows in one call; without the assembly (or with useQ4KRPAVX2
+// off) batches go through rowsKQ with dotQ4KRPAVX2x4 (four tokens a call)
+// and dotQ4KRPRowsAVX2, which without the assembly loops over dotQ4KRPRef.
 func rowsQ4KRP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / qkK
 	if lo >= hi || nTok == 0 {
@@ -99,6 +100,9 @@ func rowsQ4KRP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 				}
 			}
 			putScratch(p)
+			return
+		case nTok >= 2 && useQ4KRPAVX2:
+			rowsQ4KRPAVX2(out, w, xq, nTok, rows, nb, lo, hi)
 			return
 		case nTok == 1:
 			dotQ4KRPRowsAVX2(&w[lo*wb], wb, &xq[0], nb, &out[lo], hi-lo)
