@@ -55,8 +55,8 @@
 // llama.cpp's own Q4_K results depend on a token's place in a batch. Such
 // matrices are multiplied in the gemv order here, for every token count and on
 // every path (plain Go; AVX-512 VNNI row-lane tiles and 1-token kernels;
-// AVX2 kernels, with 16-row × 2-3-token row-lane tiles for Q4_0 batches:
-// q4rp_avx2_amd64.s), so batched and single results still agree bit for bit
+// AVX2 kernels, with row-lane tiles for batches of 2-4 tokens a call:
+// 16 rows for Q4_0, q4rp_avx2_amd64.s; 8 rows for Q4_K, q4krp_avx2_amd64.s), so batched and single results still agree bit for bit
 // (q4rp.go, q4krp.go). Like llama.cpp, a loaded model packs such a Q4_0
 // matrix once (PackQ, on VNNI CPUs: 16-row groups, the file's size; the
 // model then releases the file pages), and MatMulPacked multiplies the
