@@ -58,6 +58,22 @@ func q4KRPPackRef(dst, w []byte, wstride, nrows, nb int) {
 	}
 }
 
+// packQ4KRPGroup packs the n (1..16) rows at w (wb bytes apart, nb
+// super-blocks) as one q4KRPPack8 group at p: q4KRPPack8 for a whole half
+// of 8 rows (prefetching into L2 pf bytes further on, 0 for none),
+// q4KRPPackRef for a half of fewer.
+func packQ4KRPGroup(p, w []byte, n, wb, nb, pf int) {
+	for h := 0; h < 2; h++ {
+		m := min(8, n-8*h)
+		switch {
+		case m == 8:
+			q4KRPPack8(&p[32*h], &w[8*h*wb], wb, nb, pf)
+		case m > 0:
+			q4KRPPackRef(p[32*h:], w[8*h*wb:], wb, m, nb)
+		}
+	}
+}
+
 // rowsQ4KRP is QKernel.Rows for Q4_K matrices with repackedRows rows:
 // every output in dotQ4KRPRef's order, whatever the token count. Where the
 // CPU has VNNI, two tokens or more go through the AVX-512 row-lane tile:
@@ -81,15 +97,7 @@ func rowsQ4KRP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 			p := getScratch(nb * q4KRPPackBytes)
 			for r0 := lo; r0 < hi; r0 += q4KRPTileRows {
 				n := min(q4KRPTileRows, hi-r0)
-				for h := 0; h < 2; h++ {
-					m := min(8, n-8*h)
-					switch {
-					case m == 8:
-						q4KRPPack8(&p[32*h], &w[(r0+8*h)*wb], wb, nb, q4KRPTileRows*wb)
-					case m > 0:
-						q4KRPPackRef(p[32*h:], w[(r0+8*h)*wb:], wb, m, nb)
-					}
-				}
+				packQ4KRPGroup(p, w[r0*wb:], n, wb, nb, q4KRPTileRows*wb)
 				for t := 0; t < nTok; t += 4 {
 					k := min(4, nTok-t)
 					if k == 1 {

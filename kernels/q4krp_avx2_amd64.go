@@ -56,15 +56,7 @@ func rowsQ4KRPAVX2(out []float32, w, xq []byte, nTok, rows, nb, lo, hi int) {
 		if r0+q4KRPTileRows+q4KRPTileRows > rows {
 			pf = 0 // the next group, if any, is the last; do not prefetch past w
 		}
-		for h := 0; h < 2; h++ {
-			m := min(8, n-8*h)
-			switch {
-			case m == 8:
-				q4KRPPack8(&p[32*h], &w[(r0+8*h)*wb], wb, nb, pf)
-			case m > 0:
-				q4KRPPackRef(p[32*h:], w[(r0+8*h)*wb:], wb, m, nb)
-			}
-		}
+		packQ4KRPGroup(p, w[r0*wb:], n, wb, nb, pf)
 		for h := 0; h < 2; h++ {
 			m := min(8, n-8*h)
 			if m <= 0 {
