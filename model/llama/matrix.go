@@ -44,6 +44,11 @@ func (m *Matrix) mulT(out, x []float32, nTok int) {
 	default:
 		kernels.MatMulQ(out, m.Type, m.Data, x, nTok, m.Rows, m.Cols)
 	}
+	m.addBias(out, nTok)
+}
+
+// addBias adds m's bias (if any) to each of the nTok rows of out.
+func (m *Matrix) addBias(out []float32, nTok int) {
 	if m.Bias != nil {
 		for t := 0; t < nTok; t++ {
 			kernels.Add(out[t*m.Rows:(t+1)*m.Rows], m.Bias)

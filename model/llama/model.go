@@ -179,7 +179,8 @@ func firstNonFinite(v []float32) int {
 // mulTMany computes out1 = X·W1ᵀ, out2 = X·W2ᵀ and, when w3 is not nil,
 // out3 = X·W3ᵀ (each + its bias) in one kernels.MatMulMany call: the same
 // bits as three Matrix.mulT calls, with X converted once and one hand-off
-// to the worker pool.
+// to the worker pool. A pending RMSNorm of x's rows (x is its output) runs
+// in the products' job.
 //
 //	X: [nTok, Cols]   → out_i: [nTok, W_i.Rows]
 func (r *rowOps) mulTMany(x []float32, nTok int, w1 *Matrix, out1 []float32, w2 *Matrix, out2 []float32, w3 *Matrix, out3 []float32) {
@@ -188,25 +189,25 @@ func (r *rowOps) mulTMany(x []float32, nTok int, w1 *Matrix, out1 []float32, w2 
 	if w3 != nil {
 		n = 3
 	}
-	for i := 0; i < n; i++ {
-		m := ms[i]
-		r.mm[i] = kernels.MatMulOp{Out: outs[i], Type: m.Type, F32: m.F32, Data: m.Data, Packed: m.Packed, Rows: m.Rows}
-	}
-	// a pending RMSNorm of x's rows (x is its output) runs in the
-	// products' job
 	var prep func(lo, hi int)
 	if r.normPending && len(x) > 0 && len(r.xb) > 0 && &x[0] == &r.xb[0] {
 		prep = r.takeNorm()
 	}
-	r.flushPending()
-	kernels.MatMulManyPrep(r.mm[:n], x, nTok, w1.Cols, prep)
+	r.mulTPrep(x, nTok, ms[:n], outs[:n], prep)
 	r.endNorm()
-	for i := 0; i < n; i++ {
-		if b := ms[i].Bias; b != nil {
-			for t := 0; t < nTok; t++ {
-				kernels.Add(outs[i][t*ms[i].Rows:(t+1)*ms[i].Rows], b)
-			}
-		}
+}
+
+// mulTPrep computes out_i = X·W_iᵀ (+ bias) for the matrices ms in one
+// kernels.MatMulManyPrep job, whose goroutines first run prep over X's
+// rows (nil: none; a pending step it does not take is computed first).
+func (r *rowOps) mulTPrep(x []float32, nTok int, ms []*Matrix, outs [][]float32, prep func(lo, hi int)) {
+	for i, m := range ms {
+		r.mm[i] = kernels.MatMulOp{Out: outs[i], Type: m.Type, F32: m.F32, Data: m.Data, Packed: m.Packed, Rows: m.Rows}
+	}
+	r.flushPending()
+	kernels.MatMulManyPrep(r.mm[:len(ms)], x, nTok, ms[0].Cols, prep)
+	for i, m := range ms {
+		m.addBias(outs[i], nTok)
 		r.mm[i] = kernels.MatMulOp{}
 	}
 }

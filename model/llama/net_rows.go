@@ -354,44 +354,40 @@ func (r *rowOps) parallelSeqs(elems int) bool {
 func (r *rowOps) Attention(q, k, v []float32, il int) []float32 {
 	r.flushPending()
 	c := &r.m.Config
-	qDim, kvDim := c.NumHeads*c.HeadDim, c.NumKVHeads*c.HeadDim
+	qDim := c.NumHeads * c.HeadDim
 	scale := float32(1 / math.Sqrt(float64(c.HeadDim)))
 	rotate := r.ropeQ != nil
 	r.ropeQ, r.ropeK = nil, nil
 	if r.err != nil {
 		return r.att
 	}
+	// per sequence (on the pool for a batch): its rows rotated when RoPE
+	// left them, its keys and values stored
+	if r.prepFn == nil {
+		r.prepFn = r.prep
+	}
+	if rotate {
+		r.ropeQ, r.ropeK = q, k
+	}
+	r.prepK, r.prepV, r.prepIL = k, v, il
+	r.prepErr = append(r.prepErr[:0], make([]error, len(r.ss))...)
 	if rotate || r.parallelSeqs(len(k)+len(v)) {
-		// per sequence, on the pool: its rows rotated (when RoPE left
-		// them), its keys and values stored
-		if r.prepFn == nil {
-			r.prepFn = r.prep
-		}
-		if rotate {
-			r.ropeQ, r.ropeK = q, k
-		}
-		r.prepK, r.prepV, r.prepIL = k, v, il
-		r.prepErr = append(r.prepErr[:0], make([]error, len(r.ss))...)
 		kernels.Parallel(len(r.ss), r.prepFn)
-		r.ropeQ, r.ropeK, r.prepK, r.prepV = nil, nil, nil, nil
-		for _, err := range r.prepErr {
-			if err != nil {
-				r.err = err
-				break
-			}
-		}
-		clear(r.prepErr)
-		if r.err != nil {
-			return r.att
-		}
 	} else {
-		for i, s := range r.ss {
-			t0, t1 := r.offs[i], r.offs[i+1]
-			if err := s.kv[il].Store(s.n, k[t0*kvDim:t1*kvDim], v[t0*kvDim:t1*kvDim]); err != nil {
-				r.err = fmt.Errorf("llama: batch sequence %d, layer %d: %w", i, il, err)
-				return r.att
-			}
+		for i := range r.ss {
+			r.prep(i)
 		}
+	}
+	r.ropeQ, r.ropeK, r.prepK, r.prepV = nil, nil, nil, nil
+	for _, err := range r.prepErr {
+		if err != nil {
+			r.err = err
+			break
+		}
+	}
+	clear(r.prepErr)
+	if r.err != nil {
+		return r.att
 	}
 	for i, s := range r.ss {
 		t0, t1 := r.offs[i], r.offs[i+1]
@@ -438,15 +434,8 @@ func (r *rowOps) Linear(x []float32, il int, w Weight) []float32 {
 		if r.gluRowsFn == nil {
 			r.gluRowsFn = r.swiGLURows
 		}
-		r.mm[0] = kernels.MatMulOp{Out: out, Type: m.Type, F32: m.F32, Data: m.Data, Packed: m.Packed, Rows: m.Rows}
-		kernels.MatMulManyPrep(r.mm[:1], x, r.nTok(), m.Cols, r.gluRowsFn)
-		r.mm[0] = kernels.MatMulOp{}
+		r.mulTPrep(x, r.nTok(), []*Matrix{m}, [][]float32{out}, r.gluRowsFn)
 		r.gluGate, r.gluUp = nil, nil
-		if m.Bias != nil {
-			for t := 0; t < r.nTok(); t++ {
-				kernels.Add(out[t*m.Rows:(t+1)*m.Rows], m.Bias)
-			}
-		}
 		return out
 	}
 	r.flushPending()
