@@ -150,13 +150,8 @@ func MatMulQ(out []float32, t quant.Type, w []byte, x []float32, nTok, rows, col
 // small to split (a decode step's) runs on the caller first, as
 // ConvertRows does.
 func convertThenRows(prep func(lo, hi int), act quant.Type, xq []byte, x []float32, nTok, cols, rows, workPerRow int, fn func(lo, hi int)) {
-	xb := 0
 	if act != quant.F32 {
-		xb = rowBytes(act, cols)
-		if xb < 0 || nTok < 0 || len(x) != nTok*cols || len(xq) != nTok*xb {
-			panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
-				len(x), act, len(xq), nTok, cols, act.BlockSize()))
-		}
+		checkConvert(act, xq, x, nTok, cols)
 	}
 	if prep == nil && nTok*cols < 2*minChunkWork {
 		// A conversion too small to split (a decode step's few tokens,
@@ -164,9 +159,7 @@ func convertThenRows(prep func(lo, hi int), act quant.Type, xq []byte, x []float
 		// then never waits on a piece held by a goroutine the OS has
 		// descheduled.
 		if act != quant.F32 {
-			for t := range nTok {
-				ConvertRow(act, xq[t*xb:(t+1)*xb], x[t*cols:(t+1)*cols])
-			}
+			convertRowRange(act, xq, x, cols, 0, nTok)
 		}
 		parallelRows(rows, workPerRow, fn)
 		return
@@ -177,11 +170,8 @@ func convertThenRows(prep func(lo, hi int), act quant.Type, xq []byte, x []float
 		if prep != nil {
 			prep(lo, hi)
 		}
-		if act == quant.F32 {
-			return
-		}
-		for t := lo; t < hi; t++ {
-			ConvertRow(act, xq[t*xb:(t+1)*xb], x[t*cols:(t+1)*cols])
+		if act != quant.F32 {
+			convertRowRange(act, xq, x, cols, lo, hi)
 		}
 	}, rows, workPerRow, fn)
 }
@@ -213,18 +203,30 @@ func (k *QKernel) rows(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int
 // type act, row by row as ConvertRow, into dst ([nTok] rows of act's row
 // size for cols elements).
 func ConvertRows(act quant.Type, dst []byte, x []float32, nTok, cols int) {
-	xb := rowBytes(act, cols)
-	if xb < 0 || nTok < 0 || len(x) != nTok*cols || len(dst) != nTok*xb {
-		panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
-			len(x), act, len(dst), nTok, cols, act.BlockSize()))
-	}
+	checkConvert(act, dst, x, nTok, cols)
 	// Rows are independent: a prompt's rows are split over the pool
 	// (serial, this was ~6% of a 2-thread prompt pass).
 	parallelRows(nTok, cols, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			ConvertRow(act, dst[i*xb:(i+1)*xb], x[i*cols:(i+1)*cols])
-		}
+		convertRowRange(act, dst, x, cols, lo, hi)
 	})
+}
+
+// checkConvert panics, naming the shapes, unless dst holds nTok rows of x
+// ([nTok, cols]) converted to act.
+func checkConvert(act quant.Type, dst []byte, x []float32, nTok, cols int) {
+	if xb := rowBytes(act, cols); xb < 0 || nTok < 0 || len(x) != nTok*cols || len(dst) != nTok*xb {
+		panic(fmt.Sprintf("kernels: ConvertRows of %d values to %v into %d bytes, want [%d, %d] (cols a multiple of %d)",
+			len(x), act, len(dst), nTok, cols, act.BlockSize()))
+	}
+}
+
+// convertRowRange converts rows [lo, hi) of x ([nTok, cols]) to act into
+// dst (ConvertRow each). Shapes are checked by the caller.
+func convertRowRange(act quant.Type, dst []byte, x []float32, cols, lo, hi int) {
+	xb := rowBytes(act, cols)
+	for t := lo; t < hi; t++ {
+		ConvertRow(act, dst[t*xb:(t+1)*xb], x[t*cols:(t+1)*cols])
+	}
 }
 
 // MatMulOp is one product of MatMulMany: Out = X·Wᵀ for a matrix W of Rows
