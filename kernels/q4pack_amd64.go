@@ -72,7 +72,7 @@ func rowsPacked(out []float32, p *PackedQ, xq []byte, nTok, lo, hi int) {
 		return
 	}
 	rows, nb := p.rows, p.cols/QK
-	xb, gb := nb*Q8_0BlockBytes, nb*packBlockBytes
+	gb := nb * packBlockBytes
 	as := (nb + 1) * 64 // converted bytes per token
 	chunk := max(q4rpMaxTok, rowsTokenBytes/as)
 	nc := min(chunk, nTok)
@@ -90,10 +90,7 @@ func rowsPacked(out []float32, p *PackedQ, xq []byte, nTok, lo, hi int) {
 	for t0 := 0; t0 < nTok; t0 += chunk {
 		t1 := min(t0+chunk, nTok)
 		n := t1 - t0
-		scalesQ8AVX2(&xq[t0*xb], n*nb, &dx[0])
-		for t := range n {
-			q4rpAct(tb[t*as:], xq[(t0+t)*xb:], nb)
-		}
+		q4rpActChunk(dx, tb, xq, t0, n, nb, as)
 		calls := (n + q4rpMaxTok - 1) / q4rpMaxTok // tile calls a group
 		// run runs groups [ga, ga+ng) for the chunk's tokens, storing token
 		// t's results at o + t·os floats (o: row 16·ga of token t0).

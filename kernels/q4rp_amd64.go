@@ -115,6 +115,17 @@ func q4rpActRef(dst, x []byte, nb int) {
 	}
 }
 
+// q4rpActChunk reads the block scales of the n tokens from t0 of xq (nb
+// block_q8_0 a token) into dx (scalesQ8AVX2) and converts them with
+// q4rpAct into tb, as bytes a token: a batch driver's chunk of tokens.
+func q4rpActChunk(dx []float32, tb, xq []byte, t0, n, nb, as int) {
+	xb := nb * Q8_0BlockBytes
+	scalesQ8AVX2(&xq[t0*xb], n*nb, &dx[0])
+	for t := range n {
+		q4rpAct(tb[t*as:], xq[(t0+t)*xb:], nb)
+	}
+}
+
 // q4rpActVNNI is q4rpAct on VNNI CPUs, for n (≥ 1) blocks.
 //
 //go:noescape
@@ -187,7 +198,7 @@ func rowsQ4RP(out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 func rowsQ4RPTiles(ts *q4rpTileSet, out []float32, w, xq []byte, nTok, rows, cols, lo, hi int) {
 	nb := cols / QK
 	maxTok := len(ts.tiles) - 1
-	wb, xb := nb*Q4_0BlockBytes, nb*Q8_0BlockBytes
+	wb := nb * Q4_0BlockBytes
 	as := (nb + 1) * 64 // converted bytes per token
 	chunk := max(maxTok, rowsTokenBytes/as)
 	nc := min(chunk, nTok)
@@ -207,10 +218,7 @@ func rowsQ4RPTiles(ts *q4rpTileSet, out []float32, w, xq []byte, nTok, rows, col
 	for t0, cs := 0, (nTok+chunk-1)/chunk; t0 < nTok; cs-- {
 		n := (nTok - t0 + cs - 1) / cs
 		t1 := t0 + n
-		scalesQ8AVX2(&xq[t0*xb], n*nb, &dx[0])
-		for t := range n {
-			q4rpAct(tb[t*as:], xq[(t0+t)*xb:], nb)
-		}
+		q4rpActChunk(dx, tb, xq, t0, n, nb, as)
 		calls := (n + maxTok - 1) / maxTok // tile calls a group
 		pfPack := 0                        // the tiles prefetch the next group, if they have the blocks to
 		if 16*wb > ts.pfLine*calls*nb {
