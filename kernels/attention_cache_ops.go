@@ -5,10 +5,10 @@ import "fmt"
 // Forks and rollbacks of a KVCache (Clone, Truncate).
 //
 // Sharing rule: a chunk that is full (every one of its 128 positions, or
-// of those below the context length, is stored) and below Len() is never written again by Store at Len(), so two
-// caches may hold the same full chunk read-only. The chunk Len() falls in,
-// when it is partly filled, is always a cache's own: Clone copies it, and
-// Truncate copies a full chunk it cuts into before anything can overwrite
+// of those below the context length, is stored) and below Len() is never
+// written again by Store at Len(), so two caches may hold the same full
+// chunk read-only. The chunk Len() falls in, when it is partly filled, is
+// always a cache's own: Clone copies it, and Truncate copies a full chunk it cuts into before anything can overwrite
 // its tail. Chunks at or past Len() rounded up to a chunk are released by
 // Truncate, so Store at Len() always writes into the cache's own memory.
 
@@ -17,9 +17,9 @@ import "fmt"
 // two caches (they are read-only from then on); the partly filled chunk at
 // the end, if any, is copied (its used positions, into a chunk with room
 // for them rounded up to a power of two), so a clone allocates at most one
-// chunk of 128 positions until it stores more. Bytes counts shared chunks in each
-// cache that holds them. (Store at a position below Len() truncates there
-// first, so it too unshares the chunk it writes into.)
+// chunk of 128 positions until it stores more. Bytes counts shared chunks
+// in each cache that holds them. (Store at a position below Len()
+// truncates there first, so it too unshares the chunk it writes into.)
 func (c *KVCache) Clone() *KVCache {
 	kv := &c.view
 	d, err := NewKVCache(c.ctx, kv.nKVHeads, kv.headDim, c.f16)
